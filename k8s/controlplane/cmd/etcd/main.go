@@ -1,0 +1,10 @@
+// etcd, built from its Go module so the local stack needs no downloaded binary.
+package main
+
+import (
+	"os"
+
+	"go.etcd.io/etcd/server/v3/etcdmain"
+)
+
+func main() { etcdmain.Main(os.Args) }
