@@ -1,0 +1,7 @@
+// All activities, bound to their clients once per worker.
+import type { KubeClient } from '../k8s/kube-client';
+import { createRolloutActivities } from './rollout';
+
+export function createActivities(kube: KubeClient) {
+  return { ...createRolloutActivities(kube) };
+}

@@ -1,0 +1,125 @@
+// Builds the tools the local stack needs, once, into a cache outside the repository
+// keyed by tool and version (~/.cache/sluice/<tool>-<version>/), so CI and later
+// sessions reuse them and a fresh machine builds them by itself. Go programs come
+// from the Go module proxy; Prometheus from Debian's packages.
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+export const TEMPORAL_CLI_VERSION = 'v1.5.1';
+export const KWOK_VERSION = 'v0.7.0';
+export const KUBERNETES_VERSION = 'v1.34.4';
+
+export const cacheRoot = () => process.env.SLUICE_CACHE ?? path.join(os.homedir(), '.cache', 'sluice');
+const repoRoot = () => path.resolve(__dirname, '..', '..');
+const controlPlaneModule = () => path.join(repoRoot(), 'k8s', 'controlplane');
+
+export interface Tools {
+  temporal: string;
+  kwok: string;
+  etcd: string;
+  kubeApiserver: string;
+  kubeControllerManager: string;
+  kubeScheduler: string;
+  kubectl: string;
+}
+
+type Log = (line: string) => void;
+
+/** Runs a command (argument array, never a shell string), streaming nothing unless it fails. */
+export function run(cmd: string, args: string[], opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { cwd: opts.cwd, env: opts.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (out += d));
+    child.on('error', reject);
+    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}:\n${out.slice(-4000)}`))));
+  });
+}
+
+/** Builds into a temporary directory and renames it into place, so a killed build never leaves a half tool. */
+async function buildOnce(name: string, dir: string, binaries: string[], build: (tmp: string) => Promise<void>, log: Log): Promise<void> {
+  if (binaries.every((b) => fs.existsSync(path.join(dir, b)))) return;
+  const started = Date.now();
+  log(`building ${name} (first time only; cached in ${dir}) …`);
+  const ticker = setInterval(() => log(`  … still building ${name}, ${Math.round((Date.now() - started) / 1000)}s`), 30_000);
+  const tmp = `${dir}.tmp-${process.pid}`;
+  try {
+    fs.rmSync(tmp, { recursive: true, force: true });
+    fs.mkdirSync(tmp, { recursive: true });
+    await build(tmp);
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.renameSync(tmp, dir);
+  } finally {
+    clearInterval(ticker);
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  log(`built ${name} in ${Math.round((Date.now() - started) / 1000)}s`);
+}
+
+const goEnv = (gobin?: string): NodeJS.ProcessEnv => ({ ...process.env, GOWORK: 'off', GOFLAGS: '-trimpath', ...(gobin ? { GOBIN: gobin } : {}) });
+
+function goInstall(pkg: string, version: string) {
+  return (tmp: string) => run('go', ['install', '-ldflags=-s -w', `${pkg}@${version}`], { env: goEnv(tmp) }).then(() => undefined);
+}
+
+/** The control plane's cache key covers its go.mod and sources, so editing them rebuilds. */
+function controlPlaneKey(): string {
+  const h = createHash('sha256');
+  const walk = (dir: string) => {
+    for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      const p = path.join(dir, entry.name);
+      if (entry.isDirectory()) walk(p);
+      else if (/\.(go|mod|sum)$/.test(entry.name)) h.update(entry.name).update(fs.readFileSync(p));
+    }
+  };
+  walk(controlPlaneModule());
+  return h.digest('hex').slice(0, 12);
+}
+
+export async function ensureTools(log: Log = (l) => console.log(l)): Promise<Tools> {
+  const root = cacheRoot();
+  fs.mkdirSync(root, { recursive: true });
+  const started = Date.now();
+
+  const temporalDir = path.join(root, `temporal-${TEMPORAL_CLI_VERSION}`);
+  const kwokDir = path.join(root, `kwok-${KWOK_VERSION}`);
+  const cpDir = path.join(root, `kubernetes-${KUBERNETES_VERSION}-${controlPlaneKey()}`);
+  const cpBins = ['etcd', 'kube-apiserver', 'kube-controller-manager', 'kube-scheduler', 'kubectl'];
+
+  await buildOnce(`temporal CLI ${TEMPORAL_CLI_VERSION}`, temporalDir, ['temporal'], goInstall('github.com/temporalio/cli/cmd/temporal', TEMPORAL_CLI_VERSION), log);
+  await buildOnce(`kwok ${KWOK_VERSION}`, kwokDir, ['kwok'], goInstall('sigs.k8s.io/kwok/cmd/kwok', KWOK_VERSION), log);
+  await buildOnce(
+    `Kubernetes ${KUBERNETES_VERSION} control plane (etcd, kube-apiserver, kube-controller-manager, kube-scheduler, kubectl)`,
+    cpDir,
+    cpBins,
+    (tmp) => run('go', ['build', '-ldflags=-s -w', '-o', tmp + path.sep, './cmd/...'], { cwd: controlPlaneModule(), env: goEnv() }).then(() => undefined),
+    log,
+  );
+  const took = Date.now() - started;
+  if (took > 2000) log(`tools ready in ${Math.round(took / 1000)}s`);
+  return {
+    temporal: path.join(temporalDir, 'temporal'),
+    kwok: path.join(kwokDir, 'kwok'),
+    etcd: path.join(cpDir, 'etcd'),
+    kubeApiserver: path.join(cpDir, 'kube-apiserver'),
+    kubeControllerManager: path.join(cpDir, 'kube-controller-manager'),
+    kubeScheduler: path.join(cpDir, 'kube-scheduler'),
+    kubectl: path.join(cpDir, 'kubectl'),
+  };
+}
+
+/** Prometheus from Debian's packages, installed when absent. */
+export async function ensurePrometheus(log: Log = (l) => console.log(l)): Promise<string> {
+  for (const candidate of ['/usr/bin/prometheus', '/usr/local/bin/prometheus']) if (fs.existsSync(candidate)) return candidate;
+  log('installing prometheus from Debian packages (first time only) …');
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update', '-qq'], { env });
+  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], { env });
+  // The package starts a system service; Sluice runs its own instances.
+  await run('sh', ['-c', 'systemctl stop prometheus prometheus-node-exporter >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true'], { env }).catch(() => undefined);
+  return '/usr/bin/prometheus';
+}

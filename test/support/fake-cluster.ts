@@ -1,0 +1,72 @@
+// An in-memory stand-in for the ReplicaSet controller, for unit and workflow tests of
+// orchestration logic only: scaling takes effect at once and every pod is available.
+// End-to-end tests use the real control plane instead.
+import { podTemplateHash } from '../../workflows/rollouts/pod-template-hash';
+import type { ReplicaSetState, RolloutSnapshot, RolloutSpec, RolloutStatus } from '../../workflows/rollouts/types';
+import type { RolloutAction } from '../../workflows/rollouts/canary';
+
+export class FakeCluster {
+  replicaSets: ReplicaSetState[] = [];
+  status: RolloutStatus = {};
+  created: string[] = [];
+  /** Pods of newly scaled ReplicaSets become available only when this is true. */
+  podsBecomeAvailable = true;
+
+  constructor(
+    public spec: RolloutSpec,
+    public readonly namespace = 'default',
+    public readonly name = 'demo',
+  ) {}
+
+  snapshot(): RolloutSnapshot {
+    return {
+      exists: true,
+      namespace: this.namespace,
+      name: this.name,
+      uid: 'uid-1',
+      generation: 1,
+      spec: structuredClone(this.spec),
+      status: structuredClone(this.status),
+      podTemplateHash: podTemplateHash(this.spec.template),
+      replicaSets: structuredClone(this.replicaSets),
+      services: [],
+    };
+  }
+
+  apply(action: RolloutAction): void {
+    if (action.kind === 'createReplicaSet') {
+      const name = `${this.name}-${action.hash}`;
+      if (this.replicaSets.some((rs) => rs.name === name)) return;
+      this.created.push(name);
+      this.replicaSets.push({ name, podTemplateHash: action.hash, revision: action.revision, specReplicas: action.replicas, replicas: 0, readyReplicas: 0, availableReplicas: 0, observed: true, creationTimestamp: '' });
+    } else {
+      const rs = this.replicaSets.find((r) => r.name === action.name);
+      if (rs) rs.specReplicas = action.replicas;
+    }
+    this.settle();
+  }
+
+  settle(): void {
+    for (const rs of this.replicaSets) {
+      rs.replicas = rs.specReplicas;
+      if (this.podsBecomeAvailable || rs.availableReplicas > rs.specReplicas) {
+        rs.readyReplicas = rs.specReplicas;
+        rs.availableReplicas = rs.specReplicas;
+      }
+    }
+  }
+
+  setImage(image: string): void {
+    const containers = (this.spec.template!.spec as { containers: { image: string }[] }).containers;
+    containers[0].image = image;
+  }
+}
+
+export function canarySpec(steps: RolloutSpec['strategy'] extends infer S ? any[] : never, replicas = 3): RolloutSpec {
+  return {
+    replicas,
+    selector: { matchLabels: { app: 'demo' } },
+    template: { metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'app', image: 'demo:blue' }] } },
+    strategy: { canary: { steps } },
+  };
+}

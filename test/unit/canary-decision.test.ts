@@ -1,0 +1,111 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideCanary, type Decision } from '../../workflows/rollouts/canary';
+import { progressFromStatus, type RolloutProgress } from '../../workflows/rollouts/progress';
+import { canarySpec, FakeCluster } from '../support/fake-cluster';
+
+/** Runs decisions against the fake cluster until nothing changes; returns the last one. */
+function converge(cluster: FakeCluster, progress: RolloutProgress, nowMs: number): Decision {
+  let decision!: Decision;
+  for (let i = 0; i < 50; i++) {
+    decision = decideCanary(cluster.snapshot(), progress, nowMs);
+    progress = decision.progress;
+    cluster.status = decision.status;
+    if (decision.actions.length === 0) return decision;
+    for (const a of decision.actions) cluster.apply(a);
+  }
+  throw new Error('did not converge');
+}
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+const steps = [{ setWeight: 33 }, { pause: {} }, { setWeight: 66 }, { pause: { duration: '10s' } }];
+
+test('the first revision goes straight to full size and Healthy', () => {
+  const cluster = new FakeCluster(canarySpec(steps));
+  const d = converge(cluster, progressFromStatus(undefined), T0);
+  assert.equal(d.status.phase, 'Healthy');
+  assert.equal(cluster.replicaSets.length, 1);
+  assert.equal(cluster.replicaSets[0].specReplicas, 3);
+  assert.equal(d.status.stableRS, d.status.currentPodHash);
+  assert.equal(d.status.currentStepIndex, 4);
+});
+
+test('an image change runs setWeight 33, pauses, and continues only when promoted', () => {
+  const cluster = new FakeCluster(canarySpec(steps));
+  let d = converge(cluster, progressFromStatus(undefined), T0);
+  const stableHash = d.status.stableRS;
+  cluster.setImage('demo:yellow');
+  d = converge(cluster, d.progress, T0 + 1000);
+  assert.equal(d.status.phase, 'Paused');
+  assert.equal(d.status.currentStepIndex, 1);
+  assert.equal(d.status.pauseConditions?.[0].reason, 'CanaryPauseStep');
+  const canary = cluster.replicaSets.find((rs) => rs.podTemplateHash === d.status.currentPodHash)!;
+  const stable = cluster.replicaSets.find((rs) => rs.podTemplateHash === stableHash)!;
+  assert.equal(canary.specReplicas, 1);
+  assert.equal(stable.specReplicas, 3);
+  assert.equal(d.wakeAt, undefined, 'an indefinite pause sets no timer');
+
+  // Time alone does not end an indefinite pause.
+  d = converge(cluster, d.progress, T0 + 3_600_000);
+  assert.equal(d.status.phase, 'Paused');
+
+  // Promote: the pause condition is cleared, the rollout goes to 66 and pauses 10 s.
+  d = converge(cluster, { ...d.progress, pauseConditions: [] }, T0 + 3_600_000);
+  assert.equal(d.status.currentStepIndex, 3);
+  assert.equal(d.wakeAt, T0 + 3_600_000 + 10_000);
+  assert.equal(cluster.replicaSets.find((rs) => rs.podTemplateHash === d.status.currentPodHash)!.specReplicas, 2);
+
+  // Before the timer: still paused. After it: promoted to stable, old scaled to 0.
+  d = converge(cluster, d.progress, T0 + 3_600_000 + 9_999);
+  assert.equal(d.status.phase, 'Paused');
+  d = converge(cluster, d.progress, T0 + 3_600_000 + 10_000);
+  assert.equal(d.status.phase, 'Healthy');
+  assert.equal(d.status.stableRS, d.status.currentPodHash);
+  const byHash = new Map(cluster.replicaSets.map((rs) => [rs.podTemplateHash, rs.specReplicas]));
+  assert.equal(byHash.get(d.status.currentPodHash!), 3);
+  assert.equal(byHash.get(stableHash!), 0);
+  assert.equal(cluster.created.length, 2, 'exactly one ReplicaSet per revision');
+});
+
+test('a setWeight step waits until the canary pods are available', () => {
+  const cluster = new FakeCluster(canarySpec([{ setWeight: 50 }, { pause: {} }], 4));
+  let d = converge(cluster, progressFromStatus(undefined), T0);
+  cluster.podsBecomeAvailable = false;
+  cluster.setImage('demo:yellow');
+  d = converge(cluster, d.progress, T0 + 1);
+  assert.equal(d.status.currentStepIndex, 0);
+  assert.equal(d.status.phase, 'Progressing');
+  cluster.podsBecomeAvailable = true;
+  cluster.settle();
+  d = converge(cluster, d.progress, T0 + 2);
+  assert.equal(d.status.currentStepIndex, 1);
+  assert.equal(d.status.phase, 'Paused');
+});
+
+test('a newer revision mid-rollout supersedes the canary; going back to stable is a fast-track rollback', () => {
+  const cluster = new FakeCluster(canarySpec(steps));
+  let d = converge(cluster, progressFromStatus(undefined), T0);
+  const stableHash = d.status.stableRS!;
+  cluster.setImage('demo:yellow');
+  d = converge(cluster, d.progress, T0 + 1);
+  const yellow = d.status.currentPodHash!;
+  cluster.setImage('demo:green');
+  d = converge(cluster, d.progress, T0 + 2);
+  assert.equal(d.status.currentStepIndex, 1);
+  assert.equal(cluster.replicaSets.find((rs) => rs.podTemplateHash === yellow)!.specReplicas, 0);
+
+  cluster.setImage('demo:blue');
+  d = converge(cluster, d.progress, T0 + 3);
+  assert.equal(d.status.currentPodHash, stableHash);
+  assert.equal(d.status.phase, 'Healthy');
+  assert.equal(cluster.replicaSets.filter((rs) => rs.specReplicas > 0).length, 1);
+});
+
+test('an invalid spec changes nothing and says which field', () => {
+  const cluster = new FakeCluster(canarySpec([{ setWeight: 20 }, { bogus: 1 }]));
+  const d = decideCanary(cluster.snapshot(), progressFromStatus(undefined), T0);
+  assert.deepEqual(d.actions, []);
+  assert.equal(d.status.phase, 'Degraded');
+  assert.match(d.status.message!, /InvalidSpec: spec\.strategy\.canary\.steps\[1\]\.bogus/);
+  assert.equal(d.status.conditions?.[0].type, 'InvalidSpec');
+});

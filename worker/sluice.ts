@@ -1,0 +1,58 @@
+// One Sluice process: the Temporal worker, the watcher and the HTTP API, sharing one
+// Kubernetes client and one Temporal connection. Several may run at once.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { buildApi } from '../api/server';
+import { RolloutCommands } from '../api/rollout-commands';
+import type { KubeClient } from '../k8s/kube-client';
+import type { SluiceConfig } from './config';
+import { ensureSearchAttributes } from './search-attributes';
+import { Watcher } from './watcher';
+import { createSluiceWorker } from './worker';
+
+export interface RunningSluice {
+  apiUrl: string;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
+export const jsonLog: Log = (msg, fields) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));
+
+export async function startSluice(config: SluiceConfig, kube: KubeClient, log: Log = jsonLog): Promise<RunningSluice> {
+  const connection = await Connection.connect({ address: config.temporalAddress });
+  const client = new Client({ connection, namespace: config.temporalNamespace });
+  const useSearchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
+  if (!useSearchAttributes) log('search attributes unavailable; workflows start without them');
+
+  const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+  const worker = await createSluiceWorker({
+    connection: workerConnection,
+    namespace: config.temporalNamespace,
+    taskQueue: config.taskQueue,
+    kube,
+    maxCachedWorkflows: config.maxCachedWorkflows,
+  });
+  const workerRun = worker.run();
+
+  const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
+  watcher.start();
+
+  const api = buildApi({ kube, commands: new RolloutCommands(client) });
+  const address = await api.listen({ host: config.apiHost, port: config.apiPort });
+  log('sluice running', { api: address, taskQueue: config.taskQueue, temporal: config.temporalAddress });
+
+  return {
+    apiUrl: address,
+    client,
+    async stop() {
+      await api.close();
+      await watcher.stop();
+      worker.shutdown();
+      await workerRun;
+      await workerConnection.close();
+      await connection.close();
+    },
+  };
+}

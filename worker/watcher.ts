@@ -1,0 +1,104 @@
+// Turns Kubernetes object changes into workflow signals. A Rollout change starts its
+// workflow if needed (signalWithStart with the deterministic ID rollout/<ns>/<name>),
+// a ReplicaSet change nudges the workflow of the Rollout that owns it. Signals carry
+// only "look again", so duplicates and several watchers at once are harmless.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
+import { nudgeSignal, rolloutWorkflowId } from '../workflows/definitions';
+import { POD_TEMPLATE_HASH_LABEL } from '../workflows/rollouts/types';
+import { Nudger } from './nudger';
+
+export interface WatcherOptions {
+  kube: KubeClient;
+  client: Client;
+  taskQueue: string;
+  namespace?: string;
+  useSearchAttributes: boolean;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class Watcher {
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private readonly nudger: Nudger;
+
+  constructor(private readonly opts: WatcherOptions) {
+    this.nudger = new Nudger((key, err) => {
+      if (err instanceof WorkflowNotFoundError) return; // nothing to nudge: the Rollout's workflow will start on its own event
+      opts.log('signal failed', { workflowId: key, error: String(err) });
+    });
+  }
+
+  start(): void {
+    this.loops.push(this.inform(Resources.rollout, undefined, (type, ro) => this.onRollout(type, ro)));
+    this.loops.push(this.inform(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL, (_type, rs) => this.onReplicaSet(rs)));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  private onRollout(type: string, ro: KubeObject): void {
+    const ref = { namespace: ro.metadata.namespace!, name: ro.metadata.name };
+    const workflowId = rolloutWorkflowId(ref);
+    const nudge = { reason: `rollout ${type.toLowerCase()}`, generation: ro.metadata.generation };
+    const { client, taskQueue, useSearchAttributes } = this.opts;
+    if (type === 'DELETED') {
+      this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(nudgeSignal, nudge));
+      return;
+    }
+    this.nudger.nudge(workflowId, async () => {
+      await client.workflow.signalWithStart('rolloutWorkflow', {
+        workflowId,
+        taskQueue,
+        args: [ref],
+        signal: nudgeSignal,
+        signalArgs: [nudge],
+        staticSummary: `Rollout ${ref.namespace}/${ref.name}`,
+        ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['Rollout'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
+      });
+    });
+  }
+
+  private onReplicaSet(rs: KubeObject): void {
+    const owner = rs.metadata.ownerReferences?.find((o) => o.kind === 'Rollout' && o.controller);
+    if (!owner) return;
+    const workflowId = rolloutWorkflowId({ namespace: rs.metadata.namespace!, name: owner.name });
+    this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }));
+  }
+
+  /** List, then watch from the list's resourceVersion; on expiry or error, list again. */
+  private async inform(res: ResourceRef, labelSelector: string | undefined, onObject: (type: string, obj: KubeObject) => void): Promise<void> {
+    const { kube, namespace, log } = this.opts;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        const { items, resourceVersion } = await kube.list(res, namespace, { labelSelector });
+        for (const obj of items) onObject('ADDED', obj);
+        let rv = resourceVersion;
+        let expired = false;
+        while (!signal.aborted && !expired) {
+          await kube.watch(
+            res,
+            namespace,
+            { labelSelector, resourceVersion: rv, timeoutSeconds: 240 },
+            (ev) => {
+              if (ev.type === 'ERROR') {
+                expired = true; // 410 Gone: our resourceVersion is too old
+                return;
+              }
+              rv = ev.object.metadata.resourceVersion ?? rv;
+              if (ev.type !== 'BOOKMARK') onObject(ev.type, ev.object);
+            },
+            signal,
+          );
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        log('watch failed; listing again', { resource: res.plural, error: String(err) });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+}

@@ -1,0 +1,33 @@
+// The Temporal worker: Sluice's workflows and activities on one task queue.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { NativeConnection, Worker } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { KubeClient } from '../k8s/kube-client';
+
+/** Built by scripts/prepare.js, so a worker starts without bundling workflows again. */
+export const prebuiltBundlePath = path.resolve(__dirname, '..', 'workflow-bundle.js');
+
+export async function createSluiceWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  kube: KubeClient;
+  maxCachedWorkflows: number;
+}): Promise<Worker> {
+  const workflowSource = fs.existsSync(prebuiltBundlePath)
+    ? { workflowBundle: { codePath: prebuiltBundlePath } }
+    : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...workflowSource,
+    activities: createActivities(opts.kube),
+    // Idle rollouts are evicted and replayed on demand, so memory is bounded by the
+    // cache, not by the number of objects.
+    maxCachedWorkflows: opts.maxCachedWorkflows,
+    maxConcurrentActivityTaskExecutions: 200,
+    maxConcurrentWorkflowTaskExecutions: 100,
+  });
+}

@@ -1,0 +1,194 @@
+// The canary strategy without a traffic router: what to do next, given one
+// observation of the cluster and the workflow's progress. Pure: the workflow runs
+// the actions it returns through activities and writes the status it returns.
+import { atDesiredCanaryCounts, nextCanaryScale, type CanaryScaleInput } from './canary-replicas';
+import { conditionsFor, mergeConditions, phaseOf, type PhaseFacts } from './conditions';
+import { parseDuration } from './duration';
+import { rolloutBudgets } from './int-or-percent';
+import { startRevision, type RolloutProgress } from './progress';
+import { validateRolloutSpec } from './spec-validation';
+import type { CanaryStep, ReplicaSetState, RolloutSnapshot, RolloutStatus } from './types';
+
+export type RolloutAction =
+  | { kind: 'createReplicaSet'; hash: string; revision: number; replicas: number }
+  | { kind: 'scaleReplicaSet'; name: string; replicas: number };
+
+export interface Decision {
+  progress: RolloutProgress;
+  actions: RolloutAction[];
+  status: RolloutStatus;
+  /** Epoch ms at which the decision changes by itself (a timed pause ends). */
+  wakeAt?: number;
+  /** One line for Temporal UI: where the rollout stands. */
+  summary: string;
+}
+
+export function replicasOf(snap: RolloutSnapshot): number {
+  return snap.spec.replicas ?? 1;
+}
+
+export function stepLabel(step: CanaryStep | undefined): string {
+  if (!step) return 'done';
+  if (step.setWeight !== undefined) return `setWeight ${step.setWeight}`;
+  if (step.pause !== undefined) return step.pause?.duration !== undefined ? `pause ${step.pause.duration}` : 'pause (until promoted)';
+  return Object.keys(step)[0] ?? 'empty step';
+}
+
+function currentSetWeight(steps: CanaryStep[], index: number): number {
+  for (let i = Math.min(index, steps.length - 1); i >= 0; i--) {
+    if (steps[i].setWeight !== undefined) return steps[i].setWeight!;
+  }
+  return 0;
+}
+
+function selectorString(snap: RolloutSnapshot): string {
+  return Object.entries(snap.spec.selector?.matchLabels ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',');
+}
+
+function imageOf(snap: RolloutSnapshot): string {
+  const containers = (snap.spec.template?.spec as { containers?: { image?: string }[] } | undefined)?.containers;
+  return containers?.[0]?.image ?? '';
+}
+
+export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number): Decision {
+  const nowIso = new Date(nowMs).toISOString();
+  const problems = validateRolloutSpec(snap.spec);
+  if (problems.length > 0) return invalidDecision(snap, progressIn, problems.map((p) => `${p.field}: ${p.message}`).join('; '), nowIso);
+
+  const canarySpec = snap.spec.strategy!.canary!;
+  const steps = canarySpec.steps ?? [];
+  const replicas = replicasOf(snap);
+  const budgets = rolloutBudgets(replicas, canarySpec.maxSurge, canarySpec.maxUnavailable);
+
+  let p: RolloutProgress = { ...progressIn, pauseConditions: [...progressIn.pauseConditions] };
+  if (p.currentHash !== snap.podTemplateHash) p = startRevision(p, snap.podTemplateHash, steps.length);
+
+  const byHash = new Map(snap.replicaSets.map((rs) => [rs.podTemplateHash, rs]));
+  const canaryRS = byHash.get(p.currentHash!);
+  const stableRS = p.stableHash !== p.currentHash ? byHash.get(p.stableHash ?? '') : undefined;
+  const others = snap.replicaSets.filter((rs) => rs !== canaryRS && rs !== stableRS);
+  const counts = (rs: ReplicaSetState | undefined) => rs && { specReplicas: rs.specReplicas, availableReplicas: rs.observed ? rs.availableReplicas : Math.min(rs.availableReplicas, rs.specReplicas) };
+
+  const scaleInput = (weight: number): CanaryScaleInput => ({
+    replicas,
+    weight,
+    trafficRouted: false,
+    maxSurge: budgets.maxSurge,
+    maxUnavailable: budgets.maxUnavailable,
+    canary: counts(canaryRS) ?? { specReplicas: 0, availableReplicas: 0 },
+    stable: counts(stableRS),
+    others: others.map((rs) => counts(rs)!),
+  });
+
+  const rolledToStable = () => p.currentHash === p.stableHash;
+  let wakeAt: number | undefined;
+
+  // Advance through every step whose condition already holds.
+  while (!p.aborted && !p.promoteFull && !rolledToStable() && !snap.spec.paused && p.stepIndex < steps.length) {
+    const step = steps[p.stepIndex];
+    if (step.setWeight !== undefined) {
+      if (!canaryRS || !atDesiredCanaryCounts(scaleInput(step.setWeight))) break;
+      p.stepIndex++;
+      continue;
+    }
+    if (step.pause !== undefined) {
+      if (!p.pauseStartedAt) {
+        p.pauseStartedAt = nowIso;
+        p.pauseConditions = [{ reason: 'CanaryPauseStep', startTime: nowIso }];
+      }
+      const promoted = p.pauseConditions.length === 0;
+      const duration = step.pause?.duration;
+      const endsAt = duration !== undefined ? Date.parse(p.pauseStartedAt) + parseDuration(duration) : undefined;
+      if (promoted || (endsAt !== undefined && nowMs >= endsAt)) {
+        p.pauseStartedAt = undefined;
+        p.pauseConditions = [];
+        p.stepIndex++;
+        continue;
+      }
+      wakeAt = endsAt;
+      break;
+    }
+    break; // validation admits no other kind
+  }
+
+  const stepsDone = p.stepIndex >= steps.length;
+  const weight = p.aborted ? 0 : p.promoteFull || rolledToStable() || stepsDone ? 100 : currentSetWeight(steps, p.stepIndex);
+  const input = scaleInput(weight);
+  const target = nextCanaryScale(input);
+
+  const actions: RolloutAction[] = [];
+  if (!canaryRS) {
+    const revision = Math.max(0, ...snap.replicaSets.map((rs) => rs.revision)) + 1;
+    actions.push({ kind: 'createReplicaSet', hash: p.currentHash!, revision, replicas: target.canary });
+  } else if (canaryRS.specReplicas !== target.canary) {
+    actions.push({ kind: 'scaleReplicaSet', name: canaryRS.name, replicas: target.canary });
+  }
+  if (stableRS && stableRS.specReplicas !== target.stable) actions.push({ kind: 'scaleReplicaSet', name: stableRS.name, replicas: target.stable });
+  for (const rs of others) if (rs.specReplicas > 0) actions.push({ kind: 'scaleReplicaSet', name: rs.name, replicas: 0 });
+
+  // Fully promoted: the canary becomes the stable ReplicaSet.
+  const canaryFull = !!canaryRS && canaryRS.specReplicas === replicas && canaryRS.availableReplicas >= replicas && canaryRS.observed;
+  if (!p.aborted && weight === 100 && canaryFull && p.stableHash !== p.currentHash) {
+    p.stableHash = p.currentHash;
+    p.promoteFull = false;
+  }
+
+  const allRS = snap.replicaSets;
+  const sum = (f: (rs: ReplicaSetState) => number) => allRS.reduce((n, rs) => n + f(rs), 0);
+  const available = sum((rs) => rs.availableReplicas);
+  const othersDrained = snap.replicaSets.every((rs) => rs === canaryRS || (rs.specReplicas === 0 && rs.replicas === 0));
+  const completed = rolledToStable() && canaryFull && othersDrained && actions.length === 0;
+  const facts: PhaseFacts = {
+    aborted: p.aborted,
+    abortMessage: `Rollout aborted update to revision ${canaryRS?.revision ?? ''}`.trim(),
+    pausedByUser: !!snap.spec.paused,
+    pauseReason: p.pauseConditions[0]?.reason,
+    completed,
+    available: available >= replicas - budgets.maxUnavailable,
+    progressMessage: !canaryFull && rolledToStable() ? 'updated replicas are still becoming available' : !othersDrained ? 'old replicas are pending termination' : 'more replicas need to be updated',
+  };
+  const { phase, message } = phaseOf(facts);
+  const canaryWeight = rolledToStable() ? 100 : weight;
+  const status: RolloutStatus = {
+    phase,
+    message,
+    observedGeneration: String(snap.generation),
+    currentPodHash: p.currentHash,
+    stableRS: p.stableHash,
+    currentStepIndex: steps.length > 0 ? p.stepIndex : undefined,
+    pauseConditions: p.pauseConditions.length > 0 ? p.pauseConditions : null,
+    controllerPause: p.pauseConditions.length > 0,
+    abort: p.aborted,
+    abortedAt: p.abortedAt ?? null,
+    promoteFull: p.promoteFull,
+    replicas: sum((rs) => rs.replicas),
+    updatedReplicas: canaryRS?.replicas ?? 0,
+    readyReplicas: sum((rs) => rs.readyReplicas),
+    availableReplicas: available,
+    selector: selectorString(snap),
+    canary: {
+      weights: {
+        canary: { weight: rolledToStable() ? 0 : canaryWeight, podTemplateHash: p.currentHash! },
+        stable: { weight: rolledToStable() ? 100 : 100 - canaryWeight, podTemplateHash: p.stableHash! },
+      },
+    },
+    conditions: mergeConditions(snap.status.conditions, conditionsFor(facts), nowIso),
+  };
+  const where = rolledToStable() ? (completed ? 'healthy' : 'promoting') : p.aborted ? 'aborted' : `step ${Math.min(p.stepIndex + 1, steps.length)}/${steps.length}: ${stepLabel(steps[p.stepIndex])}`;
+  const summary = `canary ${where}, weight ${canaryWeight}, image ${imageOf(snap)}`;
+  return { progress: p, actions, status, wakeAt, summary };
+}
+
+function invalidDecision(snap: RolloutSnapshot, p: RolloutProgress, message: string, nowIso: string): Decision {
+  const facts: PhaseFacts = { invalidSpec: message, aborted: false, pausedByUser: false, completed: false, available: false, progressMessage: '' };
+  const { phase, message: phaseMessage } = phaseOf(facts);
+  const status: RolloutStatus = {
+    phase,
+    message: phaseMessage,
+    observedGeneration: String(snap.generation),
+    conditions: mergeConditions(snap.status.conditions, [{ type: 'InvalidSpec', status: 'True', reason: 'InvalidSpec', message }], nowIso),
+  };
+  return { progress: p, actions: [], status, summary: `invalid spec: ${message}` };
+}

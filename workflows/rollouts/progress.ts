@@ -1,0 +1,48 @@
+// What a rollout workflow remembers between observations. It is carried across
+// continueAsNew and can be rebuilt from an Argo-shaped status when Sluice adopts a
+// Rollout that another controller (or an earlier Sluice) was driving.
+import type { PauseCondition, RolloutStatus } from './types';
+
+export interface RolloutProgress {
+  /** Pod template hash of the ReplicaSet that serves as stable. */
+  stableHash?: string;
+  /** Pod template hash the current steps are for. */
+  currentHash?: string;
+  stepIndex: number;
+  /** When the current pause step began (ISO). */
+  pauseStartedAt?: string;
+  pauseConditions: PauseCondition[];
+  aborted: boolean;
+  abortedAt?: string;
+  promoteFull: boolean;
+}
+
+export function progressFromStatus(status: RolloutStatus | undefined): RolloutProgress {
+  const pauses = status?.pauseConditions ?? [];
+  return {
+    stableHash: status?.stableRS || undefined,
+    currentHash: status?.currentPodHash || undefined,
+    stepIndex: status?.currentStepIndex ?? 0,
+    pauseStartedAt: pauses.find((p) => p.reason === 'CanaryPauseStep')?.startTime,
+    pauseConditions: pauses,
+    aborted: status?.abort ?? false,
+    abortedAt: status?.abortedAt ?? undefined,
+    promoteFull: status?.promoteFull ?? false,
+  };
+}
+
+/** A new pod template resets the per-revision state. */
+export function startRevision(p: RolloutProgress, hash: string, stepCount: number): RolloutProgress {
+  const next: RolloutProgress = { ...p, currentHash: hash, pauseConditions: [], pauseStartedAt: undefined, aborted: false, abortedAt: undefined, promoteFull: false };
+  if (!p.stableHash) {
+    // The first revision has nothing to be compared with: it becomes stable directly.
+    next.stableHash = hash;
+    next.stepIndex = stepCount;
+  } else if (hash === p.stableHash) {
+    // Back to the stable template mid-rollout: a fast-track rollback, no steps.
+    next.stepIndex = stepCount;
+  } else {
+    next.stepIndex = 0;
+  }
+  return next;
+}

@@ -1,0 +1,82 @@
+// Checks a Rollout spec before anything is done for it. Each problem names the field,
+// so the InvalidSpec condition tells the user exactly what to fix.
+import { parseDuration, DurationError } from './duration';
+import { isValidIntOrPercent } from './int-or-percent';
+import type { CanaryStep, RolloutSpec } from './types';
+
+export interface SpecProblem {
+  field: string;
+  message: string;
+}
+
+/** Step kinds Sluice runs; the rest are recognised Argo kinds it does not run yet. */
+const RUNNABLE_STEPS = new Set(['setWeight', 'pause', 'setCanaryScale']);
+const KNOWN_NOT_YET = new Set(['analysis', 'experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin']);
+
+export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[] {
+  const problems: SpecProblem[] = [];
+  const add = (field: string, message: string) => problems.push({ field, message });
+  if (!spec || typeof spec !== 'object') return [{ field: 'spec', message: 'spec is required' }];
+
+  if (spec.workloadRef !== undefined) add('spec.workloadRef', 'workloadRef is not supported yet; give spec.template');
+  if (!spec.selector || (!spec.selector.matchLabels && !spec.selector.matchExpressions)) add('spec.selector', 'spec.selector is required');
+  if (!spec.template || typeof spec.template !== 'object') add('spec.template', 'spec.template is required');
+  else {
+    const labels = spec.template.metadata?.labels ?? {};
+    for (const [k, v] of Object.entries(spec.selector?.matchLabels ?? {})) {
+      if (labels[k] !== v) add('spec.template.metadata.labels', `selector label ${k}=${v} does not match the template labels`);
+    }
+    if (!Array.isArray((spec.template.spec as { containers?: unknown } | undefined)?.containers)) {
+      add('spec.template.spec.containers', 'spec.template.spec.containers is required');
+    }
+  }
+  if (spec.replicas !== undefined && (!Number.isInteger(spec.replicas) || spec.replicas < 0)) {
+    add('spec.replicas', `spec.replicas must be a non-negative integer, got ${JSON.stringify(spec.replicas)}`);
+  }
+
+  const strategy = spec.strategy ?? {};
+  const { canary, blueGreen } = strategy;
+  if (canary && blueGreen) add('spec.strategy', 'only one of spec.strategy.canary and spec.strategy.blueGreen may be set');
+  if (!canary && !blueGreen) add('spec.strategy', 'one of spec.strategy.canary or spec.strategy.blueGreen is required');
+  if (blueGreen) add('spec.strategy.blueGreen', 'the blueGreen strategy is not supported yet');
+
+  if (canary) {
+    for (const f of ['maxSurge', 'maxUnavailable'] as const) {
+      if (!isValidIntOrPercent(canary[f])) add(`spec.strategy.canary.${f}`, `${f} must be an integer or a percentage such as 25%, got ${JSON.stringify(canary[f])}`);
+    }
+    if (canary.trafficRouting) add('spec.strategy.canary.trafficRouting', 'trafficRouting is not supported yet');
+    (canary.steps ?? []).forEach((step, i) => validateStep(step, `spec.strategy.canary.steps[${i}]`, add));
+  }
+  return problems;
+}
+
+function validateStep(step: CanaryStep, field: string, add: (field: string, message: string) => void): void {
+  if (!step || typeof step !== 'object') {
+    add(field, 'a step must be an object such as {setWeight: 20} or {pause: {}}');
+    return;
+  }
+  const kinds = Object.keys(step);
+  if (kinds.length !== 1) {
+    add(field, kinds.length === 0 ? 'the step is empty' : `a step has exactly one kind, got ${kinds.join(', ')}`);
+    return;
+  }
+  const kind = kinds[0];
+  if (KNOWN_NOT_YET.has(kind)) return add(`${field}.${kind}`, `${kind} steps are not supported yet`);
+  if (!RUNNABLE_STEPS.has(kind)) return add(`${field}.${kind}`, `unknown step kind "${kind}"; expected one of setWeight, pause, setCanaryScale, analysis, experiment`);
+  if (kind === 'setWeight') {
+    const w = step.setWeight;
+    if (typeof w !== 'number' || !Number.isInteger(w) || w < 0 || w > 100) add(`${field}.setWeight`, `setWeight must be an integer from 0 to 100, got ${JSON.stringify(w)}`);
+  }
+  if (kind === 'pause') {
+    const pause = step.pause;
+    if (pause === null || typeof pause !== 'object') return add(`${field}.pause`, 'pause must be an object, {} or {duration: 30s}');
+    if (pause.duration !== undefined) {
+      try {
+        parseDuration(pause.duration);
+      } catch (err) {
+        add(`${field}.pause.duration`, err instanceof DurationError ? err.message : String(err));
+      }
+    }
+  }
+  if (kind === 'setCanaryScale') add(`${field}.setCanaryScale`, 'setCanaryScale needs trafficRouting, which is not supported yet');
+}
