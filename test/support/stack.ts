@@ -1,0 +1,144 @@
+// What an integration or e2e test stands on. Under `npm test` the runner starts one
+// shared stack and passes it in the environment; a test file run on its own starts
+// its own stack, so no test assumes that anything is already running.
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { KubeClient, Resources } from '../../k8s/kube-client';
+import { startLocalStack, type LocalStack } from '../../k8s/local-stack';
+import { freePort } from '../../k8s/process-group';
+import { ensureTools } from '../../k8s/toolchain';
+import { configFromEnv } from '../../worker/config';
+import { startSluice, type RunningSluice } from '../../worker/sluice';
+import { workerMainPath } from './paths';
+
+export interface TestStack {
+  kube: KubeClient;
+  kubeconfigPath: string;
+  temporalAddress: string;
+  kubectlPath: string;
+  temporalBinary: string;
+  prometheusUrl?: string;
+  prometheusTargetsDir?: string;
+  /** Only set when this test file started its own stack. */
+  own?: LocalStack;
+  stop(): Promise<void>;
+}
+
+export async function testStack(opts: { prometheus?: boolean } = {}): Promise<TestStack> {
+  const tools = await ensureTools(() => undefined);
+  const e = process.env;
+  if (e.SLUICE_TEST_KUBECONFIG && e.SLUICE_TEST_TEMPORAL_ADDRESS) {
+    const kube = KubeClient.fromKubeconfig(e.SLUICE_TEST_KUBECONFIG);
+    return {
+      kube,
+      kubeconfigPath: e.SLUICE_TEST_KUBECONFIG,
+      temporalAddress: e.SLUICE_TEST_TEMPORAL_ADDRESS,
+      kubectlPath: tools.kubectl,
+      temporalBinary: tools.temporal,
+      prometheusUrl: e.SLUICE_TEST_PROMETHEUS_URL || undefined,
+      prometheusTargetsDir: e.SLUICE_TEST_PROMETHEUS_TARGETS || undefined,
+      stop: async () => kube.close(),
+    };
+  }
+  const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-own-'));
+  const own = await startLocalStack({ stateDir, fixedPorts: false, headless: true, etcdNoFsync: true, prometheus: opts.prometheus, log: () => undefined });
+  return {
+    kube: own.kube,
+    kubeconfigPath: own.kubeconfigPath,
+    temporalAddress: own.temporalAddress,
+    kubectlPath: tools.kubectl,
+    temporalBinary: tools.temporal,
+    prometheusUrl: own.prometheusUrl,
+    prometheusTargetsDir: own.prometheusServer?.targetsDir,
+    own,
+    stop: async () => {
+      await own.stop();
+      fs.rmSync(stateDir, { recursive: true, force: true });
+    },
+  };
+}
+
+let counter = 0;
+export async function createNamespace(kube: KubeClient, prefix: string): Promise<string> {
+  const name = `${prefix}-${process.pid}-${++counter}-${Date.now().toString(36)}`.slice(0, 63);
+  await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  return name;
+}
+
+export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+    child.stdin.end(input ?? '');
+  });
+}
+
+export async function kubectl(stack: TestStack, args: string[], input?: string): Promise<string> {
+  const res = await runCommand(stack.kubectlPath, args, { ...process.env, KUBECONFIG: stack.kubeconfigPath }, input);
+  if (res.code !== 0) throw new Error(`kubectl ${args.join(' ')} failed (${res.code}): ${res.stderr}`);
+  return res.stdout;
+}
+
+/** Polls until `probe` returns something truthy; the error names what never happened. */
+export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  while (Date.now() < deadline) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(`timed out after ${timeoutMs} ms waiting until ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+}
+
+/** Sluice in this process, scoped to one namespace and its own task queue. */
+export async function startSluiceFor(stack: TestStack, namespace: string): Promise<RunningSluice> {
+  const config = { ...configFromEnv({}), temporalAddress: stack.temporalAddress, taskQueue: `sluice-${namespace}`, watchNamespace: namespace, apiPort: 0 };
+  return startSluice(config, stack.kube, () => undefined);
+}
+
+export interface SluiceProcess {
+  child: ChildProcess;
+  apiUrl: string;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** Sluice as a separate OS process (worker/main.js), for tests that SIGKILL it. */
+export async function spawnSluice(stack: TestStack, namespace: string, logFile: string, apiPort?: number): Promise<SluiceProcess> {
+  const port = apiPort ?? (await freePort());
+  const out = fs.openSync(logFile, 'a');
+  const child = spawn(process.execPath, [workerMainPath], {
+    stdio: ['ignore', out, out],
+    env: {
+      ...process.env,
+      KUBECONFIG: stack.kubeconfigPath,
+      TEMPORAL_ADDRESS: stack.temporalAddress,
+      SLUICE_TASK_QUEUE: `sluice-${namespace}`,
+      SLUICE_WATCH_NAMESPACE: namespace,
+      SLUICE_API_PORT: String(port),
+    },
+  });
+  fs.closeSync(out);
+  const exited = new Promise<void>((resolve) => child.on('exit', () => resolve()));
+  const apiUrl = `http://127.0.0.1:${port}`;
+  await eventually('the Sluice process serves /healthz', async () => (await fetch(`${apiUrl}/healthz`)).ok, 60_000, 200);
+  return {
+    child,
+    apiUrl,
+    async kill(signal: NodeJS.Signals = 'SIGKILL') {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      await exited;
+    },
+  };
+}

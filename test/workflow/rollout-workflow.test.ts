@@ -1,0 +1,89 @@
+// The rollout workflow's orchestration against a real Temporal server, with its
+// activities backed by an in-memory ReplicaSet controller: step order, promote as an
+// Update with a validator, timers. Records a history for the replay test.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { RolloutActivities } from '../../activities/rollout';
+import { prebuiltBundlePath } from '../../worker/worker';
+import { nudgeSignal, promoteUpdate, rolloutViewQuery } from '../../workflows/definitions';
+import type { RolloutStatus } from '../../workflows/rollouts/types';
+import { canarySpec, FakeCluster } from '../support/fake-cluster';
+import { repoRoot } from '../support/paths';
+import { eventually } from '../support/stack';
+import { ensureTools } from '../../k8s/toolchain';
+
+let env: TestWorkflowEnvironment;
+
+before(async () => {
+  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
+  env = address
+    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
+    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+});
+after(() => env?.teardown());
+
+/** The fake activities nudge the workflow after each change, as the watcher does for real ReplicaSets. */
+function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void): RolloutActivities {
+  return {
+    async observeRollout() {
+      calls.push('observeRollout');
+      return cluster.snapshot();
+    },
+    async createReplicaSet(_ref, req) {
+      calls.push(`createReplicaSet ${req.hash}`);
+      cluster.apply({ kind: 'createReplicaSet', ...req });
+      nudge();
+    },
+    async scaleReplicaSet(_ref, req) {
+      calls.push(`scaleReplicaSet ${req.name}=${req.replicas}`);
+      cluster.apply({ kind: 'scaleReplicaSet', ...req });
+      nudge();
+    },
+    async writeRolloutStatus(_ref, status: RolloutStatus) {
+      cluster.status = status;
+    },
+  };
+}
+
+test('canary steps: setWeight, indefinite pause released by promote, timed pause, promotion', async () => {
+  const cluster = new FakeCluster(canarySpec([{ setWeight: 33 }, { pause: {} }, { setWeight: 66 }, { pause: { duration: '1s' } }]), 'shop', 'checkout');
+  const calls: string[] = [];
+  const taskQueue = `wf-test-${Date.now()}`;
+  const workflowId = `rollout/shop/checkout-${taskQueue}`;
+  const nudge = () => void env.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: 'replicaset changed' }).catch(() => undefined);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: prebuiltBundlePath },
+    activities: fakeActivities(cluster, calls, nudge),
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'checkout' }] });
+    await eventually('first revision Healthy', async () => cluster.status.phase === 'Healthy');
+
+    // Promote is refused when there is nothing paused, with a message naming the rollout.
+    await assert.rejects(handle.executeUpdate(promoteUpdate, { args: [{}] }), (err: Error) => /rollout shop\/checkout is not paused/.test(String((err as any).cause?.message ?? err.message)));
+
+    cluster.setImage('demo:yellow');
+    await handle.signal(nudgeSignal, { reason: 'test' });
+    await eventually('paused at step 1', async () => cluster.status.phase === 'Paused' && cluster.status.currentStepIndex === 1);
+    assert.match((await handle.query(rolloutViewQuery)).summary, /step 2\/4: pause \(until promoted\)/);
+
+    const result = await handle.executeUpdate(promoteUpdate, { args: [{}] });
+    assert.equal(result.message, 'rollout shop/checkout promoted');
+    await eventually('completed', async () => cluster.status.phase === 'Healthy' && cluster.status.stableRS === cluster.status.currentPodHash, 30_000);
+    assert.equal(cluster.created.length, 2, 'one ReplicaSet per revision');
+    assert.equal(calls.filter((c) => c.startsWith('createReplicaSet')).length, 2, 'each creation ran once');
+
+    if (process.env.SLUICE_RECORD_HISTORIES) {
+      const history = await handle.fetchHistory();
+      fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'rollout-canary.json'), historyToJSON(history));
+    }
+    await handle.terminate('test done');
+  });
+});
