@@ -115,6 +115,8 @@ export class KubeClient {
   private readonly agent: http.Agent;
   private readonly baseOptions: Promise<https.RequestOptions>;
 
+  requestTimeoutMs = 8000;
+
   constructor(readonly config: KubeConfig) {
     const cluster = config.getCurrentCluster();
     if (!cluster) throw new Error('the kubeconfig has no current cluster');
@@ -245,7 +247,9 @@ export class KubeClient {
   }
 
   async request<T = any>(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<T> {
-    const res = await this.open(method, path, body, contentType);
+    // A bounded request: an unreachable API server fails the call (and the activity
+    // retries it) instead of hanging until TCP gives up.
+    const res = await this.open(method, path, body, contentType, AbortSignal.timeout(this.requestTimeoutMs));
     const text = await readBody(res);
     const status = res.statusCode ?? 0;
     if (status >= 200 && status < 300) return (text ? JSON.parse(text) : undefined) as T;
@@ -304,7 +308,12 @@ function readBody(res: http.IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     res.on('data', (c: Buffer) => chunks.push(c));
-    res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let ended = false;
+    res.on('end', () => {
+      ended = true;
+      resolve(Buffer.concat(chunks).toString('utf8'));
+    });
     res.on('error', reject);
+    res.on('close', () => ended || reject(new Error('the API server closed the connection mid-response')));
   });
 }

@@ -29,5 +29,8 @@ export async function createSluiceWorker(opts: {
     maxCachedWorkflows: opts.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: 200,
     maxConcurrentWorkflowTaskExecutions: 100,
+    // A dead worker's sticky queue holds tasks this long before any worker may take
+    // them; the default 10 s would delay every rollout after a crash.
+    stickyQueueScheduleToStartTimeout: '3s',
   });
 }

@@ -21,7 +21,9 @@ import { progressFromStatus, type RolloutProgress } from './rollouts/progress';
 import type { RolloutStatus } from './rollouts/types';
 
 const act = proxyActivities<RolloutActivities>({
-  startToCloseTimeout: '30s',
+  // Kubernetes calls take milliseconds; a short timeout bounds how long a call that
+  // died with its worker holds the rollout up before it is retried elsewhere.
+  startToCloseTimeout: '10s',
   // Kubernetes being unreachable is retried for as long as it takes; activities are
   // idempotent, so a retry after a lost response is harmless.
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
