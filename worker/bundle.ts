@@ -1,10 +1,10 @@
 // Bundles the workflow code once at build time (see scripts/prepare.js).
 import * as fs from 'node:fs';
-import { bundleWorkflowCode } from '@temporalio/worker';
+import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { prebuiltBundlePath } from './worker';
 
 async function main() {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: undefined });
+  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
   fs.writeFileSync(prebuiltBundlePath, code);
 }
 

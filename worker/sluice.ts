@@ -8,7 +8,7 @@ import type { KubeClient } from '../k8s/kube-client';
 import type { SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attributes';
 import { Watcher } from './watcher';
-import { createSluiceWorker } from './worker';
+import { createSluiceWorker, installRuntime } from './worker';
 
 export interface RunningSluice {
   apiUrl: string;
@@ -26,6 +26,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
   const useSearchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
   if (!useSearchAttributes) log('search attributes unavailable; workflows start without them');
 
+  installRuntime();
   const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createSluiceWorker({
     connection: workerConnection,
@@ -47,12 +48,18 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     apiUrl: address,
     client,
     async stop() {
-      await api.close();
-      await watcher.stop();
-      worker.shutdown();
-      await workerRun;
-      await workerConnection.close();
-      await connection.close();
+      // Each step runs even if an earlier one fails, so nothing is left behind.
+      const steps: (() => Promise<unknown>)[] = [
+        () => api.close(),
+        () => watcher.stop(),
+        async () => {
+          if (worker.getState() === 'RUNNING') worker.shutdown();
+          await workerRun;
+        },
+        () => workerConnection.close(),
+        () => connection.close(),
+      ];
+      for (const step of steps) await step().catch((err) => log('error while stopping', { error: String(err) }));
     },
   };
 }

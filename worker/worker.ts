@@ -1,12 +1,24 @@
 // The Temporal worker: Sluice's workflows and activities on one task queue.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NativeConnection, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { KubeClient } from '../k8s/kube-client';
 
 /** Built by scripts/prepare.js, so a worker starts without bundling workflows again. */
 export const prebuiltBundlePath = path.resolve(__dirname, '..', 'workflow-bundle.js');
+
+/**
+ * The process decides when the worker stops (after the API and the watcher), so the
+ * SDK must not react to SIGINT itself. Must run before the first NativeConnection.
+ */
+export function installRuntime(): void {
+  try {
+    Runtime.install({ shutdownSignals: [] });
+  } catch {
+    // Already installed in this process (several Sluices in one test process).
+  }
+}
 
 export async function createSluiceWorker(opts: {
   connection: NativeConnection;

@@ -36,7 +36,7 @@ export async function up(stateDir: string, cliConfigFile: string): Promise<void>
       'Try, in another terminal:',
       `  export KUBECONFIG=${stack.kubeconfigPath}`,
       `  kubectl apply -f ${exampleFile}`,
-      `  kubectl patch rollout canary-basic --type merge -p '{"spec":{"template":{"spec":{"containers":[{"name":"app","image":"argoproj/rollouts-demo:yellow"}]}}}}'`,
+      `  kubectl patch rollout canary-basic --type json -p '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]'`,
       '  npx sluice rollouts get canary-basic',
       '  npx sluice rollouts promote canary-basic',
       '',
