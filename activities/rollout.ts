@@ -5,8 +5,11 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { isConflict, isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
 import { podTemplateHash } from '../workflows/rollouts/pod-template-hash';
 import {
+  MANAGED_BY_ANNOTATION,
   POD_TEMPLATE_HASH_LABEL,
   REVISION_ANNOTATION,
+  SCALE_DOWN_DEADLINE_ANNOTATION,
+  type ServiceState,
   type ReplicaSetState,
   type RolloutSnapshot,
   type RolloutSpec,
@@ -34,10 +37,27 @@ function replicaSetState(rs: KubeObject): ReplicaSetState {
     availableReplicas: st.availableReplicas ?? 0,
     observed: (st.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0),
     creationTimestamp: rs.metadata.creationTimestamp ?? '',
+    scaleDownDeadline: rs.metadata.annotations?.[SCALE_DOWN_DEADLINE_ANNOTATION] || undefined,
   };
 }
 
+/** The Services a strategy names, so the strategy can see where each one points. */
+function serviceNames(spec: RolloutSpec): string[] {
+  const bg = spec.strategy?.blueGreen;
+  const c = spec.strategy?.canary;
+  return [bg?.activeService, bg?.previewService, c?.canaryService, c?.stableService].filter((n): n is string => typeof n === 'string' && n.length > 0);
+}
+
 export function createRolloutActivities(kube: KubeClient) {
+  async function patchReplicaSet(ref: RolloutRef, name: string, body: unknown, what: string): Promise<void> {
+    try {
+      await kube.patch(Resources.replicaSet, ref.namespace, name, body, { fieldManager: 'sluice' });
+    } catch (err) {
+      if (isNotFound(err)) return;
+      refusal(err, `${what} ReplicaSet ${ref.namespace}/${name}`);
+    }
+  }
+
   async function readRollout(ref: RolloutRef): Promise<KubeObject | undefined> {
     return kube.find(Resources.rollout, ref.namespace, ref.name);
   }
@@ -51,6 +71,12 @@ export function createRolloutActivities(kube: KubeClient) {
       const spec = (ro.spec ?? {}) as RolloutSpec;
       const { items } = await kube.list(Resources.replicaSet, ref.namespace, { labelSelector: POD_TEMPLATE_HASH_LABEL });
       const owned = items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === ro.metadata.uid && o.controller));
+      const services: ServiceState[] = await Promise.all(
+        [...new Set(serviceNames(spec))].map(async (name) => {
+          const svc = await kube.find(Resources.service, ref.namespace, name);
+          return { name, exists: !!svc, selector: svc?.spec?.selector ?? {}, managedBy: svc?.metadata.annotations?.[MANAGED_BY_ANNOTATION] };
+        }),
+      );
       return {
         exists: true,
         namespace: ref.namespace,
@@ -61,7 +87,7 @@ export function createRolloutActivities(kube: KubeClient) {
         status: (ro.status ?? {}) as RolloutStatus,
         podTemplateHash: spec.template ? podTemplateHash(spec.template) : '',
         replicaSets: owned.map(replicaSetState).sort((a, b) => a.revision - b.revision),
-        services: [],
+        services,
       };
     },
 
@@ -111,6 +137,86 @@ export function createRolloutActivities(kube: KubeClient) {
         if (isNotFound(err)) return; // gone already; the next observation sees that
         refusal(err, `scaling ReplicaSet ${ref.namespace}/${req.name}`);
       }
+    },
+
+    async setScaleDownDeadline(ref: RolloutRef, req: { name: string; deadline: string | null }): Promise<void> {
+      await patchReplicaSet(ref, req.name, { metadata: { annotations: { [SCALE_DOWN_DEADLINE_ANNOTATION]: req.deadline } } }, 'setting the scale-down deadline of');
+    },
+
+    async setReplicaSetRevision(ref: RolloutRef, req: { name: string; revision: number }): Promise<void> {
+      await patchReplicaSet(ref, req.name, { metadata: { annotations: { [REVISION_ANNOTATION]: String(req.revision) } } }, 'setting the revision of');
+    },
+
+    async deleteReplicaSet(ref: RolloutRef, req: { name: string }): Promise<void> {
+      await kube.delete(Resources.replicaSet, ref.namespace, req.name);
+    },
+
+    /** Points a Service at one pod template hash, marking it as managed by this rollout. */
+    async switchServiceSelector(ref: RolloutRef, req: { service: string; hash: string | null }): Promise<void> {
+      try {
+        await kube.patch(
+          Resources.service,
+          ref.namespace,
+          req.service,
+          { metadata: { annotations: { [MANAGED_BY_ANNOTATION]: ref.name } }, spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: req.hash } } },
+          { fieldManager: 'sluice' },
+        );
+      } catch (err) {
+        refusal(err, `switching Service ${ref.namespace}/${req.service}`);
+      }
+    },
+
+    /** Deletes up to `max` pods of the ReplicaSet created before `before`, while all its pods are ready. */
+    async restartPods(ref: RolloutRef, req: { replicaSet: string; before: string; max: number }): Promise<{ remaining: number }> {
+      const rs = await kube.find(Resources.replicaSet, ref.namespace, req.replicaSet);
+      if (!rs) return { remaining: 0 };
+      const hash = rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL];
+      const { items } = await kube.list(Resources.pod, ref.namespace, { labelSelector: `${POD_TEMPLATE_HASH_LABEL}=${hash}` });
+      const cutoff = Date.parse(req.before);
+      const stale = items.filter((pod) => !pod.metadata.deletionTimestamp && Date.parse(pod.metadata.creationTimestamp ?? '') < cutoff);
+      const ready = (rs.status?.availableReplicas ?? 0) >= (rs.spec?.replicas ?? 0);
+      const deleting = items.filter((pod) => pod.metadata.deletionTimestamp).length;
+      if (ready && deleting === 0) {
+        for (const pod of stale.slice(0, req.max)) await kube.delete(Resources.pod, ref.namespace, pod.metadata.name);
+      }
+      return { remaining: stale.length };
+    },
+
+    async patchRolloutSpec(ref: RolloutRef, spec: Record<string, unknown>): Promise<void> {
+      try {
+        await kube.patch(Resources.rollout, ref.namespace, ref.name, { spec }, { fieldManager: 'sluice' });
+      } catch (err) {
+        refusal(err, `updating rollout ${ref.namespace}/${ref.name}`);
+      }
+    },
+
+    async setRolloutImage(ref: RolloutRef, container: string, image: string): Promise<void> {
+      const ro = await readRollout(ref);
+      const containers = (ro?.spec?.template?.spec?.containers ?? []) as { name: string }[];
+      const index = containers.findIndex((c) => c.name === container);
+      if (index < 0) throw ApplicationFailure.nonRetryable(`rollout ${ref.namespace}/${ref.name} has no container "${container}"`, 'NoSuchContainer');
+      try {
+        await kube.patch(Resources.rollout, ref.namespace, ref.name, [{ op: 'replace', path: `/spec/template/spec/containers/${index}/image`, value: image }], { type: 'json', fieldManager: 'sluice' });
+      } catch (err) {
+        refusal(err, `setting the image of rollout ${ref.namespace}/${ref.name}`);
+      }
+    },
+
+    /** kubectl argo rollouts undo: the template of an earlier revision becomes spec.template again. */
+    async undoRollout(ref: RolloutRef, toRevision?: number): Promise<void> {
+      const ro = await readRollout(ref);
+      if (!ro) throw ApplicationFailure.nonRetryable(`rollout ${ref.namespace}/${ref.name} not found`, 'NotFound');
+      const current = podTemplateHash((ro.spec as RolloutSpec).template);
+      const { items } = await kube.list(Resources.replicaSet, ref.namespace, { labelSelector: POD_TEMPLATE_HASH_LABEL });
+      const owned = items
+        .filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === ro.metadata.uid))
+        .map((rs) => ({ rs, revision: Number(rs.metadata.annotations?.[REVISION_ANNOTATION] ?? 0), hash: rs.metadata.labels?.[POD_TEMPLATE_HASH_LABEL] }))
+        .sort((a, b) => b.revision - a.revision);
+      const target = toRevision !== undefined ? owned.find((o) => o.revision === toRevision) : owned.find((o) => o.hash !== current);
+      if (!target) throw ApplicationFailure.nonRetryable(`rollout ${ref.namespace}/${ref.name} has no ${toRevision !== undefined ? `revision ${toRevision}` : 'previous revision'}`, 'NoSuchRevision');
+      const template = structuredClone(target.rs.spec.template);
+      delete template.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
+      await kube.patch(Resources.rollout, ref.namespace, ref.name, [{ op: 'replace', path: '/spec/template', value: template }], { type: 'json', fieldManager: 'sluice' });
     },
 
     async writeRolloutStatus(ref: RolloutRef, status: RolloutStatus): Promise<void> {

@@ -2,7 +2,21 @@
 // validator decides whether a command makes sense now ("not paused"), so every
 // client (HTTP API, CLI, watcher) gets the same answer.
 import { WorkflowNotFoundError, WorkflowUpdateFailedError, type Client } from '@temporalio/client';
-import { promoteUpdate, rolloutViewQuery, rolloutWorkflowId, type CommandResult, type RolloutRef, type RolloutView } from '../workflows/definitions';
+import {
+  abortUpdate,
+  pauseUpdate,
+  promoteUpdate,
+  restartUpdate,
+  resumeUpdate,
+  retryUpdate,
+  rolloutViewQuery,
+  rolloutWorkflowId,
+  setImageUpdate,
+  undoUpdate,
+  type CommandResult,
+  type RolloutRef,
+  type RolloutView,
+} from '../workflows/definitions';
 
 export class CommandRefused extends Error {
   constructor(
@@ -29,11 +43,43 @@ async function translate<T>(ref: RolloutRef, call: () => Promise<T>): Promise<T>
 export class RolloutCommands {
   constructor(private readonly client: Client) {}
 
+  private handle(ref: RolloutRef) {
+    return this.client.workflow.getHandle(rolloutWorkflowId(ref));
+  }
+
   promote(ref: RolloutRef, full = false): Promise<CommandResult> {
-    return translate(ref, () => this.client.workflow.getHandle(rolloutWorkflowId(ref)).executeUpdate(promoteUpdate, { args: [{ full }] }));
+    return translate(ref, () => this.handle(ref).executeUpdate(promoteUpdate, { args: [{ full }] }));
+  }
+
+  abort(ref: RolloutRef): Promise<CommandResult> {
+    return translate(ref, () => this.handle(ref).executeUpdate(abortUpdate, { args: [] }));
+  }
+
+  retry(ref: RolloutRef): Promise<CommandResult> {
+    return translate(ref, () => this.handle(ref).executeUpdate(retryUpdate, { args: [] }));
+  }
+
+  undo(ref: RolloutRef, toRevision?: number): Promise<CommandResult> {
+    return translate(ref, () => this.handle(ref).executeUpdate(undoUpdate, { args: [{ toRevision }] }));
+  }
+
+  restart(ref: RolloutRef): Promise<CommandResult> {
+    return translate(ref, () => this.handle(ref).executeUpdate(restartUpdate, { args: [] }));
+  }
+
+  pause(ref: RolloutRef): Promise<CommandResult> {
+    return translate(ref, () => this.handle(ref).executeUpdate(pauseUpdate, { args: [] }));
+  }
+
+  resume(ref: RolloutRef): Promise<CommandResult> {
+    return translate(ref, () => this.handle(ref).executeUpdate(resumeUpdate, { args: [] }));
+  }
+
+  setImage(ref: RolloutRef, container: string, image: string): Promise<CommandResult> {
+    return translate(ref, () => this.handle(ref).executeUpdate(setImageUpdate, { args: [{ container, image }] }));
   }
 
   view(ref: RolloutRef): Promise<RolloutView> {
-    return translate(ref, () => this.client.workflow.getHandle(rolloutWorkflowId(ref)).query(rolloutViewQuery));
+    return translate(ref, () => this.handle(ref).query(rolloutViewQuery));
   }
 }

@@ -52,7 +52,7 @@ export class Watcher {
       await client.workflow.signalWithStart('rolloutWorkflow', {
         workflowId,
         taskQueue,
-        args: [ref],
+        args: [{ ...ref, useSearchAttributes }],
         signal: nudgeSignal,
         signalArgs: [nudge],
         staticSummary: `Rollout ${ref.namespace}/${ref.name}`,

@@ -24,9 +24,58 @@ export interface CommandResult {
   message: string;
 }
 export const promoteUpdate = defineUpdate<CommandResult, [PromoteRequest]>('promote');
+export const abortUpdate = defineUpdate<CommandResult, []>('abort');
+export const retryUpdate = defineUpdate<CommandResult, []>('retry');
+export const pauseUpdate = defineUpdate<CommandResult, []>('pause');
+export const resumeUpdate = defineUpdate<CommandResult, []>('resume');
+export const restartUpdate = defineUpdate<CommandResult, []>('restart');
+export interface UndoRequest {
+  /** The revision to go back to; the previous one when omitted. */
+  toRevision?: number;
+}
+export const undoUpdate = defineUpdate<CommandResult, [UndoRequest]>('undo');
+export interface SetImageRequest {
+  container: string;
+  image: string;
+}
+export const setImageUpdate = defineUpdate<CommandResult, [SetImageRequest]>('setImage');
 
 export interface RolloutView {
   progress?: RolloutProgress;
   summary: string;
 }
 export const rolloutViewQuery = defineQuery<RolloutView>('rolloutView');
+
+// AnalysisRun workflows (analysisrun/<ns>/<name>).
+export const analysisRunWorkflowId = (ref: { namespace: string; name: string }) => `analysisrun/${ref.namespace}/${ref.name}`;
+
+/** The AnalysisRun object changed; `terminate` once true stays true. */
+export interface AnalysisRunNudge {
+  reason: string;
+  terminate?: boolean;
+}
+export const analysisRunNudgeSignal = defineSignal<[AnalysisRunNudge]>('analysisRunNudge');
+
+// ---- Applications (Argo CD) ----
+import type { HistoryEntry, SyncRequest } from './applications/types';
+export type { ApplicationRef, HistoryEntry, SyncRequest } from './applications/types';
+
+export const applicationWorkflowId = (ref: { namespace: string; name: string }) => `application/${ref.namespace}/${ref.name}`;
+export const syncWorkflowId = (ref: { namespace: string; name: string }, n: number) => `sync/${ref.namespace}/${ref.name}/${n}`;
+
+/** The Application (or a resource it manages) changed, or a refresh was asked for: compare again. */
+export interface ApplicationNudge {
+  reason: string;
+  refresh?: 'normal' | 'hard';
+}
+export const applicationNudgeSignal = defineSignal<[ApplicationNudge]>('applicationNudge');
+
+export const appSyncUpdate = defineUpdate<CommandResult, [SyncRequest]>('appSync');
+export const appRefreshUpdate = defineUpdate<CommandResult, [{ hard?: boolean }]>('appRefresh');
+export const appTerminateUpdate = defineUpdate<CommandResult, []>('appTerminateOperation');
+export const appRollbackUpdate = defineUpdate<CommandResult, [{ id: number }]>('appRollback');
+/** A unified diff, live → Git, of every out-of-sync resource. */
+export const appDiffUpdate = defineUpdate<{ diff: string }, []>('appDiff');
+/** Every sync this workflow run knows of (the object keeps revisionHistoryLimit of them). */
+export const appHistoryQuery = defineQuery<HistoryEntry[]>('appHistory');
+export const appViewQuery = defineQuery<{ summary: string; syncing: boolean }>('appView');

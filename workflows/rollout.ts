@@ -1,7 +1,8 @@
 // One long-lived workflow per Rollout (ID rollout/<namespace>/<name>). It observes
 // the cluster, asks the strategy what to do, does it through activities and projects
 // its state onto the Rollout's status, then sleeps until something changes or a
-// durable timer (a timed pause) fires. Every step is an activity in the history.
+// durable timer (a timed pause, a scale-down delay) fires. Every step is an activity
+// in the history; every command is an Update whose validator refuses clearly.
 import {
   ActivityFailure,
   allHandlersFinished,
@@ -12,13 +13,28 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
+  upsertSearchAttributes,
   workflowInfo,
 } from '@temporalio/workflow';
+import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { RolloutActivities } from '../activities/rollout';
-import { nudgeSignal, promoteUpdate, rolloutViewQuery, type RolloutRef } from './definitions';
-import { decideCanary, type RolloutAction } from './rollouts/canary';
+import {
+  abortUpdate,
+  nudgeSignal,
+  pauseUpdate,
+  promoteUpdate,
+  restartUpdate,
+  resumeUpdate,
+  retryUpdate,
+  rolloutViewQuery,
+  setImageUpdate,
+  undoUpdate,
+  type RolloutRef,
+} from './definitions';
+import type { RolloutAction } from './rollouts/actions';
+import { decideRollout } from './rollouts/decide';
 import { progressFromStatus, type RolloutProgress } from './rollouts/progress';
-import type { RolloutStatus } from './rollouts/types';
+import type { RolloutSnapshot, RolloutStatus } from './rollouts/types';
 
 const act = proxyActivities<RolloutActivities>({
   // Kubernetes calls take milliseconds; a short timeout bounds how long a call that
@@ -33,9 +49,14 @@ const act = proxyActivities<RolloutActivities>({
 const RESYNC_MS = 60_000;
 const MAX_ITERATIONS_PER_RUN = 300;
 
+const PHASE_KEY = defineSearchAttributeKey('SluicePhase', SearchAttributeType.KEYWORD);
+const REVISION_KEY = defineSearchAttributeKey('SluiceRevision', SearchAttributeType.KEYWORD);
+
 export interface RolloutWorkflowInput extends RolloutRef {
   progress?: RolloutProgress;
   lastStatusJson?: string;
+  /** Whether the Sluice search attributes exist in this Temporal namespace. */
+  useSearchAttributes?: boolean;
 }
 
 export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void> {
@@ -45,28 +66,121 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   let lastStatusJson = input.lastStatusJson ?? '';
   let summary = 'starting';
   let changed = true;
+  let lastSnapshot: RolloutSnapshot | undefined;
+  let indexed = '';
+
+  const observed = () => {
+    if (!progress || !lastSnapshot) throw new Error(`rollout ${id} has not been observed yet`);
+    return { p: progress, snap: lastSnapshot };
+  };
+  const updating = () => progress && progress.currentHash !== progress.stableHash;
+  const done = (message: string) => {
+    changed = true;
+    return { message };
+  };
+  /** Spec edits go through the API server, so kubectl sees the same change the command made. */
+  const patchSpec = async (what: string, run: () => Promise<unknown>) => {
+    try {
+      await run();
+    } catch (err) {
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure) throw ApplicationFailure.nonRetryable(err.cause.message, 'CommandFailed');
+      throw err;
+    }
+    return done(`rollout ${id} ${what}`);
+  };
 
   setHandler(nudgeSignal, () => {
     changed = true;
   });
   setHandler(rolloutViewQuery, () => ({ progress, summary }));
+
   setHandler(
     promoteUpdate,
     ({ full }) => {
-      if (!progress) throw ApplicationFailure.nonRetryable(`rollout ${id} has not been observed yet`);
-      if (full) progress.promoteFull = true;
-      else progress.pauseConditions = [];
-      changed = true;
-      return { message: full ? `rollout ${id} fully promoted` : `rollout ${id} promoted` };
+      const { p } = observed();
+      if (full) p.promoteFull = true;
+      else p.pauseConditions = [];
+      return done(full ? `rollout ${id} fully promoted` : `rollout ${id} promoted`);
     },
     {
       validator: ({ full }) => {
-        if (!progress) throw new Error(`rollout ${id} has not been observed yet`);
+        const { p } = observed();
+        if (p.aborted) throw new Error(`rollout ${id} is aborted; retry it first`);
         if (full) {
-          if (progress.currentHash === progress.stableHash) throw new Error(`rollout ${id} has no update in progress`);
+          if (!updating()) throw new Error(`rollout ${id} has no update in progress`);
           return;
         }
-        if (progress.pauseConditions.length === 0) throw new Error(`rollout ${id} is not paused`);
+        if (p.pauseConditions.length === 0) throw new Error(`rollout ${id} is not paused`);
+      },
+    },
+  );
+  setHandler(
+    abortUpdate,
+    () => {
+      const { p } = observed();
+      p.aborted = true;
+      p.abortedAt = new Date().toISOString();
+      p.pauseConditions = [];
+      return done(`rollout ${id} aborted`);
+    },
+    {
+      validator: () => {
+        const { p } = observed();
+        if (!updating()) throw new Error(`rollout ${id} has no update in progress to abort`);
+        if (p.aborted) throw new Error(`rollout ${id} is already aborted`);
+      },
+    },
+  );
+  setHandler(
+    retryUpdate,
+    () => {
+      const { p } = observed();
+      p.aborted = false;
+      p.abortedAt = undefined;
+      p.stepIndex = 0;
+      p.pauseStartedAt = undefined;
+      p.pauseConditions = [];
+      return done(`rollout ${id} retried`);
+    },
+    {
+      validator: () => {
+        if (!observed().p.aborted) throw new Error(`rollout ${id} is not aborted`);
+      },
+    },
+  );
+  setHandler(pauseUpdate, () => patchSpec('paused', () => act.patchRolloutSpec(ref, { paused: true })), {
+    validator: () => {
+      if (observed().snap.spec.paused) throw new Error(`rollout ${id} is already paused`);
+    },
+  });
+  setHandler(resumeUpdate, () => patchSpec('resumed', () => act.patchRolloutSpec(ref, { paused: null })), {
+    validator: () => {
+      if (!observed().snap.spec.paused) throw new Error(`rollout ${id} is not paused by a user (spec.paused is not set); use promote to continue a pause step`);
+    },
+  });
+  setHandler(restartUpdate, () => patchSpec('restarting', () => act.patchRolloutSpec(ref, { restartAt: new Date().toISOString() })), {
+    validator: () => {
+      if (updating()) throw new Error(`rollout ${id} has an update in progress; restart it once it is Healthy`);
+    },
+  });
+  setHandler(undoUpdate, ({ toRevision }) => patchSpec(toRevision ? `rolled back to revision ${toRevision}` : 'rolled back', () => act.undoRollout(ref, toRevision)), {
+    validator: ({ toRevision }) => {
+      const { snap } = observed();
+      if (toRevision !== undefined && !snap.replicaSets.some((rs) => rs.revision === toRevision)) {
+        throw new Error(`rollout ${id} has no revision ${toRevision} (revisions: ${snap.replicaSets.map((rs) => rs.revision).join(', ') || 'none'})`);
+      }
+      if (toRevision === undefined && snap.replicaSets.length < 2) throw new Error(`rollout ${id} has no previous revision`);
+    },
+  });
+  setHandler(
+    setImageUpdate,
+    ({ container, image }) => patchSpec(`container ${container} set to ${image}`, () => act.setRolloutImage(ref, container, image)),
+    {
+      validator: ({ container, image }) => {
+        const { snap } = observed();
+        const names = ((snap.spec.template?.spec as { containers?: { name: string }[] } | undefined)?.containers ?? []).map((c) => c.name);
+        if (!names.includes(container)) throw new Error(`rollout ${id} has no container "${container}" (containers: ${names.join(', ')})`);
+        if (!image.trim()) throw new Error('the image must not be empty');
       },
     },
   );
@@ -81,14 +195,18 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       log.info('rollout deleted; workflow ends', { rollout: id });
       return;
     }
+    lastSnapshot = snap;
     progress ??= progressFromStatus(snap.status);
-    const decision = decideCanary(snap, progress, Date.now());
+    if (lastStatusJson) applyStatusCommands(progress, JSON.parse(lastStatusJson) as RolloutStatus, snap.status);
+
+    const decision = decideRollout(snap, progress, Date.now());
     progress = decision.progress;
     summary = decision.summary;
 
     let status: RolloutStatus = decision.status;
-    const failure = await perform(ref, decision.actions);
-    if (failure) status = { ...status, phase: 'Degraded', message: `ReplicaSetError: ${failure}` };
+    const outcome = await perform(ref, decision.actions);
+    if (outcome.failure) status = { ...status, phase: 'Degraded', message: `ReplicaSetError: ${outcome.failure}` };
+    if (outcome.restartDone) progress.restartedAt = snap.spec.restartAt;
 
     const statusJson = JSON.stringify(status);
     if (statusJson !== lastStatusJson) {
@@ -96,25 +214,77 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       lastStatusJson = statusJson;
     }
     setCurrentDetails(`**${id}**: ${summary}`);
+    const revision = snap.replicaSets.find((rs) => rs.podTemplateHash === progress!.currentHash)?.revision;
+    const index = `${status.phase}|${revision ?? ''}`;
+    if (input.useSearchAttributes && index !== indexed) {
+      upsertSearchAttributes([
+        { key: PHASE_KEY, value: status.phase ?? 'Unknown' },
+        { key: REVISION_KEY, value: String(revision ?? '') },
+      ]);
+      indexed = index;
+    }
     waitMs = decision.wakeAt !== undefined ? Math.max(0, decision.wakeAt - Date.now()) : RESYNC_MS;
 
     if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof rolloutWorkflow>({ ...ref, progress, lastStatusJson });
+      await continueAsNew<typeof rolloutWorkflow>({ ...ref, progress, lastStatusJson, useSearchAttributes: input.useSearchAttributes });
     }
   }
 }
 
+/**
+ * The commands Argo's kubectl plugin writes onto the status: a field the user changed
+ * from what this workflow last wrote is the same command as the Update.
+ */
+function applyStatusCommands(p: RolloutProgress, written: RolloutStatus, seen: RolloutStatus): void {
+  const hadPause = (written.pauseConditions?.length ?? 0) > 0;
+  if (hadPause && !(seen.pauseConditions?.length ?? 0) && p.pauseConditions.length > 0) p.pauseConditions = [];
+  if (!written.promoteFull && seen.promoteFull === true && p.currentHash !== p.stableHash) p.promoteFull = true;
+  if (!written.abort && seen.abort === true && !p.aborted && p.currentHash !== p.stableHash) {
+    p.aborted = true;
+    p.abortedAt = new Date().toISOString();
+    p.pauseConditions = [];
+  }
+  if (written.abort && seen.abort === false && p.aborted) {
+    p.aborted = false;
+    p.abortedAt = undefined;
+    p.stepIndex = 0;
+    p.pauseStartedAt = undefined;
+  }
+}
+
 /** Runs the actions in order; a refusal from Kubernetes is reported, not retried forever. */
-async function perform(ref: RolloutRef, actions: RolloutAction[]): Promise<string | undefined> {
+async function perform(ref: RolloutRef, actions: RolloutAction[]): Promise<{ failure?: string; restartDone?: boolean }> {
+  let restartDone: boolean | undefined;
   for (const action of actions) {
     try {
-      if (action.kind === 'createReplicaSet') await act.createReplicaSet(ref, action);
-      else await act.scaleReplicaSet(ref, action);
+      switch (action.kind) {
+        case 'createReplicaSet':
+          await act.createReplicaSet(ref, action);
+          break;
+        case 'scaleReplicaSet':
+          await act.scaleReplicaSet(ref, action);
+          break;
+        case 'setScaleDownDeadline':
+          await act.setScaleDownDeadline(ref, action);
+          break;
+        case 'setRevision':
+          await act.setReplicaSetRevision(ref, action);
+          break;
+        case 'deleteReplicaSet':
+          await act.deleteReplicaSet(ref, action);
+          break;
+        case 'setServiceSelector':
+          await act.switchServiceSelector(ref, action);
+          break;
+        case 'restartPods':
+          restartDone = (await act.restartPods(ref, action)).remaining === 0;
+          break;
+      }
     } catch (err) {
-      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) return err.cause.message;
+      if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.nonRetryable) return { failure: err.cause.message };
       throw err;
     }
   }
-  return undefined;
+  return { restartDone };
 }

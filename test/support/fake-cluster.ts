@@ -2,11 +2,12 @@
 // orchestration logic only: scaling takes effect at once and every pod is available.
 // End-to-end tests use the real control plane instead.
 import { podTemplateHash } from '../../workflows/rollouts/pod-template-hash';
-import type { ReplicaSetState, RolloutSnapshot, RolloutSpec, RolloutStatus } from '../../workflows/rollouts/types';
-import type { RolloutAction } from '../../workflows/rollouts/canary';
+import type { ReplicaSetState, RolloutSnapshot, RolloutSpec, RolloutStatus, ServiceState } from '../../workflows/rollouts/types';
+import type { RolloutAction } from '../../workflows/rollouts/actions';
 
 export class FakeCluster {
   replicaSets: ReplicaSetState[] = [];
+  services: ServiceState[] = [];
   status: RolloutStatus = {};
   created: string[] = [];
   /** Pods of newly scaled ReplicaSets become available only when this is true. */
@@ -29,7 +30,7 @@ export class FakeCluster {
       status: structuredClone(this.status),
       podTemplateHash: podTemplateHash(this.spec.template),
       replicaSets: structuredClone(this.replicaSets),
-      services: [],
+      services: structuredClone(this.services),
     };
   }
 
@@ -39,9 +40,23 @@ export class FakeCluster {
       if (this.replicaSets.some((rs) => rs.name === name)) return;
       this.created.push(name);
       this.replicaSets.push({ name, podTemplateHash: action.hash, revision: action.revision, specReplicas: action.replicas, replicas: 0, readyReplicas: 0, availableReplicas: 0, observed: true, creationTimestamp: '' });
-    } else {
+    } else if (action.kind === 'scaleReplicaSet') {
       const rs = this.replicaSets.find((r) => r.name === action.name);
       if (rs) rs.specReplicas = action.replicas;
+    } else if (action.kind === 'setScaleDownDeadline') {
+      const rs = this.replicaSets.find((r) => r.name === action.name);
+      if (rs) rs.scaleDownDeadline = action.deadline ?? undefined;
+    } else if (action.kind === 'setRevision') {
+      const rs = this.replicaSets.find((r) => r.name === action.name);
+      if (rs) rs.revision = action.revision;
+    } else if (action.kind === 'deleteReplicaSet') {
+      this.replicaSets = this.replicaSets.filter((r) => r.name !== action.name);
+    } else if (action.kind === 'setServiceSelector') {
+      const svc = this.services.find((x) => x.name === action.service);
+      if (svc) {
+        if (action.hash) svc.selector['rollouts-pod-template-hash'] = action.hash;
+        else delete svc.selector['rollouts-pod-template-hash'];
+      }
     }
     this.settle();
   }
@@ -54,6 +69,14 @@ export class FakeCluster {
         rs.availableReplicas = rs.specReplicas;
       }
     }
+  }
+
+  addService(name: string): void {
+    this.services.push({ name, exists: true, selector: { app: this.name } });
+  }
+
+  selectorOf(name: string): string | undefined {
+    return this.services.find((s) => s.name === name)?.selector['rollouts-pod-template-hash'];
   }
 
   setImage(image: string): void {

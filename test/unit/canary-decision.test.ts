@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideCanary, type Decision } from '../../workflows/rollouts/canary';
+import { decideRollout as decideCanary } from '../../workflows/rollouts/decide';
+import type { Decision } from '../../workflows/rollouts/actions';
 import { progressFromStatus, type RolloutProgress } from '../../workflows/rollouts/progress';
 import { canarySpec, FakeCluster } from '../support/fake-cluster';
 

@@ -47,6 +47,33 @@ function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void
     async writeRolloutStatus(_ref, status: RolloutStatus) {
       cluster.status = status;
     },
+    async setScaleDownDeadline(_ref, req) {
+      cluster.apply({ kind: 'setScaleDownDeadline', ...req });
+    },
+    async setReplicaSetRevision(_ref, req) {
+      cluster.apply({ kind: 'setRevision', ...req });
+    },
+    async deleteReplicaSet(_ref, req) {
+      cluster.apply({ kind: 'deleteReplicaSet', ...req });
+    },
+    async switchServiceSelector(_ref, req) {
+      cluster.apply({ kind: 'setServiceSelector', ...req });
+      nudge();
+    },
+    async restartPods() {
+      return { remaining: 0 };
+    },
+    async patchRolloutSpec(_ref, spec) {
+      Object.assign(cluster.spec, spec);
+      nudge();
+    },
+    async setRolloutImage(_ref, _container, image) {
+      cluster.setImage(image);
+      nudge();
+    },
+    async undoRollout() {
+      throw new Error('not used here');
+    },
   };
 }
 

@@ -6,26 +6,9 @@ import { conditionsFor, mergeConditions, phaseOf, type PhaseFacts } from './cond
 import { parseDuration } from './duration';
 import { rolloutBudgets } from './int-or-percent';
 import { startRevision, type RolloutProgress } from './progress';
-import { validateRolloutSpec } from './spec-validation';
+import { earliest, type Decision, type RolloutAction } from './actions';
+import { counts, imageOf, nextRevision, replicasOf, selectedHash, selectorString, serviceNamed } from './observed';
 import type { CanaryStep, ReplicaSetState, RolloutSnapshot, RolloutStatus } from './types';
-
-export type RolloutAction =
-  | { kind: 'createReplicaSet'; hash: string; revision: number; replicas: number }
-  | { kind: 'scaleReplicaSet'; name: string; replicas: number };
-
-export interface Decision {
-  progress: RolloutProgress;
-  actions: RolloutAction[];
-  status: RolloutStatus;
-  /** Epoch ms at which the decision changes by itself (a timed pause ends). */
-  wakeAt?: number;
-  /** One line for Temporal UI: where the rollout stands. */
-  summary: string;
-}
-
-export function replicasOf(snap: RolloutSnapshot): number {
-  return snap.spec.replicas ?? 1;
-}
 
 export function stepLabel(step: CanaryStep | undefined): string {
   if (!step) return 'done';
@@ -41,22 +24,8 @@ function currentSetWeight(steps: CanaryStep[], index: number): number {
   return 0;
 }
 
-function selectorString(snap: RolloutSnapshot): string {
-  return Object.entries(snap.spec.selector?.matchLabels ?? {})
-    .map(([k, v]) => `${k}=${v}`)
-    .join(',');
-}
-
-function imageOf(snap: RolloutSnapshot): string {
-  const containers = (snap.spec.template?.spec as { containers?: { image?: string }[] } | undefined)?.containers;
-  return containers?.[0]?.image ?? '';
-}
-
 export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number): Decision {
   const nowIso = new Date(nowMs).toISOString();
-  const problems = validateRolloutSpec(snap.spec);
-  if (problems.length > 0) return invalidDecision(snap, progressIn, problems.map((p) => `${p.field}: ${p.message}`).join('; '), nowIso);
-
   const canarySpec = snap.spec.strategy!.canary!;
   const steps = canarySpec.steps ?? [];
   const replicas = replicasOf(snap);
@@ -69,7 +38,6 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   const canaryRS = byHash.get(p.currentHash!);
   const stableRS = p.stableHash !== p.currentHash ? byHash.get(p.stableHash ?? '') : undefined;
   const others = snap.replicaSets.filter((rs) => rs !== canaryRS && rs !== stableRS);
-  const counts = (rs: ReplicaSetState | undefined) => rs && { specReplicas: rs.specReplicas, availableReplicas: rs.observed ? rs.availableReplicas : Math.min(rs.availableReplicas, rs.specReplicas) };
 
   const scaleInput = (weight: number): CanaryScaleInput => ({
     replicas,
@@ -120,13 +88,21 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
 
   const actions: RolloutAction[] = [];
   if (!canaryRS) {
-    const revision = Math.max(0, ...snap.replicaSets.map((rs) => rs.revision)) + 1;
-    actions.push({ kind: 'createReplicaSet', hash: p.currentHash!, revision, replicas: target.canary });
+    actions.push({ kind: 'createReplicaSet', hash: p.currentHash!, revision: nextRevision(snap), replicas: target.canary });
   } else if (canaryRS.specReplicas !== target.canary) {
     actions.push({ kind: 'scaleReplicaSet', name: canaryRS.name, replicas: target.canary });
   }
   if (stableRS && stableRS.specReplicas !== target.stable) actions.push({ kind: 'scaleReplicaSet', name: stableRS.name, replicas: target.stable });
   for (const rs of others) if (rs.specReplicas > 0) actions.push({ kind: 'scaleReplicaSet', name: rs.name, replicas: 0 });
+
+  // canaryService / stableService: each selects its side by pod template hash; after an
+  // abort both select stable.
+  const point = (svcName: string | undefined, hash: string | undefined) => {
+    const svc = serviceNamed(snap, svcName);
+    if (svc && hash && selectedHash(svc) !== hash && (hash === p.stableHash || canaryRS)) actions.push({ kind: 'setServiceSelector', service: svc.name, hash });
+  };
+  point(canarySpec.stableService, p.stableHash);
+  point(canarySpec.canaryService, p.aborted ? p.stableHash : p.currentHash);
 
   // Fully promoted: the canary becomes the stable ReplicaSet.
   const canaryFull = !!canaryRS && canaryRS.specReplicas === replicas && canaryRS.availableReplicas >= replicas && canaryRS.observed;
@@ -178,17 +154,5 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   };
   const where = rolledToStable() ? (completed ? 'healthy' : 'promoting') : p.aborted ? 'aborted' : `step ${Math.min(p.stepIndex + 1, steps.length)}/${steps.length}: ${stepLabel(steps[p.stepIndex])}`;
   const summary = `canary ${where}, weight ${canaryWeight}, image ${imageOf(snap)}`;
-  return { progress: p, actions, status, wakeAt, summary };
-}
-
-function invalidDecision(snap: RolloutSnapshot, p: RolloutProgress, message: string, nowIso: string): Decision {
-  const facts: PhaseFacts = { invalidSpec: message, aborted: false, pausedByUser: false, completed: false, available: false, progressMessage: '' };
-  const { phase, message: phaseMessage } = phaseOf(facts);
-  const status: RolloutStatus = {
-    phase,
-    message: phaseMessage,
-    observedGeneration: String(snap.generation),
-    conditions: mergeConditions(snap.status.conditions, [{ type: 'InvalidSpec', status: 'True', reason: 'InvalidSpec', message }], nowIso),
-  };
-  return { progress: p, actions: [], status, summary: `invalid spec: ${message}` };
+  return { progress: p, actions, status, wakeAt: earliest(wakeAt), summary };
 }

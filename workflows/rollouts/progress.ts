@@ -15,6 +15,11 @@ export interface RolloutProgress {
   aborted: boolean;
   abortedAt?: string;
   promoteFull: boolean;
+  /** Last spec.restartAt whose pods have all been replaced. */
+  restartedAt?: string;
+  /** When the rollout last moved (progressDeadlineSeconds), and what it looked like then. */
+  lastProgressAt?: string;
+  progressSignature?: string;
 }
 
 export function progressFromStatus(status: RolloutStatus | undefined): RolloutProgress {
@@ -23,11 +28,12 @@ export function progressFromStatus(status: RolloutStatus | undefined): RolloutPr
     stableHash: status?.stableRS || undefined,
     currentHash: status?.currentPodHash || undefined,
     stepIndex: status?.currentStepIndex ?? 0,
-    pauseStartedAt: pauses.find((p) => p.reason === 'CanaryPauseStep')?.startTime,
+    pauseStartedAt: pauses.find((p) => p.reason === 'CanaryPauseStep' || p.reason === 'BlueGreenPause')?.startTime,
     pauseConditions: pauses,
     aborted: status?.abort ?? false,
     abortedAt: status?.abortedAt ?? undefined,
     promoteFull: status?.promoteFull ?? false,
+    restartedAt: status?.restartedAt,
   };
 }
 

@@ -38,16 +38,42 @@ export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[
   const { canary, blueGreen } = strategy;
   if (canary && blueGreen) add('spec.strategy', 'only one of spec.strategy.canary and spec.strategy.blueGreen may be set');
   if (!canary && !blueGreen) add('spec.strategy', 'one of spec.strategy.canary or spec.strategy.blueGreen is required');
-  if (blueGreen) add('spec.strategy.blueGreen', 'the blueGreen strategy is not supported yet');
+  if (blueGreen) {
+    if (!blueGreen.activeService) add('spec.strategy.blueGreen.activeService', 'activeService is required');
+    if (blueGreen.previewService && blueGreen.previewService === blueGreen.activeService) add('spec.strategy.blueGreen.previewService', 'previewService must differ from activeService');
+    for (const f of ['previewReplicaCount', 'autoPromotionSeconds', 'scaleDownDelaySeconds', 'scaleDownDelayRevisionLimit', 'abortScaleDownDelaySeconds'] as const) {
+      const v = blueGreen[f];
+      if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) add(`spec.strategy.blueGreen.${f}`, `${f} must be a non-negative integer, got ${JSON.stringify(v)}`);
+    }
+    for (const f of ['prePromotionAnalysis', 'postPromotionAnalysis'] as const) if (blueGreen[f] !== undefined) add(`spec.strategy.blueGreen.${f}`, `${f} is not supported yet`);
+  }
+  for (const f of ['progressDeadlineSeconds', 'revisionHistoryLimit', 'minReadySeconds'] as const) {
+    const v = spec[f];
+    if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) add(`spec.${f}`, `${f} must be a non-negative integer, got ${JSON.stringify(v)}`);
+  }
 
   if (canary) {
     for (const f of ['maxSurge', 'maxUnavailable'] as const) {
       if (!isValidIntOrPercent(canary[f])) add(`spec.strategy.canary.${f}`, `${f} must be an integer or a percentage such as 25%, got ${JSON.stringify(canary[f])}`);
     }
     if (canary.trafficRouting) add('spec.strategy.canary.trafficRouting', 'trafficRouting is not supported yet');
+    if (canary.canaryService && canary.canaryService === canary.stableService) add('spec.strategy.canary.canaryService', 'canaryService must differ from stableService');
     (canary.steps ?? []).forEach((step, i) => validateStep(step, `spec.strategy.canary.steps[${i}]`, add));
   }
   return problems;
+}
+
+/** Services the strategy names must exist: a missing one is a spec problem, named. */
+export function validateServices(spec: RolloutSpec, existing: { name: string; exists: boolean }[]): SpecProblem[] {
+  const named: [string, string | undefined][] = [
+    ['spec.strategy.blueGreen.activeService', spec.strategy?.blueGreen?.activeService],
+    ['spec.strategy.blueGreen.previewService', spec.strategy?.blueGreen?.previewService],
+    ['spec.strategy.canary.canaryService', spec.strategy?.canary?.canaryService],
+    ['spec.strategy.canary.stableService', spec.strategy?.canary?.stableService],
+  ];
+  return named
+    .filter(([, name]) => name && !existing.some((s) => s.name === name && s.exists))
+    .map(([field, name]) => ({ field, message: `Service "${name}" not found` }));
 }
 
 function validateStep(step: CanaryStep, field: string, add: (field: string, message: string) => void): void {

@@ -108,8 +108,9 @@ export interface RolloutStatus {
   availableReplicas?: number;
   selector?: string;
   canary?: { weights?: { canary: { weight: number; podTemplateHash: string }; stable: { weight: number; podTemplateHash: string } } };
-  blueGreen?: { activeSelector?: string; previewSelector?: string };
+  blueGreen?: { activeSelector?: string; previewSelector?: string; scaleUpPreviewCheckPoint?: boolean };
   conditions?: RolloutCondition[];
+  restartedAt?: string;
 }
 
 /** What the workflow needs to know of one ReplicaSet the rollout owns. */
@@ -124,12 +125,16 @@ export interface ReplicaSetState {
   /** The ReplicaSet controller has seen the latest spec (status counts are current). */
   observed: boolean;
   creationTimestamp: string;
+  /** argo-rollouts.argoproj.io/scale-down-deadline: when a kept-up old ReplicaSet goes to 0. */
+  scaleDownDeadline?: string;
 }
 
 export interface ServiceState {
   name: string;
   exists: boolean;
   selector: Record<string, string>;
+  /** The rollout that manages this Service, from the managed-by-rollouts annotation. */
+  managedBy?: string;
 }
 
 /** One observation of a Rollout and the cluster objects it drives. */
@@ -149,3 +154,5 @@ export interface RolloutSnapshot {
 
 export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
 export const REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
+export const SCALE_DOWN_DEADLINE_ANNOTATION = 'argo-rollouts.argoproj.io/scale-down-deadline';
+export const MANAGED_BY_ANNOTATION = 'argo-rollouts.argoproj.io/managed-by-rollouts';

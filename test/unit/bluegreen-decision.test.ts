@@ -1,0 +1,135 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Decision } from '../../workflows/rollouts/actions';
+import { decideRollout } from '../../workflows/rollouts/decide';
+import { progressFromStatus, type RolloutProgress } from '../../workflows/rollouts/progress';
+import type { BlueGreenStrategy, RolloutSpec } from '../../workflows/rollouts/types';
+import { FakeCluster } from '../support/fake-cluster';
+
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+function bgSpec(bg: BlueGreenStrategy, replicas = 3): RolloutSpec {
+  return {
+    replicas,
+    selector: { matchLabels: { app: 'demo' } },
+    template: { metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'app', image: 'demo:blue' }] } },
+    strategy: { blueGreen: { activeService: 'active', previewService: 'preview', ...bg } },
+  };
+}
+
+function cluster(bg: BlueGreenStrategy, replicas = 3): FakeCluster {
+  const c = new FakeCluster(bgSpec(bg, replicas));
+  c.addService('active');
+  c.addService('preview');
+  return c;
+}
+
+function converge(c: FakeCluster, progress: RolloutProgress, nowMs: number): Decision {
+  let d!: Decision;
+  for (let i = 0; i < 50; i++) {
+    d = decideRollout(c.snapshot(), progress, nowMs);
+    progress = d.progress;
+    c.status = d.status;
+    if (d.actions.length === 0) return d;
+    for (const a of d.actions) c.apply(a);
+  }
+  throw new Error('did not converge');
+}
+
+const bluegreenDemo: BlueGreenStrategy = { autoPromotionEnabled: false, autoPromotionSeconds: 30, scaleDownDelaySeconds: 30, scaleDownDelayRevisionLimit: 1 };
+
+test('steady state: both Services select the only ReplicaSet', () => {
+  const c = cluster(bluegreenDemo);
+  const d = converge(c, progressFromStatus(undefined), T0);
+  assert.equal(d.status.phase, 'Healthy');
+  assert.equal(c.selectorOf('active'), d.status.stableRS);
+  assert.equal(c.selectorOf('preview'), d.status.stableRS);
+  assert.deepEqual(d.status.blueGreen, { activeSelector: d.status.stableRS, previewSelector: d.status.stableRS });
+});
+
+test('bluegreen-demo: preview gets the new revision, promote switches active, old scales down after 30 s', () => {
+  const c = cluster(bluegreenDemo);
+  let d = converge(c, progressFromStatus(undefined), T0);
+  const blue = d.status.stableRS!;
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1000);
+  const yellow = d.status.currentPodHash!;
+  assert.equal(d.status.phase, 'Paused');
+  assert.equal(d.status.pauseConditions?.[0].reason, 'BlueGreenPause');
+  assert.equal(c.selectorOf('preview'), yellow);
+  assert.equal(c.selectorOf('active'), blue);
+  assert.equal(c.replicaSets.find((rs) => rs.podTemplateHash === yellow)!.specReplicas, 3);
+
+  // autoPromotionSeconds is ignored while autoPromotionEnabled is false.
+  d = converge(c, d.progress, T0 + 120_000);
+  assert.equal(d.status.phase, 'Paused');
+  assert.equal(c.selectorOf('active'), blue);
+
+  d = converge(c, { ...d.progress, pauseConditions: [] }, T0 + 130_000);
+  assert.equal(c.selectorOf('active'), yellow);
+  assert.equal(d.status.stableRS, yellow);
+  assert.equal(d.status.phase, 'Healthy');
+  const old = () => c.replicaSets.find((rs) => rs.podTemplateHash === blue)!;
+  assert.equal(old().specReplicas, 3, 'kept up during the scale-down delay');
+  assert.equal(d.wakeAt, T0 + 130_000 + 30_000);
+  d = converge(c, d.progress, T0 + 130_000 + 29_999);
+  assert.equal(old().specReplicas, 3);
+  d = converge(c, d.progress, T0 + 160_000);
+  assert.equal(old().specReplicas, 0);
+});
+
+test('auto-promotion without a pause, and after autoPromotionSeconds', () => {
+  const auto = cluster({});
+  let d = converge(auto, progressFromStatus(undefined), T0);
+  auto.setImage('demo:yellow');
+  d = converge(auto, d.progress, T0 + 1);
+  assert.equal(auto.selectorOf('active'), d.status.currentPodHash);
+  assert.equal(d.status.phase, 'Healthy');
+
+  const timed = cluster({ autoPromotionSeconds: 20 });
+  d = converge(timed, progressFromStatus(undefined), T0);
+  const blue = d.status.stableRS;
+  timed.setImage('demo:yellow');
+  d = converge(timed, d.progress, T0 + 1000);
+  assert.equal(d.status.phase, 'Paused');
+  assert.equal(d.wakeAt, T0 + 21_000);
+  d = converge(timed, d.progress, T0 + 21_000);
+  assert.notEqual(timed.selectorOf('active'), blue);
+});
+
+test('previewReplicaCount: preview at reduced size, full size before the switch', () => {
+  const c = cluster({ autoPromotionEnabled: false, previewReplicaCount: 1 });
+  let d = converge(c, progressFromStatus(undefined), T0);
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1);
+  const yellow = () => c.replicaSets.find((rs) => rs.podTemplateHash === d.status.currentPodHash)!;
+  assert.equal(yellow().specReplicas, 1);
+  d = converge(c, { ...d.progress, pauseConditions: [] }, T0 + 2);
+  assert.equal(yellow().specReplicas, 3);
+  assert.equal(c.selectorOf('active'), d.status.currentPodHash);
+});
+
+test('abort keeps production on the active ReplicaSet and scales the new one away after the abort delay', () => {
+  const c = cluster({ autoPromotionEnabled: false, abortScaleDownDelaySeconds: 10 });
+  let d = converge(c, progressFromStatus(undefined), T0);
+  const blue = d.status.stableRS!;
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1);
+  d = converge(c, { ...d.progress, aborted: true, abortedAt: new Date(T0 + 2).toISOString() }, T0 + 2);
+  assert.equal(d.status.phase, 'Degraded');
+  assert.equal(c.selectorOf('active'), blue);
+  assert.equal(c.selectorOf('preview'), blue);
+  const yellow = () => c.replicaSets.find((rs) => rs.podTemplateHash === d.status.currentPodHash)!;
+  assert.equal(yellow().specReplicas, 3);
+  d = converge(c, d.progress, T0 + 10_002);
+  assert.equal(yellow().specReplicas, 0);
+});
+
+test('a missing Service is an InvalidSpec naming the field, and nothing is done', () => {
+  const c = new FakeCluster(bgSpec({}));
+  c.addService('active');
+  const d = decideRollout(c.snapshot(), progressFromStatus(undefined), T0);
+  assert.equal(d.status.phase, 'Degraded');
+  assert.match(d.status.message!, /spec\.strategy\.blueGreen\.previewService: Service "preview" not found/);
+  assert.deepEqual(d.actions, []);
+});

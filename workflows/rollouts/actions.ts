@@ -1,0 +1,30 @@
+// What a strategy asks the workflow to do in the cluster. Each action is idempotent:
+// absolute counts, absolute selectors, deterministic names.
+import type { RolloutProgress } from './progress';
+import type { RolloutStatus } from './types';
+
+export type RolloutAction =
+  | { kind: 'createReplicaSet'; hash: string; revision: number; replicas: number }
+  | { kind: 'scaleReplicaSet'; name: string; replicas: number }
+  | { kind: 'setScaleDownDeadline'; name: string; deadline: string | null }
+  | { kind: 'setRevision'; name: string; revision: number }
+  | { kind: 'deleteReplicaSet'; name: string }
+  /** Point a Service at one pod template hash (null: remove the hash from its selector). */
+  | { kind: 'setServiceSelector'; service: string; hash: string | null }
+  /** Replace pods created before `before`, at most `max` at a time. */
+  | { kind: 'restartPods'; replicaSet: string; before: string; max: number };
+
+export interface Decision {
+  progress: RolloutProgress;
+  actions: RolloutAction[];
+  status: RolloutStatus;
+  /** Epoch ms at which the decision changes by itself (a timed pause ends, a delay expires). */
+  wakeAt?: number;
+  /** One line for Temporal UI: where the rollout stands. */
+  summary: string;
+}
+
+export function earliest(...times: (number | undefined)[]): number | undefined {
+  const defined = times.filter((t): t is number => t !== undefined && Number.isFinite(t));
+  return defined.length ? Math.min(...defined) : undefined;
+}

@@ -1,0 +1,151 @@
+// Blue-green: the new ReplicaSet comes up beside the active one, the preview Service
+// selects it, and only promotion switches the active Service. The old ReplicaSet stays
+// up for scaleDownDelaySeconds as a rollback window. Pure, like the canary module.
+import { earliest, type Decision, type RolloutAction } from './actions';
+import { conditionsFor, mergeConditions, phaseOf, type PhaseFacts } from './conditions';
+import { fullyAvailable, imageOf, nextRevision, replicaTotals, replicasOf, selectedHash, selectorString, serviceNamed } from './observed';
+import { startRevision, type RolloutProgress } from './progress';
+import type { ReplicaSetState, RolloutSnapshot, RolloutStatus } from './types';
+
+const DEFAULT_SCALE_DOWN_DELAY_S = 30;
+const DEFAULT_ABORT_SCALE_DOWN_DELAY_S = 30;
+
+export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number): Decision {
+  const bg = snap.spec.strategy!.blueGreen!;
+  const nowIso = new Date(nowMs).toISOString();
+  const replicas = replicasOf(snap);
+  let p: RolloutProgress = { ...progressIn, pauseConditions: [...progressIn.pauseConditions] };
+  if (p.currentHash !== snap.podTemplateHash) p = startRevision(p, snap.podTemplateHash, 0);
+
+  const byHash = new Map(snap.replicaSets.map((rs) => [rs.podTemplateHash, rs]));
+  const newRS = byHash.get(p.currentHash!);
+  const activeRS = p.stableHash !== p.currentHash ? byHash.get(p.stableHash ?? '') : undefined;
+  const others = snap.replicaSets.filter((rs) => rs !== newRS && rs !== activeRS);
+  const activeSvc = serviceNamed(snap, bg.activeService);
+  const previewSvc = serviceNamed(snap, bg.previewService);
+  const actions: RolloutAction[] = [];
+  const wakes: (number | undefined)[] = [];
+
+  const scaleTo = (rs: ReplicaSetState, n: number) => {
+    if (rs.specReplicas !== n) actions.push({ kind: 'scaleReplicaSet', name: rs.name, replicas: n });
+  };
+  const pointService = (svcName: string | undefined, hash: string | undefined) => {
+    const svc = serviceNamed(snap, svcName);
+    if (svc && hash && selectedHash(svc) !== hash) actions.push({ kind: 'setServiceSelector', service: svc.name, hash });
+  };
+  /** Keep an old ReplicaSet up until its deadline, then scale it to zero. */
+  const scaleDownAfter = (rs: ReplicaSetState, delaySeconds: number) => {
+    if (rs.specReplicas === 0) return;
+    if (!rs.scaleDownDeadline) {
+      actions.push({ kind: 'setScaleDownDeadline', name: rs.name, deadline: new Date(nowMs + delaySeconds * 1000).toISOString() });
+      wakes.push(nowMs + delaySeconds * 1000);
+      return;
+    }
+    const deadline = Date.parse(rs.scaleDownDeadline);
+    if (nowMs >= deadline) scaleTo(rs, 0);
+    else wakes.push(deadline);
+  };
+
+  let promoted = p.currentHash === p.stableHash;
+  const promoteRequested = p.promoteFull || (p.pauseStartedAt !== undefined && p.pauseConditions.length === 0);
+  const newTarget = promoted || promoteRequested ? replicas : (bg.previewReplicaCount ?? replicas);
+
+  if (p.aborted) {
+    // Production never left the active ReplicaSet; the preview goes back to it too.
+    if (activeRS) scaleTo(activeRS, replicas);
+    pointService(bg.previewService, p.stableHash);
+    pointService(bg.activeService, p.stableHash);
+    if (newRS) scaleDownAfter(newRS, bg.abortScaleDownDelaySeconds ?? DEFAULT_ABORT_SCALE_DOWN_DELAY_S);
+  } else if (!newRS) {
+    actions.push({ kind: 'createReplicaSet', hash: p.currentHash!, revision: nextRevision(snap), replicas: newTarget });
+  } else {
+    scaleTo(newRS, newTarget);
+    if (newRS.scaleDownDeadline) actions.push({ kind: 'setScaleDownDeadline', name: newRS.name, deadline: null });
+    if (activeRS) scaleTo(activeRS, replicas);
+    const newReady = fullyAvailable(newRS, newTarget);
+
+    if (!promoted && newReady && !snap.spec.paused) {
+      pointService(bg.previewService, p.currentHash);
+      const autoPromotion = bg.autoPromotionEnabled ?? true;
+      // autoPromotionSeconds counts only when automatic promotion is on.
+      const holds = !autoPromotion || !!bg.autoPromotionSeconds;
+      let release = p.promoteFull || !holds;
+      if (!release) {
+        if (!p.pauseStartedAt) {
+          p.pauseStartedAt = nowIso;
+          p.pauseConditions = [{ reason: 'BlueGreenPause', startTime: nowIso }];
+        } else if (p.pauseConditions.length === 0) {
+          release = true; // promoted
+        }
+        if (!release && autoPromotion && bg.autoPromotionSeconds) {
+          const at = Date.parse(p.pauseStartedAt) + bg.autoPromotionSeconds * 1000;
+          if (nowMs >= at) release = true;
+          else wakes.push(at);
+        }
+      }
+      if (release && newTarget < replicas) {
+        scaleTo(newRS, replicas); // previewReplicaCount: grow to full size before the switch
+      } else if (release) {
+        // The switch: the active Service selects the new ReplicaSet, which becomes stable.
+        pointService(bg.activeService, p.currentHash);
+        p.stableHash = p.currentHash;
+        p.pauseConditions = [];
+        p.pauseStartedAt = undefined;
+        p.promoteFull = false;
+        promoted = true;
+      }
+    }
+    if (promoted && newReady) {
+      pointService(bg.activeService, p.currentHash);
+      pointService(bg.previewService, p.currentHash);
+    }
+  }
+
+  // Old ReplicaSets: the newest `scaleDownDelayRevisionLimit` wait out the delay, older ones go now.
+  const limit = bg.scaleDownDelayRevisionLimit;
+  const oldUp = [...others, ...(promoted && activeRS ? [activeRS] : [])].filter((rs) => rs.specReplicas > 0).sort((a, b) => b.revision - a.revision);
+  oldUp.forEach((rs, i) => {
+    if (limit !== undefined && i >= limit) scaleTo(rs, 0);
+    else scaleDownAfter(rs, bg.scaleDownDelaySeconds ?? DEFAULT_SCALE_DOWN_DELAY_S);
+  });
+
+  const activeHash = selectedHash(activeSvc);
+  const available = fullyAvailable(newRS, replicas) || (!promoted && fullyAvailable(activeRS, replicas));
+  const completed = promoted && fullyAvailable(newRS, replicas) && activeHash === p.currentHash && actions.length === 0;
+  const facts: PhaseFacts = {
+    aborted: p.aborted,
+    abortMessage: `Rollout aborted update to revision ${newRS?.revision ?? ''}`.trim(),
+    pausedByUser: !!snap.spec.paused,
+    pauseReason: p.pauseConditions[0]?.reason,
+    completed,
+    available,
+    progressMessage: !newRS || !fullyAvailable(newRS, newTarget) ? 'updated replicas are still becoming available' : 'waiting for the active Service to switch',
+  };
+  const { phase, message } = phaseOf(facts);
+  const status: RolloutStatus = {
+    phase,
+    message,
+    observedGeneration: String(snap.generation),
+    currentPodHash: p.currentHash,
+    stableRS: p.stableHash,
+    pauseConditions: p.pauseConditions.length > 0 ? p.pauseConditions : null,
+    controllerPause: p.pauseConditions.length > 0,
+    abort: p.aborted,
+    abortedAt: p.abortedAt ?? null,
+    promoteFull: p.promoteFull,
+    ...replicaTotals(snap, newRS),
+    selector: selectorString(snap),
+    blueGreen: { activeSelector: activeHash ?? p.stableHash, previewSelector: selectedHash(previewSvc) },
+    conditions: mergeConditions(snap.status.conditions, conditionsFor(facts), nowIso),
+  };
+  const where = p.aborted
+    ? 'aborted'
+    : completed
+      ? 'healthy'
+      : p.pauseConditions.length > 0
+        ? 'preview ready, waiting for promotion'
+        : promoted
+          ? 'switched, settling'
+          : 'bringing up the new revision';
+  return { progress: p, actions, status, wakeAt: earliest(...wakes), summary: `blue-green ${where}, image ${imageOf(snap)}` };
+}

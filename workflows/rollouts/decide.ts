@@ -1,0 +1,106 @@
+// The one entry point a rollout workflow calls: validate, run the strategy, then the
+// policies common to both strategies (progress deadline, revision history, restarts).
+import { earliest, type Decision, type RolloutAction } from './actions';
+import { decideBlueGreen } from './bluegreen';
+import { decideCanary } from './canary';
+import { mergeConditions } from './conditions';
+import { replicasOf } from './observed';
+import type { RolloutProgress } from './progress';
+import { rolloutBudgets } from './int-or-percent';
+import { validateRolloutSpec, validateServices } from './spec-validation';
+import type { RolloutCondition, RolloutSnapshot } from './types';
+
+const DEFAULT_PROGRESS_DEADLINE_S = 600;
+const DEFAULT_REVISION_HISTORY_LIMIT = 10;
+
+export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, nowMs: number): Decision {
+  const nowIso = new Date(nowMs).toISOString();
+  const problems = validateRolloutSpec(snap.spec);
+  if (problems.length === 0) problems.push(...validateServices(snap.spec, snap.services));
+  if (problems.length > 0) return invalidDecision(snap, progress, problems.map((p) => `${p.field}: ${p.message}`).join('; '), nowIso);
+
+  const decision = snap.spec.strategy!.blueGreen ? decideBlueGreen(snap, progress, nowMs) : decideCanary(snap, progress, nowMs);
+  applyProgressDeadline(snap, decision, nowMs);
+  cleanRevisionHistory(snap, decision);
+  planRestart(snap, decision);
+  return decision;
+}
+
+/** Fingerprint of what moving forward looks like: counts and steps, not timestamps. */
+function progressSignature(snap: RolloutSnapshot, d: Decision): string {
+  return JSON.stringify([d.progress.currentHash, d.progress.stepIndex, d.progress.stableHash, snap.replicaSets.map((rs) => [rs.name, rs.specReplicas, rs.readyReplicas, rs.availableReplicas])]);
+}
+
+/**
+ * progressDeadlineSeconds: a rollout that makes no progress for that long is Degraded
+ * (and aborted with progressDeadlineAbort). Time spent paused does not count.
+ */
+function applyProgressDeadline(snap: RolloutSnapshot, d: Decision, nowMs: number): void {
+  const p = d.progress;
+  const signature = progressSignature(snap, d);
+  const waiting = d.status.phase === 'Paused' || d.status.phase === 'Healthy' || p.aborted;
+  if (waiting || p.progressSignature !== signature || !p.lastProgressAt) {
+    p.progressSignature = signature;
+    p.lastProgressAt = new Date(nowMs).toISOString();
+    if (waiting) return;
+  }
+  if (d.status.phase !== 'Progressing') return;
+  const deadlineMs = (snap.spec.progressDeadlineSeconds ?? DEFAULT_PROGRESS_DEADLINE_S) * 1000;
+  const expiresAt = Date.parse(p.lastProgressAt) + deadlineMs;
+  if (nowMs < expiresAt) {
+    d.wakeAt = earliest(d.wakeAt, expiresAt);
+    return;
+  }
+  const message = `ReplicaSet "${snap.name}-${p.currentHash}" has timed out progressing.`;
+  d.status.phase = 'Degraded';
+  d.status.message = `ProgressDeadlineExceeded: ${message}`;
+  const nowIso = new Date(nowMs).toISOString();
+  const others = (d.status.conditions ?? []).filter((c) => c.type !== 'Progressing');
+  const old = snap.status.conditions?.find((c) => c.type === 'Progressing');
+  const cond: RolloutCondition = mergeConditions(old ? [old] : [], [{ type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded', message }], nowIso)[0];
+  d.status.conditions = [...others, cond];
+  if (snap.spec.progressDeadlineAbort && p.currentHash !== p.stableHash && !p.aborted) {
+    p.aborted = true;
+    p.abortedAt = nowIso;
+  }
+}
+
+/** revisionHistoryLimit: old ReplicaSets scaled to zero beyond the limit are deleted, oldest first. */
+function cleanRevisionHistory(snap: RolloutSnapshot, d: Decision): void {
+  const limit = snap.spec.revisionHistoryLimit ?? DEFAULT_REVISION_HISTORY_LIMIT;
+  const keep = new Set([d.progress.currentHash, d.progress.stableHash]);
+  const scaling = new Set(d.actions.filter((a): a is Extract<RolloutAction, { kind: 'scaleReplicaSet' }> => a.kind === 'scaleReplicaSet').map((a) => a.name));
+  const idle = snap.replicaSets
+    .filter((rs) => !keep.has(rs.podTemplateHash) && rs.specReplicas === 0 && rs.replicas === 0 && !scaling.has(rs.name))
+    .sort((a, b) => b.revision - a.revision);
+  for (const rs of idle.slice(limit)) d.actions.push({ kind: 'deleteReplicaSet', name: rs.name });
+}
+
+/** spec.restartAt: replace pods older than it, one ReplicaSet and maxUnavailable pods at a time. */
+function planRestart(snap: RolloutSnapshot, d: Decision): void {
+  const restartAt = snap.spec.restartAt;
+  const p = d.progress;
+  if (!restartAt || p.restartedAt === restartAt || d.actions.length > 0 || d.status.phase !== 'Healthy') {
+    if (p.restartedAt) d.status.restartedAt = p.restartedAt;
+    return;
+  }
+  const stable = snap.replicaSets.find((rs) => rs.podTemplateHash === p.stableHash);
+  if (!stable) return;
+  const { maxUnavailable } = rolloutBudgets(replicasOf(snap), snap.spec.strategy?.canary?.maxUnavailable, snap.spec.strategy?.canary?.maxUnavailable);
+  d.actions.push({ kind: 'restartPods', replicaSet: stable.name, before: restartAt, max: Math.max(1, maxUnavailable) });
+  d.summary = `${d.summary}; restarting pods`;
+}
+
+function invalidDecision(snap: RolloutSnapshot, p: RolloutProgress, message: string, nowIso: string): Decision {
+  return {
+    progress: p,
+    actions: [],
+    status: {
+      phase: 'Degraded',
+      message: `InvalidSpec: ${message}`,
+      observedGeneration: String(snap.generation),
+      conditions: mergeConditions(snap.status.conditions, [{ type: 'InvalidSpec', status: 'True', reason: 'InvalidSpec', message }], nowIso),
+    },
+    summary: `invalid spec: ${message}`,
+  };
+}
