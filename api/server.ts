@@ -1,50 +1,293 @@
 // The HTTP API: JSON over REST, versioned under /api/v1, with request schemas
-// validated by Fastify. Errors are {code, message} naming the object.
-import Fastify, { type FastifyInstance } from 'fastify';
-import { Resources, type KubeClient } from '../k8s/kube-client';
-import { CommandRefused, RolloutCommands } from './rollout-commands';
+// validated by Fastify. Every route but /healthz, /readyz, /metrics and
+// /api/openapi.json needs a bearer token (api/auth), and every route checks Argo CD
+// RBAC (api/rbac/policy.ts) before it reads or acts. Errors are {code, message}.
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
+import { recordApiRequest, registry } from '../worker/metrics';
+import { AccessControl, Unauthenticated, type Principal } from './auth/access-control';
+import { redactTokens } from './auth/tokens';
+import { ApiError, errorBody, toApiError } from './errors';
+import { ObjectCache } from './object-cache';
+import { collectOpenApi, type RouteDoc } from './openapi';
+import { appRBACName } from './rbac/policy';
+import { CommandRefused, type RolloutCommands } from './rollout-commands';
+import { analysisRunCheck, owningApp, rolloutCheck, type AppRef, type RbacCheck } from './rollout-access';
+import { rolloutTree } from './rollout-tree';
+import { registerAccountRoutes } from './routes/accounts';
+import { registerApplicationRoutes } from './routes/applications';
+import { registerRolloutCommandRoutes } from './routes/rollout-commands';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    principal?: Principal;
+  }
+}
+
+export type ApiLog = (msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ApiDeps {
   kube: KubeClient;
   commands: RolloutCommands;
+  /** Where accounts, RBAC and tokens live (SLUICE_NAMESPACE); default sluice-system. */
+  sluiceNamespace?: string;
+  /** Argo CD's control-plane namespace: Applications there are named `<project>/<app>` in RBAC. */
+  controlNamespace?: string;
+  log?: ApiLog;
+  /** Largest accepted request body in bytes (default 1 MiB). */
+  bodyLimit?: number;
 }
 
-const refParams = {
+/** What route modules share: the caches, access control and the RBAC helpers. */
+export interface ApiContext {
+  kube: KubeClient;
+  commands: RolloutCommands;
+  access: AccessControl;
+  rollouts: ObjectCache;
+  applications: ObjectCache;
+  controlNamespace: string;
+  findApp(ref: AppRef): KubeObject | undefined;
+  /** The Rollout, read from the cache (or the apiserver before the cache is synced); 404 when absent. */
+  rollout(namespace: string, name: string): Promise<KubeObject>;
+  /** Throws 403 naming the account, action and object unless RBAC allows it. */
+  authorize(req: FastifyRequest, check: RbacCheck): void;
+  rolloutCheck(ro: KubeObject, command: string | undefined): RbacCheck;
+}
+
+export const refParams = {
   type: 'object',
   required: ['namespace', 'name'],
-  properties: { namespace: { type: 'string', minLength: 1 }, name: { type: 'string', minLength: 1 } },
+  properties: { namespace: { type: 'string', minLength: 1, maxLength: 253 }, name: { type: 'string', minLength: 1, maxLength: 253 } },
 } as const;
 
+interface RolloutListItem {
+  namespace: string;
+  name: string;
+  strategy: string;
+  desired: number;
+  status: Record<string, unknown>;
+  /** Kept for the RBAC filter; not sent. */
+  ro: KubeObject;
+}
+
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ logger: false, bodyLimit: 1 << 20 });
+  const log = deps.log ?? (() => undefined);
+  const sluiceNamespace = deps.sluiceNamespace ?? process.env.SLUICE_NAMESPACE ?? 'sluice-system';
+  const controlNamespace = deps.controlNamespace ?? 'argocd';
+  const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 1 << 20 });
+  const openApi = collectOpenApi(app, { title: 'Sluice API', version: 'v1' });
 
-  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown }, _req, reply) => {
-    if (err instanceof CommandRefused) return reply.code(err.code === 'NotFound' ? 404 : 409).send({ code: err.code, message: err.message });
-    if (err.validation) return reply.code(400).send({ code: 'InvalidRequest', message: err.message });
-    const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 500;
-    return reply.code(status).send({ code: status === 500 ? 'Internal' : 'InvalidRequest', message: err.message });
+  const access = new AccessControl(deps.kube, sluiceNamespace, log);
+  const watchError = (what: string) => (err: unknown) => log('watch failed; listing again', { resource: what, error: redactTokens(String(err)) });
+  const rollouts = new ObjectCache(deps.kube, Resources.rollout, { onError: watchError('rollouts') });
+  const applications = new ObjectCache(deps.kube, Resources.application, { onError: watchError('applications') });
+
+  const findApp = (ref: AppRef): KubeObject | undefined => {
+    if (ref.namespace) return applications.get(ref.namespace, ref.name);
+    return applications.get(controlNamespace, ref.name) ?? applications.list().find((a) => a.metadata.name === ref.name);
+  };
+
+  const ctx: ApiContext = {
+    kube: deps.kube,
+    commands: deps.commands,
+    access,
+    rollouts,
+    applications,
+    controlNamespace,
+    findApp,
+    async rollout(namespace, name) {
+      const ro = rollouts.synced ? rollouts.get(namespace, name) : await deps.kube.find(Resources.rollout, namespace, name);
+      if (!ro) throw new ApiError('NotFound', `rollout ${namespace}/${name} not found`);
+      return ro;
+    },
+    authorize(req, check) {
+      const principal = req.principal;
+      if (!principal) throw new ApiError('Unauthenticated', 'no credentials');
+      if (!access.can(principal, check.resource, check.action, check.object)) {
+        throw new ApiError('PermissionDenied', `permission denied: account ${principal.account} may not ${check.action} ${check.resource} ${check.object}`);
+      }
+    },
+    rolloutCheck(ro, command) {
+      // Without the Application list we cannot know the owner; refusing beats guessing.
+      if (owningApp(ro) && !applications.synced) throw new ApiError('Unavailable', `the Application list is not loaded yet; cannot decide who may act on rollout ${ro.metadata.namespace}/${ro.metadata.name}`);
+      return rolloutCheck(ro, command, findApp, controlNamespace);
+    },
+  };
+
+  app.addHook('onReady', async () => {
+    rollouts.start();
+    applications.start();
+    await access.start();
+    await rollouts.waitSynced(5000);
+  });
+  app.addHook('onClose', async () => {
+    await Promise.all([access.stop(), rollouts.stop(), applications.stop()]);
   });
 
-  app.get('/healthz', async () => ({ status: 'ok' }));
-
-  app.get<{ Querystring: { namespace?: string } }>('/api/v1/rollouts', async (req) => {
-    const { items } = await deps.kube.list(Resources.rollout, req.query.namespace);
-    return { items: items.map((ro) => ({ namespace: ro.metadata.namespace, name: ro.metadata.name, status: ro.status ?? {} })) };
+  // The parser's own message helps whoever wrote the body; a token inside it is redacted on the way out.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch (err) {
+      done(new ApiError('InvalidRequest', `malformed JSON body: ${(err as Error).message}`), undefined);
+    }
   });
 
-  app.get<{ Params: { namespace: string; name: string } }>('/api/v1/namespaces/:namespace/rollouts/:name', { schema: { params: refParams } }, async (req, reply) => {
-    const { namespace, name } = req.params;
-    const ro = await deps.kube.find(Resources.rollout, namespace, name);
-    if (!ro) return reply.code(404).send({ code: 'NotFound', message: `rollout ${namespace}/${name} not found` });
-    const view = await deps.commands.view({ namespace, name }).catch(() => undefined);
-    return { rollout: ro, workflow: view };
+  app.decorateRequest('principal', undefined);
+  app.addHook('onRequest', async (req) => {
+    if ((req.routeOptions.config as RouteDoc | undefined)?.public) return;
+    try {
+      req.principal = await access.authenticate(req.headers.authorization);
+    } catch (err) {
+      if (err instanceof Unauthenticated) throw new ApiError('Unauthenticated', err.message);
+      throw err;
+    }
   });
 
-  app.post<{ Params: { namespace: string; name: string }; Body: { full?: boolean } | undefined }>(
-    '/api/v1/namespaces/:namespace/rollouts/:name/promote',
-    { schema: { params: refParams, body: { type: ['object', 'null'], properties: { full: { type: 'boolean' } }, additionalProperties: false } } },
-    async (req) => deps.commands.promote(req.params, req.body?.full ?? false),
-  );
+  app.addHook('onResponse', async (req, reply) => {
+    const route = req.routeOptions.url ?? 'unmatched';
+    recordApiRequest(req.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    // Mutations and failures are worth a line; successful reads are not. Never the URL's
+    // query or any header: both can carry a token.
+    if (req.method !== 'GET' || reply.statusCode >= 400) {
+      log('api request', { method: req.method, route, status: reply.statusCode, ms: Math.round(reply.elapsedTime), account: req.principal?.account });
+    }
+  });
 
+  app.setErrorHandler((err: Error & { statusCode?: number; code?: string; validation?: unknown }, _req, reply) => {
+    const apiErr = err instanceof CommandRefused ? new ApiError(err.code, err.message) : toApiError(err);
+    if (apiErr.code === 'Internal') log('api internal error', { error: redactTokens(String(err)) });
+    return reply.code(apiErr.status).send(errorBody(apiErr.code, apiErr.message));
+  });
+  app.setNotFoundHandler((req, reply) => reply.code(404).send(errorBody('NotFound', `no route ${req.method} ${req.url.split('?')[0]}`)));
+
+  const pub = (summary: string): RouteDoc => ({ public: true, summary, tags: ['health'] });
+  app.get('/healthz', { config: pub('liveness: the process serves HTTP') }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: pub('readiness: accounts, RBAC, tokens and the rollout list are loaded') }, async (_req, reply) => {
+    const pending = [...(access.ready ? [] : ['access control']), ...(rollouts.synced ? [] : ['rollouts'])];
+    if (pending.length) return reply.code(503).send(errorBody('Unavailable', `not ready: waiting for ${pending.join(', ')}`));
+    return { status: 'ready' };
+  });
+  app.get('/metrics', { config: pub('Prometheus metrics') }, async (_req, reply) => {
+    reply.header('content-type', registry.contentType);
+    return registry.metrics();
+  });
+  app.get('/api/openapi.json', { config: pub('this document') }, async () => openApi());
+
+  registerAccountRoutes(app, ctx);
+  registerRolloutRoutes(app, ctx);
+  registerRolloutCommandRoutes(app, ctx);
+  registerAnalysisRunRoutes(app, ctx);
+  registerApplicationRoutes(app, ctx);
   return app;
 }
+
+function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const doc = (summary: string): RouteDoc => ({ summary, tags: ['rollouts'] });
+  // The list is derived once per change of the watched Rollouts, not per request.
+  let listed: { version: number; items: RolloutListItem[] } | undefined;
+  const allItems = async (): Promise<RolloutListItem[]> => {
+    const toItem = (ro: KubeObject): RolloutListItem => ({
+      namespace: ro.metadata.namespace!,
+      name: ro.metadata.name,
+      strategy: ro.spec?.strategy?.canary ? 'Canary' : ro.spec?.strategy?.blueGreen ? 'BlueGreen' : '-',
+      desired: ro.spec?.replicas ?? 1,
+      status: ro.status ?? {},
+      ro,
+    });
+    if (!ctx.rollouts.synced) return (await ctx.kube.list(Resources.rollout)).items.map(toItem);
+    if (listed?.version !== ctx.rollouts.version) {
+      const items = ctx.rollouts.list().map(toItem);
+      items.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
+      listed = { version: ctx.rollouts.version, items };
+    }
+    return listed.items;
+  };
+
+  app.get<{ Querystring: { namespace?: string; phase?: string } }>(
+    '/api/v1/rollouts',
+    {
+      config: doc('list the Rollouts the caller may read (all namespaces unless filtered)'),
+      schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
+    },
+    async (req) => {
+      const { namespace, phase } = req.query;
+      const items = (await allItems()).filter((i) => (!namespace || i.namespace === namespace) && (!phase || i.status.phase === phase));
+      const principal = req.principal!;
+      const visible = items.filter((i) => {
+        const check = ctx.rolloutCheck(i.ro, undefined);
+        return ctx.access.can(principal, check.resource, check.action, check.object);
+      });
+      return { items: visible.map(({ ro: _ro, ...item }) => item) };
+    },
+  );
+
+  app.get<{ Params: { namespace: string; name: string } }>(
+    '/api/v1/namespaces/:namespace/rollouts/:name',
+    { config: doc('a Rollout and what its workflow says about it'), schema: { params: refParams } },
+    async (req) => {
+      const { namespace, name } = req.params;
+      const ro = await ctx.rollout(namespace, name);
+      ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
+      const view = await ctx.commands.view({ namespace, name }).catch(() => undefined);
+      return { rollout: ro, workflow: view };
+    },
+  );
+
+  app.get<{ Params: { namespace: string; name: string } }>(
+    '/api/v1/namespaces/:namespace/rollouts/:name/tree',
+    { config: doc('the Rollout with its revisions, ReplicaSets, pods and AnalysisRuns (what `rollouts get` draws)'), schema: { params: refParams } },
+    async (req) => {
+      const { namespace, name } = req.params;
+      const ro = await ctx.rollout(namespace, name);
+      ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
+      const [rss, pods, runs, view] = await Promise.all([
+        ctx.kube.list(Resources.replicaSet, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
+        ctx.kube.list(Resources.pod, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
+        ctx.kube.list(Resources.analysisRun, namespace),
+        ctx.commands.view({ namespace, name }).catch(() => undefined),
+      ]);
+      return { tree: rolloutTree(ro, rss.items, pods.items, runs.items), workflow: view };
+    },
+  );
+}
+
+function registerAnalysisRunRoutes(app: FastifyInstance, ctx: ApiContext): void {
+  const doc = (summary: string): RouteDoc => ({ summary, tags: ['analysisruns'] });
+  const check = (run: KubeObject) => analysisRunCheck(run, (ns, n) => ctx.rollouts.get(ns, n), ctx.findApp, ctx.controlNamespace);
+  app.get<{ Querystring: { namespace?: string; phase?: string } }>(
+    '/api/v1/analysisruns',
+    {
+      config: doc('list AnalysisRuns the caller may read'),
+      schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
+    },
+    async (req) => {
+      const { items } = await ctx.kube.list(Resources.analysisRun, req.query.namespace || undefined);
+      const visible = items.filter((run) => (!req.query.phase || run.status?.phase === req.query.phase) && can(ctx, req, check(run)));
+      return { items: visible.map((run) => ({ namespace: run.metadata.namespace, name: run.metadata.name, owner: run.metadata.ownerReferences?.find((o) => o.kind === 'Rollout')?.name, status: run.status ?? {} })) };
+    },
+  );
+  app.get<{ Params: { namespace: string; name: string } }>(
+    '/api/v1/namespaces/:namespace/analysisruns/:name',
+    { config: doc('an AnalysisRun with its measurements'), schema: { params: refParams } },
+    async (req) => {
+      const { namespace, name } = req.params;
+      const run = await ctx.kube.find(Resources.analysisRun, namespace, name);
+      if (!run) throw new ApiError('NotFound', `analysisrun ${namespace}/${name} not found`);
+      ctx.authorize(req, check(run));
+      return { analysisRun: run };
+    },
+  );
+}
+
+export function can(ctx: ApiContext, req: FastifyRequest, check: RbacCheck): boolean {
+  return !!req.principal && ctx.access.can(req.principal, check.resource, check.action, check.object);
+}
+
+export function appCheck(ctx: ApiContext, appObj: KubeObject, action: string): RbacCheck {
+  return { resource: 'applications', action, object: appRBACName(appObj.spec?.project || 'default', appObj.metadata.name, appObj.metadata.namespace, ctx.controlNamespace) };
+}
+
+export type Reply = FastifyReply;

@@ -8,6 +8,8 @@ export interface SluiceConfig {
   apiHost: string;
   apiPort: number;
   maxCachedWorkflows: number;
+  /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
+  sluiceNamespace: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
@@ -19,5 +21,6 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     apiHost: env.SLUICE_API_HOST ?? '127.0.0.1',
     apiPort: Number(env.SLUICE_API_PORT ?? 8080),
     maxCachedWorkflows: Number(env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500),
+    sluiceNamespace: env.SLUICE_NAMESPACE || 'sluice-system',
   };
 }

@@ -40,7 +40,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
   const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
   watcher.start();
 
-  const api = buildApi({ kube, commands: new RolloutCommands(client) });
+  const api = buildApi({ kube, commands: new RolloutCommands(client), sluiceNamespace: config.sluiceNamespace, log });
   const address = await api.listen({ host: config.apiHost, port: config.apiPort });
   log('sluice running', { api: address, taskQueue: config.taskQueue, temporal: config.temporalAddress });
 

@@ -2,6 +2,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { startLocalStack } from '../../k8s/local-stack';
+import { issueBootstrapToken } from '../auth/bootstrap';
 import { configFromEnv } from '../../worker/config';
 import { jsonLog, startSluice } from '../../worker/sluice';
 
@@ -18,8 +19,10 @@ export async function up(stateDir: string, cliConfigFile: string): Promise<void>
   });
   const config = { ...configFromEnv(), temporalAddress: stack.temporalAddress };
   const sluice = await startSluice(config, stack.kube, (msg, fields) => jsonLog(msg, fields));
-  fs.mkdirSync(path.dirname(cliConfigFile), { recursive: true });
-  fs.writeFileSync(cliConfigFile, JSON.stringify({ server: sluice.apiUrl }, null, 2));
+  const bootstrap = await issueBootstrapToken(stack.kube, config.sluiceNamespace);
+  fs.mkdirSync(path.dirname(cliConfigFile), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(cliConfigFile, JSON.stringify({ server: sluice.apiUrl, token: bootstrap.token }, null, 2), { mode: 0o600 });
+  fs.chmodSync(cliConfigFile, 0o600);
 
   const examples = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'examples', 'rollouts', 'canary-basic.yaml');
   const exampleFile = fs.existsSync(examples) ? path.relative(process.cwd(), examples) : 'canary-basic.yaml';
@@ -29,6 +32,8 @@ export async function up(stateDir: string, cliConfigFile: string): Promise<void>
       `Sluice is up (${Math.round((Date.now() - started) / 1000)}s).`,
       `  Temporal UI   ${stack.temporalUiUrl ?? `(external Temporal at ${stack.temporalAddress})`}`,
       `  Sluice API    ${sluice.apiUrl}`,
+      `  Admin token   ${bootstrap.token}`,
+      `                (shown once; saved for the CLI in ${cliConfigFile}; expires ${bootstrap.expiresAt})`,
       ...(stack.prometheusUrl ? [`  Prometheus    ${stack.prometheusUrl}`] : []),
       `  Kubeconfig    export KUBECONFIG=${stack.kubeconfigPath}`,
       `  kubectl       export PATH=${path.dirname(stack.kubectl)}:$PATH   # kubectl matching this control plane`,

@@ -11,6 +11,7 @@ import { freePort } from '../../k8s/process-group';
 import { ensureTools } from '../../k8s/toolchain';
 import { configFromEnv } from '../../worker/config';
 import { startSluice, type RunningSluice } from '../../worker/sluice';
+import { ensureAdminToken } from './api-token';
 import { workerMainPath } from './paths';
 
 export interface TestStack {
@@ -31,6 +32,7 @@ export async function testStack(opts: { prometheus?: boolean } = {}): Promise<Te
   const e = process.env;
   if (e.SLUICE_TEST_KUBECONFIG && e.SLUICE_TEST_TEMPORAL_ADDRESS) {
     const kube = KubeClient.fromKubeconfig(e.SLUICE_TEST_KUBECONFIG);
+    await ensureAdminToken(kube);
     return {
       kube,
       kubeconfigPath: e.SLUICE_TEST_KUBECONFIG,
@@ -44,6 +46,7 @@ export async function testStack(opts: { prometheus?: boolean } = {}): Promise<Te
   }
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-own-'));
   const own = await startLocalStack({ stateDir, fixedPorts: false, headless: true, etcdNoFsync: true, prometheus: opts.prometheus, log: () => undefined });
+  await ensureAdminToken(own.kube);
   return {
     kube: own.kube,
     kubeconfigPath: own.kubeconfigPath,
