@@ -1,7 +1,9 @@
 // All activities, bound to their clients once per worker.
 import type { KubeClient } from '../k8s/kube-client';
 import { createRolloutActivities } from './rollout';
+import { createApplicationActivities } from './application';
+import { createSyncActivities } from './sync';
 
 export function createActivities(kube: KubeClient) {
-  return { ...createRolloutActivities(kube) };
+  return { ...createRolloutActivities(kube), ...createApplicationActivities(kube), ...createSyncActivities(kube) };
 }

@@ -11,6 +11,9 @@ import * as path from 'node:path';
 export const TEMPORAL_CLI_VERSION = 'v1.5.1';
 export const KWOK_VERSION = 'v0.7.0';
 export const KUBERNETES_VERSION = 'v1.34.4';
+// Renderers for Application sources; neither module's go.mod carries a replace directive.
+export const KUSTOMIZE_VERSION = 'v5.8.1';
+export const HELM_VERSION = 'v3.21.4';
 
 export const cacheRoot = () => process.env.SLUICE_CACHE ?? path.join(os.homedir(), '.cache', 'sluice');
 const repoRoot = () => path.resolve(__dirname, '..', '..');
@@ -99,6 +102,8 @@ export async function ensureTools(log: Log = (l) => console.log(l)): Promise<Too
     (tmp) => run('go', ['build', '-ldflags=-s -w', '-o', tmp + path.sep, './cmd/...'], { cwd: controlPlaneModule(), env: goEnv() }).then(() => undefined),
     log,
   );
+  await ensureRenderer('kustomize', log);
+  await ensureRenderer('helm', log);
   const took = Date.now() - started;
   if (took > 2000) log(`tools ready in ${Math.round(took / 1000)}s`);
   return {
@@ -111,6 +116,26 @@ export async function ensureTools(log: Log = (l) => console.log(l)): Promise<Too
     kubectl: path.join(cpDir, 'kubectl'),
   };
 }
+
+/**
+ * The renderers for Application sources, built on first use (the worker asks when it
+ * first renders a kustomize or helm source), cached beside the other tools.
+ */
+export async function ensureRenderer(tool: 'kustomize' | 'helm', log: Log = () => undefined): Promise<string> {
+  const root = cacheRoot();
+  fs.mkdirSync(root, { recursive: true });
+  const [version, pkg] = tool === 'kustomize' ? [KUSTOMIZE_VERSION, 'sigs.k8s.io/kustomize/kustomize/v5'] : [HELM_VERSION, 'helm.sh/helm/v3/cmd/helm'];
+  const dir = path.join(root, `${tool}-${version}`);
+  let pending = rendererBuilds.get(dir);
+  if (!pending) {
+    pending = buildOnce(`${tool} ${version}`, dir, [tool], goInstall(pkg, version), log);
+    rendererBuilds.set(dir, pending);
+    pending.catch(() => rendererBuilds.delete(dir));
+  }
+  await pending;
+  return path.join(dir, tool);
+}
+const rendererBuilds = new Map<string, Promise<void>>();
 
 /** Prometheus from Debian's packages, installed when absent. */
 export async function ensurePrometheus(log: Log = (l) => console.log(l)): Promise<string> {

@@ -1,2 +1,4 @@
 // Every workflow the worker registers. Only deterministic code is reachable from here.
 export { rolloutWorkflow } from './rollout';
+export { applicationWorkflow } from './application';
+export { applicationSyncWorkflow } from './application-sync';

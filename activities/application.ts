@@ -1,0 +1,282 @@
+// Kubernetes, git and rendering I/O for Application workflows: read the Application,
+// compare Git with the cluster, hand a sync its manifests, write status. Git and render
+// failures are not retried here: they come back as the comparison's error, which the
+// workflow shows as a ComparisonError condition (and tries again next reconcile).
+import { ApplicationFailure } from '@temporalio/activity';
+import { isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
+import { assessHealth, worstHealth } from '../workflows/health';
+import { differs, normalizeForDiff, unifiedDiff } from '../workflows/applications/diff';
+import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
+import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
+import type { ApplicationRef, ApplicationSpec, Comparison, ResourceStatus, SyncSource } from '../workflows/applications/types';
+import { groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
+import { Discovery, UnknownKindError } from './discovery';
+import { GitError, GitRepositories, type GitCredentials } from './git';
+import { RenderError, renderSource } from './render';
+import { stringify } from 'yaml';
+
+export const FIELD_MANAGER = 'sluice';
+export const REPOSITORY_SECRET_LABEL = 'argocd.argoproj.io/secret-type';
+
+export interface ApplicationObservation {
+  exists: boolean;
+  generation: number;
+  spec: ApplicationSpec;
+  /** An Argo-style `operation` written on the Application: start a sync. */
+  operation?: { sync?: { revision?: string; prune?: boolean; dryRun?: boolean; resources?: { group?: string; kind: string; name: string; namespace?: string }[] }; initiatedBy?: { username?: string; automated?: boolean } };
+  /** The value of argocd.argoproj.io/refresh ("normal" or "hard"), if set. */
+  refresh?: string;
+}
+
+export interface CompareInput {
+  app: ApplicationRef;
+  instance: string;
+  spec: ApplicationSpec;
+  /** "group/Kind" of kinds the app managed before, so resources removed from Git are still found. */
+  kinds: string[];
+  /** A revision to compare at instead of targetRevision (a rollback, a sync to a revision). */
+  revision?: string;
+  hard?: boolean;
+}
+
+interface Desired {
+  ref?: ResourceRef;
+  manifest: ManifestResource;
+  kindError?: string;
+}
+
+const isUserError = (err: unknown) => err instanceof GitError || err instanceof RenderError || err instanceof SourceRefusedError;
+
+export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories()) {
+  const discovery = new Discovery(kube);
+
+  async function credentialsFor(app: ApplicationRef, repoURL: string): Promise<GitCredentials | undefined> {
+    const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
+    for (const ns of new Set([app.namespace, 'argocd'])) {
+      try {
+        const { items } = await kube.list(Resources.secret, ns, { labelSelector: `${REPOSITORY_SECRET_LABEL} in (repository,repo-creds)` });
+        for (const s of items) {
+          const data = (s.data ?? {}) as Record<string, string>;
+          const url = data.url ? Buffer.from(data.url, 'base64').toString('utf8') : '';
+          const type = s.metadata.labels?.[REPOSITORY_SECRET_LABEL] === 'repo-creds' ? 'repo-creds' : 'repository';
+          if (url) found.push({ type, url, secret: s });
+        }
+      } catch (err) {
+        if (!(err instanceof KubeApiError && [403, 404].includes(err.statusCode))) throw err;
+      }
+    }
+    const picked = pickRepoCredentials(repoURL, found);
+    if (!picked) return undefined;
+    const data = (picked.secret.data ?? {}) as Record<string, string>;
+    const text = (k: string) => (data[k] ? Buffer.from(data[k], 'base64').toString('utf8') : undefined);
+    return { username: text('username'), password: text('password') };
+  }
+
+  /** Fetch, resolve and render: the manifests of the source at a commit, prepared for this app. */
+  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean }): Promise<{ revision: string; desired: Desired[] }> {
+    const source = input.spec.source;
+    if (!source) throw new RenderError('spec.source is missing');
+    const url = checkRepoURL(source.repoURL);
+    const creds = await credentialsFor(input.app, url);
+    const revision = await repos.resolve(url, input.revision ?? source.targetRevision, creds, { hard: input.hard });
+    const tree = await repos.tree(url, revision);
+    const namespace = input.spec.destination?.namespace ?? '';
+    const manifests = await renderSource(tree, source, input.app.name, namespace);
+    const desired: Desired[] = [];
+    for (const m of manifests) {
+      try {
+        const ref = await discovery.resourceFor(m.apiVersion, m.kind);
+        desired.push({ ref, manifest: prepareManifest(m, input.instance, namespace, ref.namespaced) });
+      } catch (err) {
+        if (!(err instanceof UnknownKindError)) throw err;
+        desired.push({ manifest: prepareManifest(m, input.instance, namespace, true), kindError: err.message });
+      }
+    }
+    return { revision, desired };
+  }
+
+  /** Every live object of these kinds tracked by the app. */
+  async function liveTracked(instance: string, kinds: Iterable<string>, namespaces: Set<string>): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
+    const live = new Map<string, { ref: ResourceRef; obj: ManifestResource }>();
+    for (const gk of kinds) {
+      const [group, kind] = gk.split('|');
+      const ref = await refForGroupKind(group, kind);
+      if (!ref) continue;
+      const scopes = ref.namespaced ? [...namespaces] : [undefined];
+      for (const ns of scopes) {
+        const { items } = await kube.list(ref, ns);
+        for (const obj of items as unknown as ManifestResource[]) {
+          obj.apiVersion ??= group ? `${group}/${ref.version}` : ref.version;
+          obj.kind ??= kind;
+          if (isTrackedBy(instance, obj)) live.set(resourceKey(obj), { ref, obj });
+        }
+      }
+    }
+    return live;
+  }
+
+  const preferredVersion = new Map<string, string>();
+  async function refForGroupKind(group: string, kind: string): Promise<ResourceRef | undefined> {
+    const known = preferredVersion.get(group);
+    let version = known;
+    if (!version) {
+      if (group === '') version = 'v1';
+      else {
+        try {
+          const g = await kube.request<{ preferredVersion: { version: string } }>('GET', `/apis/${group}`);
+          version = g.preferredVersion.version;
+        } catch (err) {
+          if (isNotFound(err)) return undefined;
+          throw err;
+        }
+      }
+      preferredVersion.set(group, version);
+    }
+    try {
+      return await discovery.resourceFor(group ? `${group}/${version}` : version, kind);
+    } catch (err) {
+      if (err instanceof UnknownKindError) return undefined;
+      throw err;
+    }
+  }
+
+  const groupKind = (m: ManifestResource) => `${groupOf(m.apiVersion)}|${m.kind}`;
+
+  async function dryRunApply(ref: ResourceRef, m: ManifestResource): Promise<ManifestResource> {
+    return kube.patch<ManifestResource>(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: true });
+  }
+
+  function statusOf(m: ManifestResource, ref: ResourceRef | undefined, status: ResourceStatus['status'], health?: ResourceStatus['health']): ResourceStatus {
+    const slash = m.apiVersion.indexOf('/');
+    return {
+      group: groupOf(m.apiVersion),
+      version: ref?.version ?? (slash < 0 ? m.apiVersion : m.apiVersion.slice(slash + 1)),
+      kind: m.kind,
+      namespace: m.metadata.namespace ?? '',
+      name: m.metadata.name,
+      status,
+      ...(health ? { health } : {}),
+    };
+  }
+
+  async function compare(input: CompareInput, withDiff: boolean): Promise<{ comparison: Comparison; diffs: string[] }> {
+    let state: Awaited<ReturnType<typeof desiredState>>;
+    try {
+      state = await desiredState(input);
+    } catch (err) {
+      if (!isUserError(err)) throw err;
+      return { comparison: { resources: [], syncStatus: 'Unknown', health: 'Unknown', error: redactURL((err as Error).message), kinds: input.kinds }, diffs: [] };
+    }
+    const managed = state.desired.filter((d) => !isHook(d.manifest, { strict: false }) && !isSkipped(d.manifest, { strict: false }));
+    const kinds = new Set([...input.kinds, ...managed.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
+    const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...managed.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
+    const live = await liveTracked(input.instance, kinds, namespaces);
+    const resources: ResourceStatus[] = [];
+    const diffs: string[] = [];
+    for (const d of managed) {
+      const key = resourceKey(d.manifest);
+      const found = live.get(key);
+      live.delete(key);
+      if (!d.ref) {
+        resources.push(statusOf(d.manifest, undefined, 'OutOfSync', { status: 'Missing', message: d.kindError }));
+        continue;
+      }
+      if (!found) {
+        resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Missing' }));
+        if (withDiff) diffs.push(unifiedDiff('', stringify(normalizeForDiff(d.manifest)), { from: `${key} (live)`, to: `${key} (git)` }));
+        continue;
+      }
+      let target: ManifestResource;
+      try {
+        target = await dryRunApply(d.ref, d.manifest);
+      } catch (err) {
+        if (!(err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode))) throw err;
+        resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Unknown', message: err.message }));
+        continue;
+      }
+      const outOfSync = differs(target, found.obj, input.spec.ignoreDifferences);
+      const h = assessHealth(found.obj);
+      resources.push(statusOf(d.manifest, d.ref, outOfSync ? 'OutOfSync' : 'Synced', h ?? { status: 'Healthy' }));
+      if (withDiff && outOfSync) {
+        diffs.push(unifiedDiff(stringify(normalizeForDiff(found.obj, input.spec.ignoreDifferences)), stringify(normalizeForDiff(target, input.spec.ignoreDifferences)), { from: `${key} (live)`, to: `${key} (git)` }));
+      }
+    }
+    for (const [key, { ref, obj }] of live) {
+      if (isHook(obj, { strict: false })) continue; // hooks go by their delete policies
+      resources.push({ ...statusOf(obj, ref, 'OutOfSync', assessHealth(obj) ?? { status: 'Healthy' }), requiresPruning: true });
+      if (withDiff) diffs.push(unifiedDiff(stringify(normalizeForDiff(obj)), '', { from: `${key} (live)`, to: `${key} (git)` }));
+    }
+    resources.sort((a, b) => `${a.group}/${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.group}/${b.kind}/${b.namespace}/${b.name}`));
+    const syncStatus = resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced';
+    const health = worstHealth(resources.filter((r) => !r.requiresPruning).map((r) => r.health?.status));
+    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort() }, diffs };
+  }
+
+  async function patchApplication(ref: ApplicationRef, body: unknown, subresource?: string): Promise<void> {
+    try {
+      await kube.patch(Resources.application, ref.namespace, ref.name, body, { type: 'merge', subresource });
+    } catch (err) {
+      if (isNotFound(err)) return; // deleted meanwhile: the next observation ends the workflow
+      if (err instanceof KubeApiError && [400, 422].includes(err.statusCode)) throw ApplicationFailure.nonRetryable(`Application ${ref.namespace}/${ref.name}: ${err.message}`, err.reason);
+      throw err;
+    }
+  }
+
+  return {
+    async observeApplication(ref: ApplicationRef): Promise<ApplicationObservation> {
+      const app = await kube.find(Resources.application, ref.namespace, ref.name);
+      if (!app || app.metadata.deletionTimestamp) return { exists: false, generation: 0, spec: {} };
+      return {
+        exists: true,
+        generation: app.metadata.generation ?? 0,
+        spec: (app.spec ?? {}) as ApplicationSpec,
+        operation: (app as { operation?: ApplicationObservation['operation'] }).operation,
+        refresh: app.metadata.annotations?.['argocd.argoproj.io/refresh'],
+      };
+    },
+
+    async compareApplication(input: CompareInput): Promise<Comparison> {
+      return (await compare(input, false)).comparison;
+    },
+
+    /** A readable unified diff of every out-of-sync resource, live → Git. */
+    async diffApplication(input: CompareInput): Promise<string> {
+      const { comparison, diffs } = await compare(input, true);
+      if (comparison.error) return `ComparisonError: ${comparison.error}\n`;
+      return diffs.join('');
+    },
+
+    /** The manifests a sync applies at `revision` and the tracked live objects no longer in Git. */
+    async prepareSync(input: CompareInput & { revision: string }): Promise<SyncSource> {
+      let state: Awaited<ReturnType<typeof desiredState>>;
+      try {
+        state = await desiredState(input);
+      } catch (err) {
+        if (isUserError(err)) throw ApplicationFailure.nonRetryable(redactURL((err as Error).message), 'ComparisonError');
+        throw err;
+      }
+      const unknown = state.desired.find((d) => !d.ref && !state.desired.some((o) => o.manifest.kind === 'CustomResourceDefinition'));
+      if (unknown) throw ApplicationFailure.nonRetryable(`${unknown.manifest.kind}/${unknown.manifest.metadata.name}: ${unknown.kindError}`, 'UnknownKind');
+      const kinds = new Set([...input.kinds, ...state.desired.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
+      const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...state.desired.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
+      const live = await liveTracked(input.instance, kinds, namespaces);
+      const gitKeys = new Set(state.desired.map((d) => resourceKey(d.manifest)));
+      const liveOnly = [...live.entries()].filter(([key]) => !gitKeys.has(key)).map(([, l]) => ({ apiVersion: l.obj.apiVersion, kind: l.obj.kind, metadata: { name: l.obj.metadata.name, namespace: l.obj.metadata.namespace, annotations: l.obj.metadata.annotations, labels: l.obj.metadata.labels } }) as ManifestResource);
+      return { revision: state.revision, manifests: state.desired.map((d) => d.manifest), liveOnly };
+    },
+
+    async writeApplicationStatus(ref: ApplicationRef, status: Record<string, unknown>): Promise<void> {
+      await patchApplication(ref, { status }, 'status');
+    },
+
+    /** Clears what asked for work once the work is taken: the refresh annotation, the operation field. */
+    async acknowledgeApplicationRequest(ref: ApplicationRef, what: { refresh?: boolean; operation?: boolean }): Promise<void> {
+      const body: Record<string, unknown> = {};
+      if (what.refresh) body.metadata = { annotations: { 'argocd.argoproj.io/refresh': null } };
+      if (what.operation) body.operation = null;
+      if (Object.keys(body).length > 0) await patchApplication(ref, body);
+    },
+  };
+}
+
+export type ApplicationActivities = ReturnType<typeof createApplicationActivities>;

@@ -1,0 +1,22 @@
+// Turns an Application source at a commit into manifests: Helm when the path holds a
+// chart (or helm options are set), Kustomize when it holds a kustomization, a plain
+// directory otherwise — Argo CD's detection order.
+import type { ApplicationSource } from '../../workflows/applications/types';
+import type { ManifestResource } from '../../workflows/sync/resources';
+import { renderDirectory } from './directory';
+import { RenderError } from './errors';
+import { isHelmChart, renderHelm } from './helm';
+import { isKustomization, renderKustomize } from './kustomize';
+import { insideRepo } from './paths';
+import * as fs from 'node:fs';
+
+export { RenderError } from './errors';
+
+export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string): Promise<ManifestResource[]> {
+  const dir = insideRepo(repoRoot, source.path ?? '');
+  const rel = (source.path ?? '').replace(/^\.?\/*/, '').replace(/\/+$/, '');
+  if (!fs.statSync(dir).isDirectory()) throw new RenderError(`spec.source.path ${JSON.stringify(source.path)} is not a directory`);
+  if (source.helm || isHelmChart(dir)) return renderHelm(repoRoot, rel, source.helm, appName, namespace);
+  if (source.kustomize || isKustomization(dir)) return renderKustomize(repoRoot, rel, source.kustomize);
+  return renderDirectory(repoRoot, dir, rel, source.directory ?? {});
+}

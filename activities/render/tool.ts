@@ -1,0 +1,23 @@
+// Runs a renderer binary with an argument array (never a shell) and returns its stdout.
+import { spawn } from 'node:child_process';
+import { RenderError } from './errors';
+
+export function runTool(binary: string, args: string[], cwd: string, what: string, timeoutMs = 120_000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(binary, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d) => (out += d));
+    child.stderr.on('data', (d) => (err += d));
+    child.on('error', (e) => {
+      clearTimeout(timer);
+      reject(new RenderError(`${what}: ${e.message}`));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (code === 0) resolve(out);
+      else reject(new RenderError(`${what} failed${signal ? ` (${signal})` : ''}: ${err.trim().split('\n').filter((l) => !/^# Warning/.test(l)).join('\n').slice(-1500)}`));
+    });
+  });
+}

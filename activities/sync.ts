@@ -1,0 +1,165 @@
+// The steps of a sync, each an idempotent activity: apply a wave (server-side apply as
+// field manager "sluice"), wait until it is healthy, create a hook and wait for it to
+// finish, delete hooks by their policies, prune. Long waits heartbeat, so a worker that
+// dies mid-wait hands the step to another within seconds.
+import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { isNotFound, KubeApiError, Resources, type KubeClient } from '../k8s/kube-client';
+import { assessHealth } from '../workflows/health';
+import type { ResourceResult } from '../workflows/applications/types';
+import { groupOf, describeResource, type ManifestResource } from '../workflows/sync/resources';
+import { FIELD_MANAGER } from './application';
+import { Discovery } from './discovery';
+
+/** Marks a hook with the sync that created it, so a retried step does not replace its own hook. */
+export const HOOK_OPERATION_ANNOTATION = 'sluice.io/sync-operation';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function result(m: ManifestResource, status: ResourceResult['status'], message: string, syncPhase: string, extra: Partial<ResourceResult> = {}): ResourceResult {
+  const slash = m.apiVersion.indexOf('/');
+  return {
+    group: groupOf(m.apiVersion),
+    version: slash < 0 ? m.apiVersion : m.apiVersion.slice(slash + 1),
+    kind: m.kind,
+    namespace: m.metadata.namespace ?? '',
+    name: m.metadata.name,
+    status,
+    message,
+    syncPhase,
+    ...extra,
+  };
+}
+
+const refused = (err: unknown) => err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode);
+
+export function createSyncActivities(kube: KubeClient) {
+  const discovery = new Discovery(kube);
+
+  async function readLive(m: ManifestResource) {
+    const ref = await discovery.resourceFor(m.apiVersion, m.kind);
+    return kube.find<ManifestResource>(ref, m.metadata.namespace, m.metadata.name);
+  }
+
+  /** Waits until `done` says so; heartbeats; gives up at the deadline with `timeoutMessage`. */
+  async function poll<T>(deadlineMs: number, check: () => Promise<T | undefined>): Promise<T | undefined> {
+    const cancelled = Context.current().cancellationSignal;
+    while (Date.now() < deadlineMs) {
+      const v = await check();
+      if (v !== undefined) return v;
+      heartbeat();
+      if (cancelled.aborted) throw new Error('cancelled');
+      await sleep(300);
+    }
+    return undefined;
+  }
+
+  return {
+    /** CreateNamespace=true: the destination namespace, created if absent. */
+    async ensureNamespace(name: string): Promise<void> {
+      try {
+        await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+      } catch (err) {
+        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
+      }
+    },
+
+    /** Server-side applies every resource of a wave; a refused resource is a SyncFailed result, not a retry. */
+    async applyWave(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean }): Promise<ResourceResult[]> {
+      const results: ResourceResult[] = [];
+      for (const m of input.manifests) {
+        try {
+          const ref = await discovery.resourceFor(m.apiVersion, m.kind);
+          await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun });
+          results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} serverside-applied`, input.phase));
+        } catch (err) {
+          if (!refused(err) && !(err instanceof Error && err.name === 'UnknownKindError')) throw err;
+          results.push(result(m, 'SyncFailed', (err as Error).message, input.phase));
+        }
+      }
+      return results;
+    },
+
+    /**
+     * Waits until every resource of the wave exists and is no longer Progressing. Degraded
+     * or Missing at the deadline fail the wave with a message naming the resource.
+     */
+    async awaitWaveHealthy(input: { manifests: ManifestResource[]; timeoutMs: number }): Promise<{ healthy: boolean; message: string }> {
+      let last = '';
+      const outcome = await poll(Date.now() + input.timeoutMs, async () => {
+        for (const m of input.manifests) {
+          const live = await readLive(m);
+          if (!live) {
+            last = `${describeResource(m)} is Missing`;
+            return undefined;
+          }
+          const h = assessHealth(live);
+          if (!h || h.status === 'Healthy' || h.status === 'Suspended') continue;
+          last = `${describeResource(m)} is ${h.status}${h.message ? `: ${h.message}` : ''}`;
+          if (h.status === 'Degraded') return { healthy: false, message: last };
+          return undefined;
+        }
+        return { healthy: true, message: '' };
+      });
+      return outcome ?? { healthy: false, message: `wave not healthy after ${Math.round(input.timeoutMs / 1000)}s: ${last}` };
+    },
+
+    /**
+     * Creates a hook. BeforeHookCreation deletes an earlier hook of the same name first
+     * (waiting until it is gone); a hook this same operation created is kept, so a retry
+     * after a lost response does not run the hook twice.
+     */
+    async runHook(input: { manifest: ManifestResource; operation: string; beforeHookCreation: boolean }): Promise<void> {
+      const m = input.manifest;
+      const ref = await discovery.resourceFor(m.apiVersion, m.kind);
+      const existing = await kube.find(ref, m.metadata.namespace, m.metadata.name);
+      if (existing && existing.metadata.annotations?.[HOOK_OPERATION_ANNOTATION] === input.operation) return;
+      if (existing) {
+        if (!input.beforeHookCreation) return; // Argo CD leaves an existing hook without that policy in place
+        await kube.delete(ref, m.metadata.namespace, m.metadata.name, 'Background');
+        const gone = await poll(Date.now() + 60_000, async () => ((await kube.find(ref, m.metadata.namespace, m.metadata.name)) ? undefined : true));
+        if (!gone) throw new Error(`${describeResource(m)}: the previous hook is still being deleted`);
+      }
+      const body = { ...m, metadata: { ...m.metadata, annotations: { ...(m.metadata.annotations ?? {}), [HOOK_OPERATION_ANNOTATION]: input.operation } } };
+      try {
+        await kube.create(ref, m.metadata.namespace, body, { fieldManager: FIELD_MANAGER });
+      } catch (err) {
+        if (err instanceof KubeApiError && err.statusCode === 409) return;
+        if (refused(err)) throw ApplicationFailure.nonRetryable(`${describeResource(m)}: ${(err as Error).message}`, 'HookRefused');
+        throw err;
+      }
+    },
+
+    /** Waits for a hook to finish: a Job or Pod until it succeeds or fails, other kinds until healthy; bounded by `timeoutMs`. */
+    async awaitHook(input: { manifest: ManifestResource; timeoutMs: number }): Promise<{ phase: 'Succeeded' | 'Failed'; message: string }> {
+      const m = input.manifest;
+      const outcome = await poll(Date.now() + input.timeoutMs, async () => {
+        const live = await readLive(m);
+        if (!live) return { phase: 'Failed' as const, message: `${describeResource(m)} disappeared before it finished` };
+        const h = assessHealth(live);
+        if (!h || h.status === 'Healthy') return { phase: 'Succeeded' as const, message: h?.message ?? `${m.kind.toLowerCase()}/${m.metadata.name} completed` };
+        if (h.status === 'Degraded') return { phase: 'Failed' as const, message: `${describeResource(m)} failed: ${h.message ?? 'Degraded'}` };
+        return undefined;
+      });
+      return outcome ?? { phase: 'Failed', message: `${describeResource(m)} did not finish within ${Math.round(input.timeoutMs / 1000)}s (hook timeout)` };
+    },
+
+    /** Deletes resources (hooks by policy, or prunes); gone already is fine. */
+    async deleteResources(input: { manifests: ManifestResource[]; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; dryRun?: boolean }): Promise<ResourceResult[]> {
+      const results: ResourceResult[] = [];
+      for (const m of input.manifests) {
+        try {
+          const ref = await discovery.resourceFor(m.apiVersion, m.kind);
+          if (!input.dryRun) await kube.delete(ref, m.metadata.namespace, m.metadata.name, input.propagationPolicy ?? 'Foreground');
+          results.push(result(m, 'Pruned', input.dryRun ? 'pruned (dry run)' : 'pruned', 'Sync'));
+        } catch (err) {
+          if (isNotFound(err)) results.push(result(m, 'Pruned', 'pruned', 'Sync'));
+          else if (refused(err)) results.push(result(m, 'SyncFailed', (err as Error).message, 'Sync'));
+          else throw err;
+        }
+      }
+      return results;
+    },
+  };
+}
+
+export type SyncActivities = ReturnType<typeof createSyncActivities>;

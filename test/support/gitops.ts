@@ -1,0 +1,39 @@
+// Sluice for GitOps tests: in-process, scoped to one namespace, with short reconcile and
+// hook timings so tests stay fast; and readers for an Application's status.
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { Resources } from '../../k8s/kube-client';
+import type { ApplicationTimings } from '../../workflows/application';
+import { configFromEnv } from '../../worker/config';
+import { startSluice, type RunningSluice } from '../../worker/sluice';
+import type { TestStack } from './stack';
+
+export async function startGitOpsSluice(stack: TestStack, namespace: string, timings: Partial<ApplicationTimings> = {}): Promise<RunningSluice> {
+  // Each test process keeps its repository caches apart from the user's ~/.sluice.
+  process.env.SLUICE_HOME ??= fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-home-'));
+  const config = {
+    ...configFromEnv({}),
+    temporalAddress: stack.temporalAddress,
+    taskQueue: `sluice-${namespace}`,
+    watchNamespace: namespace,
+    apiPort: 0,
+    applicationTimings: { reconcileMs: 60_000, jitterMs: 0, hookTimeoutMs: 60_000, waveTimeoutMs: 90_000, ...timings },
+  };
+  return startSluice(config, stack.kube, () => undefined);
+}
+
+export async function applicationStatus(stack: TestStack, namespace: string, name: string): Promise<any> {
+  const app = await stack.kube.get(Resources.application, namespace, name);
+  return app.status ?? {};
+}
+
+export function describeStatus(status: any): string {
+  return JSON.stringify({
+    sync: status.sync?.status,
+    revision: status.sync?.revision?.slice(0, 7),
+    health: status.health?.status,
+    operation: status.operationState && { phase: status.operationState.phase, message: status.operationState.message },
+    conditions: status.conditions,
+  });
+}

@@ -1,0 +1,139 @@
+// Turns Application changes, and changes to the resources Applications manage, into
+// signals for application/<ns>/<name> workflows. An Application is started with
+// signalWithStart; its own status writes (no new generation) do not wake it, but a spec
+// change, a refresh annotation or an Argo-style `operation` do. A managed resource (found
+// by its argocd.argoproj.io/tracking-id annotation) whose spec changed or that was
+// deleted nudges its Application, which is how selfHeal sees drift.
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
+import { applicationNudgeSignal, applicationWorkflowId, type ApplicationNudge } from '../workflows/definitions';
+import type { ApplicationTimings } from '../workflows/application';
+import { appFromInstance, parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
+import { Nudger } from './nudger';
+
+export interface ApplicationWatcherOptions {
+  kube: KubeClient;
+  client: Client;
+  taskQueue: string;
+  namespace?: string;
+  useSearchAttributes: boolean;
+  timings?: Partial<ApplicationTimings>;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Kinds watched for drift; a managed object of another kind is seen at the next reconcile. */
+const MANAGED_KINDS: ResourceRef[] = [
+  Resources.deployment,
+  { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
+  { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
+  Resources.service,
+  Resources.configMap,
+  Resources.job,
+  Resources.ingress,
+];
+
+export class ApplicationWatcher {
+  private readonly abort = new AbortController();
+  private readonly loops: Promise<void>[] = [];
+  private readonly nudger: Nudger;
+  /** Last generation seen per object, so status-only updates wake nobody. */
+  private readonly seen = new Map<string, string>();
+
+  constructor(private readonly opts: ApplicationWatcherOptions) {
+    this.nudger = new Nudger((key, err) => {
+      if (err instanceof WorkflowNotFoundError) return;
+      opts.log('signal failed', { workflowId: key, error: String(err) });
+    });
+  }
+
+  start(): void {
+    this.loops.push(this.inform(Resources.application, (type, app) => this.onApplication(type, app)));
+    for (const res of MANAGED_KINDS) this.loops.push(this.inform(res, (type, obj) => this.onManaged(res, type, obj)));
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  private changed(key: string, type: string, obj: KubeObject): boolean {
+    if (type === 'DELETED') {
+      this.seen.delete(key);
+      return true;
+    }
+    // Objects without a generation (ConfigMaps, Services) change only by their content.
+    const marker = obj.metadata.generation !== undefined ? `g${obj.metadata.generation}` : `rv${obj.metadata.resourceVersion}`;
+    const before = this.seen.get(key);
+    this.seen.set(key, marker);
+    return before !== marker;
+  }
+
+  private onApplication(type: string, app: KubeObject): void {
+    const ref = { namespace: app.metadata.namespace!, name: app.metadata.name };
+    const workflowId = applicationWorkflowId(ref);
+    const refresh = app.metadata.annotations?.['argocd.argoproj.io/refresh'];
+    const hasOperation = (app as { operation?: unknown }).operation != null;
+    const genChanged = this.changed(`app/${workflowId}`, type, app);
+    if (!genChanged && !refresh && !hasOperation) return;
+    const nudge: ApplicationNudge = { reason: `application ${type.toLowerCase()}`, ...(refresh === 'hard' || refresh === 'normal' ? { refresh } : {}) };
+    const { client, taskQueue, useSearchAttributes } = this.opts;
+    if (type === 'DELETED') {
+      this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
+      return;
+    }
+    this.nudger.nudge(workflowId, async () => {
+      await client.workflow.signalWithStart('applicationWorkflow', {
+        workflowId,
+        taskQueue,
+        args: [{ ...ref, timings: this.opts.timings }],
+        signal: applicationNudgeSignal,
+        signalArgs: [nudge],
+        staticSummary: `Application ${ref.namespace}/${ref.name}`,
+        ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['Application'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
+      });
+    });
+  }
+
+  private onManaged(res: ResourceRef, type: string, obj: KubeObject): void {
+    const tracking = parseTrackingId(obj.metadata.annotations?.[TRACKING_ANNOTATION]);
+    if (!tracking) return;
+    if (!this.changed(`${res.group}/${res.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, type, obj)) return;
+    const workflowId = applicationWorkflowId(appFromInstance(tracking.instance));
+    const nudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}` };
+    this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
+  }
+
+  /** List, then watch from the list's resourceVersion; on expiry or error, list again. */
+  private async inform(res: ResourceRef, onObject: (type: string, obj: KubeObject) => void): Promise<void> {
+    const { kube, namespace, log } = this.opts;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        const { items, resourceVersion } = await kube.list(res, namespace);
+        for (const obj of items) onObject('ADDED', obj);
+        let rv = resourceVersion;
+        let expired = false;
+        while (!signal.aborted && !expired) {
+          await kube.watch(
+            res,
+            namespace,
+            { resourceVersion: rv, timeoutSeconds: 240 },
+            (ev) => {
+              if (ev.type === 'ERROR') {
+                expired = true;
+                return;
+              }
+              rv = ev.object.metadata.resourceVersion ?? rv;
+              if (ev.type !== 'BOOKMARK') onObject(ev.type, ev.object);
+            },
+            signal,
+          );
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        log('watch failed; listing again', { resource: res.plural, error: String(err) });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+}

@@ -1,0 +1,126 @@
+// One sync operation of an Application, a child workflow sync/<ns>/<app>/<n>: plan (pure,
+// gitops-engine's order), then PreSync → Sync → PostSync, wave by wave, each wave waiting
+// until the previous one is synced and healthy, hooks run and cleaned up by their delete
+// policies, prunes in reverse order; SyncFail hooks when it fails. Its history in Temporal
+// is the operation's whole story; a worker killed mid-wave resumes at that wave.
+import { CancellationScope, isCancellation, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import type { ApplicationActivities } from '../activities/application';
+import type { SyncActivities } from '../activities/sync';
+import type { ResourceResult, SyncResult, SyncWorkflowInput } from './applications/types';
+import { describePlan, planSync, type SyncPlan, type SyncTask } from './sync/plan';
+import { groupOf, parseSyncOptions, type ManifestResource } from './sync/resources';
+
+const kube = proxyActivities<SyncActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+const source = proxyActivities<ApplicationActivities>({
+  startToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+
+function resultOf(t: SyncTask, status: ResourceResult['status'], message: string, extra: Partial<ResourceResult> = {}): ResourceResult {
+  const m = t.resource;
+  const slash = m.apiVersion.indexOf('/');
+  return {
+    group: groupOf(m.apiVersion),
+    version: slash < 0 ? m.apiVersion : m.apiVersion.slice(slash + 1),
+    kind: m.kind,
+    namespace: m.metadata.namespace ?? '',
+    name: m.metadata.name,
+    status,
+    message,
+    syncPhase: t.phase,
+    ...(t.isHook ? { hookType: t.hookTypes.find((h) => h === t.phase) ?? t.phase } : {}),
+    ...extra,
+  };
+}
+
+class SyncFailed extends Error {}
+
+export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise<SyncResult> {
+  const { spec, request } = input;
+  const operation = workflowInfo().workflowId;
+  const results: ResourceResult[] = [];
+  const options = parseSyncOptions(spec.syncPolicy?.syncOptions ?? []);
+  const namespace = spec.destination?.namespace ?? '';
+  const waitTimeout = (ms: number) => ({ startToCloseTimeout: ms + 30_000, heartbeatTimeout: 10_000 });
+  const waits = proxyActivities<SyncActivities>({ ...waitTimeout(Math.max(input.hookTimeoutMs, input.waveTimeoutMs)), retry: { initialInterval: '1s', maximumInterval: '5s' } });
+
+  let plan: SyncPlan;
+  let revision = input.revision;
+  try {
+    const prepared = await source.prepareSync({ app: input.app, instance: input.instance, spec, kinds: [], revision: input.revision });
+    revision = prepared.revision;
+    let manifests: ManifestResource[] = prepared.manifests;
+    const only = request.resources?.length ? new Set(request.resources) : undefined;
+    if (only) manifests = manifests.filter((m) => only.has(`${groupOf(m.apiVersion)}/${m.kind}/${m.metadata.namespace ?? ''}/${m.metadata.name}`));
+    plan = planSync(manifests, {
+      liveOnly: only ? [] : prepared.liveOnly,
+      prune: request.prune ?? false,
+      pruneLast: options.pruneLast,
+      defaultPruneOption: options.prune,
+      namespace,
+      skipHooks: !!only || request.dryRun,
+      hookNaming: { revision, startedAtUnixSeconds: Math.floor(Date.parse(input.startedAt) / 1000) },
+    });
+  } catch (err) {
+    const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
+    return { phase: 'Error', message: `ComparisonError: ${message}`, resources: [], revision };
+  }
+  log.info('sync plan', { plan: describePlan(plan) });
+  setCurrentDetails(describePlan(plan).join('\n'));
+
+  const hookTimeout = input.hookTimeoutMs;
+  const runHooks = async (tasks: SyncTask[]) => {
+    for (const t of tasks) await kube.runHook({ manifest: t.resource, operation, beforeHookCreation: t.deletePolicies.includes('BeforeHookCreation') });
+    const outcomes = await Promise.all(tasks.map((t) => waits.awaitHook({ manifest: t.resource, timeoutMs: hookTimeout })));
+    const failed: string[] = [];
+    const toDelete: ManifestResource[] = [];
+    tasks.forEach((t, i) => {
+      const o = outcomes[i];
+      results.push(resultOf(t, o.phase === 'Succeeded' ? 'Synced' : 'SyncFailed', o.message, { hookPhase: o.phase }));
+      if (o.phase === 'Failed') failed.push(o.message);
+      if (t.deletePolicies.includes(o.phase === 'Succeeded' ? 'HookSucceeded' : 'HookFailed')) toDelete.push(t.resource);
+    });
+    if (toDelete.length > 0) await kube.deleteResources({ manifests: toDelete, propagationPolicy: 'Background' });
+    if (failed.length > 0) throw new SyncFailed(failed.join('; '));
+  };
+
+  try {
+    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await kube.ensureNamespace(namespace);
+    for (const step of plan.steps) {
+      setCurrentDetails(`${step.phase} wave ${step.wave}: ${step.tasks.map((t) => `${t.resource.kind}/${t.resource.metadata.name}`).join(', ')}`);
+      const prunes = step.tasks.filter((t) => t.action === 'prune' && !t.requiresPruneConfirmation);
+      const applies = step.tasks.filter((t) => t.action === 'apply');
+      const hooks = step.tasks.filter((t) => t.action === 'create-hook');
+      if (prunes.length > 0) {
+        const propagation = options.raw.find((o) => o.startsWith('PrunePropagationPolicy='))?.split('=')[1];
+        const policy = propagation === 'background' ? 'Background' : propagation === 'orphan' ? 'Orphan' : 'Foreground';
+        results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun })));
+      }
+      if (applies.length > 0) {
+        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun });
+        results.push(...applied);
+        const failed = applied.filter((r) => r.status === 'SyncFailed');
+        if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));
+      }
+      if (hooks.length > 0 && !request.dryRun) await runHooks(hooks);
+      if (applies.length > 0 && !request.dryRun) {
+        const health = await waits.awaitWaveHealthy({ manifests: applies.map((t) => t.resource), timeoutMs: input.waveTimeoutMs });
+        if (!health.healthy) throw new SyncFailed(`${step.phase} wave ${step.wave}: ${health.message}`);
+      }
+    }
+  } catch (err) {
+    if (isCancellation(err)) {
+      return { phase: 'Failed', message: 'Operation terminated', resources: results, revision };
+    }
+    if (!(err instanceof SyncFailed)) throw err;
+    if (plan.syncFail.length > 0) {
+      await CancellationScope.nonCancellable(() => runHooks(plan.syncFail)).catch(() => undefined);
+    }
+    return { phase: 'Failed', message: `one or more synchronization tasks completed unsuccessfully, reason: ${err.message}`, resources: results, revision };
+  }
+  for (const skip of plan.pruneSkipped) results.push(resultOf(skip.task, 'PruneSkipped', skip.message));
+  return { phase: 'Succeeded', message: request.dryRun ? 'successfully synced (dry run)' : 'successfully synced (all tasks run)', resources: results, revision };
+}

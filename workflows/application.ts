@@ -1,0 +1,271 @@
+// One long-lived workflow per Application (ID application/<namespace>/<name>): compare Git
+// with the cluster, project the result onto status, sync (a child workflow per operation)
+// when asked or when automated sync says so, then sleep until a nudge (the Application or
+// a managed resource changed, a refresh) or the reconcile timer. History is bounded with
+// continueAsNew; what must survive it (sync counter, history, last automated sync) is carried.
+import {
+  allHandlersFinished,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  executeChild,
+  log,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { ApplicationActivities, ApplicationObservation } from '../activities/application';
+import {
+  appDiffUpdate,
+  appHistoryQuery,
+  applicationNudgeSignal,
+  appRefreshUpdate,
+  appRollbackUpdate,
+  appSyncUpdate,
+  appTerminateUpdate,
+  appViewQuery,
+  syncWorkflowId,
+} from './definitions';
+import { applicationSyncWorkflow } from './application-sync';
+import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, retryDelayMs, startedOperation, type LastAutoSync, type OperationState } from './applications/reconcile';
+import { instanceName } from './applications/tracking';
+import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, SyncRequest, SyncResult } from './applications/types';
+
+const act = proxyActivities<ApplicationActivities>({
+  // A first render may build kustomize or helm; git fetches of a big repository take a while.
+  startToCloseTimeout: '10m',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+const quick = proxyActivities<ApplicationActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+
+export interface ApplicationTimings {
+  reconcileMs: number;
+  jitterMs: number;
+  hookTimeoutMs: number;
+  waveTimeoutMs: number;
+}
+
+export const DEFAULT_TIMINGS: ApplicationTimings = { reconcileMs: 120_000, jitterMs: 60_000, hookTimeoutMs: 600_000, waveTimeoutMs: 600_000 };
+
+interface CarriedState {
+  syncCount: number;
+  kinds: string[];
+  history: HistoryEntry[];
+  lastAuto?: LastAutoSync;
+  operationState?: OperationState;
+  lastGood?: Comparison;
+  errorSince?: string;
+}
+
+export interface ApplicationWorkflowInput extends ApplicationRef {
+  timings?: Partial<ApplicationTimings>;
+  state?: CarriedState;
+}
+
+interface PendingSync {
+  request: SyncRequest;
+  initiatedBy: { username?: string; automated?: boolean };
+  /** A rollback's source (the one recorded in history). */
+  rollbackTo?: HistoryEntry;
+}
+
+const MAX_ITERATIONS_PER_RUN = 200;
+const HISTORY_KEPT = 200;
+
+export async function applicationWorkflow(input: ApplicationWorkflowInput): Promise<void> {
+  const ref: ApplicationRef = { namespace: input.namespace, name: input.name };
+  const id = `${ref.namespace}/${ref.name}`;
+  const timings: ApplicationTimings = { ...DEFAULT_TIMINGS, ...input.timings };
+  const instance = instanceName(ref);
+  const state: CarriedState = input.state ?? { syncCount: 0, kinds: [], history: [] };
+  let dirty = true;
+  let refresh: 'normal' | 'hard' | undefined;
+  const pending: PendingSync[] = [];
+  let syncing: CancellationScope | undefined;
+  let terminating = false;
+  let spec: ApplicationSpec = {};
+  let summary = 'starting';
+
+  setHandler(applicationNudgeSignal, (n) => {
+    dirty = true;
+    if (n.refresh === 'hard' || (n.refresh && !refresh)) refresh = n.refresh;
+  });
+  setHandler(appViewQuery, () => ({ summary, syncing: syncing !== undefined }));
+  setHandler(appHistoryQuery, () => state.history);
+  setHandler(
+    appSyncUpdate,
+    (request) => {
+      pending.push({ request, initiatedBy: { username: 'sluice-api' } });
+      dirty = true;
+      return { message: `sync of application ${id} requested` };
+    },
+    { validator: (_request: SyncRequest) => refuseWhileSyncing() },
+  );
+  setHandler(appRefreshUpdate, ({ hard }) => {
+    refresh = hard ? 'hard' : (refresh ?? 'normal');
+    dirty = true;
+    return { message: `${hard ? 'hard ' : ''}refresh of application ${id} requested` };
+  });
+  setHandler(
+    appTerminateUpdate,
+    () => {
+      terminating = true;
+      syncing?.cancel();
+      return { message: `terminating the operation of application ${id}` };
+    },
+    {
+      validator: () => {
+        if (!syncing) throw new Error(`application ${id} has no operation in progress`);
+      },
+    },
+  );
+  setHandler(
+    appRollbackUpdate,
+    ({ id: historyId }) => {
+      const entry = state.history.find((h) => h.id === historyId)!;
+      pending.push({ request: { revision: entry.revision, prune: false }, initiatedBy: { username: 'sluice-api' }, rollbackTo: entry });
+      dirty = true;
+      return { message: `rollback of application ${id} to history ${historyId} (${entry.revision.slice(0, 7)}) requested` };
+    },
+    {
+      validator: ({ id: historyId }) => {
+        refuseWhileSyncing();
+        if (spec.syncPolicy?.automated) throw new Error(`rollback cannot be initiated when auto-sync is enabled (application ${id})`);
+        if (!state.history.some((h) => h.id === historyId)) throw new Error(`application ${id} has no history entry ${historyId}`);
+      },
+    },
+  );
+  setHandler(appDiffUpdate, async () => ({ diff: await act.diffApplication({ app: ref, instance, spec, kinds: state.kinds }) }));
+
+  function refuseWhileSyncing() {
+    if (syncing) throw new Error(`another operation is already in progress on application ${id}`);
+  }
+
+  let lastStatusJson = '';
+  let comparison: Comparison | undefined;
+  const writeStatus = async () => {
+    if (!comparison) return;
+    const status = projectStatus({ spec, comparison, lastGood: state.lastGood, operationState: state.operationState, history: state.history, reconciledAt: new Date().toISOString(), errorSince: state.errorSince });
+    const json = JSON.stringify({ ...status, reconciledAt: undefined });
+    if (json === lastStatusJson && !dirtyReconcile) return;
+    await quick.writeApplicationStatus(ref, status);
+    lastStatusJson = json;
+  };
+  let dirtyReconcile = true;
+
+  let waitMs = 0;
+  for (let iteration = 0; ; iteration++) {
+    if (!dirty && pending.length === 0) {
+      const woke = await condition(() => dirty || pending.length > 0, waitMs);
+      dirtyReconcile = !woke; // the periodic reconcile refreshes reconciledAt even when nothing changed
+    }
+    dirty = false;
+
+    const obs: ApplicationObservation = await quick.observeApplication(ref);
+    if (!obs.exists) {
+      log.info('application deleted; workflow ends', { application: id });
+      return;
+    }
+    spec = obs.spec;
+    let hard = refresh === 'hard' || obs.refresh === 'hard';
+    if (obs.refresh || obs.operation) await quick.acknowledgeApplicationRequest(ref, { refresh: !!obs.refresh, operation: !!obs.operation });
+    if (obs.operation?.sync) {
+      const op = obs.operation.sync;
+      pending.push({
+        request: { revision: op.revision, prune: op.prune, dryRun: op.dryRun, resources: op.resources?.map((r) => `${r.group ?? ''}/${r.kind}/${r.namespace ?? ''}/${r.name}`) },
+        initiatedBy: obs.operation.initiatedBy ?? { username: 'kubectl' },
+      });
+    }
+    refresh = undefined;
+
+    comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, hard });
+    hard = false;
+    noteComparison(comparison);
+
+    let next = pending.shift();
+    let retryInMs: number | undefined;
+    if (!next) {
+      const auto = decideAutoSync(spec, comparison, state.lastAuto, Date.now());
+      if (auto.sync) next = { request: { prune: !!spec.syncPolicy?.automated?.prune, revision: comparison.revision }, initiatedBy: { automated: true } };
+      else retryInMs = auto.retryInMs;
+      summary = `${comparison.error ? 'ComparisonError' : comparison.syncStatus}, ${comparison.health}; ${auto.reason}`;
+    }
+    if (next) {
+      await runOperation(next);
+      dirty = true; // compare again right away: the status shows the result of the sync
+    }
+    await writeStatus();
+    dirtyReconcile = false;
+    setCurrentDetails(`**${id}**: ${summary}`);
+    waitMs = retryInMs ?? timings.reconcileMs + reconcileJitterMs(id, timings.jitterMs);
+
+    if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && pending.length === 0) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof applicationWorkflow>({ ...ref, timings: input.timings, state });
+    }
+  }
+
+  function noteComparison(c: Comparison) {
+    state.kinds = c.kinds;
+    if (c.error) state.errorSince ??= new Date().toISOString();
+    else {
+      state.errorSince = undefined;
+      state.lastGood = c;
+    }
+  }
+
+  async function runOperation(op: PendingSync): Promise<void> {
+    const startedAt = new Date().toISOString();
+    const operationSpec: ApplicationSpec = op.rollbackTo ? { ...spec, source: op.rollbackTo.source } : spec;
+    state.operationState = startedOperation(op.request, op.initiatedBy, spec, startedAt);
+    summary = `syncing${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`;
+    await writeStatus();
+    let result: SyncResult | undefined;
+    terminating = false;
+    for (let attempt = 1; ; attempt++) {
+      const n = ++state.syncCount;
+      try {
+        syncing = new CancellationScope();
+        result = await syncing.run(() =>
+          executeChild(applicationSyncWorkflow, {
+            workflowId: syncWorkflowId(ref, n),
+            args: [{ app: ref, instance, spec: operationSpec, revision: op.request.revision ?? '', request: op.request, hookTimeoutMs: timings.hookTimeoutMs, waveTimeoutMs: timings.waveTimeoutMs, startedAt }],
+            staticSummary: `sync of Application ${id}${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`,
+          }),
+        );
+      } catch (err) {
+        if (!terminating) throw err;
+        result = { phase: 'Failed', message: 'Operation terminated', resources: [], revision: op.request.revision ?? '' };
+      } finally {
+        syncing = undefined;
+      }
+      if (result.phase === 'Succeeded' || terminating || op.request.dryRun) break;
+      const delay = retryDelayMs(spec.syncPolicy?.retry, attempt);
+      if (delay === undefined) break;
+      state.operationState = { ...state.operationState, message: `${result.message} (retrying attempt #${attempt} in ${Math.round(delay / 1000)}s)`, retryCount: attempt };
+      await writeStatus();
+      await sleep(delay);
+      state.operationState.retryCount = attempt;
+    }
+    const finishedAt = new Date().toISOString();
+    state.operationState = {
+      ...state.operationState,
+      phase: result.phase,
+      message: result.message,
+      finishedAt,
+      syncResult: { resources: result.resources, revision: result.revision, source: operationSpec.source },
+    };
+    if (op.initiatedBy.automated) state.lastAuto = { revision: result.revision || (op.request.revision ?? ''), atMs: Date.now(), phase: result.phase };
+    if (result.phase === 'Succeeded' && !op.request.dryRun && operationSpec.source) {
+      state.history.push(historyEntry(state.history, result.revision, operationSpec.source, startedAt, finishedAt, op.initiatedBy));
+      if (state.history.length > HISTORY_KEPT) state.history.splice(0, state.history.length - HISTORY_KEPT);
+    }
+    summary = `sync ${result.phase}: ${result.message}`;
+    if (result.phase !== 'Succeeded') log.warn('sync did not succeed', { application: id, phase: result.phase, message: result.message });
+  }
+}

@@ -1,0 +1,116 @@
+// The Application workflow's decisions, pure: when to reconcile next, whether an automated
+// sync is due, how long to back off before a retry, and the status projected onto the object.
+import { parseDuration } from '../rollouts/duration';
+import type { ApplicationSource, ApplicationSpec, Comparison, HistoryEntry, RetryStrategy, SyncRequest, SyncResult } from './types';
+
+/** A stable jitter in [0, maxMs) from the Application's name (FNV-1a), so replays agree and apps spread out. */
+export function reconcileJitterMs(key: string, maxMs: number): number {
+  if (maxMs <= 0) return 0;
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h % maxMs;
+}
+
+export interface LastAutoSync {
+  revision: string;
+  atMs: number;
+  phase: string;
+}
+
+export const SELF_HEAL_BACKOFF_MS = 5000;
+
+export type AutoSyncDecision = { sync: true; reason: string } | { sync: false; reason: string; retryInMs?: number };
+
+/**
+ * Argo CD's automated sync: once per revision; again for the same revision only with
+ * selfHeal, after the drift has lasted SELF_HEAL_BACKOFF_MS since the last sync; never
+ * when all that differs needs pruning and prune is off, nor for an empty app without allowEmpty.
+ */
+export function decideAutoSync(spec: ApplicationSpec, comparison: Comparison, last: LastAutoSync | undefined, nowMs: number): AutoSyncDecision {
+  const automated = spec.syncPolicy?.automated;
+  if (!automated) return { sync: false, reason: 'automated sync is off' };
+  if (comparison.error || !comparison.revision) return { sync: false, reason: 'comparison failed' };
+  if (comparison.syncStatus !== 'OutOfSync') return { sync: false, reason: 'in sync' };
+  const outOfSync = comparison.resources.filter((r) => r.status === 'OutOfSync');
+  if (!automated.prune && outOfSync.every((r) => r.requiresPruning)) return { sync: false, reason: 'only resources that need pruning differ, and automated prune is off' };
+  if (!automated.allowEmpty && comparison.resources.every((r) => r.requiresPruning)) return { sync: false, reason: 'the source renders no resources and allowEmpty is off' };
+  if (!last || last.revision !== comparison.revision) return { sync: true, reason: `new revision ${comparison.revision.slice(0, 7)}` };
+  if (!automated.selfHeal) return { sync: false, reason: `already synced revision ${comparison.revision.slice(0, 7)} once` };
+  if (last.phase !== 'Succeeded') return { sync: false, reason: `the last automated sync of ${comparison.revision.slice(0, 7)} ${last.phase}` };
+  const wait = last.atMs + SELF_HEAL_BACKOFF_MS - nowMs;
+  if (wait > 0) return { sync: false, reason: 'self-heal backoff', retryInMs: wait };
+  return { sync: true, reason: 'self-heal: live state drifted from Git' };
+}
+
+/** Delay before retry number `attempt` (1-based), or undefined when retries are used up. Argo's defaults: 5s, ×2, ≤3m. */
+export function retryDelayMs(retry: RetryStrategy | undefined, attempt: number): number | undefined {
+  if (!retry) return undefined;
+  const limit = retry.limit ?? 0;
+  if (limit >= 0 && attempt > limit) return undefined;
+  const base = parseDuration(retry.backoff?.duration ?? '5s');
+  const factor = retry.backoff?.factor ?? 2;
+  const max = parseDuration(retry.backoff?.maxDuration ?? '3m');
+  return Math.min(max, base * Math.pow(factor, attempt - 1));
+}
+
+export interface OperationState {
+  operation: { sync: { revision?: string; prune?: boolean; dryRun?: boolean; resources?: string[] }; initiatedBy: { username?: string; automated?: boolean }; retry?: RetryStrategy };
+  phase: string;
+  message: string;
+  startedAt: string;
+  finishedAt?: string;
+  retryCount?: number;
+  syncResult?: { resources: SyncResult['resources']; revision: string; source?: ApplicationSource };
+}
+
+export function startedOperation(request: SyncRequest, initiatedBy: OperationState['operation']['initiatedBy'], spec: ApplicationSpec, startedAt: string): OperationState {
+  return {
+    operation: { sync: { revision: request.revision, prune: request.prune, dryRun: request.dryRun, resources: request.resources }, initiatedBy, retry: spec.syncPolicy?.retry },
+    phase: 'Running',
+    message: 'syncing',
+    startedAt,
+  };
+}
+
+export interface StatusInput {
+  spec: ApplicationSpec;
+  comparison: Comparison;
+  /** The last comparison that worked: kept on the object while Git cannot be read. */
+  lastGood?: Comparison;
+  operationState?: OperationState;
+  history: HistoryEntry[];
+  reconciledAt: string;
+  /** When the current ComparisonError was first seen. */
+  errorSince?: string;
+}
+
+/** status as Argo CD shapes it: sync, health, resources, conditions, operationState, history, reconciledAt. */
+export function projectStatus(input: StatusInput): Record<string, unknown> {
+  const { comparison, spec } = input;
+  const shown = comparison.error ? (input.lastGood ?? comparison) : comparison;
+  const limit = spec.revisionHistoryLimit ?? 10;
+  const status: Record<string, unknown> = {
+    sync: {
+      status: comparison.error ? 'Unknown' : comparison.syncStatus,
+      ...(shown.revision ? { revision: shown.revision } : {}),
+      comparedTo: { source: spec.source ?? {}, destination: spec.destination ?? {} },
+    },
+    health: { status: shown.error ? 'Unknown' : shown.health },
+    resources: shown.resources,
+    conditions: comparison.error ? [{ type: 'ComparisonError', message: comparison.error, lastTransitionTime: input.errorSince ?? input.reconciledAt }] : null,
+    history: input.history.slice(-Math.max(0, limit)),
+    reconciledAt: input.reconciledAt,
+    sourceType: 'Directory',
+  };
+  if (input.operationState) status.operationState = input.operationState;
+  return status;
+}
+
+/** The next history entry after a successful sync. */
+export function historyEntry(history: HistoryEntry[], revision: string, source: ApplicationSource, startedAt: string, finishedAt: string, initiatedBy: HistoryEntry['initiatedBy']): HistoryEntry {
+  const id = history.reduce((max, h) => Math.max(max, h.id), -1) + 1;
+  return { id, revision, source, deployedAt: finishedAt, deployStartedAt: startedAt, initiatedBy };
+}

@@ -1,0 +1,148 @@
+// The Argo CD Application as Sluice reads it (argoproj.io/v1alpha1, Argo's field names),
+// and the shapes the Application and sync workflows exchange with their activities.
+import type { HealthStatusCode } from '../health/types';
+import type { ManifestResource } from '../sync/resources';
+
+export interface ApplicationRef {
+  namespace: string;
+  name: string;
+}
+
+export interface KustomizeOptions {
+  images?: string[];
+  namePrefix?: string;
+  nameSuffix?: string;
+  commonLabels?: Record<string, string>;
+  commonAnnotations?: Record<string, string>;
+  replicas?: { name: string; count: number | string }[];
+}
+
+export interface HelmOptions {
+  valueFiles?: string[];
+  values?: string;
+  valuesObject?: Record<string, unknown>;
+  parameters?: { name: string; value: string; forceString?: boolean }[];
+  releaseName?: string;
+}
+
+export interface ApplicationSource {
+  repoURL: string;
+  targetRevision?: string;
+  path?: string;
+  chart?: string;
+  directory?: { recurse?: boolean; include?: string; exclude?: string };
+  kustomize?: KustomizeOptions;
+  helm?: HelmOptions;
+}
+
+export interface RetryStrategy {
+  limit?: number;
+  backoff?: { duration?: string; factor?: number; maxDuration?: string };
+}
+
+export interface SyncPolicy {
+  automated?: { prune?: boolean; selfHeal?: boolean; allowEmpty?: boolean };
+  syncOptions?: string[];
+  retry?: RetryStrategy;
+}
+
+export interface IgnoreDifference {
+  group?: string;
+  kind: string;
+  name?: string;
+  namespace?: string;
+  jsonPointers?: string[];
+}
+
+export interface ApplicationSpec {
+  project?: string;
+  source?: ApplicationSource;
+  destination?: { server?: string; name?: string; namespace?: string };
+  syncPolicy?: SyncPolicy;
+  ignoreDifferences?: IgnoreDifference[];
+  revisionHistoryLimit?: number;
+}
+
+export type SyncStatusCode = 'Synced' | 'OutOfSync' | 'Unknown';
+
+/** One managed resource as status.resources lists it. */
+export interface ResourceStatus {
+  group: string;
+  version: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  status: SyncStatusCode;
+  health?: { status: HealthStatusCode; message?: string };
+  requiresPruning?: boolean;
+}
+
+/** What a compare found: the revision, every resource's sync and health state, or why it could not compare. */
+export interface Comparison {
+  revision?: string;
+  resources: ResourceStatus[];
+  syncStatus: SyncStatusCode;
+  health: HealthStatusCode;
+  /** ComparisonError message: git, rendering or refusal. */
+  error?: string;
+  /** group/Kind pairs seen, so the next compare also lists kinds removed from Git. */
+  kinds: string[];
+}
+
+/** The manifests a sync applies, with tracking annotations and namespaces already set. */
+export interface SyncSource {
+  revision: string;
+  manifests: ManifestResource[];
+  liveOnly: ManifestResource[];
+}
+
+export interface ResourceResult {
+  group: string;
+  version: string;
+  kind: string;
+  namespace: string;
+  name: string;
+  status: 'Synced' | 'SyncFailed' | 'Pruned' | 'PruneSkipped';
+  message: string;
+  hookType?: string;
+  hookPhase?: 'Running' | 'Succeeded' | 'Failed';
+  syncPhase: string;
+}
+
+export type OperationPhase = 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Terminating';
+
+export interface SyncRequest {
+  prune?: boolean;
+  dryRun?: boolean;
+  revision?: string;
+  /** Only these resources ("group/Kind/namespace/name"); hooks are skipped then, as Argo CD does. */
+  resources?: string[];
+}
+
+export interface SyncWorkflowInput {
+  app: ApplicationRef;
+  /** The instance name in tracking ids. */
+  instance: string;
+  spec: ApplicationSpec;
+  revision: string;
+  request: SyncRequest;
+  hookTimeoutMs: number;
+  waveTimeoutMs: number;
+  startedAt: string;
+}
+
+export interface SyncResult {
+  phase: OperationPhase;
+  message: string;
+  resources: ResourceResult[];
+  revision: string;
+}
+
+export interface HistoryEntry {
+  id: number;
+  revision: string;
+  source: ApplicationSource;
+  deployedAt: string;
+  deployStartedAt: string;
+  initiatedBy: { username?: string; automated?: boolean };
+}
