@@ -1,9 +1,10 @@
 // All activities, bound to their clients once per worker.
 import type { KubeClient } from '../k8s/kube-client';
+import { createAnalysisActivities } from './analysis';
 import { createRolloutActivities } from './rollout';
 import { createApplicationActivities } from './application';
 import { createSyncActivities } from './sync';
 
 export function createActivities(kube: KubeClient) {
-  return { ...createRolloutActivities(kube), ...createApplicationActivities(kube), ...createSyncActivities(kube) };
+  return { ...createRolloutActivities(kube), ...createAnalysisActivities(kube), ...createApplicationActivities(kube), ...createSyncActivities(kube) };
 }

@@ -7,6 +7,7 @@ import { RolloutCommands } from '../api/rollout-commands';
 import type { KubeClient } from '../k8s/kube-client';
 import type { SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attributes';
+import { AnalysisWatcher } from './analysis-watcher';
 import { Watcher } from './watcher';
 import { createSluiceWorker, installRuntime } from './worker';
 
@@ -39,6 +40,8 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
 
   const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
   watcher.start();
+  const analysisWatcher = new AnalysisWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
+  analysisWatcher.start();
 
   const api = buildApi({ kube, commands: new RolloutCommands(client), sluiceNamespace: config.sluiceNamespace, log });
   const address = await api.listen({ host: config.apiHost, port: config.apiPort });
@@ -52,6 +55,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       const steps: (() => Promise<unknown>)[] = [
         () => api.close(),
         () => watcher.stop(),
+        () => analysisWatcher.stop(),
         async () => {
           if (worker.getState() === 'RUNNING') worker.shutdown();
           await workerRun;

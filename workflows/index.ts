@@ -1,4 +1,5 @@
 // Every workflow the worker registers. Only deterministic code is reachable from here.
 export { rolloutWorkflow } from './rollout';
+export { analysisRunWorkflow } from './analysis-run';
 export { applicationWorkflow } from './application';
 export { applicationSyncWorkflow } from './application-sync';

@@ -1,0 +1,273 @@
+// Kubernetes and metric-provider I/O for AnalysisRun workflows. Each measurement is
+// one activity named after its provider (queryPrometheus, callWebMetric, runJobMetric),
+// so Temporal UI reads as the analysis did. Secret args are read here and only here:
+// their values never enter workflow history, status, logs or error messages.
+import { ApplicationFailure, Context } from '@temporalio/activity';
+import { isConflict, isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
+import { ArgumentError, resolveMetricArgs, resolveRolloutArgs, type RolloutAnalysisArg } from '../workflows/analysis/args';
+import { AnalysisSpecError, buildRunSpec, type NamedTemplate } from '../workflows/analysis/templates';
+import {
+  isCompleted,
+  POD_HASH_LABEL,
+  ROLLOUT_TYPE_LABEL,
+  STEP_INDEX_LABEL,
+  type AnalysisPhase,
+  type AnalysisRunSpec,
+  type AnalysisRunStatus,
+  type AnalysisTemplateSpec,
+  type Argument,
+  type DryRunRule,
+  type Measurement,
+  type MeasurementRetentionRule,
+  type Metric,
+} from '../workflows/analysis/types';
+import { jobProvider } from './metric-providers/job';
+import { prometheusProvider } from './metric-providers/prometheus';
+import type { MeasurementContext, MetricProvider } from './metric-providers/provider';
+import { webProvider } from './metric-providers/web';
+
+export interface AnalysisRunRef {
+  namespace: string;
+  name: string;
+}
+
+export interface LoadedAnalysisRun {
+  exists: boolean;
+  uid: string;
+  /** Only what fieldRef args may read; never secrets. */
+  metadata: { name: string; namespace: string; labels: Record<string, string>; annotations: Record<string, string> };
+  spec: AnalysisRunSpec;
+  status?: Partial<AnalysisRunStatus>;
+}
+
+export interface MeasureRequest {
+  run: AnalysisRunRef & { uid: string };
+  /** The metric as written, `{{args.x}}` not yet substituted. */
+  metric: Metric;
+  /** The run's args: values, and secretKeyRefs still unresolved. */
+  args: Argument[];
+  measurementNumber: number;
+  /** For runJobMetric after a restart / terminateJobMetric: the measurement in flight. */
+  inFlight?: Measurement;
+}
+
+/** Rollout-side input of an analysis (see workflows/analysis/rollout-analysis.ts). */
+export interface RolloutAnalysisInput {
+  rollout: { namespace: string; name: string; uid: string };
+  analysis: {
+    templates: { templateName: string; clusterScope?: boolean }[];
+    args?: RolloutAnalysisArg[];
+    dryRun?: DryRunRule[];
+    measurementRetention?: MeasurementRetentionRule[];
+  };
+  kind: 'Step' | 'Background' | 'PrePromotion' | 'PostPromotion';
+  stepIndex?: number;
+  revision: string;
+  podHashes: { stable?: string; latest: string };
+}
+
+const REDACTED = '*****';
+const HEARTBEAT_MS = 1000;
+
+function redact(m: Measurement, secrets: string[]): Measurement {
+  const hide = (s: string | undefined) => (s === undefined ? s : secrets.reduce((acc, secret) => (secret ? acc.split(secret).join(REDACTED) : acc), s));
+  const out: Measurement = { ...m };
+  if (out.message !== undefined) out.message = hide(out.message);
+  if (out.value !== undefined) out.value = hide(out.value);
+  return out;
+}
+
+/** Runs `fn` while heartbeating, so a dead worker is noticed within seconds and cancellation arrives. */
+async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
+  try {
+    return await fn();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+export function createAnalysisActivities(kube: KubeClient) {
+  /** Secret args resolved; returns the metric ready to measure and the secret values to redact. */
+  async function prepare(req: MeasureRequest): Promise<{ metric: Metric; secrets: string[] }> {
+    const secrets: string[] = [];
+    const args: Argument[] = [];
+    for (const arg of req.args) {
+      const ref = arg.valueFrom?.secretKeyRef;
+      if (!ref) {
+        args.push(arg);
+        continue;
+      }
+      const secret = await kube.find(Resources.secret, req.run.namespace, ref.name);
+      if (!secret) throw ApplicationFailure.nonRetryable(`args.${arg.name}: secret "${ref.name}" not found in namespace ${req.run.namespace}`, 'ArgumentError');
+      const data = (secret as KubeObject & { data?: Record<string, string> }).data ?? {};
+      if (data[ref.key] === undefined) throw ApplicationFailure.nonRetryable(`args.${arg.name}: key '${ref.key}' does not exist in secret '${ref.name}'`, 'ArgumentError');
+      const value = Buffer.from(data[ref.key], 'base64').toString('utf8');
+      secrets.push(value);
+      args.push({ name: arg.name, value });
+    }
+    try {
+      return { metric: resolveMetricArgs(req.metric, args), secrets };
+    } catch (err) {
+      if (err instanceof ArgumentError) throw ApplicationFailure.nonRetryable(err.message, 'ArgumentError');
+      throw err;
+    }
+  }
+
+  function context(req: MeasureRequest, metric: Metric): MeasurementContext {
+    const act = Context.current();
+    return { run: req.run, metric, measurementNumber: req.measurementNumber, kube, heartbeat: () => act.heartbeat(), signal: act.cancellationSignal };
+  }
+
+  async function measure(provider: MetricProvider, req: MeasureRequest): Promise<Measurement> {
+    const { metric, secrets } = await prepare(req);
+    return redact(await withHeartbeat(() => provider.run(context(req, metric))), secrets);
+  }
+
+  async function template(namespace: string, name: string, clusterScope: boolean): Promise<NamedTemplate> {
+    const obj = clusterScope
+      ? await kube.find(Resources.clusterAnalysisTemplate, undefined, name)
+      : await kube.find(Resources.analysisTemplate, namespace, name);
+    if (!obj) {
+      const what = clusterScope ? `ClusterAnalysisTemplate "${name}"` : `AnalysisTemplate "${name}" in namespace ${namespace}`;
+      throw ApplicationFailure.nonRetryable(`${what} not found`, 'TemplateNotFound');
+    }
+    return { name, clusterScope, spec: (obj.spec ?? {}) as AnalysisTemplateSpec };
+  }
+
+  return {
+    async loadAnalysisRun(ref: AnalysisRunRef): Promise<LoadedAnalysisRun> {
+      const obj = await kube.find(Resources.analysisRun, ref.namespace, ref.name);
+      const metadata = { name: ref.name, namespace: ref.namespace, labels: obj?.metadata.labels ?? {}, annotations: obj?.metadata.annotations ?? {} };
+      if (!obj || obj.metadata.deletionTimestamp) return { exists: false, uid: '', metadata, spec: { metrics: [] } };
+      return { exists: true, uid: obj.metadata.uid ?? '', metadata, spec: (obj.spec ?? { metrics: [] }) as AnalysisRunSpec, status: obj.status };
+    },
+
+    /** False when the object is gone or was replaced by another with the same name. */
+    async writeAnalysisRunStatus(ref: AnalysisRunRef, uid: string, status: AnalysisRunStatus): Promise<boolean> {
+      try {
+        await kube.patch(Resources.analysisRun, ref.namespace, ref.name, { metadata: { uid }, status }, { subresource: 'status', fieldManager: 'sluice' });
+        return true;
+      } catch (err) {
+        if (isNotFound(err) || isConflict(err)) return false;
+        if (err instanceof KubeApiError && [400, 403, 422].includes(err.statusCode)) {
+          throw ApplicationFailure.nonRetryable(`writing status of AnalysisRun ${ref.namespace}/${ref.name}: ${err.message}`, err.reason);
+        }
+        throw err;
+      }
+    },
+
+    async deleteAnalysisRun(ref: AnalysisRunRef, uid: string): Promise<void> {
+      const obj = await kube.find(Resources.analysisRun, ref.namespace, ref.name);
+      if (obj && obj.metadata.uid === uid) await kube.delete(Resources.analysisRun, ref.namespace, ref.name);
+    },
+
+    async queryPrometheus(req: MeasureRequest): Promise<Measurement> {
+      return measure(prometheusProvider, req);
+    },
+
+    async callWebMetric(req: MeasureRequest): Promise<Measurement> {
+      return measure(webProvider, req);
+    },
+
+    /** Creates the Job (or finds the one an earlier attempt made) and waits until it finishes. */
+    async runJobMetric(req: MeasureRequest): Promise<Measurement> {
+      const { metric, secrets } = await prepare(req);
+      const ctx = context(req, metric);
+      return withHeartbeat(async () => {
+        let m = req.inFlight && req.inFlight.phase === 'Running' ? req.inFlight : await jobProvider.run(ctx);
+        while (m.phase === 'Running') {
+          await new Promise((resolve) => setTimeout(resolve, 500));
+          if (ctx.signal.aborted) break; // terminated: the workflow calls terminateJobMetric
+          m = await jobProvider.resume(ctx, m);
+        }
+        return redact(m, secrets);
+      });
+    },
+
+    async terminateJobMetric(req: MeasureRequest): Promise<Measurement> {
+      const { metric } = await prepare(req);
+      const inFlight = req.inFlight ?? { phase: 'Running' as AnalysisPhase, startedAt: new Date().toISOString(), metadata: { 'job-name': '', 'job-namespace': req.run.namespace } };
+      return jobProvider.terminate(context(req, metric), inFlight);
+    },
+
+    /** Creates the AnalysisRun a rollout asks for, from its templates; idempotent. */
+    async createRolloutAnalysisRun(input: RolloutAnalysisInput): Promise<{ name: string }> {
+      const { rollout } = input;
+      const ro = await kube.find(Resources.rollout, rollout.namespace, rollout.name);
+      if (!ro) throw ApplicationFailure.nonRetryable(`rollout ${rollout.namespace}/${rollout.name} not found`, 'RolloutNotFound');
+      const templates: NamedTemplate[] = [];
+      for (const t of input.analysis.templates) templates.push(await template(rollout.namespace, t.templateName, !!t.clusterScope));
+      let spec: AnalysisRunSpec;
+      try {
+        const args = resolveRolloutArgs(input.analysis.args ?? [], input.podHashes, ro);
+        spec = buildRunSpec(templates, args, input.analysis.dryRun, input.analysis.measurementRetention);
+      } catch (err) {
+        if (err instanceof AnalysisSpecError || err instanceof ArgumentError) {
+          throw ApplicationFailure.nonRetryable(`analysis of rollout ${rollout.namespace}/${rollout.name} (templates ${input.analysis.templates.map((t) => t.templateName).join(', ')}): ${err.message}`, 'InvalidAnalysis');
+        }
+        throw err;
+      }
+      const base = rolloutAnalysisRunName(input);
+      const labels: Record<string, string> = { [POD_HASH_LABEL]: input.podHashes.latest, [ROLLOUT_TYPE_LABEL]: input.kind };
+      if (input.kind === 'Step') labels[STEP_INDEX_LABEL] = String(input.stepIndex ?? 0);
+      for (let collision = 0; ; collision++) {
+        const name = collision === 0 ? base : `${base}.${collision}`;
+        const body = {
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'AnalysisRun',
+          metadata: {
+            name,
+            namespace: rollout.namespace,
+            labels,
+            ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: rollout.name, uid: rollout.uid, controller: true, blockOwnerDeletion: true }],
+          },
+          spec,
+        };
+        try {
+          await kube.create(Resources.analysisRun, rollout.namespace, body, { fieldManager: 'sluice' });
+          return { name };
+        } catch (err) {
+          if (!isConflict(err)) {
+            if (err instanceof KubeApiError && [400, 403, 422].includes(err.statusCode)) {
+              throw ApplicationFailure.nonRetryable(`creating AnalysisRun ${rollout.namespace}/${name}: ${err.message}`, err.reason);
+            }
+            throw err;
+          }
+          // Ours, still running, same spec: an earlier attempt of this very call made it.
+          const existing = await kube.get(Resources.analysisRun, rollout.namespace, name);
+          const ours = existing.metadata.ownerReferences?.some((o) => o.uid === rollout.uid && o.controller);
+          if (ours && !isCompleted(existing.status?.phase) && sameSpec(existing.spec, spec)) return { name };
+        }
+      }
+    },
+
+    async readAnalysisRunOutcome(ref: AnalysisRunRef): Promise<{ phase?: AnalysisPhase; message: string; exists: boolean }> {
+      const obj = await kube.find(Resources.analysisRun, ref.namespace, ref.name);
+      return { exists: !!obj, phase: obj?.status?.phase, message: obj?.status?.message ?? '' };
+    },
+  };
+}
+
+function sameSpec(a: AnalysisRunSpec | undefined, b: AnalysisRunSpec): boolean {
+  const key = (s: AnalysisRunSpec | undefined) => JSON.stringify({ metrics: s?.metrics, dryRun: s?.dryRun, measurementRetention: s?.measurementRetention, args: s?.args });
+  return key(a) === key(b);
+}
+
+/** Argo's names: `<rollout>-<hash>-<revision>[-<step>|-pre|-post]`. */
+export function rolloutAnalysisRunName(input: Pick<RolloutAnalysisInput, 'rollout' | 'kind' | 'stepIndex' | 'revision' | 'podHashes'>): string {
+  const base = `${input.rollout.name}-${input.podHashes.latest}-${input.revision}`;
+  switch (input.kind) {
+    case 'Step':
+      return `${base}-${input.stepIndex ?? 0}`;
+    case 'PrePromotion':
+      return `${base}-pre`;
+    case 'PostPromotion':
+      return `${base}-post`;
+    default:
+      return base;
+  }
+}
+
+export type AnalysisActivities = ReturnType<typeof createAnalysisActivities>;

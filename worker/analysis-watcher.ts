@@ -1,0 +1,99 @@
+// Turns AnalysisRun objects into workflows: a run someone applied (kubectl) starts its
+// workflow analysisrun/<ns>/<name> with signalWithStart; a run a Rollout owns is
+// started by the rollout's workflow as a child, so here it only gets signals (spec.terminate).
+// Completed runs are left alone: their workflow has finished (or waits for the TTL).
+import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
+import { isCompleted } from '../workflows/analysis/types';
+import { analysisRunNudgeSignal, analysisRunWorkflowId } from '../workflows/definitions';
+import { Nudger } from './nudger';
+
+export interface AnalysisWatcherOptions {
+  kube: KubeClient;
+  client: Client;
+  taskQueue: string;
+  namespace?: string;
+  useSearchAttributes: boolean;
+  log: (msg: string, fields?: Record<string, unknown>) => void;
+}
+
+export class AnalysisWatcher {
+  private readonly abort = new AbortController();
+  private loop?: Promise<void>;
+  private readonly nudger: Nudger;
+
+  constructor(private readonly opts: AnalysisWatcherOptions) {
+    this.nudger = new Nudger((key, err) => {
+      if (err instanceof WorkflowNotFoundError) return; // a rollout's run before its parent started it
+      opts.log('signal failed', { workflowId: key, error: String(err) });
+    });
+  }
+
+  start(): void {
+    this.loop = this.inform();
+  }
+
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await this.loop;
+  }
+
+  private onAnalysisRun(type: string, run: KubeObject): void {
+    if (type === 'DELETED' || isCompleted(run.status?.phase)) return;
+    const ref = { namespace: run.metadata.namespace!, name: run.metadata.name };
+    const workflowId = analysisRunWorkflowId(ref);
+    const nudge = { reason: `analysisrun ${type.toLowerCase()}`, terminate: !!run.spec?.terminate };
+    const { client, taskQueue, useSearchAttributes } = this.opts;
+    const ownedByRollout = run.metadata.ownerReferences?.some((o) => o.kind === 'Rollout' && o.controller);
+    if (ownedByRollout) {
+      if (!nudge.terminate) return; // nothing the running child does not know
+      this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(analysisRunNudgeSignal, nudge));
+      return;
+    }
+    this.nudger.nudge(workflowId, async () => {
+      await client.workflow.signalWithStart('analysisRunWorkflow', {
+        workflowId,
+        taskQueue,
+        args: [ref],
+        signal: analysisRunNudgeSignal,
+        signalArgs: [nudge],
+        staticSummary: `AnalysisRun ${ref.namespace}/${ref.name}`,
+        ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['AnalysisRun'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
+      });
+    });
+  }
+
+  /** List, then watch from the list's resourceVersion; on expiry or error, list again. */
+  private async inform(): Promise<void> {
+    const { kube, namespace, log } = this.opts;
+    const signal = this.abort.signal;
+    while (!signal.aborted) {
+      try {
+        const { items, resourceVersion } = await kube.list(Resources.analysisRun, namespace);
+        for (const obj of items) this.onAnalysisRun('ADDED', obj);
+        let rv = resourceVersion;
+        let expired = false;
+        while (!signal.aborted && !expired) {
+          await kube.watch(
+            Resources.analysisRun,
+            namespace,
+            { resourceVersion: rv, timeoutSeconds: 240 },
+            (ev) => {
+              if (ev.type === 'ERROR') {
+                expired = true;
+                return;
+              }
+              rv = ev.object.metadata.resourceVersion ?? rv;
+              if (ev.type !== 'BOOKMARK') this.onAnalysisRun(ev.type, ev.object);
+            },
+            signal,
+          );
+        }
+      } catch (err) {
+        if (signal.aborted) return;
+        log('watch failed; listing again', { resource: 'analysisruns', error: String(err) });
+        await new Promise((r) => setTimeout(r, 1000));
+      }
+    }
+  }
+}

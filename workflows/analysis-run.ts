@@ -1,0 +1,261 @@
+// One workflow per AnalysisRun (ID analysisrun/<namespace>/<name>). Every metric is a
+// loop of its own: wait on a durable timer until the next measurement is due (Argo's
+// rule: last finishedAt + interval, or 10 s after an Error), take it as one activity,
+// count it, assess the run, write status. The workflow's state is the status it
+// writes, so continueAsNew carries it and a fresh start resumes from the object.
+import {
+  ActivityFailure,
+  ApplicationFailure,
+  CancellationScope,
+  condition,
+  continueAsNew,
+  isCancellation,
+  proxyActivities,
+  setCurrentDetails,
+  setHandler,
+  sleep,
+  workflowInfo,
+} from '@temporalio/workflow';
+import type { AnalysisActivities, AnalysisRunRef, LoadedAnalysisRun, MeasureRequest } from '../activities/analysis';
+import { argsWithoutSecrets, fieldPathValue, resolveMetricArgs } from './analysis/args';
+import {
+  assessRun,
+  dryRunMetrics,
+  measurementLimits,
+  newMetricResult,
+  nextMeasurementDelay,
+  recordMeasurement,
+  trimMeasurements,
+  validateMetrics,
+  isTerminating,
+} from './analysis/assessment';
+import { isCompleted, type AnalysisPhase, type AnalysisRunStatus, type Argument, type Measurement, type Metric, type MetricResult } from './analysis/types';
+import { analysisRunNudgeSignal } from './definitions';
+
+const kubeCalls = proxyActivities<AnalysisActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+
+// Measurements heartbeat every second, so one that died with its worker is retried
+// within seconds. A provider error is a measurement Error, not an activity failure;
+// activity retries cover only lost workers and an unreachable API server.
+const measurements = proxyActivities<AnalysisActivities>({
+  startToCloseTimeout: '10m',
+  heartbeatTimeout: '5s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+
+const jobMeasurements = proxyActivities<AnalysisActivities>({
+  startToCloseTimeout: '24h',
+  heartbeatTimeout: '5s',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+
+export interface AnalysisRunWorkflowInput extends AnalysisRunRef {
+  /** Carried across continueAsNew. */
+  carried?: { uid: string; status: AnalysisRunStatus; terminate: boolean };
+}
+
+export interface AnalysisRunOutcome {
+  phase: AnalysisPhase;
+  message: string;
+}
+
+/** Bounds history: each measurement adds about ten events. */
+const MEASUREMENTS_PER_RUN = 500;
+
+export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Promise<AnalysisRunOutcome> {
+  const ref: AnalysisRunRef = { namespace: input.namespace, name: input.name };
+  const id = `${ref.namespace}/${ref.name}`;
+  let terminate = input.carried?.terminate ?? false;
+  setHandler(analysisRunNudgeSignal, (nudge) => {
+    if (nudge.terminate) terminate = true;
+  });
+
+  const loaded: LoadedAnalysisRun = await kubeCalls.loadAnalysisRun(ref);
+  if (!loaded.exists) return { phase: 'Error', message: `AnalysisRun ${id} not found` };
+  if (input.carried && input.carried.uid !== loaded.uid) return { phase: 'Error', message: `AnalysisRun ${id} was replaced` };
+  const uid = loaded.uid;
+  const spec = loaded.spec;
+  terminate ||= !!spec.terminate;
+  const prior = input.carried?.status ?? (loaded.status as AnalysisRunStatus | undefined);
+  let status: AnalysisRunStatus = {
+    phase: prior?.phase ?? 'Pending',
+    metricResults: prior?.metricResults ?? [],
+    startedAt: prior?.startedAt ?? new Date().toISOString(),
+    ...(prior?.message ? { message: prior.message } : {}),
+    ...(prior?.completedAt ? { completedAt: prior.completedAt } : {}),
+  };
+
+  // ---- status writes, in order, coalesced
+  let pending: AnalysisRunStatus | undefined;
+  let writer: Promise<void> | undefined;
+  let gone = false;
+  const publish = () => {
+    pending = status;
+    writer ??= (async () => {
+      while (pending && !gone) {
+        const s = pending;
+        pending = undefined;
+        if (!(await kubeCalls.writeAnalysisRunStatus(ref, uid, s))) gone = true;
+      }
+      writer = undefined;
+    })();
+  };
+  const flush = async () => {
+    while (writer) await writer;
+  };
+
+  const finish = async (): Promise<AnalysisRunOutcome> => {
+    status.completedAt ??= new Date().toISOString();
+    publish();
+    await flush();
+    setCurrentDetails(`**${id}**: ${status.phase}${status.message ? ` — ${status.message}` : ''}`);
+    if (!gone) await expireAfterTtl(ref, uid, spec.ttlStrategy, status.phase, status.completedAt);
+    return { phase: status.phase, message: status.message ?? '' };
+  };
+
+  if (isCompleted(status.phase)) return finish();
+
+  // ---- resolve and validate once; secrets stay placeholders here
+  let metrics: Metric[];
+  let runArgs: Argument[];
+  let dryRun: Set<string>;
+  let limits: Map<string, number>;
+  try {
+    runArgs = (spec.args ?? []).map((a) =>
+      a.value === undefined && a.valueFrom?.fieldRef ? { name: a.name, value: fieldPathValue({ metadata: loaded.metadata, spec }, a.valueFrom.fieldRef.fieldPath) } : a,
+    );
+    metrics = (spec.metrics ?? []).map((m) => resolveMetricArgs(m, argsWithoutSecrets(runArgs)));
+  } catch (err) {
+    status = { ...status, phase: 'Error', message: `Unable to resolve metric arguments: ${(err as Error).message}` };
+    return finish();
+  }
+  try {
+    validateMetrics(metrics);
+    dryRun = dryRunMetrics(spec.dryRun, metrics);
+    limits = measurementLimits(spec.measurementRetention, metrics);
+  } catch (err) {
+    status = { ...status, phase: 'Error', message: `Analysis spec invalid: ${(err as Error).message}` };
+    return finish();
+  }
+
+  const results = () => status.metricResults;
+  const terminating = () => isTerminating(terminate, results());
+  let measurementsThisRun = 0;
+  let moveOn = false; // continueAsNew wanted: loops stop between measurements
+  let argumentError: string | undefined;
+
+  const reassess = () => {
+    const a = assessRun(metrics, trimMeasurements(results(), limits), dryRun, terminate);
+    status = { ...status, metricResults: a.results, phase: a.phase, runSummary: a.runSummary, dryRunSummary: a.dryRunSummary };
+    if (a.message) status.message = a.message;
+    else delete status.message;
+    if (argumentError) status = { ...status, phase: 'Error', message: `Unable to resolve metric arguments: ${argumentError}` };
+    setCurrentDetails(`**${id}**: ${status.phase}; ${results().map((r) => `${r.name} ${r.count}/${r.successful}✓/${r.failed}✗/${r.error}!`).join(', ')}`);
+    publish();
+  };
+
+  // Results in the order of the metrics, whichever was measured first.
+  const order = (name: string) => metrics.findIndex((m) => m.name === name);
+  const setResult = (r: MetricResult) => {
+    const others = results().filter((x) => x.name !== r.name);
+    status = { ...status, metricResults: [...others, r].sort((a, b) => order(a.name) - order(b.name)) };
+  };
+
+  async function measure(index: number, metric: Metric, r: MetricResult, inFlight?: Measurement): Promise<Measurement> {
+    const req: MeasureRequest = { run: { ...ref, uid }, metric: spec.metrics[index], args: runArgs, measurementNumber: r.count + r.error + 1, inFlight };
+    const p = metric.provider;
+    if (p.prometheus) return measurements.queryPrometheus(req);
+    if (p.web) return measurements.callWebMetric(req);
+    if (p.job) {
+      // In flight: shown as Running, and stopped (Job deleted) if the run terminates.
+      const started: Measurement = inFlight ?? { phase: 'Running', startedAt: new Date().toISOString() };
+      setResult({ ...r, measurements: [...r.measurements, started] });
+      publish();
+      const scope = new CancellationScope();
+      void condition(terminating).then(() => scope.cancel());
+      try {
+        return await scope.run(() => jobMeasurements.runJobMetric({ ...req, inFlight: started.metadata ? started : undefined }));
+      } catch (err) {
+        if (!isCancellation(err)) throw err;
+        return kubeCalls.terminateJobMetric({ ...req, inFlight: started });
+      }
+    }
+    const names = Object.keys(p).join(', ') || 'none';
+    return { phase: 'Error', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), message: `metric provider ${names} is not supported by Sluice` };
+  }
+
+  async function runMetric(index: number): Promise<void> {
+    const metric = metrics[index];
+    for (;;) {
+      if (terminating() || moveOn || argumentError || gone) return;
+      const r = results().find((x) => x.name === metric.name) ?? newMetricResult(metric.name, dryRun.has(metric.name));
+      if (isCompleted(r.phase)) return;
+      const last = r.measurements[r.measurements.length - 1];
+      const inFlight = last && !isCompleted(last.phase) ? last : undefined;
+      if (!inFlight) {
+        const delay = nextMeasurementDelay(metric, r.measurements.length > 0 ? r : undefined);
+        if (delay === undefined) return;
+        const from = last?.finishedAt ?? status.startedAt!;
+        const wait = Date.parse(from) + delay - Date.now();
+        if (wait > 0) await condition(() => terminating() || moveOn || gone, wait);
+        if (terminating() || moveOn || gone) return;
+      }
+      let m: Measurement;
+      try {
+        m = await measure(index, metric, inFlight ? { ...r, measurements: r.measurements.slice(0, -1) } : r, inFlight);
+      } catch (err) {
+        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ArgumentError') {
+          argumentError = err.cause.message;
+          reassess();
+          return;
+        }
+        throw err;
+      }
+      const base = results().find((x) => x.name === metric.name) ?? r;
+      const withoutInFlight = inFlight || metric.provider.job ? { ...base, measurements: base.measurements.filter((x) => isCompleted(x.phase)) } : base;
+      setResult(recordMeasurement(withoutInFlight, m));
+      reassess();
+      measurementsThisRun++;
+      if (measurementsThisRun >= MEASUREMENTS_PER_RUN || workflowInfo().continueAsNewSuggested) moveOn = true;
+    }
+  }
+
+  if (status.phase === 'Pending') status = { ...status, phase: 'Running' };
+  reassess();
+  await Promise.all(metrics.map((_m, i) => runMetric(i)));
+  if (gone) return { phase: 'Error', message: `AnalysisRun ${id} was deleted` };
+
+  if (moveOn && !terminating() && !isCompleted(status.phase)) {
+    await flush();
+    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate } });
+  }
+  reassess();
+  if (!isCompleted(status.phase)) {
+    // Every loop has stopped, so nothing more will be measured: terminate decides.
+    terminate = true;
+    reassess();
+  }
+  return finish();
+}
+
+/** ttlStrategy: the object is deleted this long after the run completed. */
+async function expireAfterTtl(
+  ref: AnalysisRunRef,
+  uid: string,
+  ttl: { secondsAfterCompletion?: number; secondsAfterFailure?: number; secondsAfterSuccess?: number } | undefined,
+  phase: AnalysisPhase,
+  completedAt: string,
+): Promise<void> {
+  if (!ttl) return;
+  let seconds: number | undefined;
+  if (phase === 'Successful' && ttl.secondsAfterSuccess !== undefined) seconds = ttl.secondsAfterSuccess;
+  else if (phase === 'Failed' && ttl.secondsAfterFailure !== undefined) seconds = ttl.secondsAfterFailure;
+  else seconds = ttl.secondsAfterCompletion;
+  if (seconds === undefined) return;
+  const wait = Date.parse(completedAt) + seconds * 1000 - Date.now();
+  if (wait > 0) await sleep(wait);
+  await kubeCalls.deleteAnalysisRun(ref, uid);
+}
