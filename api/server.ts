@@ -10,6 +10,7 @@ import { redactTokens } from './auth/tokens';
 import { ApiError, errorBody, toApiError } from './errors';
 import { ObjectCache } from './object-cache';
 import { collectOpenApi, type RouteDoc } from './openapi';
+import type { ApplicationCommands } from './application-commands';
 import { appRBACName } from './rbac/policy';
 import { CommandRefused, type RolloutCommands } from './rollout-commands';
 import { analysisRunCheck, owningApp, rolloutCheck, type AppRef, type RbacCheck } from './rollout-access';
@@ -29,6 +30,8 @@ export type ApiLog = (msg: string, fields?: Record<string, unknown>) => void;
 export interface ApiDeps {
   kube: KubeClient;
   commands: RolloutCommands;
+  /** Application operations (sync, refresh, ...); their routes answer 503 without it. */
+  applications?: ApplicationCommands;
   /** Where accounts, RBAC and tokens live (SLUICE_NAMESPACE); default sluice-system. */
   sluiceNamespace?: string;
   /** Argo CD's control-plane namespace: Applications there are named `<project>/<app>` in RBAC. */
@@ -42,6 +45,7 @@ export interface ApiDeps {
 export interface ApiContext {
   kube: KubeClient;
   commands: RolloutCommands;
+  applicationCommands?: ApplicationCommands;
   access: AccessControl;
   rollouts: ObjectCache;
   applications: ObjectCache;
@@ -90,6 +94,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const ctx: ApiContext = {
     kube: deps.kube,
     commands: deps.commands,
+    applicationCommands: deps.applications,
     access,
     rollouts,
     applications,

@@ -1,9 +1,17 @@
 // `sluice app ...`: Argo CD-style Application commands over the HTTP API.
 import type { Command } from 'commander';
-import { ApiClient, enc } from './client';
+import { ApiClient, CliError, EXIT, enc } from './client';
 import { outputFormat, printStructured, printTable } from './output';
 
 type Api = () => ApiClient;
+
+// Argo CD's `<namespace>/<name>` form names an Application outside the default namespace.
+function appPath(name: string, namespace: string): string {
+  const slash = name.indexOf('/');
+  const [ns, n] = slash > 0 ? [name.slice(0, slash), name.slice(slash + 1)] : [namespace, name];
+  return `/api/v1/namespaces/${enc(ns)}/applications/${enc(n)}`;
+}
+const appNs = (c: Command) => c.option('-n, --namespace <ns>', 'namespace of the Application object (or write <namespace>/<name>)', 'argocd');
 
 export function registerAppCommands(program: Command, api: Api): void {
   const app = program.command('app').alias('apps').description('Argo CD-style Application commands');
@@ -26,15 +34,12 @@ export function registerAppCommands(program: Command, api: Api): void {
         data.items.map((a) => [a.namespace, a.name, a.project, a.sync ?? 'Unknown', a.health ?? 'Unknown', a.operation ?? '-', (a.revision ?? '').slice(0, 10)]),
       );
     });
-  app
-    .command('get <name>')
-    .description('show an application')
-    .option('-n, --namespace <ns>', 'namespace of the Application object', 'argocd')
+  appNs(app.command('get <name>').description('show an application'))
     .option('-o, --output <format>', 'json or yaml')
     .action(async (name: string, opts: { namespace: string; output?: string }) => {
       const format = outputFormat(opts.output);
       const { application: a } = await api().get<{ application: { metadata: { name: string; namespace: string }; spec: any; status?: any } }>(
-        `/api/v1/namespaces/${enc(opts.namespace)}/applications/${enc(name)}`,
+        appPath(name, opts.namespace),
       );
       if (printStructured(format, { application: a })) return;
       const st = a.status ?? {};
@@ -60,5 +65,52 @@ export function registerAppCommands(program: Command, api: Api): void {
           resources.map((r) => [r.group ?? '', r.kind, r.namespace ?? '', r.name, r.status ?? '', r.health?.status ?? '']),
         );
       }
+    });
+
+  appNs(app.command('sync <name>').description('sync now'))
+    .option('--prune', 'delete resources no longer in Git')
+    .option('--dry-run', 'show what would change, change nothing')
+    .option('--revision <rev>', 'sync to this revision instead of the target')
+    .option('--resource <group:kind:name>', 'only this resource (repeatable; group may be empty)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .action(async (name: string, opts: { namespace: string; prune?: boolean; dryRun?: boolean; revision?: string; resource: string[] }) => {
+      // Argo's --resource GROUP:KIND:NAME, with an optional namespace as GROUP:KIND:NAMESPACE/NAME.
+      const resources = opts.resource.map((r) => {
+        const parts = r.split(':');
+        if (parts.length !== 3) throw new CliError(`--resource ${r}: expected GROUP:KIND:NAME (e.g. apps:Deployment:frontend)`, EXIT.failed);
+        const [group, kind, rest] = parts as [string, string, string];
+        const [ns, n] = rest.includes('/') ? rest.split('/', 2) : ['', rest];
+        return `${group}/${kind}/${ns}/${n}`;
+      });
+      const body = { ...(opts.prune ? { prune: true } : {}), ...(opts.dryRun ? { dryRun: true } : {}), ...(opts.revision ? { revision: opts.revision } : {}), ...(resources.length ? { resources } : {}) };
+      console.log((await api().post<{ message: string }>(`${appPath(name, opts.namespace)}/sync`, body)).message);
+    });
+  appNs(app.command('refresh <name>').description('compare with Git again now').option('--hard', 'also re-render the manifests')).action(async (name: string, opts: { namespace: string; hard?: boolean }) => {
+    console.log((await api().post<{ message: string }>(`${appPath(name, opts.namespace)}/refresh`, { hard: !!opts.hard })).message);
+  });
+  appNs(app.command('terminate-op <name>').description('stop the running sync operation')).action(async (name: string, opts: { namespace: string }) => {
+    console.log((await api().post<{ message: string }>(`${appPath(name, opts.namespace)}/terminate-operation`, {})).message);
+  });
+  appNs(app.command('rollback <name> <id>').description('sync to the revision of history entry <id> (see `sluice app history`)')).action(async (name: string, id: string, opts: { namespace: string }) => {
+    const n = Number(id);
+    if (!Number.isInteger(n) || n < 0) throw new CliError(`history id ${id} is not a number`, EXIT.failed);
+    console.log((await api().post<{ message: string }>(`${appPath(name, opts.namespace)}/rollback`, { id: n })).message);
+  });
+  appNs(app.command('diff <name>').description('a unified diff, live to Git; exit 1 when there are differences, as `argocd app diff`')).action(async (name: string, opts: { namespace: string }) => {
+    const { diff } = await api().get<{ diff: string }>(`${appPath(name, opts.namespace)}/diff`);
+    if (diff) {
+      process.stdout.write(diff.endsWith('\n') ? diff : `${diff}\n`);
+      process.exitCode = EXIT.failed;
+    }
+  });
+  appNs(app.command('history <name>').description('the sync history'))
+    .option('-o, --output <format>', 'json or yaml')
+    .action(async (name: string, opts: { namespace: string; output?: string }) => {
+      const format = outputFormat(opts.output);
+      const data = await api().get<{ items: { id: number; revision: string; deployedAt: string; source?: { repoURL?: string; path?: string } }[] }>(`${appPath(name, opts.namespace)}/history`);
+      if (printStructured(format, data)) return;
+      printTable(
+        ['ID', 'DATE', 'REVISION', 'SOURCE'],
+        data.items.map((h) => [String(h.id), h.deployedAt, h.revision, `${h.source?.repoURL ?? ''}${h.source?.path ? ` ${h.source.path}` : ''}`]),
+      );
     });
 }

@@ -1,8 +1,14 @@
-// Applications: list and get (RBAC `applications, get, <project>/<app>`), read from
-// the API's watch of Application objects.
-import type { FastifyInstance } from 'fastify';
+// Applications: list and get from the API's watch of Application objects; create
+// (checked against its AppProject, api/projects/boundaries.ts, before anything is
+// written); and the operations, as Updates through api/application-commands.ts.
+// RBAC as Argo CD's API server checks it, on `<project>/<app>`: get for reads, diff,
+// history and refresh; sync for sync, rollback and terminating an operation; create.
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { KubeApiError, Resources, type KubeObject } from '../../k8s/kube-client';
+import type { ApplicationRef } from '../../workflows/definitions';
 import { ApiError } from '../errors';
 import type { RouteDoc } from '../openapi';
+import { checkApplication, type AppProject } from '../projects/boundaries';
 import { appCheck, can, refParams, type ApiContext } from '../server';
 
 const doc = (summary: string): RouteDoc => ({ summary, tags: ['applications'] });
@@ -45,4 +51,142 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
       return { application: a };
     },
   );
+
+  registerApplicationCreate(app, ctx);
+  registerApplicationOperations(app, ctx);
+}
+
+// Argo CD creates the `default` project permitting everything when it is missing.
+const DEFAULT_PROJECT: AppProject = {
+  metadata: { name: 'default' },
+  spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }] },
+};
+
+async function findProject(ctx: ApiContext, name: string, appNamespace: string): Promise<AppProject | undefined> {
+  for (const ns of new Set([appNamespace, ctx.controlNamespace])) {
+    const p = await ctx.kube.find<KubeObject>(Resources.appProject, ns, name);
+    if (p) return p as AppProject;
+  }
+  return name === 'default' ? DEFAULT_PROJECT : undefined;
+}
+
+function registerApplicationCreate(app: FastifyInstance, ctx: ApiContext): void {
+  app.post<{ Params: { namespace: string }; Body: { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, any> } }>(
+    '/api/v1/namespaces/:namespace/applications',
+    {
+      config: doc('create an Application; refused, with the rule named, when its AppProject does not permit its sources or destination'),
+      schema: {
+        params: { type: 'object', required: ['namespace'], properties: { namespace: { type: 'string', minLength: 1, maxLength: 253 } } },
+        body: {
+          type: 'object',
+          required: ['metadata', 'spec'],
+          properties: {
+            apiVersion: { type: 'string' },
+            kind: { type: 'string' },
+            metadata: {
+              type: 'object',
+              required: ['name'],
+              properties: { name: { type: 'string', minLength: 1, maxLength: 253 }, namespace: { type: 'string' }, labels: { type: 'object' }, annotations: { type: 'object' } },
+            },
+            spec: { type: 'object' },
+          },
+        },
+      },
+    },
+    async (req) => {
+      const { namespace } = req.params;
+      const { metadata, spec } = req.body;
+      const name = metadata.name;
+      const projectName = (spec.project as string | undefined) || 'default';
+      const draft: KubeObject = { metadata: { name, namespace }, spec: { ...spec, project: projectName } };
+      ctx.authorize(req, appCheck(ctx, draft, 'create'));
+      const project = await findProject(ctx, projectName, namespace);
+      if (!project) throw new ApiError('InvalidRequest', `application ${namespace}/${name}: spec.project: AppProject ${projectName} not found`);
+      const verdict = checkApplication(project, draft.spec, { application: { name, namespace }, controllerNamespace: ctx.controlNamespace });
+      if (!verdict.ok) throw new ApiError('InvalidRequest', `application ${namespace}/${name} refused by AppProject ${projectName}: ${verdict.message}`);
+      try {
+        const created = await ctx.kube.create(Resources.application, namespace, {
+          apiVersion: 'argoproj.io/v1alpha1',
+          kind: 'Application',
+          metadata: { name, namespace, labels: metadata.labels, annotations: metadata.annotations },
+          spec: draft.spec,
+        });
+        ctx.applications.observe(created);
+        return { application: created };
+      } catch (err) {
+        if (err instanceof KubeApiError && err.statusCode === 409) throw new ApiError('FailedPrecondition', `application ${namespace}/${name} already exists`);
+        if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 400)) throw new ApiError('InvalidRequest', `application ${namespace}/${name}: ${err.message}`);
+        throw err;
+      }
+    },
+  );
+}
+
+interface Operation {
+  path: string;
+  method: 'GET' | 'POST';
+  rbac: 'get' | 'sync';
+  summary: string;
+  body?: object;
+  run(ctx: ApiContext, ref: ApplicationRef, body: any): Promise<unknown>;
+}
+
+const OPERATIONS: Operation[] = [
+  {
+    path: 'sync',
+    method: 'POST',
+    rbac: 'sync',
+    summary: 'sync now: optionally prune, dry-run, at a revision, or only some resources ("group/Kind/namespace/name")',
+    body: {
+      type: ['object', 'null'],
+      properties: {
+        prune: { type: 'boolean' },
+        dryRun: { type: 'boolean' },
+        revision: { type: 'string', maxLength: 256 },
+        resources: { type: 'array', items: { type: 'string', maxLength: 600 }, maxItems: 1000 },
+      },
+      additionalProperties: false,
+    },
+    run: (ctx, ref, b) => commands(ctx).sync(ref, { prune: b?.prune, dryRun: b?.dryRun, revision: b?.revision, resources: b?.resources }),
+  },
+  {
+    path: 'refresh',
+    method: 'POST',
+    rbac: 'get',
+    summary: 'compare with Git again now; hard: also re-render the manifests',
+    body: { type: ['object', 'null'], properties: { hard: { type: 'boolean' } }, additionalProperties: false },
+    run: (ctx, ref, b) => commands(ctx).refresh(ref, { hard: !!b?.hard }),
+  },
+  { path: 'terminate-operation', method: 'POST', rbac: 'sync', summary: 'stop the running sync operation', run: (ctx, ref) => commands(ctx).terminate(ref) },
+  {
+    path: 'rollback',
+    method: 'POST',
+    rbac: 'sync',
+    summary: 'sync to the revision of a history entry (automated sync must be off)',
+    body: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 0 } }, additionalProperties: false },
+    run: (ctx, ref, b) => commands(ctx).rollback(ref, b.id),
+  },
+  { path: 'diff', method: 'GET', rbac: 'get', summary: 'a unified diff, live to Git, of every out-of-sync resource', run: async (ctx, ref) => ({ diff: await commands(ctx).diff(ref) }) },
+  { path: 'history', method: 'GET', rbac: 'get', summary: 'the sync history', run: async (ctx, ref) => ({ items: await commands(ctx).history(ref) }) },
+];
+
+function commands(ctx: ApiContext) {
+  if (!ctx.applicationCommands) throw new ApiError('Unavailable', 'application operations are not served by this API instance');
+  return ctx.applicationCommands;
+}
+
+function registerApplicationOperations(app: FastifyInstance, ctx: ApiContext): void {
+  for (const op of OPERATIONS) {
+    const handler = async (req: FastifyRequest<{ Params: { namespace: string; name: string }; Body: any }>) => {
+      const { namespace, name } = req.params;
+      const a = ctx.applications.get(namespace, name) ?? (await ctx.kube.find(Resources.application, namespace, name));
+      if (!a) throw new ApiError('NotFound', `application ${namespace}/${name} not found`);
+      ctx.authorize(req, appCheck(ctx, a, op.rbac));
+      return op.run(ctx, { namespace, name }, req.body);
+    };
+    const url = `/api/v1/namespaces/:namespace/applications/:name/${op.path}`;
+    const config = doc(op.summary);
+    if (op.method === 'GET') app.get(url, { config, schema: { params: refParams } }, handler);
+    else app.post(url, { config, schema: { params: refParams, body: op.body ?? { type: ['object', 'null'], properties: {}, additionalProperties: false } } }, handler);
+  }
 }

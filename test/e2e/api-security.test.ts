@@ -13,6 +13,7 @@ import YAML from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import type { FastifyInstance } from 'fastify';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
+import { ApplicationCommands } from '../../api/application-commands';
 import { issueBootstrapToken } from '../../api/auth/bootstrap';
 import { RolloutCommands } from '../../api/rollout-commands';
 import { buildApi } from '../../api/server';
@@ -68,6 +69,10 @@ before(async () => {
   const rbac = readExample('argocd-rbac-cm.users.yaml');
   await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-cm' }, data: accounts.data });
   await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-rbac-cm' }, data: rbac.data });
+  for (const file of ['team-frontend.yaml', 'team-backend.yaml']) {
+    const project = readExample(file);
+    await stack.kube.create(Resources.appProject, appsNs, { ...project, metadata: { name: project.metadata.name, namespace: appsNs } });
+  }
   for (const file of ['frontend-app.yaml', 'backend-app.yaml']) {
     const app = readExample(file);
     await stack.kube.create(Resources.application, appsNs, { ...app, metadata: { name: app.metadata.name, namespace: appsNs } });
@@ -77,9 +82,11 @@ before(async () => {
   await stack.kube.create(Resources.rollout, ns, rollout('loose', undefined));
 
   connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection });
   api = buildApi({
     kube: stack.kube,
-    commands: new RolloutCommands(new Client({ connection })),
+    commands: new RolloutCommands(client),
+    applications: new ApplicationCommands(client),
     sluiceNamespace: sluiceNs,
     controlNamespace: appsNs,
     bodyLimit: 64 * 1024,
@@ -155,6 +162,33 @@ test("frontend-dev acts on its own project's rollout and gets 403 naming the act
   assert.match(noApiKey.body.message, /readonly-user does not have the apiKey capability/);
 });
 
+test('frontend-dev may sync frontend-app and gets 403 on backend-app; creation is checked against RBAC and the AppProject', async () => {
+  const frontendDev = await tokenFor('frontend-dev');
+  // Past RBAC, the sync reaches the (absent) workflow: 404, not 403.
+  const own = await call('POST', `/api/v1/namespaces/${appsNs}/applications/frontend-app/sync`, { token: frontendDev, body: '{"prune":true}' });
+  assert.equal(own.status, 404, JSON.stringify(own.body));
+  assert.match(own.body.message, /application .*frontend-app is not managed by Sluice/);
+  const other = await call('POST', `/api/v1/namespaces/${appsNs}/applications/backend-app/sync`, { token: frontendDev, body: '{}' });
+  assert.equal(other.status, 403);
+  assert.match(other.body.message, /frontend-dev may not sync applications team-backend\/backend-app/);
+  assert.equal((await call('POST', `/api/v1/namespaces/${appsNs}/applications/backend-app/terminate-operation`, { token: frontendDev, body: '{}' })).status, 403);
+  assert.equal((await call('POST', `/api/v1/namespaces/${appsNs}/applications/backend-app/rollback`, { token: frontendDev, body: '{"id":1}' })).status, 403);
+
+  const app = (name: string, project: string, namespace: string) =>
+    JSON.stringify({ metadata: { name }, spec: { project, source: { repoURL: 'https://git.example.com/devops/ops-deploy', path: 'apps/frontend', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace } } });
+  const create = (body: string) => call('POST', `/api/v1/namespaces/${appsNs}/applications`, { token: frontendDev, body });
+  const outside = await create(app('frontend-stray', 'team-frontend', 'backend-dev'));
+  assert.equal(outside.status, 400);
+  assert.match(outside.body.message, /refused by AppProject team-frontend: .*namespace 'backend-dev' do not match any of the allowed destinations in project 'team-frontend'/);
+  const foreign = await create(app('sneaky', 'team-backend', 'backend-dev'));
+  assert.equal(foreign.status, 403);
+  assert.match(foreign.body.message, /may not create applications team-backend\/sneaky/);
+  const ok = await create(app('frontend-extra', 'team-frontend', 'frontend-extra'));
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  assert.equal((await stack.kube.get(Resources.application, appsNs, 'frontend-extra')).spec.project, 'team-frontend');
+  assert.equal((await create(app('frontend-extra', 'team-frontend', 'frontend-extra'))).status, 409);
+});
+
 test('an edit of the RBAC ConfigMap applies without a restart', async () => {
   const frontendDev = await tokenFor('frontend-dev');
   const promoteBackend = () => call('POST', `/api/v1/namespaces/${ns}/rollouts/backend-api/promote`, { token: frontendDev, body: '{}' });
@@ -228,7 +262,8 @@ test('no token appears in any log line or response body', async () => {
   assert.ok(logLines.some((l) => l.includes('"status":401')), 'the API logged the refused requests');
   assert.ok(tokens.length >= 5);
   for (const t of tokens) {
-    const secret = t.split('_')[2]!;
+    const secret = t.slice('sluice_0123456789abcdef_'.length); // the secret may itself hold '_'
+    assert.equal(secret.length, 43);
     for (const line of logLines) assert.ok(!line.includes(secret), `a log line holds a token: ${line}`);
     for (const body of bodies.filter((b) => !b.includes('"token":"sluice_'))) assert.ok(!body.includes(secret), 'an error body holds a token');
   }
