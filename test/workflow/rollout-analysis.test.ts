@@ -1,0 +1,125 @@
+// startRolloutAnalysis / RolloutAnalysisHandle from inside a workflow, against the real
+// Temporal server, with the Kubernetes and provider activities kept in memory: the run
+// object is created with Argo's name and labels, its workflow runs as a child, and the
+// verdict, a missing template and terminate reach the calling workflow.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApplicationFailure } from '@temporalio/activity';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
+import { rolloutAnalysisRunName, type AnalysisActivities, type RolloutAnalysisInput } from '../../activities/analysis';
+import { ensureTools } from '../../k8s/toolchain';
+import { resolveRolloutArgs } from '../../workflows/analysis/args';
+import { buildRunSpec } from '../../workflows/analysis/templates';
+import type { AnalysisPhase, AnalysisRunSpec, AnalysisRunStatus, AnalysisTemplateSpec, Measurement } from '../../workflows/analysis/types';
+
+let env: TestWorkflowEnvironment;
+let workflowBundle: { code: string };
+
+before(async () => {
+  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
+  env = address
+    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
+    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+  workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./analysis-test-workflows'), logger: new DefaultLogger('WARN') });
+});
+after(() => env?.teardown());
+
+interface StoredRun {
+  labels: Record<string, string>;
+  owner: string;
+  spec: AnalysisRunSpec;
+  status?: AnalysisRunStatus;
+}
+
+/** An in-memory cluster: templates, runs, and a scripted Prometheus. */
+function memoryActivities(templates: Record<string, AnalysisTemplateSpec>, phases: () => AnalysisPhase): { runs: Map<string, StoredRun>; activities: Partial<AnalysisActivities> } {
+  const runs = new Map<string, StoredRun>();
+  const activities: Partial<AnalysisActivities> = {
+    async createRolloutAnalysisRun(input: RolloutAnalysisInput) {
+      const named = input.analysis.templates.map((t) => {
+        const spec = templates[t.templateName];
+        if (!spec) throw ApplicationFailure.nonRetryable(`AnalysisTemplate "${t.templateName}" in namespace ${input.rollout.namespace} not found`, 'TemplateNotFound');
+        return { name: t.templateName, clusterScope: !!t.clusterScope, spec };
+      });
+      const spec = buildRunSpec(named, resolveRolloutArgs(input.analysis.args ?? [], input.podHashes, {}));
+      const name = rolloutAnalysisRunName(input);
+      if (!runs.has(name)) runs.set(name, { labels: { 'rollouts-pod-template-hash': input.podHashes.latest, 'rollout-type': input.kind }, owner: input.rollout.uid, spec });
+      return { name };
+    },
+    async loadAnalysisRun(ref) {
+      const run = runs.get(ref.name);
+      const metadata = { name: ref.name, namespace: ref.namespace, labels: run?.labels ?? {}, annotations: {} };
+      return run ? { exists: true, uid: `uid-${ref.name}`, metadata, spec: run.spec, status: run.status } : { exists: false, uid: '', metadata, spec: { metrics: [] } };
+    },
+    async writeAnalysisRunStatus(ref, _uid, status) {
+      runs.get(ref.name)!.status = status;
+      return true;
+    },
+    async queryPrometheus(req): Promise<Measurement> {
+      const t = new Date().toISOString();
+      return { phase: phases(), value: `[${req.args.find((a) => a.name === 'hash')?.value ?? ''}]`, startedAt: t, finishedAt: t };
+    },
+    async readAnalysisRunOutcome(ref) {
+      const run = runs.get(ref.name);
+      return { exists: !!run, phase: run?.status?.phase, message: run?.status?.message ?? '' };
+    },
+  };
+  return { runs, activities };
+}
+
+const templates: Record<string, AnalysisTemplateSpec> = {
+  'error-rate': {
+    args: [{ name: 'hash' }],
+    metrics: [{ name: 'error-rate', interval: '200ms', count: 3, successCondition: 'result[0] < 0.05', provider: { prometheus: { address: 'http://prom', query: 'x{hash="{{args.hash}}"}' } } }],
+  },
+  forever: { metrics: [{ name: 'forever', interval: '200ms', provider: { prometheus: { address: 'http://prom', query: 'up' } } }] },
+};
+
+function input(templateName: string, stepIndex = 1): RolloutAnalysisInput {
+  return {
+    rollout: { namespace: 'shop', name: 'checkout', uid: 'ro-uid' },
+    analysis: { templates: [{ templateName }], args: [{ name: 'hash', valueFrom: { podTemplateHashValue: 'Latest' } }] },
+    kind: 'Step',
+    stepIndex,
+    revision: '2',
+    podHashes: { stable: 'aaa111', latest: 'bbb222' },
+  };
+}
+
+async function probe(activities: Partial<AnalysisActivities>, args: [RolloutAnalysisInput, number?]) {
+  const taskQueue = `analysis-wf-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  return worker.runUntil(env.client.workflow.execute('rolloutAnalysisProbe', { taskQueue, workflowId: `probe-${taskQueue}`, args }));
+}
+
+test('a step analysis: run named like Argo, child workflow, Successful after count measurements', async () => {
+  const { runs, activities } = memoryActivities(templates, () => 'Successful');
+  const result = await probe(activities, [input('error-rate')]);
+  assert.deepEqual(result, { phase: 'Successful', message: '', runName: 'checkout-bbb222-2-1' });
+  const run = runs.get('checkout-bbb222-2-1')!;
+  assert.deepEqual(run.labels, { 'rollouts-pod-template-hash': 'bbb222', 'rollout-type': 'Step' });
+  assert.equal(run.status!.metricResults[0].count, 3);
+  assert.equal(run.status!.metricResults[0].measurements[0].value, '[bbb222]', 'podTemplateHashValue Latest reached the metric');
+});
+
+test('a failing analysis: Failed with a message naming the metric', async () => {
+  const { activities } = memoryActivities(templates, () => 'Failed');
+  const result = await probe(activities, [input('error-rate', 3)]);
+  assert.equal((result as { phase: string }).phase, 'Failed');
+  assert.equal((result as { message: string }).message, 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)');
+});
+
+test('an unknown template: the rollout gets an error naming it, and no run exists', async () => {
+  const { runs, activities } = memoryActivities(templates, () => 'Successful');
+  const result = await probe(activities, [input('no-such-template')]);
+  assert.deepEqual(result, { error: 'AnalysisTemplate "no-such-template" in namespace shop not found' });
+  assert.equal(runs.size, 0);
+});
+
+test('terminate from the rollout: an interval-only run ends Successful, "Run Terminated"', async () => {
+  const { runs, activities } = memoryActivities(templates, () => 'Successful');
+  const result = await probe(activities, [{ ...input('forever'), kind: 'Background', stepIndex: undefined }, 1000]);
+  assert.deepEqual(result, { phase: 'Successful', message: 'Run Terminated', runName: 'checkout-bbb222-2' });
+  assert.ok(runs.get('checkout-bbb222-2')!.status!.metricResults[0].count >= 2);
+});
