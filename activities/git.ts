@@ -50,6 +50,7 @@ function git(args: string[], opts: { cwd?: string; creds?: GitCredentials; askpa
     env.SLUICE_GIT_USERNAME = opts.creds.username ?? '';
     env.SLUICE_GIT_PASSWORD = opts.creds.password ?? '';
   }
+  const command = args.find((a) => ['init', 'fetch', 'rev-parse', 'archive'].includes(a)) ?? args[0];
   const fullArgs = ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', '-c', 'core.hooksPath=/dev/null', ...args];
   return new Promise((resolve, reject) => {
     const child = spawn('git', fullArgs, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -60,12 +61,12 @@ function git(args: string[], opts: { cwd?: string; creds?: GitCredentials; askpa
     child.stderr.on('data', (d) => (err += d));
     child.on('error', (e) => {
       clearTimeout(timer);
-      reject(new GitError(`git ${args[0]}: ${e.message}`));
+      reject(new GitError(`git ${command}: ${e.message}`));
     });
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(Buffer.concat(out));
-      else reject(new GitError(`git ${args[0]} failed${signal ? ` (${signal})` : ''}: ${redactURL(err.trim()).slice(-1000)}`));
+      else reject(new GitError(`git ${command} failed${signal ? ` (${signal})` : ''}: ${redactURL(err.trim()).slice(-1000)}`));
     });
   });
 }
