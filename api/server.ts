@@ -211,21 +211,34 @@ function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
     return listed.items;
   };
 
+  // The body depends only on (Rollouts, policy, account, filters): keep the last few
+  // serialised, so a repeated list costs a map lookup rather than 1,000 RBAC checks
+  // and a large JSON.stringify.
+  const bodies = new Map<string, string>();
   app.get<{ Querystring: { namespace?: string; phase?: string } }>(
     '/api/v1/rollouts',
     {
       config: doc('list the Rollouts the caller may read (all namespaces unless filtered)'),
       schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
     },
-    async (req) => {
+    async (req, reply) => {
       const { namespace, phase } = req.query;
-      const items = (await allItems()).filter((i) => (!namespace || i.namespace === namespace) && (!phase || i.status.phase === phase));
       const principal = req.principal!;
-      const visible = items.filter((i) => {
-        const check = ctx.rolloutCheck(i.ro, undefined);
-        return ctx.access.can(principal, check.resource, check.action, check.object);
-      });
-      return { items: visible.map(({ ro: _ro, ...item }) => item) };
+      const key = ctx.rollouts.synced ? JSON.stringify([ctx.rollouts.version, ctx.applications.version, ctx.access.policyVersion, principal.account, namespace ?? '', phase ?? '']) : undefined;
+      let body = key ? bodies.get(key) : undefined;
+      if (body === undefined) {
+        const items = (await allItems()).filter((i) => (!namespace || i.namespace === namespace) && (!phase || i.status.phase === phase));
+        const visible = items.filter((i) => {
+          const check = ctx.rolloutCheck(i.ro, undefined);
+          return ctx.access.can(principal, check.resource, check.action, check.object);
+        });
+        body = JSON.stringify({ items: visible.map(({ ro: _ro, ...item }) => item) });
+        if (key) {
+          if (bodies.size >= 16) bodies.delete(bodies.keys().next().value!);
+          bodies.set(key, body);
+        }
+      }
+      return reply.type('application/json; charset=utf-8').send(body);
     },
   );
 

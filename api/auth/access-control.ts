@@ -73,12 +73,17 @@ export class AccessControl {
     await Promise.all([this.accountsCache.stop(), this.rbacCache.stop(), this.tokensCache.stop()]);
   }
 
+  /** Moves whenever accounts or the policy change: a key for caching RBAC outcomes. */
+  get policyVersion(): string {
+    return `${this.accountsCache.version}/${this.rbacCache.version}`;
+  }
+
   get ready(): boolean {
     return this.accountsCache.synced && this.rbacCache.synced && this.tokensCache.synced;
   }
 
   private current(): { accounts: Map<string, Account>; policy: Policy } {
-    const version = `${this.accountsCache.version}/${this.rbacCache.version}`;
+    const version = this.policyVersion;
     if (this.parsed?.version !== version) {
       const policy = policyFromConfigMap(this.rbacCache.get(this.namespace, RBAC_CONFIGMAP)?.data as Record<string, string> | undefined);
       for (const e of policy.errors) this.log('RBAC policy line ignored', { configMap: `${this.namespace}/${RBAC_CONFIGMAP}`, error: e.message });

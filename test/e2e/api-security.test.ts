@@ -124,6 +124,11 @@ test('without a valid token every route but health, readiness, metrics and the O
   assert.equal((await call('GET', '/api/v1/rollouts', { token: 'not-a-token' })).status, 401);
   assert.equal((await call('GET', '/api/v1/session', { token: adminToken })).body.account, 'admin');
 
+  // /metrics counts requests by route pattern and code.
+  const metrics = (await call('GET', '/metrics')).body as string;
+  assert.match(metrics, /sluice_api_requests_total\{method="GET",route="\/api\/v1\/rollouts",code="401"\} [1-9]/);
+  assert.match(metrics, /sluice_api_request_duration_seconds_bucket\{le="0.05",method="GET",route="\/api\/v1\/session"\}/);
+
   const doc = (await call('GET', '/api/openapi.json')).body;
   assert.equal(doc.openapi, '3.0.3');
   assert.ok(doc.paths['/api/v1/namespaces/{namespace}/rollouts/{name}/promote'].post.responses['403']);
