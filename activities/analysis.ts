@@ -147,7 +147,8 @@ export function createAnalysisActivities(kube: KubeClient) {
     /** False when the object is gone or was replaced by another with the same name. */
     async writeAnalysisRunStatus(ref: AnalysisRunRef, uid: string, status: AnalysisRunStatus): Promise<boolean> {
       try {
-        await kube.patch(Resources.analysisRun, ref.namespace, ref.name, { metadata: { uid }, status }, { subresource: 'status', fieldManager: 'sluice' });
+        // A merge patch keeps keys it does not mention: clear a message that no longer applies.
+        await kube.patch(Resources.analysisRun, ref.namespace, ref.name, { metadata: { uid }, status: { ...status, message: status.message ?? null } }, { subresource: 'status', fieldManager: 'sluice' });
         return true;
       } catch (err) {
         if (isNotFound(err) || isConflict(err)) return false;

@@ -38,8 +38,19 @@ export class AnalysisWatcher {
     await this.loop;
   }
 
+  /** The generation last acted on, per run uid: status writes (every measurement) are not news. */
+  private readonly seen = new Map<string, number>();
+
   private onAnalysisRun(type: string, run: KubeObject): void {
-    if (type === 'DELETED' || isCompleted(run.status?.phase)) return;
+    const uid = run.metadata.uid ?? '';
+    if (type === 'DELETED') {
+      this.seen.delete(uid);
+      return;
+    }
+    if (isCompleted(run.status?.phase)) return;
+    const generation = run.metadata.generation ?? 0;
+    if (type === 'MODIFIED' && this.seen.get(uid) === generation) return;
+    this.seen.set(uid, generation);
     const ref = { namespace: run.metadata.namespace!, name: run.metadata.name };
     const workflowId = analysisRunWorkflowId(ref);
     const nudge = { reason: `analysisrun ${type.toLowerCase()}`, terminate: !!run.spec?.terminate };
@@ -51,15 +62,23 @@ export class AnalysisWatcher {
       return;
     }
     this.nudger.nudge(workflowId, async () => {
-      await client.workflow.signalWithStart('analysisRunWorkflow', {
-        workflowId,
-        taskQueue,
-        args: [ref],
-        signal: analysisRunNudgeSignal,
-        signalArgs: [nudge],
-        staticSummary: `AnalysisRun ${ref.namespace}/${ref.name}`,
-        ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['AnalysisRun'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
+      // Not started (Temporal unreachable): forget it, so the next event tries again.
+      await this.startOrSignal(workflowId, ref, nudge, taskQueue, useSearchAttributes).catch((err: unknown) => {
+        this.seen.delete(uid);
+        throw err;
       });
+    });
+  }
+
+  private startOrSignal(workflowId: string, ref: { namespace: string; name: string }, nudge: { reason: string; terminate: boolean }, taskQueue: string, useSearchAttributes: boolean) {
+    return this.opts.client.workflow.signalWithStart('analysisRunWorkflow', {
+      workflowId,
+      taskQueue,
+      args: [ref],
+      signal: analysisRunNudgeSignal,
+      signalArgs: [nudge],
+      staticSummary: `AnalysisRun ${ref.namespace}/${ref.name}`,
+      ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['AnalysisRun'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
     });
   }
 

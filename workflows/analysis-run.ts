@@ -55,6 +55,8 @@ const jobMeasurements = proxyActivities<AnalysisActivities>({
 export interface AnalysisRunWorkflowInput extends AnalysisRunRef {
   /** Carried across continueAsNew. */
   carried?: { uid: string; status: AnalysisRunStatus; terminate: boolean };
+  /** Measurements before continuing as new (tests set it low). */
+  measurementsPerRun?: number;
 }
 
 export interface AnalysisRunOutcome {
@@ -219,7 +221,7 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
       setResult(recordMeasurement(withoutInFlight, m));
       reassess();
       measurementsThisRun++;
-      if (measurementsThisRun >= MEASUREMENTS_PER_RUN || workflowInfo().continueAsNewSuggested) moveOn = true;
+      if (measurementsThisRun >= (input.measurementsPerRun ?? MEASUREMENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) moveOn = true;
     }
   }
 
@@ -230,7 +232,7 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
 
   if (moveOn && !terminating() && !isCompleted(status.phase)) {
     await flush();
-    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate } });
+    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate }, measurementsPerRun: input.measurementsPerRun });
   }
   reassess();
   if (!isCompleted(status.phase)) {
