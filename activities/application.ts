@@ -11,6 +11,7 @@ import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking
 import type { ApplicationRef, ApplicationSpec, Comparison, ResourceStatus, SyncSource } from '../workflows/applications/types';
 import { groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
+import { whileHeartbeating } from './heartbeats';
 import { GitError, GitRepositories, type GitCredentials } from './git';
 import { RenderError, renderSource } from './render';
 import { stringify } from 'yaml';
@@ -236,33 +237,35 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     },
 
     async compareApplication(input: CompareInput): Promise<Comparison> {
-      return (await compare(input, false)).comparison;
+      return (await whileHeartbeating(() => compare(input, false))).comparison;
     },
 
     /** A readable unified diff of every out-of-sync resource, live → Git. */
     async diffApplication(input: CompareInput): Promise<string> {
-      const { comparison, diffs } = await compare(input, true);
+      const { comparison, diffs } = await whileHeartbeating(() => compare(input, true));
       if (comparison.error) return `ComparisonError: ${comparison.error}\n`;
       return diffs.join('');
     },
 
     /** The manifests a sync applies at `revision` and the tracked live objects no longer in Git. */
     async prepareSync(input: CompareInput & { revision: string }): Promise<SyncSource> {
-      let state: Awaited<ReturnType<typeof desiredState>>;
-      try {
-        state = await desiredState(input);
-      } catch (err) {
-        if (isUserError(err)) throw ApplicationFailure.nonRetryable(redactURL((err as Error).message), 'ComparisonError');
-        throw err;
-      }
-      const unknown = state.desired.find((d) => !d.ref && !state.desired.some((o) => o.manifest.kind === 'CustomResourceDefinition'));
-      if (unknown) throw ApplicationFailure.nonRetryable(`${unknown.manifest.kind}/${unknown.manifest.metadata.name}: ${unknown.kindError}`, 'UnknownKind');
-      const kinds = new Set([...input.kinds, ...state.desired.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
-      const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...state.desired.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-      const live = await liveTracked(input.instance, kinds, namespaces);
-      const gitKeys = new Set(state.desired.map((d) => resourceKey(d.manifest)));
-      const liveOnly = [...live.entries()].filter(([key]) => !gitKeys.has(key)).map(([, l]) => ({ apiVersion: l.obj.apiVersion, kind: l.obj.kind, metadata: { name: l.obj.metadata.name, namespace: l.obj.metadata.namespace, annotations: l.obj.metadata.annotations, labels: l.obj.metadata.labels } }) as ManifestResource);
-      return { revision: state.revision, manifests: state.desired.map((d) => d.manifest), liveOnly };
+      return whileHeartbeating(async () => {
+        let state: Awaited<ReturnType<typeof desiredState>>;
+        try {
+          state = await desiredState(input);
+        } catch (err) {
+          if (isUserError(err)) throw ApplicationFailure.nonRetryable(redactURL((err as Error).message), 'ComparisonError');
+          throw err;
+        }
+        const unknown = state.desired.find((d) => !d.ref && !state.desired.some((o) => o.manifest.kind === 'CustomResourceDefinition'));
+        if (unknown) throw ApplicationFailure.nonRetryable(`${unknown.manifest.kind}/${unknown.manifest.metadata.name}: ${unknown.kindError}`, 'UnknownKind');
+        const kinds = new Set([...input.kinds, ...state.desired.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
+        const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...state.desired.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
+        const live = await liveTracked(input.instance, kinds, namespaces);
+        const gitKeys = new Set(state.desired.map((d) => resourceKey(d.manifest)));
+        const liveOnly = [...live.entries()].filter(([key]) => !gitKeys.has(key)).map(([, l]) => ({ apiVersion: l.obj.apiVersion, kind: l.obj.kind, metadata: { name: l.obj.metadata.name, namespace: l.obj.metadata.namespace, annotations: l.obj.metadata.annotations, labels: l.obj.metadata.labels } }) as ManifestResource);
+        return { revision: state.revision, manifests: state.desired.map((d) => d.manifest), liveOnly };
+      });
     },
 
     async writeApplicationStatus(ref: ApplicationRef, status: Record<string, unknown>): Promise<void> {

@@ -70,6 +70,7 @@ export function createSyncActivities(kube: KubeClient) {
         try {
           const ref = await discovery.resourceFor(m.apiVersion, m.kind);
           await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun });
+          heartbeat();
           results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} serverside-applied`, input.phase));
         } catch (err) {
           if (!refused(err) && !(err instanceof Error && err.name === 'UnknownKindError')) throw err;
@@ -150,6 +151,7 @@ export function createSyncActivities(kube: KubeClient) {
         try {
           const ref = await discovery.resourceFor(m.apiVersion, m.kind);
           if (!input.dryRun) await kube.delete(ref, m.metadata.namespace, m.metadata.name, input.propagationPolicy ?? 'Foreground');
+          heartbeat();
           results.push(result(m, 'Pruned', input.dryRun ? 'pruned (dry run)' : 'pruned', 'Sync'));
         } catch (err) {
           if (isNotFound(err)) results.push(result(m, 'Pruned', 'pruned', 'Sync'));

@@ -10,12 +10,15 @@ import type { ResourceResult, SyncResult, SyncWorkflowInput } from './applicatio
 import { describePlan, planSync, type SyncPlan, type SyncTask } from './sync/plan';
 import { groupOf, parseSyncOptions, type ManifestResource } from './sync/resources';
 
+// Every step heartbeats, so a worker killed mid-step hands it on within the heartbeat timeout.
 const kube = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 const source = proxyActivities<ApplicationActivities>({
   startToCloseTimeout: '10m',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 });
 

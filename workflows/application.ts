@@ -36,6 +36,7 @@ import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, SyncReq
 const act = proxyActivities<ApplicationActivities>({
   // A first render may build kustomize or helm; git fetches of a big repository take a while.
   startToCloseTimeout: '10m',
+  heartbeatTimeout: '10s',
   retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 const quick = proxyActivities<ApplicationActivities>({
@@ -197,7 +198,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     if (next) {
       await runOperation(next);
-      dirty = true; // compare again right away: the status shows the result of the sync
+      // The status shows the cluster after the sync, and the loop decides again from there.
+      comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds });
+      noteComparison(comparison);
+      dirty = true;
     }
     await writeStatus();
     dirtyReconcile = false;
