@@ -22,6 +22,8 @@ import { registerRolloutCommandRoutes } from './routes/rollout-commands';
 declare module 'fastify' {
   interface FastifyRequest {
     principal?: Principal;
+    /** The JSON body as received, for routes that verify a signature over it (Git webhooks). */
+    rawBody?: string;
   }
 }
 
@@ -39,6 +41,11 @@ export interface ApiDeps {
   log?: ApiLog;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
+  /**
+   * More routes, such as the Git webhooks. A route with `config: { public: true }` skips
+   * the bearer token and must authenticate the caller itself (e.g. an HMAC over req.rawBody).
+   */
+  routes?: ((app: FastifyInstance, ctx: ApiContext) => void)[];
 }
 
 /** What route modules share: the caches, access control and the RBAC helpers. */
@@ -131,7 +138,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   // The parser's own message helps whoever wrote the body; a token inside it is redacted on the way out.
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => {
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    req.rawBody = body as string;
     if (body === '') return done(null, undefined);
     try {
       done(null, JSON.parse(body as string));
@@ -141,6 +149,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   });
 
   app.decorateRequest('principal', undefined);
+  app.decorateRequest('rawBody', undefined);
   app.addHook('onRequest', async (req) => {
     if ((req.routeOptions.config as RouteDoc | undefined)?.public) return;
     try {
@@ -186,6 +195,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerRolloutCommandRoutes(app, ctx);
   registerAnalysisRunRoutes(app, ctx);
   registerApplicationRoutes(app, ctx);
+  for (const register of deps.routes ?? []) register(app, ctx);
   return app;
 }
 

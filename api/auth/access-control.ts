@@ -32,6 +32,7 @@ export class AccessControl {
   private readonly tokensCache: ObjectCache;
   private parsed?: { version: string; accounts: Map<string, Account>; policy: Policy };
   private lastTokenRefresh = 0;
+  private records?: { version: number; byId: Map<string, TokenRecord> };
 
   constructor(
     private readonly kube: KubeClient,
@@ -109,16 +110,18 @@ export class AccessControl {
   }
 
   private tokenRecords(): Map<string, TokenRecord> {
+    if (this.records?.version === this.tokensCache.version) return this.records.byId;
     const data = (this.tokensCache.get(this.namespace, TOKENS_SECRET)?.data ?? {}) as Record<string, string>;
-    const out = new Map<string, TokenRecord>();
+    const byId = new Map<string, TokenRecord>();
     for (const [id, b64] of Object.entries(data)) {
       try {
-        out.set(id, JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as TokenRecord);
+        byId.set(id, JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as TokenRecord);
       } catch {
         this.log('unreadable token record ignored', { secret: `${this.namespace}/${TOKENS_SECRET}`, key: id });
       }
     }
-    return out;
+    this.records = { version: this.tokensCache.version, byId };
+    return byId;
   }
 
   /** The principal behind an `Authorization` header, or Unauthenticated (never echoing the header). */
@@ -155,10 +158,13 @@ export class AccessControl {
 
   /** Issues a token; the caller shows it once. Only its hash is stored. */
   async issueToken(account: string, expiresInSeconds?: number, description?: string): Promise<{ token: string; info: TokenInfo }> {
-    const { token, record } = mintToken(account, this.now(), expiresInSeconds, description);
+    const now = this.now();
+    const { token, record } = mintToken(account, now, expiresInSeconds, description);
     const value = Buffer.from(JSON.stringify(record)).toString('base64');
+    // Records of tokens expired for a day go in the same write, so the Secret stays small.
+    const stale = [...this.tokenRecords().values()].filter((r) => r.expiresAt && Date.parse(r.expiresAt) < now.getTime() - 86_400_000).map((r) => [r.id, null] as const);
     // A merge patch adds one key without a read-modify-write, so replicas never collide.
-    const secret = await this.kube.patch(Resources.secret, this.namespace, TOKENS_SECRET, { data: { [record.id]: value } });
+    const secret = await this.kube.patch(Resources.secret, this.namespace, TOKENS_SECRET, { data: { ...Object.fromEntries(stale), [record.id]: value } });
     this.tokensCache.observe(secret);
     return { token, info: tokenInfo(record) };
   }

@@ -90,6 +90,8 @@ before(async () => {
     sluiceNamespace: sluiceNs,
     controlNamespace: appsNs,
     bodyLimit: 64 * 1024,
+    // As a Git webhook would register itself: public, verifying a signature over the raw body.
+    routes: [(app) => app.post('/api/webhook-probe', { config: { public: true } }, async (req) => ({ raw: req.rawBody }))],
     log: (msg, fields) => logLines.push(JSON.stringify({ msg, ...fields })),
   });
   url = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -128,6 +130,10 @@ test('without a valid token every route but health, readiness, metrics and the O
   const metrics = (await call('GET', '/metrics')).body as string;
   assert.match(metrics, /sluice_api_requests_total\{method="GET",route="\/api\/v1\/rollouts",code="401"\} [1-9]/);
   assert.match(metrics, /sluice_api_request_duration_seconds_bucket\{le="0.05",method="GET",route="\/api\/v1\/session"\}/);
+
+  const hook = await call('POST', '/api/webhook-probe', { body: '{ "ref": "refs/heads/main" }' });
+  assert.equal(hook.status, 200);
+  assert.equal(hook.body.raw, '{ "ref": "refs/heads/main" }');
 
   const doc = (await call('GET', '/api/openapi.json')).body;
   assert.equal(doc.openapi, '3.0.3');
