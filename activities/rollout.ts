@@ -17,6 +17,8 @@ import {
 } from '../workflows/rollouts/types';
 import type { RolloutRef } from '../workflows/definitions';
 
+const TEMPLATE_ANNOTATION = 'rollouts.sluice.dev/pod-template';
+
 /** Client errors that no retry will fix: the object itself is refused. */
 function refusal(err: unknown, what: string): never {
   if (err instanceof KubeApiError && [400, 403, 422].includes(err.statusCode)) {
@@ -108,7 +110,14 @@ export function createRolloutActivities(kube: KubeClient) {
           name,
           namespace: ref.namespace,
           labels: podLabels,
-          annotations: { [REVISION_ANNOTATION]: String(req.revision), 'rollout.argoproj.io/desired-replicas': String(spec.replicas ?? 1) },
+          annotations: {
+            [REVISION_ANNOTATION]: String(req.revision),
+            'rollout.argoproj.io/desired-replicas': String(spec.replicas ?? 1),
+            // The template as the Rollout had it, before the API server filled in
+            // defaults: undo restores exactly this, so it maps to the same hash and
+            // ReplicaSet again.
+            [TEMPLATE_ANNOTATION]: JSON.stringify(template),
+          },
           ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: ref.name, uid: ro.metadata.uid!, controller: true, blockOwnerDeletion: true }],
         },
         spec: {
@@ -214,7 +223,8 @@ export function createRolloutActivities(kube: KubeClient) {
         .sort((a, b) => b.revision - a.revision);
       const target = toRevision !== undefined ? owned.find((o) => o.revision === toRevision) : owned.find((o) => o.hash !== current);
       if (!target) throw ApplicationFailure.nonRetryable(`rollout ${ref.namespace}/${ref.name} has no ${toRevision !== undefined ? `revision ${toRevision}` : 'previous revision'}`, 'NoSuchRevision');
-      const template = structuredClone(target.rs.spec.template);
+      const recorded = target.rs.metadata.annotations?.[TEMPLATE_ANNOTATION];
+      const template = recorded ? JSON.parse(recorded) : structuredClone(target.rs.spec.template);
       delete template.metadata?.labels?.[POD_TEMPLATE_HASH_LABEL];
       await kube.patch(Resources.rollout, ref.namespace, ref.name, [{ op: 'replace', path: '/spec/template', value: template }], { type: 'json', fieldManager: 'sluice' });
     },

@@ -7,7 +7,7 @@ import { Resources, type KubeObject } from '../../k8s/kube-client';
 import { rolloutViewQuery } from '../../workflows/definitions';
 import type { RunningSluice } from '../../worker/sluice';
 import { cliPath, examplesDir } from '../support/paths';
-import { createNamespace, eventually, kubectl, runCommand, startSluiceFor, testStack, type TestStack } from '../support/stack';
+import { createNamespace, deleteNamespace, eventually, kubectl, runCommand, startSluiceFor, testStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 let sluice: RunningSluice;
@@ -21,6 +21,7 @@ before(async () => {
 
 after(async () => {
   await sluice?.stop();
+  if (ns) await deleteNamespace(stack.kube, ns);
   await stack?.stop();
 });
 

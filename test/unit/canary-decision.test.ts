@@ -110,3 +110,24 @@ test('an invalid spec changes nothing and says which field', () => {
   assert.match(d.status.message!, /InvalidSpec: spec\.strategy\.canary\.steps\[1\]\.bogus/);
   assert.equal(d.status.conditions?.[0].type, 'InvalidSpec');
 });
+
+test('going back to an older revision reuses its ReplicaSet, and promote --full completes it', () => {
+  const cluster = new FakeCluster(canarySpec(steps));
+  let d = converge(cluster, progressFromStatus(undefined), T0);
+  const blue = d.status.stableRS!;
+  cluster.setImage('demo:yellow');
+  d = converge(cluster, d.progress, T0 + 1);
+  d = converge(cluster, { ...d.progress, promoteFull: true }, T0 + 2);
+  assert.equal(d.status.phase, 'Healthy');
+  const yellow = d.status.stableRS!;
+  assert.notEqual(yellow, blue);
+
+  cluster.setImage('demo:blue');
+  d = converge(cluster, d.progress, T0 + 3);
+  assert.equal(d.status.currentPodHash, blue);
+  assert.equal(d.status.currentStepIndex, 1);
+  d = converge(cluster, { ...d.progress, promoteFull: true }, T0 + 4);
+  assert.equal(d.status.phase, 'Healthy', d.status.message);
+  assert.equal(d.status.stableRS, blue);
+  assert.equal(cluster.created.length, 2, 'the old ReplicaSet was reused');
+});

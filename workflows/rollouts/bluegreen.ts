@@ -22,7 +22,6 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
   const activeRS = p.stableHash !== p.currentHash ? byHash.get(p.stableHash ?? '') : undefined;
   const others = snap.replicaSets.filter((rs) => rs !== newRS && rs !== activeRS);
   const activeSvc = serviceNamed(snap, bg.activeService);
-  const previewSvc = serviceNamed(snap, bg.previewService);
   const actions: RolloutAction[] = [];
   const wakes: (number | undefined)[] = [];
 
@@ -110,6 +109,11 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
   });
 
   const activeHash = selectedHash(activeSvc);
+  /** Where a Service points once this decision's actions are done. */
+  const selectorAfter = (svcName: string | undefined) => {
+    const planned = actions.find((a): a is Extract<RolloutAction, { kind: 'setServiceSelector' }> => a.kind === 'setServiceSelector' && a.service === svcName);
+    return planned ? (planned.hash ?? undefined) : selectedHash(serviceNamed(snap, svcName));
+  };
   const available = fullyAvailable(newRS, replicas) || (!promoted && fullyAvailable(activeRS, replicas));
   const completed = promoted && fullyAvailable(newRS, replicas) && activeHash === p.currentHash && actions.length === 0;
   const facts: PhaseFacts = {
@@ -135,7 +139,7 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
     promoteFull: p.promoteFull,
     ...replicaTotals(snap, newRS),
     selector: selectorString(snap),
-    blueGreen: { activeSelector: activeHash ?? p.stableHash, previewSelector: selectedHash(previewSvc) },
+    blueGreen: { activeSelector: selectorAfter(bg.activeService) ?? p.stableHash, previewSelector: selectorAfter(bg.previewService) },
     conditions: mergeConditions(snap.status.conditions, conditionsFor(facts), nowIso),
   };
   const where = p.aborted

@@ -51,6 +51,11 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   });
 
   const rolledToStable = () => p.currentHash === p.stableHash;
+  if (p.promoteFull || p.aborted) {
+    // Skipping (or abandoning) the remaining steps ends any pause they were in.
+    p.pauseConditions = [];
+    p.pauseStartedAt = undefined;
+  }
   let wakeAt: number | undefined;
 
   // Advance through every step whose condition already holds.

@@ -20,10 +20,20 @@ export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, 
   if (problems.length > 0) return invalidDecision(snap, progress, problems.map((p) => `${p.field}: ${p.message}`).join('; '), nowIso);
 
   const decision = snap.spec.strategy!.blueGreen ? decideBlueGreen(snap, progress, nowMs) : decideCanary(snap, progress, nowMs);
+  bumpReusedRevision(snap, decision);
   applyProgressDeadline(snap, decision, nowMs);
   cleanRevisionHistory(snap, decision);
   planRestart(snap, decision);
   return decision;
+}
+
+/** A template that returns (undo) reuses its ReplicaSet, which becomes the newest revision again. */
+function bumpReusedRevision(snap: RolloutSnapshot, d: Decision): void {
+  const p = d.progress;
+  if (p.currentHash === p.stableHash) return;
+  const current = snap.replicaSets.find((rs) => rs.podTemplateHash === p.currentHash);
+  const newest = Math.max(0, ...snap.replicaSets.map((rs) => rs.revision));
+  if (current && current.revision < newest) d.actions.push({ kind: 'setRevision', name: current.name, revision: newest + 1 });
 }
 
 /** Fingerprint of what moving forward looks like: counts and steps, not timestamps. */
