@@ -9,7 +9,7 @@ import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { Resources } from '../../k8s/kube-client';
 import { examplesDir } from '../support/paths';
-import { createNamespace, eventually, kubectl, spawnSluice, testStack, type SluiceProcess, type TestStack } from '../support/stack';
+import { createNamespace, deleteNamespace, eventually, kubectl, spawnSluice, testStack, type SluiceProcess, type TestStack } from '../support/stack';
 
 let stack: TestStack;
 let ns: string;
@@ -22,6 +22,7 @@ before(async () => {
 });
 after(async () => {
   await sluice?.kill('SIGTERM');
+  if (ns) await deleteNamespace(stack.kube, ns);
   await stack?.stop();
 });
 

@@ -89,6 +89,11 @@ export async function kubectl(stack: TestStack, args: string[], input?: string):
   return res.stdout;
 }
 
+/** Deletes a test's namespace (and so its NodePorts), without waiting for it to go. */
+export async function deleteNamespace(kube: KubeClient, name: string): Promise<void> {
+  await kube.delete(Resources.namespace, undefined, name).catch(() => undefined);
+}
+
 /** Polls until `probe` returns something truthy; the error names what never happened. */
 export async function eventually<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 60_000, intervalMs = 100): Promise<T> {
   const deadline = Date.now() + timeoutMs;
