@@ -4,7 +4,7 @@
 // RBAC (api/rbac/policy.ts) before it reads or acts. Errors are {code, message}.
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
-import { recordApiRequest, registry } from '../worker/metrics';
+import { observeApplications, observeRollouts, recordApiRequest, registry } from '../worker/metrics';
 import { AccessControl, Unauthenticated, type Principal } from './auth/access-control';
 import { redactTokens } from './auth/tokens';
 import { ApiError, errorBody, toApiError } from './errors';
@@ -92,6 +92,24 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   const watchError = (what: string) => (err: unknown) => log('watch failed; listing again', { resource: what, error: redactTokens(String(err)) });
   const rollouts = new ObjectCache(deps.kube, Resources.rollout, { onError: watchError('rollouts') });
   const applications = new ObjectCache(deps.kube, Resources.application, { onError: watchError('applications') });
+
+  observeRollouts(() =>
+    rollouts.list().map((ro) => ({
+      namespace: ro.metadata.namespace!,
+      name: ro.metadata.name,
+      phase: (ro.status?.phase as string | undefined) ?? 'Progressing',
+      strategy: ro.spec?.strategy?.blueGreen ? 'blueGreen' : 'canary',
+    })),
+  );
+  observeApplications(() =>
+    applications.list().map((a) => ({
+      namespace: a.metadata.namespace!,
+      name: a.metadata.name,
+      project: a.spec?.project || 'default',
+      syncStatus: a.status?.sync?.status ?? 'Unknown',
+      healthStatus: a.status?.health?.status ?? 'Unknown',
+    })),
+  );
 
   const findApp = (ref: AppRef): KubeObject | undefined => {
     if (ref.namespace) return applications.get(ref.namespace, ref.name);

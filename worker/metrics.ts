@@ -1,7 +1,8 @@
 // Sluice's Prometheus metrics: one registry per process, served by the API at /metrics.
-// Call these from activities, the watcher or the API, never from workflow code (a
-// replayed workflow would count twice); an activity that records a transition is
-// the place for step and phase metrics.
+// Call the record* functions from activities, watchers or the API, never from workflow
+// code (a replayed workflow would count twice): an activity that performs a step
+// transition records it, the analysis activity records results and measurements, the
+// sync workflow's final activity records the operation, the watchers count reconciles.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();
@@ -9,11 +10,57 @@ collectDefaultMetrics({ register: registry, prefix: 'sluice_process_' });
 
 const ROLLOUT_PHASES = ['Progressing', 'Paused', 'Healthy', 'Degraded', 'Aborted'] as const;
 
-const rolloutPhaseGauge = new Gauge({
+export interface ObservedRollout {
+  namespace: string;
+  name: string;
+  phase: string;
+  strategy: string;
+}
+export interface ObservedApplication {
+  namespace: string;
+  name: string;
+  project: string;
+  syncStatus: string;
+  healthStatus: string;
+}
+
+// Phase and sync/health gauges are read at scrape time from what the process already
+// watches (the objects' status is what the workflows projected), so they can never
+// drift from the cluster and no workflow code has to report them.
+let rolloutSource: (() => ObservedRollout[]) | undefined;
+let applicationSource: (() => ObservedApplication[]) | undefined;
+
+/** The API registers its watched Rollouts here; the phase gauge is filled from it on each scrape. */
+export function observeRollouts(source: () => ObservedRollout[]): void {
+  rolloutSource = source;
+}
+
+/** The API registers its watched Applications here, for sluice_app_info. */
+export function observeApplications(source: () => ObservedApplication[]): void {
+  applicationSource = source;
+}
+
+new Gauge({
   name: 'sluice_rollout_phase',
-  help: 'Rollout phase: 1 for the current phase, 0 for the others',
-  labelNames: ['namespace', 'name', 'phase'],
+  help: 'Rollout phase from its status: 1 for the current phase, 0 for the others',
+  labelNames: ['namespace', 'name', 'strategy', 'phase'],
   registers: [registry],
+  collect() {
+    this.reset();
+    for (const ro of rolloutSource?.() ?? []) {
+      for (const phase of new Set<string>([...ROLLOUT_PHASES, ro.phase])) this.set({ namespace: ro.namespace, name: ro.name, strategy: ro.strategy, phase }, phase === ro.phase ? 1 : 0);
+    }
+  },
+});
+new Gauge({
+  name: 'sluice_app_info',
+  help: 'One series per Application with its sync and health status (as argocd_app_info)',
+  labelNames: ['namespace', 'name', 'project', 'sync_status', 'health_status'],
+  registers: [registry],
+  collect() {
+    this.reset();
+    for (const a of applicationSource?.() ?? []) this.set({ namespace: a.namespace, name: a.name, project: a.project, sync_status: a.syncStatus, health_status: a.healthStatus }, 1);
+  },
 });
 const stepTransitions = new Counter({
   name: 'sluice_rollout_step_transitions_total',
@@ -65,16 +112,6 @@ const apiDuration = new Histogram({
   buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
   registers: [registry],
 });
-
-/** The Rollout is now in `phase` (Argo's: Progressing, Paused, Healthy, Degraded, Aborted). */
-export function recordRolloutPhase(namespace: string, name: string, phase: string): void {
-  for (const p of new Set<string>([...ROLLOUT_PHASES, phase])) rolloutPhaseGauge.set({ namespace, name, phase: p }, p === phase ? 1 : 0);
-}
-
-/** The Rollout was deleted: drop its series. */
-export function forgetRollout(namespace: string, name: string): void {
-  for (const phase of ROLLOUT_PHASES) rolloutPhaseGauge.remove({ namespace, name, phase });
-}
 
 export function recordStepTransition(namespace: string, name: string, step: number): void {
   stepTransitions.inc({ namespace, name, step: String(step) });

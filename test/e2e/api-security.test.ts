@@ -130,6 +130,10 @@ test('without a valid token every route but health, readiness, metrics and the O
   const metrics = (await call('GET', '/metrics')).body as string;
   assert.match(metrics, /sluice_api_requests_total\{method="GET",route="\/api\/v1\/rollouts",code="401"\} [1-9]/);
   assert.match(metrics, /sluice_api_request_duration_seconds_bucket\{le="0.05",method="GET",route="\/api\/v1\/session"\}/);
+  // Phase and sync/health gauges come from the watched objects at scrape time.
+  assert.ok(metrics.includes(`sluice_rollout_phase{namespace="${ns}",name="loose",strategy="canary",phase="Progressing"} 1`), 'rollout phase gauge');
+  assert.ok(metrics.includes(`sluice_rollout_phase{namespace="${ns}",name="loose",strategy="canary",phase="Healthy"} 0`), 'rollout phase gauge, other phases 0');
+  assert.ok(metrics.includes(`sluice_app_info{namespace="${appsNs}",name="backend-app",project="team-backend",sync_status="Unknown",health_status="Unknown"} 1`), 'app info gauge');
 
   const hook = await call('POST', '/api/webhook-probe', { body: '{ "ref": "refs/heads/main" }' });
   assert.equal(hook.status, 200);
