@@ -1,4 +1,5 @@
 // Process configuration from the environment, with the local stack's defaults.
+import type { ApplicationTimings } from '../workflows/application';
 export interface SluiceConfig {
   temporalAddress: string;
   temporalNamespace: string;
@@ -8,6 +9,8 @@ export interface SluiceConfig {
   apiHost: string;
   apiPort: number;
   maxCachedWorkflows: number;
+  /** Application reconcile period, jitter, hook and wave timeouts (SLUICE_APP_* seconds); defaults when unset. */
+  applicationTimings?: Partial<ApplicationTimings>;
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
   sluiceNamespace: string;
 }
@@ -21,6 +24,20 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     apiHost: env.SLUICE_API_HOST ?? '127.0.0.1',
     apiPort: Number(env.SLUICE_API_PORT ?? 8080),
     maxCachedWorkflows: Number(env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500),
+    applicationTimings: applicationTimingsFromEnv(env),
     sluiceNamespace: env.SLUICE_NAMESPACE || 'sluice-system',
   };
+}
+
+function applicationTimingsFromEnv(env: NodeJS.ProcessEnv): Partial<ApplicationTimings> {
+  const timings: Partial<ApplicationTimings> = {};
+  const seconds = (name: string) => (env[name] ? Number(env[name]) * 1000 : undefined);
+  const set = (key: keyof ApplicationTimings, ms: number | undefined) => {
+    if (ms !== undefined && Number.isFinite(ms)) timings[key] = ms;
+  };
+  set('reconcileMs', seconds('SLUICE_APP_RECONCILE_SECONDS'));
+  set('jitterMs', seconds('SLUICE_APP_RECONCILE_JITTER_SECONDS'));
+  set('hookTimeoutMs', seconds('SLUICE_APP_HOOK_TIMEOUT_SECONDS'));
+  set('waveTimeoutMs', seconds('SLUICE_APP_WAVE_TIMEOUT_SECONDS'));
+  return timings;
 }

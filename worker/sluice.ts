@@ -10,6 +10,7 @@ import type { SluiceConfig } from './config';
 import { ensureSearchAttributes } from './search-attributes';
 import { AnalysisWatcher } from './analysis-watcher';
 import { Watcher } from './watcher';
+import { ApplicationWatcher } from './application-watcher';
 import { createSluiceWorker, installRuntime } from './worker';
 
 export interface RunningSluice {
@@ -41,6 +42,8 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
 
   const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
   watcher.start();
+  const applicationWatcher = new ApplicationWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, timings: config.applicationTimings, log });
+  applicationWatcher.start();
   const analysisWatcher = new AnalysisWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
   analysisWatcher.start();
 
@@ -56,6 +59,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       const steps: (() => Promise<unknown>)[] = [
         () => api.close(),
         () => watcher.stop(),
+        () => applicationWatcher.stop(),
         () => analysisWatcher.stop(),
         async () => {
           if (worker.getState() === 'RUNNING') worker.shutdown();
