@@ -58,7 +58,7 @@ export interface ApiContext {
   applications: ObjectCache;
   controlNamespace: string;
   findApp(ref: AppRef): KubeObject | undefined;
-  /** The Rollout, read from the cache (or the apiserver before the cache is synced); 404 when absent. */
+  /** The Rollout, from the watch or else the apiserver; 404 when absent. */
   rollout(namespace: string, name: string): Promise<KubeObject>;
   /** Throws 403 naming the account, action and object unless RBAC allows it. */
   authorize(req: FastifyRequest, check: RbacCheck): void;
@@ -126,7 +126,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     controlNamespace,
     findApp,
     async rollout(namespace, name) {
-      const ro = rollouts.synced ? rollouts.get(namespace, name) : await deps.kube.find(Resources.rollout, namespace, name);
+      // A Rollout applied a moment ago may not have reached the watch yet: ask the apiserver.
+      const ro = rollouts.get(namespace, name) ?? (await deps.kube.find(Resources.rollout, namespace, name));
       if (!ro) throw new ApiError('NotFound', `rollout ${namespace}/${name} not found`);
       return ro;
     },
