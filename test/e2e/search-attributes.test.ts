@@ -1,6 +1,6 @@
 // Temporal UI as a user interface: a Rollout's workflow carries Sluice's search
 // attributes from its start, so the visibility API (what the UI's filter box calls)
-// finds it by kind, namespace and name.
+// finds it by kind, namespace and name, and by phase and revision as they change.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
@@ -61,4 +61,14 @@ test('a rollout workflow is found by SluiceKind, SluiceNamespace and SluiceName'
   assert.equal((await list(`SluiceKind = 'Application' AND SluiceNamespace = '${ns}'`)).length, 0);
   const { count } = await sluice.client.workflow.count(`SluiceKind = 'Rollout' AND SluiceNamespace = '${ns}'`);
   assert.equal(count, 1);
+});
+
+test('phase and revision follow the rollout, so "paused rollouts in this namespace" is one query', async () => {
+  const workflowId = `rollout/${ns}/canary-basic`;
+  const ids = async (query: string) => (await list(query)).map((w) => w.workflowId);
+  await eventually('indexed as Healthy at revision 1', async () => (await ids(`SluicePhase = 'Healthy' AND SluiceRevision = '1' AND SluiceNamespace = '${ns}'`)).includes(workflowId), 60_000, 250);
+
+  await kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--type', 'json', '-p', '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]']);
+  await eventually('indexed as Paused at revision 2', async () => (await ids(`SluiceKind = 'Rollout' AND SluicePhase = 'Paused' AND SluiceRevision = '2' AND SluiceNamespace = '${ns}'`)).includes(workflowId), 60_000, 250);
+  assert.deepEqual(await ids(`SluicePhase = 'Healthy' AND SluiceNamespace = '${ns}'`), []);
 });
