@@ -4,6 +4,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { buildApi } from '../api/server';
 import { ApplicationCommands } from '../api/application-commands';
+import { registerGitWebhookRoutes } from '../api/routes/git-webhooks';
 import { RolloutCommands } from '../api/rollout-commands';
 import type { KubeClient } from '../k8s/kube-client';
 import type { SluiceConfig } from './config';
@@ -47,7 +48,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
   const analysisWatcher = new AnalysisWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
   analysisWatcher.start();
 
-  const api = buildApi({ kube, commands: new RolloutCommands(client), applications: new ApplicationCommands(client), sluiceNamespace: config.sluiceNamespace, log });
+  const api = buildApi({ kube, commands: new RolloutCommands(client), applications: new ApplicationCommands(client), sluiceNamespace: config.sluiceNamespace, log, routes: [registerGitWebhookRoutes] });
   const address = await api.listen({ host: config.apiHost, port: config.apiPort });
   log('sluice running', { api: address, taskQueue: config.taskQueue, temporal: config.temporalAddress });
 
