@@ -76,11 +76,13 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
   private async run(): Promise<void> {
     const { kube, res, opts } = this;
     const signal = this.abort.signal;
+    let failures = 0;
     while (!signal.aborted) {
       try {
         const { items, resourceVersion } = await kube.list<T>(res, opts.namespace, { fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector });
         this.objects = new Map(items.map((o) => [ObjectCache.key(o.metadata.namespace, o.metadata.name), o]));
         this.synced = true;
+        failures = 0;
         this.markSynced();
         this.changed();
         let rv = resourceVersion;
@@ -107,8 +109,9 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
         }
       } catch (err) {
         if (signal.aborted) return;
-        opts.onError?.(err);
-        await new Promise((r) => setTimeout(r, 1000));
+        // Back off to 30 s, so a kind that is not installed (no CRD) is not a log line a second.
+        if (failures++ === 0 || failures % 10 === 0) opts.onError?.(err);
+        await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5))));
       }
     }
   }
