@@ -94,6 +94,52 @@ test('rollouts get draws revisions, ReplicaSets and pods; status, set image and 
   assert.equal((await cli('rollouts', 'promote', 'no-such-rollout', '-n', ns)).code, 2);
 });
 
+test('analysisrun list and get show a run with its measurements', async () => {
+  // In a namespace no Sluice watches, so the status written here stays as written.
+  const other = await createNamespace(stack.kube, 'e2e-cli-ar');
+  await stack.kube.create(Resources.analysisRun, other, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisRun',
+    metadata: { name: 'checkout-7f9c-2' },
+    spec: { metrics: [{ name: 'error-rate', provider: { prometheus: { address: 'http://prometheus:9090', query: 'vector(0.01)' } }, successCondition: 'result[0] < 0.05' }] },
+  });
+  const at = new Date().toISOString();
+  await stack.kube.patch(
+    Resources.analysisRun,
+    other,
+    'checkout-7f9c-2',
+    {
+      status: {
+        phase: 'Successful',
+        metricResults: [
+          {
+            name: 'error-rate',
+            phase: 'Successful',
+            count: 2,
+            successful: 2,
+            measurements: [
+              { phase: 'Successful', value: '[0.01]', startedAt: at, finishedAt: at },
+              { phase: 'Successful', value: '[0.02]', startedAt: at, finishedAt: at },
+            ],
+          },
+        ],
+      },
+    },
+    { subresource: 'status' },
+  );
+  const listed = await cli('analysisrun', 'list', '-n', other);
+  assert.equal(listed.code, 0, listed.stderr);
+  assert.match(listed.stdout, /checkout-7f9c-2\s+-\s+Successful/);
+  const got = await cli('ar', 'get', 'checkout-7f9c-2', '-n', other);
+  assert.equal(got.code, 0, got.stderr);
+  assert.match(got.stdout, /^Status:\s+✔ Successful$/m);
+  assert.match(got.stdout, /^error-rate: ✔ Successful {2}successful 2, failed 0/m);
+  assert.match(got.stdout, /Successful\s+\[0\.02\]/);
+  const json = JSON.parse((await cli('ar', 'get', 'checkout-7f9c-2', '-n', other, '-o', 'json')).stdout);
+  assert.equal(json.analysisRun.status.metricResults[0].measurements.length, 2);
+  await stack.kube.delete(Resources.namespace, undefined, other);
+});
+
 test('bash completion knows the commands and their options', async () => {
   const res = await runCommand(process.execPath, [cliPath, 'completion', 'bash']);
   assert.equal(res.code, 0);
