@@ -69,3 +69,18 @@ test('the rendered tree reads like kubectl argo rollouts get', () => {
   assert.match(text, /^└──# revision:1$/m);
   assert.match(text, /^ {3}└──⧉ demo-aaa\s+ReplicaSet\s+✔ Healthy\s+5m\s+stable$/m);
 });
+
+test('a blue-green rollout marks the active and preview ReplicaSets', () => {
+  const bg: KubeObject = {
+    metadata: { name: 'demo', namespace: 'shop' },
+    spec: { replicas: 3, strategy: { blueGreen: { activeService: 'demo-active', previewService: 'demo-preview' } } },
+    status: { phase: 'Paused', stableRS: 'aaa', currentPodHash: 'bbb', blueGreen: { activeSelector: 'aaa', previewSelector: 'bbb' } },
+  };
+  const tree = rolloutTree(bg, [rs('aaa', 1, 3, 'demo:blue'), rs('bbb', 2, 3, 'demo:yellow')], [], []);
+  assert.equal(tree.strategy, 'BlueGreen');
+  assert.equal(tree.step, undefined);
+  assert.deepEqual(tree.revisions.map((r) => r.replicaSets[0]!.roles), [['preview'], ['stable', 'active']]);
+  const text = renderRolloutTree(tree, new Date('2026-01-01T00:05:00Z')).join('\n');
+  assert.match(text, /ReplicaSet\s+✔ Healthy\s+5m\s+preview$/m);
+  assert.match(text, /ReplicaSet\s+✔ Healthy\s+5m\s+stable,active$/m);
+});
