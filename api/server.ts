@@ -58,8 +58,14 @@ export interface ApiContext {
   applications: ObjectCache;
   controlNamespace: string;
   findApp(ref: AppRef): KubeObject | undefined;
-  /** The Rollout, from the watch or else the apiserver; 404 when absent. */
-  rollout(namespace: string, name: string): Promise<KubeObject>;
+  /**
+   * The Rollout, from the watch or else the apiserver. When absent: 404 only for a
+   * caller who could have acted on it (`rollouts, get|update, <ns>/<name>`), else 403,
+   * so RBAC does not reveal what exists (as Argo CD does for Applications).
+   */
+  rollout(req: FastifyRequest, namespace: string, name: string, command?: string): Promise<KubeObject>;
+  /** The error for an Application that does not exist: 404, or 403 unless `<action>` on `*\/<name>` is allowed. */
+  missingApplication(req: FastifyRequest, namespace: string, name: string, action: string): ApiError;
   /** Throws 403 naming the account, action and object unless RBAC allows it. */
   authorize(req: FastifyRequest, check: RbacCheck): void;
   rolloutCheck(ro: KubeObject, command: string | undefined): RbacCheck;
@@ -125,11 +131,20 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     applications,
     controlNamespace,
     findApp,
-    async rollout(namespace, name) {
+    async rollout(req, namespace, name, command) {
       // A Rollout applied a moment ago may not have reached the watch yet: ask the apiserver.
       const ro = rollouts.get(namespace, name) ?? (await deps.kube.find(Resources.rollout, namespace, name));
-      if (!ro) throw new ApiError('NotFound', `rollout ${namespace}/${name} not found`);
+      if (!ro) {
+        ctx.authorize(req, { resource: 'rollouts', action: command ? 'update' : 'get', object: `${namespace}/${name}` });
+        throw new ApiError('NotFound', `rollout ${namespace}/${name} not found`);
+      }
       return ro;
+    },
+    missingApplication(req, namespace, name, action) {
+      if (!req.principal || !access.can(req.principal, 'applications', action, `*/${name}`)) {
+        return new ApiError('PermissionDenied', `permission denied: account ${req.principal?.account ?? '-'} may not ${action} applications */${name}`);
+      }
+      return new ApiError('NotFound', `application ${namespace}/${name} not found`);
     },
     authorize(req, check) {
       const principal = req.principal;
@@ -276,7 +291,7 @@ function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
     { config: doc('a Rollout and what its workflow says about it'), schema: { params: refParams } },
     async (req) => {
       const { namespace, name } = req.params;
-      const ro = await ctx.rollout(namespace, name);
+      const ro = await ctx.rollout(req, namespace, name);
       ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
       const view = await ctx.commands.view({ namespace, name }).catch(() => undefined);
       return { rollout: ro, workflow: view };
@@ -288,7 +303,7 @@ function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
     { config: doc('the Rollout with its revisions, ReplicaSets, pods and AnalysisRuns (what `rollouts get` draws)'), schema: { params: refParams } },
     async (req) => {
       const { namespace, name } = req.params;
-      const ro = await ctx.rollout(namespace, name);
+      const ro = await ctx.rollout(req, namespace, name);
       ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
       const [rss, pods, runs, view] = await Promise.all([
         ctx.kube.list(Resources.replicaSet, namespace, { labelSelector: 'rollouts-pod-template-hash' }),

@@ -45,8 +45,8 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
     { config: doc('an Application'), schema: { params: refParams } },
     async (req) => {
       const { namespace, name } = req.params;
-      const a = ctx.applications.get(namespace, name);
-      if (!a) throw new ApiError('NotFound', `application ${namespace}/${name} not found`);
+      const a = ctx.applications.get(namespace, name) ?? (await ctx.kube.find(Resources.application, namespace, name));
+      if (!a) throw ctx.missingApplication(req, namespace, name, 'get');
       ctx.authorize(req, appCheck(ctx, a, 'get'));
       return { application: a };
     },
@@ -180,7 +180,7 @@ function registerApplicationOperations(app: FastifyInstance, ctx: ApiContext): v
     const handler = async (req: FastifyRequest<{ Params: { namespace: string; name: string }; Body: any }>) => {
       const { namespace, name } = req.params;
       const a = ctx.applications.get(namespace, name) ?? (await ctx.kube.find(Resources.application, namespace, name));
-      if (!a) throw new ApiError('NotFound', `application ${namespace}/${name} not found`);
+      if (!a) throw ctx.missingApplication(req, namespace, name, op.rbac);
       ctx.authorize(req, appCheck(ctx, a, op.rbac));
       return op.run(ctx, { namespace, name }, req.body);
     };

@@ -60,7 +60,7 @@ export function registerRolloutCommandRoutes(app: FastifyInstance, ctx: ApiConte
       { config: { summary: cmd.summary, tags: ['rollouts'] } satisfies RouteDoc, schema: { params: refParams, body: cmd.body ?? emptyBody } },
       async (req) => {
         const { namespace, name } = req.params;
-        const ro = await ctx.rollout(namespace, name);
+        const ro = await ctx.rollout(req, namespace, name, cmd.action(req.body));
         ctx.authorize(req, ctx.rolloutCheck(ro, cmd.action(req.body)));
         return cmd.run(ctx.commands, { namespace, name }, req.body);
       },

@@ -167,6 +167,13 @@ test("frontend-dev acts on its own project's rollout and gets 403 naming the act
   assert.deepEqual(list.body.items.map((i: { name: string }) => i.name), ['backend-api', 'frontend-web', 'loose']);
   assert.equal((await call('GET', `/api/v1/namespaces/${appsNs}/applications/backend-app`, { token: frontendDev })).status, 200);
 
+  // What does not exist is 404 only to those who could act on it; RBAC does not reveal existence.
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/rollouts/ghost/abort`, { token: frontendDev, body: '{}' })).status, 403);
+  assert.equal((await call('POST', `/api/v1/namespaces/${ns}/rollouts/ghost/abort`, { token: adminToken, body: '{}' })).status, 404);
+  assert.equal((await call('GET', `/api/v1/namespaces/${ns}/rollouts/ghost`, { token: frontendDev })).status, 404, 'readable: role:readonly');
+  assert.equal((await call('POST', `/api/v1/namespaces/${appsNs}/applications/ghost/sync`, { token: frontendDev, body: '{}' })).status, 403);
+  assert.equal((await call('GET', `/api/v1/namespaces/${appsNs}/applications/ghost`, { token: frontendDev })).status, 404);
+
   // Accounts: one's own tokens are one's own business; another account's are not.
   assert.equal((await call('POST', '/api/v1/accounts/backend-dev/tokens', { token: frontendDev, body: '{}' })).status, 403);
   const self = await call('POST', '/api/v1/accounts/frontend-dev/tokens', { token: frontendDev, body: '{"expiresIn":60}' });
