@@ -146,6 +146,9 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
     '--use-service-account-credentials=false',
     '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-binder,-attachdetach,-ttl',
     '--concurrent-replicaset-syncs=20',
+    // kwok's node is fake: a brief API server outage (a fault test) must not get it
+    // marked NotReady and tainted, which would leave new pods unscheduled.
+    '--node-monitor-grace-period=300s',
     '--concurrent-deployment-syncs=20',
   ]);
   processes.start('kube-scheduler', tools.kubeScheduler, [...controllerArgs, '--secure-port=0']);
