@@ -21,7 +21,7 @@ import {
   type MeasurementRetentionRule,
   type Metric,
 } from '../workflows/analysis/types';
-import { jobProvider } from './metric-providers/job';
+import { jobName, jobProvider } from './metric-providers/job';
 import { prometheusProvider } from './metric-providers/prometheus';
 import type { MeasurementContext, MetricProvider } from './metric-providers/provider';
 import { webProvider } from './metric-providers/web';
@@ -189,8 +189,11 @@ export function createAnalysisActivities(kube: KubeClient) {
 
     async terminateJobMetric(req: MeasureRequest): Promise<Measurement> {
       const { metric } = await prepare(req);
-      const inFlight = req.inFlight ?? { phase: 'Running' as AnalysisPhase, startedAt: new Date().toISOString(), metadata: { 'job-name': '', 'job-namespace': req.run.namespace } };
-      return jobProvider.terminate(context(req, metric), inFlight);
+      const ctx = context(req, metric);
+      const inFlight = req.inFlight ?? { phase: 'Running' as AnalysisPhase, startedAt: new Date().toISOString() };
+      // The workflow may not have learnt the Job's name yet; it is deterministic.
+      const metadata = inFlight.metadata?.['job-name'] ? inFlight.metadata : { 'job-name': jobName(ctx), 'job-namespace': req.run.namespace };
+      return jobProvider.terminate(ctx, { ...inFlight, metadata });
     },
 
     /** Creates the AnalysisRun a rollout asks for, from its templates; idempotent. */

@@ -64,6 +64,8 @@ export interface AnalysisRunOutcome {
   message: string;
 }
 
+const SUPPORTED_PROVIDERS = ['prometheus', 'web', 'job'];
+
 /** Bounds history: each measurement adds about ten events. */
 const MEASUREMENTS_PER_RUN = 500;
 
@@ -136,6 +138,10 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
   }
   try {
     validateMetrics(metrics);
+    metrics.forEach((m, i) => {
+      const kind = Object.keys(m.provider).find((k) => m.provider[k] != null);
+      if (kind && !SUPPORTED_PROVIDERS.includes(kind)) throw new Error(`metrics[${i}] (${m.name}): provider ${kind} is not supported by Sluice (supported: ${SUPPORTED_PROVIDERS.join(', ')})`);
+    });
     dryRun = dryRunMetrics(spec.dryRun, metrics);
     limits = measurementLimits(spec.measurementRetention, metrics);
   } catch (err) {
@@ -185,8 +191,7 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
         return kubeCalls.terminateJobMetric({ ...req, inFlight: started });
       }
     }
-    const names = Object.keys(p).join(', ') || 'none';
-    return { phase: 'Error', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString(), message: `metric provider ${names} is not supported by Sluice` };
+    throw ApplicationFailure.nonRetryable(`metric ${metric.name}: no supported provider`); // validated above
   }
 
   async function runMetric(index: number): Promise<void> {

@@ -9,6 +9,7 @@ import { measurementError, now } from './provider';
 
 const DNS_LABEL_LIMIT = 63;
 export const ANALYSIS_RUN_UID_LABEL = 'analysisrun.argoproj.io/uid';
+const TERMINAL_WAITING_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
 
 export function jobName(ctx: Pick<MeasurementContext, 'run' | 'metric' | 'measurementNumber'>): string {
   const name = `${ctx.run.uid}.${ctx.metric.name}.${ctx.measurementNumber}`;
@@ -74,6 +75,17 @@ export const jobProvider: MetricProvider = {
       if (c.status !== 'True') continue;
       if (c.type === 'Complete') return { ...m, phase: 'Successful', finishedAt: now() };
       if (c.type === 'Failed') return { ...m, phase: 'Failed', finishedAt: now(), ...(c.message ? { message: c.message } : {}) };
+    }
+    // As Argo: a pod that can never start makes the measurement Inconclusive rather than wait forever.
+    const { items: pods } = await ctx.kube.list(Resources.pod, ref.namespace, { labelSelector: `${ANALYSIS_RUN_UID_LABEL}=${ctx.run.uid},job-name=${ref.name}` });
+    for (const pod of pods) {
+      const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as { name: string; state?: { waiting?: { reason?: string; message?: string } } }[];
+      for (const cs of statuses) {
+        const waiting = cs.state?.waiting;
+        if (waiting?.reason && TERMINAL_WAITING_REASONS.has(waiting.reason)) {
+          return { ...m, phase: 'Inconclusive', finishedAt: now(), message: `Pod ${pod.metadata.name}, container ${cs.name} has terminal error (${waiting.reason}): ${waiting.message ?? ''}` };
+        }
+      }
     }
     return m;
   },

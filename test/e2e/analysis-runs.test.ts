@@ -223,3 +223,38 @@ test('kubectl apply of a run with an interval only: runs until spec.terminate; t
     await endpoint.stop();
   }
 });
+
+test('job metric in flight when the run is terminated: the Job is deleted, the measurement Inconclusive', async () => {
+  await createAnalysisRun(stack.kube, ns, 'job-stuck', { metrics: [jobMetric('long', { 'kwok.x-k8s.io/status': 'custom' })] });
+  const running = await eventually('the Job measurement is in flight', async () => {
+    const run = await stack.kube.get(Resources.analysisRun, ns, 'job-stuck');
+    return run.status?.metricResults?.[0]?.measurements?.[0]?.phase === 'Running' ? run : undefined;
+  });
+  const jobName = `${running.metadata.uid}.long.1`;
+  await eventually('the Job exists', async () => !!(await stack.kube.find(Resources.job, ns, jobName)));
+  await stack.kube.patch(Resources.analysisRun, ns, 'job-stuck', { spec: { terminate: true } });
+  const run = await waitForRun(stack.kube, ns, 'job-stuck', ['Successful', 'Failed', 'Error', 'Inconclusive']);
+  const m = run.status.metricResults[0].measurements;
+  console.log('job-stuck:', run.status.phase, run.status.message, JSON.stringify(m));
+  assert.equal(m.length, 1);
+  assert.equal(m[0].phase, 'Inconclusive');
+  assert.equal(m[0].message, 'Metric Terminated');
+  assert.equal(run.status.phase, 'Inconclusive', "Argo's verdict for a run terminated mid-Job");
+  await eventually('the Job is deleted', async () => {
+    const job = await stack.kube.find(Resources.job, ns, jobName);
+    return !job || !!job.metadata.deletionTimestamp;
+  });
+});
+
+test('bad specs fail fast with the reason: an unsupported provider, an unresolvable arg, a duplicate metric', async () => {
+  await createAnalysisRun(stack.kube, ns, 'bad-provider', { metrics: [{ name: 'dd', provider: { datadog: { query: 'avg:x' } } }] });
+  await createAnalysisRun(stack.kube, ns, 'bad-arg', { metrics: [{ name: 'p', provider: { prometheus: { address: stack.prometheusUrl, query: 'up{job="{{args.nope}}"}' } } }] });
+  await createAnalysisRun(stack.kube, ns, 'bad-dup', { metrics: [{ name: 'p', provider: { web: { url: 'http://x' } } }, { name: 'p', provider: { web: { url: 'http://y' } } }] });
+  const provider = await waitForRun(stack.kube, ns, 'bad-provider', ['Error'], 20_000);
+  const arg = await waitForRun(stack.kube, ns, 'bad-arg', ['Error'], 20_000);
+  const dup = await waitForRun(stack.kube, ns, 'bad-dup', ['Error'], 20_000);
+  console.log('bad specs:', provider.status.message, '|', arg.status.message, '|', dup.status.message);
+  assert.equal(provider.status.message, 'Analysis spec invalid: metrics[0] (dd): provider datadog is not supported by Sluice (supported: prometheus, web, job)');
+  assert.equal(arg.status.message, 'Unable to resolve metric arguments: metric "p": failed to resolve {{args.nope}}');
+  assert.equal(dup.status.message, "Analysis spec invalid: metrics[1]: duplicate name 'p'");
+});
