@@ -8,7 +8,7 @@ import { assessHealth, worstHealth } from '../workflows/health';
 import { differs, normalizeForDiff, unifiedDiff } from '../workflows/applications/diff';
 import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
 import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
-import type { ApplicationRef, ApplicationSpec, Comparison, ResourceStatus, SyncSource } from '../workflows/applications/types';
+import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
 import { groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
 import { whileHeartbeating } from './heartbeats';
@@ -35,6 +35,8 @@ export interface CompareInput {
   spec: ApplicationSpec;
   /** "group/Kind" of kinds the app managed before, so resources removed from Git are still found. */
   kinds: string[];
+  /** The tracked objects the previous compare found; undefined lists every object of `kinds` instead. */
+  known?: ObjectRef[];
   /** A revision to compare at instead of targetRevision (a rollback, a sync to a revision). */
   revision?: string;
   hard?: boolean;
@@ -45,6 +47,8 @@ interface Desired {
   manifest: ManifestResource;
   kindError?: string;
 }
+
+const objectRef = (m: ManifestResource): ObjectRef => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name });
 
 const isUserError = (err: unknown) => err instanceof GitError || err instanceof RenderError || err instanceof SourceRefusedError;
 
@@ -96,9 +100,34 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     return { revision, desired };
   }
 
-  /** Every live object of these kinds tracked by the app. */
-  async function liveTracked(instance: string, kinds: Iterable<string>, namespaces: Set<string>): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
+  /**
+   * Every live object tracked by the app. With `known` (the tracked objects the last
+   * compare found), only those and the desired objects are read, one GET each, so a
+   * compare costs the app's own objects, not the namespace's; without it (a new
+   * workflow, a hard refresh), every object of the kinds is listed once.
+   */
+  async function liveTracked(instance: string, kinds: Iterable<string>, namespaces: Set<string>, desired: Desired[], known?: ObjectRef[]): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
     const live = new Map<string, { ref: ResourceRef; obj: ManifestResource }>();
+    if (known) {
+      const candidates = new Map<string, { ref?: ResourceRef; at: ObjectRef }>();
+      for (const d of desired) if (d.ref) candidates.set(resourceKey(d.manifest), { ref: d.ref, at: { apiVersion: d.manifest.apiVersion, kind: d.manifest.kind, namespace: d.manifest.metadata.namespace, name: d.manifest.metadata.name } });
+      for (const k of known) {
+        const key = resourceKey({ apiVersion: k.apiVersion, kind: k.kind, metadata: { name: k.name, namespace: k.namespace } });
+        if (!candidates.has(key)) candidates.set(key, { at: k });
+      }
+      for (const { ref: maybeRef, at } of candidates.values()) {
+        let ref = maybeRef;
+        try {
+          ref ??= await discovery.resourceFor(at.apiVersion, at.kind);
+        } catch (err) {
+          if (err instanceof UnknownKindError) continue;
+          throw err;
+        }
+        const obj = await kube.find<ManifestResource>(ref, at.namespace, at.name);
+        if (obj && isTrackedBy(instance, obj)) live.set(resourceKey(obj), { ref, obj });
+      }
+      return live;
+    }
     for (const gk of kinds) {
       const [group, kind] = gk.split('|');
       const ref = await refForGroupKind(group, kind);
@@ -171,7 +200,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const managed = state.desired.filter((d) => !isHook(d.manifest, { strict: false }) && !isSkipped(d.manifest, { strict: false }));
     const kinds = new Set([...input.kinds, ...managed.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
     const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...managed.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-    const live = await liveTracked(input.instance, kinds, namespaces);
+    const live = await liveTracked(input.instance, kinds, namespaces, managed, input.hard ? undefined : input.known);
+    const liveRefs = [...live.values()].map(({ obj }) => objectRef(obj));
     const resources: ResourceStatus[] = [];
     const diffs: string[] = [];
     for (const d of managed) {
@@ -210,7 +240,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     resources.sort((a, b) => `${a.group}/${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.group}/${b.kind}/${b.namespace}/${b.name}`));
     const syncStatus = resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced';
     const health = worstHealth(resources.filter((r) => !r.requiresPruning).map((r) => r.health?.status));
-    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort() }, diffs };
+    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs }, diffs };
   }
 
   async function patchApplication(ref: ApplicationRef, body: unknown, subresource?: string): Promise<void> {
@@ -261,7 +291,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         if (unknown) throw ApplicationFailure.nonRetryable(`${unknown.manifest.kind}/${unknown.manifest.metadata.name}: ${unknown.kindError}`, 'UnknownKind');
         const kinds = new Set([...input.kinds, ...state.desired.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
         const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...state.desired.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-        const live = await liveTracked(input.instance, kinds, namespaces);
+        const live = await liveTracked(input.instance, kinds, namespaces, state.desired, input.known);
         const gitKeys = new Set(state.desired.map((d) => resourceKey(d.manifest)));
         const liveOnly = [...live.entries()].filter(([key]) => !gitKeys.has(key)).map(([, l]) => ({ apiVersion: l.obj.apiVersion, kind: l.obj.kind, metadata: { name: l.obj.metadata.name, namespace: l.obj.metadata.namespace, annotations: l.obj.metadata.annotations, labels: l.obj.metadata.labels } }) as ManifestResource);
         return { revision: state.revision, manifests: state.desired.map((d) => d.manifest), liveOnly };

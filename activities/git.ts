@@ -82,6 +82,9 @@ function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
 }
 
 export class GitRepositories {
+  /** When the last successful fetch of each cache started: a request made before that is answered without fetching again. */
+  private readonly fetchedAt = new Map<string, number>();
+
   constructor(private readonly home: string = sluiceHome()) {}
 
   private cacheDir(repoURL: string): string {
@@ -106,20 +109,27 @@ export class GitRepositories {
   async resolve(repoURL: string, targetRevision: string | undefined, creds?: GitCredentials, opts: { hard?: boolean } = {}): Promise<string> {
     const url = checkRepoURL(repoURL);
     const dir = this.cacheDir(url);
+    const askedAt = performance.now();
     return serially(dir, async () => {
       const bare = path.join(dir, 'git');
-      if (opts.hard) fs.rmSync(bare, { recursive: true, force: true });
+      if (opts.hard) {
+        fs.rmSync(bare, { recursive: true, force: true });
+        this.fetchedAt.delete(dir);
+      }
       if (!fs.existsSync(path.join(bare, 'HEAD'))) {
         fs.mkdirSync(dir, { recursive: true });
         await git(['init', '--bare', '--quiet', bare]);
       }
       const revision = (targetRevision ?? '').trim() || 'HEAD';
       if (revision.startsWith('-')) throw new GitError(`spec.source.targetRevision ${JSON.stringify(revision)} starts with "-"; refused`);
-      // "--" ends options: the URL is never read as one.
-      await git(
-        ['--git-dir', bare, 'fetch', '--quiet', '--prune', '--force', '--no-write-fetch-head', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*', '+HEAD:refs/sluice/HEAD'],
-        { creds, askpass: this.askpass() },
-      );
+      // Many Applications on one repository: a fetch that started after this request was
+      // made already saw everything this one would, so it is not repeated.
+      const last = this.fetchedAt.get(dir);
+      if (last === undefined || last < askedAt) {
+        const started = performance.now();
+        await this.fetch(bare, url, creds);
+        this.fetchedAt.set(dir, started);
+      }
       const candidates = revision === 'HEAD' ? ['refs/sluice/HEAD'] : [`refs/heads/${revision}`, `refs/tags/${revision}`, revision];
       for (const candidate of candidates) {
         try {
@@ -131,6 +141,14 @@ export class GitRepositories {
       }
       throw new GitError(`targetRevision ${JSON.stringify(revision)} is not a branch, tag or commit of ${redactURL(url)}`);
     });
+  }
+
+  private async fetch(bare: string, url: string, creds: GitCredentials | undefined): Promise<void> {
+    // "--" ends options: the URL is never read as one.
+    await git(
+      ['--git-dir', bare, 'fetch', '--quiet', '--prune', '--force', '--no-write-fetch-head', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*', '+HEAD:refs/sluice/HEAD'],
+      { creds, askpass: this.askpass() },
+    );
   }
 
   /** The files of `sha`, exported once into a read-only directory; returns its path. */

@@ -31,7 +31,7 @@ import {
 import { applicationSyncWorkflow } from './application-sync';
 import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, retryDelayMs, startedOperation, type LastAutoSync, type OperationState } from './applications/reconcile';
 import { instanceName } from './applications/tracking';
-import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, SyncRequest, SyncResult } from './applications/types';
+import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, ObjectRef, SyncRequest, SyncResult } from './applications/types';
 
 const act = proxyActivities<ApplicationActivities>({
   // A first render may build kustomize or helm; git fetches of a big repository take a while.
@@ -56,6 +56,8 @@ export const DEFAULT_TIMINGS: ApplicationTimings = { reconcileMs: 120_000, jitte
 interface CarriedState {
   syncCount: number;
   kinds: string[];
+  /** The tracked objects the last compare found; a new workflow lists them once. */
+  known?: ObjectRef[];
   history: HistoryEntry[];
   lastAuto?: LastAutoSync;
   operationState?: OperationState;
@@ -141,7 +143,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       },
     },
   );
-  setHandler(appDiffUpdate, async () => ({ diff: await act.diffApplication({ app: ref, instance, spec, kinds: state.kinds }) }));
+  setHandler(appDiffUpdate, async () => ({ diff: await act.diffApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known }) }));
 
   function refuseWhileSyncing() {
     if (syncing) throw new Error(`another operation is already in progress on application ${id}`);
@@ -184,7 +186,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     refresh = undefined;
 
-    comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, hard });
+    comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, hard });
     hard = false;
     noteComparison(comparison);
 
@@ -199,7 +201,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (next) {
       await runOperation(next);
       // The status shows the cluster after the sync, and the loop decides again from there.
-      comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds });
+      comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known });
       noteComparison(comparison);
       dirty = true;
     }
@@ -216,6 +218,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
   function noteComparison(c: Comparison) {
     state.kinds = c.kinds;
+    if (c.live) state.known = c.live;
     if (c.error) state.errorSince ??= new Date().toISOString();
     else {
       state.errorSince = undefined;
@@ -238,7 +241,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         result = await syncing.run(() =>
           executeChild(applicationSyncWorkflow, {
             workflowId: syncWorkflowId(ref, n),
-            args: [{ app: ref, instance, spec: operationSpec, revision: op.request.revision ?? '', request: op.request, hookTimeoutMs: timings.hookTimeoutMs, waveTimeoutMs: timings.waveTimeoutMs, startedAt }],
+            args: [{ app: ref, instance, spec: operationSpec, revision: op.request.revision ?? '', request: op.request, kinds: state.kinds, known: state.known, hookTimeoutMs: timings.hookTimeoutMs, waveTimeoutMs: timings.waveTimeoutMs, startedAt }],
             staticSummary: `sync of Application ${id}${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`,
           }),
         );

@@ -77,6 +77,14 @@ export interface ResourceStatus {
   requiresPruning?: boolean;
 }
 
+/** Where one object is: enough to read it again. */
+export interface ObjectRef {
+  apiVersion: string;
+  kind: string;
+  namespace?: string;
+  name: string;
+}
+
 /** What a compare found: the revision, every resource's sync and health state, or why it could not compare. */
 export interface Comparison {
   revision?: string;
@@ -87,6 +95,8 @@ export interface Comparison {
   error?: string;
   /** group/Kind pairs seen, so the next compare also lists kinds removed from Git. */
   kinds: string[];
+  /** The live objects tracked by the app, so the next compare reads just these. */
+  live?: ObjectRef[];
 }
 
 /** The manifests a sync applies, with tracking annotations and namespaces already set. */
@@ -129,6 +139,9 @@ export interface SyncWorkflowInput {
   hookTimeoutMs: number;
   waveTimeoutMs: number;
   startedAt: string;
+  kinds?: string[];
+  /** The app's tracked objects as last compared (the prune candidates); undefined lists them. */
+  known?: ObjectRef[];
 }
 
 export interface SyncResult {
