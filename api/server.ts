@@ -2,7 +2,7 @@
 // validated by Fastify. Every route but /healthz, /readyz, /metrics and
 // /api/openapi.json needs a bearer token (api/auth), and every route checks Argo CD
 // RBAC (api/rbac/policy.ts) before it reads or acts. Errors are {code, message}.
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
 import { observeApplications, observeRollouts, recordApiRequest, registry } from '../worker/metrics';
 import { AccessControl, Unauthenticated, type Principal } from './auth/access-control';
@@ -13,11 +13,12 @@ import { collectOpenApi, type RouteDoc } from './openapi';
 import type { ApplicationCommands } from './application-commands';
 import { appRBACName } from './rbac/policy';
 import { CommandRefused, type RolloutCommands } from './rollout-commands';
-import { analysisRunCheck, owningApp, rolloutCheck, type AppRef, type RbacCheck } from './rollout-access';
-import { rolloutTree } from './rollout-tree';
+import { owningApp, rolloutCheck, type AppRef, type RbacCheck } from './rollout-access';
 import { registerAccountRoutes } from './routes/accounts';
+import { registerAnalysisRunRoutes } from './routes/analysis-runs';
 import { registerApplicationRoutes } from './routes/applications';
 import { registerRolloutCommandRoutes } from './routes/rollout-commands';
+import { registerRolloutRoutes } from './routes/rollouts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -76,16 +77,6 @@ export const refParams = {
   required: ['namespace', 'name'],
   properties: { namespace: { type: 'string', minLength: 1, maxLength: 253 }, name: { type: 'string', minLength: 1, maxLength: 253 } },
 } as const;
-
-interface RolloutListItem {
-  namespace: string;
-  name: string;
-  strategy: string;
-  desired: number;
-  status: Record<string, unknown>;
-  /** Kept for the RBAC filter; not sent. */
-  ro: KubeObject;
-}
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const log = deps.log ?? (() => undefined);
@@ -233,117 +224,6 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   return app;
 }
 
-function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const doc = (summary: string): RouteDoc => ({ summary, tags: ['rollouts'] });
-  // The list is derived once per change of the watched Rollouts, not per request.
-  let listed: { version: number; items: RolloutListItem[] } | undefined;
-  const allItems = async (): Promise<RolloutListItem[]> => {
-    const toItem = (ro: KubeObject): RolloutListItem => ({
-      namespace: ro.metadata.namespace!,
-      name: ro.metadata.name,
-      strategy: ro.spec?.strategy?.canary ? 'Canary' : ro.spec?.strategy?.blueGreen ? 'BlueGreen' : '-',
-      desired: ro.spec?.replicas ?? 1,
-      status: ro.status ?? {},
-      ro,
-    });
-    if (!ctx.rollouts.synced) return (await ctx.kube.list(Resources.rollout)).items.map(toItem);
-    if (listed?.version !== ctx.rollouts.version) {
-      const items = ctx.rollouts.list().map(toItem);
-      items.sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name));
-      listed = { version: ctx.rollouts.version, items };
-    }
-    return listed.items;
-  };
-
-  // The body depends only on (Rollouts, policy, account, filters): keep the last few
-  // serialised, so a repeated list costs a map lookup rather than 1,000 RBAC checks
-  // and a large JSON.stringify.
-  const bodies = new Map<string, string>();
-  app.get<{ Querystring: { namespace?: string; phase?: string } }>(
-    '/api/v1/rollouts',
-    {
-      config: doc('list the Rollouts the caller may read (all namespaces unless filtered)'),
-      schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
-    },
-    async (req, reply) => {
-      const { namespace, phase } = req.query;
-      const principal = req.principal!;
-      const key = ctx.rollouts.synced ? JSON.stringify([ctx.rollouts.version, ctx.applications.version, ctx.access.policyVersion, principal.account, namespace ?? '', phase ?? '']) : undefined;
-      let body = key ? bodies.get(key) : undefined;
-      if (body === undefined) {
-        const items = (await allItems()).filter((i) => (!namespace || i.namespace === namespace) && (!phase || i.status.phase === phase));
-        const visible = items.filter((i) => {
-          const check = ctx.rolloutCheck(i.ro, undefined);
-          return ctx.access.can(principal, check.resource, check.action, check.object);
-        });
-        body = JSON.stringify({ items: visible.map(({ ro: _ro, ...item }) => item) });
-        if (key) {
-          if (bodies.size >= 16) bodies.delete(bodies.keys().next().value!);
-          bodies.set(key, body);
-        }
-      }
-      return reply.type('application/json; charset=utf-8').send(body);
-    },
-  );
-
-  app.get<{ Params: { namespace: string; name: string } }>(
-    '/api/v1/namespaces/:namespace/rollouts/:name',
-    { config: doc('a Rollout and what its workflow says about it'), schema: { params: refParams } },
-    async (req) => {
-      const { namespace, name } = req.params;
-      const ro = await ctx.rollout(req, namespace, name);
-      ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
-      const view = await ctx.commands.view({ namespace, name }).catch(() => undefined);
-      return { rollout: ro, workflow: view };
-    },
-  );
-
-  app.get<{ Params: { namespace: string; name: string } }>(
-    '/api/v1/namespaces/:namespace/rollouts/:name/tree',
-    { config: doc('the Rollout with its revisions, ReplicaSets, pods and AnalysisRuns (what `rollouts get` draws)'), schema: { params: refParams } },
-    async (req) => {
-      const { namespace, name } = req.params;
-      const ro = await ctx.rollout(req, namespace, name);
-      ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
-      const [rss, pods, runs, view] = await Promise.all([
-        ctx.kube.list(Resources.replicaSet, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
-        ctx.kube.list(Resources.pod, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
-        ctx.kube.list(Resources.analysisRun, namespace),
-        ctx.commands.view({ namespace, name }).catch(() => undefined),
-      ]);
-      return { tree: rolloutTree(ro, rss.items, pods.items, runs.items), workflow: view };
-    },
-  );
-}
-
-function registerAnalysisRunRoutes(app: FastifyInstance, ctx: ApiContext): void {
-  const doc = (summary: string): RouteDoc => ({ summary, tags: ['analysisruns'] });
-  const check = (run: KubeObject) => analysisRunCheck(run, (ns, n) => ctx.rollouts.get(ns, n), ctx.findApp, ctx.controlNamespace);
-  app.get<{ Querystring: { namespace?: string; phase?: string } }>(
-    '/api/v1/analysisruns',
-    {
-      config: doc('list AnalysisRuns the caller may read'),
-      schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
-    },
-    async (req) => {
-      const { items } = await ctx.kube.list(Resources.analysisRun, req.query.namespace || undefined);
-      const visible = items.filter((run) => (!req.query.phase || run.status?.phase === req.query.phase) && can(ctx, req, check(run)));
-      return { items: visible.map((run) => ({ namespace: run.metadata.namespace, name: run.metadata.name, owner: run.metadata.ownerReferences?.find((o) => o.kind === 'Rollout')?.name, status: run.status ?? {} })) };
-    },
-  );
-  app.get<{ Params: { namespace: string; name: string } }>(
-    '/api/v1/namespaces/:namespace/analysisruns/:name',
-    { config: doc('an AnalysisRun with its measurements'), schema: { params: refParams } },
-    async (req) => {
-      const { namespace, name } = req.params;
-      const run = await ctx.kube.find(Resources.analysisRun, namespace, name);
-      if (!run) throw new ApiError('NotFound', `analysisrun ${namespace}/${name} not found`);
-      ctx.authorize(req, check(run));
-      return { analysisRun: run };
-    },
-  );
-}
-
 export function can(ctx: ApiContext, req: FastifyRequest, check: RbacCheck): boolean {
   return !!req.principal && ctx.access.can(req.principal, check.resource, check.action, check.object);
 }
@@ -352,4 +232,3 @@ export function appCheck(ctx: ApiContext, appObj: KubeObject, action: string): R
   return { resource: 'applications', action, object: appRBACName(appObj.spec?.project || 'default', appObj.metadata.name, appObj.metadata.namespace, ctx.controlNamespace) };
 }
 
-export type Reply = FastifyReply;
