@@ -258,3 +258,20 @@ test('bad specs fail fast with the reason: an unsupported provider, an unresolva
   assert.equal(arg.status.message, 'Unable to resolve metric arguments: metric "p": failed to resolve {{args.nope}}');
   assert.equal(dup.status.message, "Analysis spec invalid: metrics[1]: duplicate name 'p'");
 });
+
+test('NaN from Prometheus: isNaN works on the vector and on its one sample', async () => {
+  const prom = { address: stack.prometheusUrl, query: 'vector(0) / vector(0)' };
+  await createAnalysisRun(stack.kube, ns, 'nan-run', {
+    metrics: [
+      { name: 'indexed', successCondition: 'isNaN(result[0])', provider: { prometheus: prom } },
+      { name: 'sample', failureCondition: 'isNaN(result)', provider: { prometheus: prom } },
+    ],
+  });
+  const run = await waitForRun(stack.kube, ns, 'nan-run', ['Successful', 'Failed', 'Error', 'Inconclusive']);
+  console.log('nan-run:', run.status.phase, run.status.metricResults.map((r) => `${r.name}=${r.measurements[0].phase}:${r.measurements[0].value}`).join(' '));
+  assert.deepEqual(run.status.metricResults.map((r) => [r.name, r.measurements[0].phase, r.measurements[0].value]), [
+    ['indexed', 'Successful', '[NaN]'],
+    ['sample', 'Failed', '[NaN]'],
+  ]);
+  assert.equal(run.status.phase, 'Failed');
+});

@@ -4,6 +4,9 @@
 // verdict, a missing template and terminate reach the calling workflow.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ApplicationFailure } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
@@ -11,6 +14,7 @@ import { rolloutAnalysisRunName, type AnalysisActivities, type RolloutAnalysisIn
 import { ensureTools } from '../../k8s/toolchain';
 import { resolveRolloutArgs } from '../../workflows/analysis/args';
 import { buildRunSpec } from '../../workflows/analysis/templates';
+import { repoRoot } from '../support/paths';
 import type { AnalysisPhase, AnalysisRunSpec, AnalysisRunStatus, AnalysisTemplateSpec, Measurement } from '../../workflows/analysis/types';
 
 let env: TestWorkflowEnvironment;
@@ -101,6 +105,11 @@ test('a step analysis: run named like Argo, child workflow, Successful after cou
   assert.deepEqual(run.labels, { 'rollouts-pod-template-hash': 'bbb222', 'rollout-type': 'Step' });
   assert.equal(run.status!.metricResults[0].count, 3);
   assert.equal(run.status!.metricResults[0].measurements[0].value, '[bbb222]', 'podTemplateHashValue Latest reached the metric');
+  if (process.env.SLUICE_RECORD_HISTORIES) {
+    // The child's history, replayed by replay.test.ts against future workflow code.
+    const history = await env.client.workflow.getHandle('analysisrun/shop/checkout-bbb222-2-1').fetchHistory();
+    fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'analysis-run.json'), historyToJSON(history));
+  }
 });
 
 test('a failing analysis: Failed with a message naming the metric', async () => {
