@@ -4,13 +4,15 @@
 // again. `version` moves on every change, so callers can cache what they derive.
 import type { KubeClient, KubeObject, ResourceRef } from '../k8s/kube-client';
 
-export interface ObjectCacheOptions {
+export interface ObjectCacheOptions<T extends KubeObject = KubeObject> {
   namespace?: string;
   fieldSelector?: string;
   labelSelector?: string;
   onError?: (err: unknown) => void;
   /** Called after every change (and after each re-list). */
   onChange?: () => void;
+  /** Called for each watch event with the object as it was before (not for the objects a (re-)list brings). */
+  onEvent?: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, previous: T | undefined) => void;
 }
 
 export class ObjectCache<T extends KubeObject = KubeObject> {
@@ -25,7 +27,7 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
   constructor(
     private readonly kube: KubeClient,
     private readonly res: ResourceRef,
-    private readonly opts: ObjectCacheOptions = {},
+    private readonly opts: ObjectCacheOptions<T> = {},
   ) {
     this.syncedOnce = new Promise((resolve) => (this.markSynced = resolve));
   }
@@ -100,9 +102,15 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
               rv = ev.object.metadata.resourceVersion ?? rv;
               if (ev.type === 'BOOKMARK') return;
               const key = ObjectCache.key(ev.object.metadata.namespace, ev.object.metadata.name);
+              const previous = this.objects.get(key);
               if (ev.type === 'DELETED') this.objects.delete(key);
               else this.objects.set(key, ev.object);
               this.changed();
+              try {
+                opts.onEvent?.(ev.type, ev.object, previous);
+              } catch (err) {
+                opts.onError?.(err);
+              }
             },
             signal,
           );

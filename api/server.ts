@@ -7,6 +7,7 @@ import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client'
 import { observeApplications, observeRollouts, recordApiRequest, registry } from '../worker/metrics';
 import { AccessControl, Unauthenticated, type Principal } from './auth/access-control';
 import { redactTokens } from './auth/tokens';
+import { onAnalysisRunEvent, onApplicationEvent, onRolloutEvent } from './derived-metrics';
 import { ApiError, errorBody, toApiError } from './errors';
 import { ObjectCache } from './object-cache';
 import { collectOpenApi, type RouteDoc } from './openapi';
@@ -57,6 +58,7 @@ export interface ApiContext {
   access: AccessControl;
   rollouts: ObjectCache;
   applications: ObjectCache;
+  analysisRuns: ObjectCache;
   controlNamespace: string;
   findApp(ref: AppRef): KubeObject | undefined;
   /**
@@ -87,8 +89,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
 
   const access = new AccessControl(deps.kube, sluiceNamespace, log);
   const watchError = (what: string) => (err: unknown) => log('watch failed; listing again', { resource: what, error: redactTokens(String(err)) });
-  const rollouts = new ObjectCache(deps.kube, Resources.rollout, { onError: watchError('rollouts') });
-  const applications = new ObjectCache(deps.kube, Resources.application, { onError: watchError('applications') });
+  const rollouts = new ObjectCache(deps.kube, Resources.rollout, { onError: watchError('rollouts'), onEvent: (t, o, prev) => t !== 'DELETED' && onRolloutEvent(o, prev) });
+  const applications = new ObjectCache(deps.kube, Resources.application, { onError: watchError('applications'), onEvent: (t, o, prev) => t !== 'DELETED' && onApplicationEvent(o, prev) });
+  const analysisRuns = new ObjectCache(deps.kube, Resources.analysisRun, { onError: watchError('analysisruns'), onEvent: (t, o, prev) => t !== 'DELETED' && onAnalysisRunEvent(o, prev) });
 
   observeRollouts(() =>
     rollouts.list().map((ro) => ({
@@ -120,6 +123,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     access,
     rollouts,
     applications,
+    analysisRuns,
     controlNamespace,
     findApp,
     async rollout(req, namespace, name, command) {
@@ -154,11 +158,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.addHook('onReady', async () => {
     rollouts.start();
     applications.start();
+    analysisRuns.start();
     await access.start();
     await rollouts.waitSynced(5000);
   });
   app.addHook('onClose', async () => {
-    await Promise.all([access.stop(), rollouts.stop(), applications.stop()]);
+    await Promise.all([access.stop(), rollouts.stop(), applications.stop(), analysisRuns.stop()]);
   });
 
   // The parser's own message helps whoever wrote the body; a token inside it is redacted on the way out.

@@ -1,8 +1,9 @@
 // Sluice's Prometheus metrics: one registry per process, served by the API at /metrics.
-// Call the record* functions from activities, watchers or the API, never from workflow
-// code (a replayed workflow would count twice): an activity that performs a step
-// transition records it, the analysis activity records results and measurements, the
-// sync workflow's final activity records the operation, the watchers count reconciles.
+// The API feeds most of them from its watches (api/derived-metrics.ts: steps entered,
+// analysis results and measurements, finished sync operations; phase and app info at
+// scrape time). Call the record* functions from activities, watchers or the API, never
+// from workflow code (a replayed workflow would count twice); recordReconcile is for
+// the watchers or activities that run a reconcile pass.
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 export const registry = new Registry();

@@ -16,7 +16,7 @@ export function registerAnalysisRunRoutes(app: FastifyInstance, ctx: ApiContext)
       schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
     },
     async (req) => {
-      const { items } = await ctx.kube.list(Resources.analysisRun, req.query.namespace || undefined);
+      const items = ctx.analysisRuns.synced ? ctx.analysisRuns.list(req.query.namespace || undefined) : (await ctx.kube.list(Resources.analysisRun, req.query.namespace || undefined)).items;
       const visible = items.filter((run) => (!req.query.phase || run.status?.phase === req.query.phase) && can(ctx, req, check(run)));
       return { items: visible.map((run) => ({ namespace: run.metadata.namespace, name: run.metadata.name, owner: run.metadata.ownerReferences?.find((o) => o.kind === 'Rollout')?.name, status: run.status ?? {} })) };
     },
@@ -26,7 +26,7 @@ export function registerAnalysisRunRoutes(app: FastifyInstance, ctx: ApiContext)
     { config: doc('an AnalysisRun with its measurements'), schema: { params: refParams } },
     async (req) => {
       const { namespace, name } = req.params;
-      const run = await ctx.kube.find(Resources.analysisRun, namespace, name);
+      const run = ctx.analysisRuns.get(namespace, name) ?? (await ctx.kube.find(Resources.analysisRun, namespace, name));
       if (!run) throw new ApiError('NotFound', `analysisrun ${namespace}/${name} not found`);
       ctx.authorize(req, check(run));
       return { analysisRun: run };

@@ -91,7 +91,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const [rss, pods, runs, view] = await Promise.all([
         ctx.kube.list(Resources.replicaSet, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
         ctx.kube.list(Resources.pod, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
-        ctx.kube.list(Resources.analysisRun, namespace),
+        ctx.analysisRuns.synced ? { items: ctx.analysisRuns.list(namespace) } : ctx.kube.list(Resources.analysisRun, namespace),
         ctx.commands.view({ namespace, name }).catch(() => undefined),
       ]);
       return { tree: rolloutTree(ro, rss.items, pods.items, runs.items), workflow: view };
