@@ -44,6 +44,11 @@ test('rollouts get draws revisions, ReplicaSets and pods; status, set image and 
     return ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1 && ro.status.readyReplicas >= 4;
   });
 
+  // The metrics the API derives from the watched Rollout.
+  const metrics = await (await fetch(`${sluice.apiUrl}/metrics`)).text();
+  assert.ok(metrics.includes(`sluice_rollout_phase{namespace="${ns}",name="canary-basic",strategy="canary",phase="Paused"} 1`), 'phase gauge');
+  assert.match(metrics, new RegExp(`sluice_rollout_step_transitions_total\\{namespace="${ns}",name="canary-basic",step="1"\\} [1-9]`));
+
   const got = await cli('rollouts', 'get', 'canary-basic', '-n', ns);
   assert.equal(got.code, 0, got.stderr);
   const text = got.stdout;
