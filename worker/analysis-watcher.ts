@@ -5,7 +5,7 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
 import { isCompleted } from '../workflows/analysis/types';
-import { analysisRunNudgeSignal, analysisRunWorkflowId } from '../workflows/definitions';
+import { analysisRunNudgeSignal, analysisRunWorkflowId, type AnalysisRunNudge } from '../workflows/definitions';
 import { Nudger } from './nudger';
 
 export interface AnalysisWatcherOptions {
@@ -43,17 +43,20 @@ export class AnalysisWatcher {
 
   private onAnalysisRun(type: string, run: KubeObject): void {
     const uid = run.metadata.uid ?? '';
+    const ref = { namespace: run.metadata.namespace!, name: run.metadata.name };
+    const workflowId = analysisRunWorkflowId(ref);
     if (type === 'DELETED') {
       this.seen.delete(uid);
+      // Stops a run mid-measurement or in its TTL wait; a finished workflow is not found, which is fine.
+      const gone = { reason: 'analysisrun deleted', uid, deleted: true };
+      this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(analysisRunNudgeSignal, gone));
       return;
     }
     if (isCompleted(run.status?.phase)) return;
     const generation = run.metadata.generation ?? 0;
     if (type === 'MODIFIED' && this.seen.get(uid) === generation) return;
     this.seen.set(uid, generation);
-    const ref = { namespace: run.metadata.namespace!, name: run.metadata.name };
-    const workflowId = analysisRunWorkflowId(ref);
-    const nudge = { reason: `analysisrun ${type.toLowerCase()}`, terminate: !!run.spec?.terminate };
+    const nudge = { reason: `analysisrun ${type.toLowerCase()}`, terminate: !!run.spec?.terminate, uid };
     const { client, taskQueue, useSearchAttributes } = this.opts;
     const ownedByRollout = run.metadata.ownerReferences?.some((o) => o.kind === 'Rollout' && o.controller);
     if (ownedByRollout) {
@@ -70,7 +73,7 @@ export class AnalysisWatcher {
     });
   }
 
-  private startOrSignal(workflowId: string, ref: { namespace: string; name: string }, nudge: { reason: string; terminate: boolean }, taskQueue: string, useSearchAttributes: boolean) {
+  private startOrSignal(workflowId: string, ref: { namespace: string; name: string }, nudge: AnalysisRunNudge, taskQueue: string, useSearchAttributes: boolean) {
     return this.opts.client.workflow.signalWithStart('analysisRunWorkflow', {
       workflowId,
       taskQueue,

@@ -13,7 +13,6 @@ import {
   proxyActivities,
   setCurrentDetails,
   setHandler,
-  sleep,
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AnalysisActivities, AnalysisRunRef, LoadedAnalysisRun, MeasureRequest } from '../activities/analysis';
@@ -69,21 +68,41 @@ const SUPPORTED_PROVIDERS = ['prometheus', 'web', 'job'];
 /** Bounds history: each measurement adds about ten events. */
 const MEASUREMENTS_PER_RUN = 500;
 
+/** What the watcher has told the workflow about its object. */
+interface ObjectNews {
+  terminate: boolean;
+  deleted: boolean;
+  latestUid?: string;
+}
+
 export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Promise<AnalysisRunOutcome> {
+  const news: ObjectNews = { terminate: input.carried?.terminate ?? false, deleted: false };
+  let uid = '';
+  setHandler(analysisRunNudgeSignal, (nudge) => {
+    if (nudge.uid && uid && nudge.uid !== uid) {
+      news.latestUid = nudge.uid; // deleted and created again: a new run to take
+      return;
+    }
+    if (nudge.deleted) news.deleted = true;
+    if (nudge.terminate) news.terminate = true;
+  });
+  const outcome = await analyse(input, news, (u) => (uid = u));
+  // The object was replaced by a new one of the same name (same workflow ID): run that one.
+  if (news.latestUid) await continueAsNew<typeof analysisRunWorkflow>({ namespace: input.namespace, name: input.name });
+  return outcome;
+}
+
+async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid: (uid: string) => void): Promise<AnalysisRunOutcome> {
   const ref: AnalysisRunRef = { namespace: input.namespace, name: input.name };
   const id = `${ref.namespace}/${ref.name}`;
-  let terminate = input.carried?.terminate ?? false;
-  setHandler(analysisRunNudgeSignal, (nudge) => {
-    if (nudge.terminate) terminate = true;
-  });
-
   const loaded: LoadedAnalysisRun = await kubeCalls.loadAnalysisRun(ref);
   if (!loaded.exists) return { phase: 'Error', message: `AnalysisRun ${id} not found` };
-  if (input.carried && input.carried.uid !== loaded.uid) return { phase: 'Error', message: `AnalysisRun ${id} was replaced` };
+  const carried = input.carried?.uid === loaded.uid ? input.carried : undefined;
   const uid = loaded.uid;
+  setUid(uid);
   const spec = loaded.spec;
-  terminate ||= !!spec.terminate;
-  const prior = input.carried?.status ?? (loaded.status as AnalysisRunStatus | undefined);
+  if (spec.terminate) news.terminate = true;
+  const prior = carried?.status ?? (loaded.status as AnalysisRunStatus | undefined);
   let status: AnalysisRunStatus = {
     phase: prior?.phase ?? 'Pending',
     metricResults: prior?.metricResults ?? [],
@@ -95,14 +114,15 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
   // ---- status writes, in order, coalesced
   let pending: AnalysisRunStatus | undefined;
   let writer: Promise<void> | undefined;
-  let gone = false;
+  let lost = false; // deleted or replaced: a status write was refused
+  const gone = () => lost || news.deleted || news.latestUid !== undefined;
   const publish = () => {
     pending = status;
     writer ??= (async () => {
-      while (pending && !gone) {
+      while (pending && !gone()) {
         const s = pending;
         pending = undefined;
-        if (!(await kubeCalls.writeAnalysisRunStatus(ref, uid, s))) gone = true;
+        if (!(await kubeCalls.writeAnalysisRunStatus(ref, uid, s))) lost = true;
       }
       writer = undefined;
     })();
@@ -116,7 +136,7 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
     publish();
     await flush();
     setCurrentDetails(`**${id}**: ${status.phase}${status.message ? ` — ${status.message}` : ''}`);
-    if (!gone) await expireAfterTtl(ref, uid, spec.ttlStrategy, status.phase, status.completedAt);
+    if (!gone()) await expireAfterTtl(ref, uid, spec.ttlStrategy, status.phase, status.completedAt, gone);
     return { phase: status.phase, message: status.message ?? '' };
   };
 
@@ -150,17 +170,18 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
   }
 
   const results = () => status.metricResults;
-  const terminating = () => isTerminating(terminate, results());
+  const terminating = () => isTerminating(news.terminate, results());
   let measurementsThisRun = 0;
   let moveOn = false; // continueAsNew wanted: loops stop between measurements
   let argumentError: string | undefined;
 
   const reassess = () => {
-    const a = assessRun(metrics, trimMeasurements(results(), limits), dryRun, terminate);
+    const a = assessRun(metrics, trimMeasurements(results(), limits), dryRun, news.terminate);
     status = { ...status, metricResults: a.results, phase: a.phase, runSummary: a.runSummary, dryRunSummary: a.dryRunSummary };
     if (a.message) status.message = a.message;
     else delete status.message;
     if (argumentError) status = { ...status, phase: 'Error', message: `Unable to resolve metric arguments: ${argumentError}` };
+    if (isCompleted(status.phase)) status.completedAt ??= new Date().toISOString();
     setCurrentDetails(`**${id}**: ${status.phase}; ${results().map((r) => `${r.name} ${r.count}/${r.successful}✓/${r.failed}✗/${r.error}!`).join(', ')}`);
     publish();
   };
@@ -197,7 +218,7 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
   async function runMetric(index: number): Promise<void> {
     const metric = metrics[index];
     for (;;) {
-      if (terminating() || moveOn || argumentError || gone) return;
+      if (terminating() || moveOn || argumentError || gone()) return;
       const r = results().find((x) => x.name === metric.name) ?? newMetricResult(metric.name, dryRun.has(metric.name));
       if (isCompleted(r.phase)) return;
       const last = r.measurements[r.measurements.length - 1];
@@ -207,8 +228,8 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
         if (delay === undefined) return;
         const from = last?.finishedAt ?? status.startedAt!;
         const wait = Date.parse(from) + delay - Date.now();
-        if (wait > 0) await condition(() => terminating() || moveOn || gone, wait);
-        if (terminating() || moveOn || gone) return;
+        if (wait > 0) await condition(() => terminating() || moveOn || gone(), wait);
+        if (terminating() || moveOn || gone()) return;
       }
       let m: Measurement;
       try {
@@ -233,16 +254,16 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
   if (status.phase === 'Pending') status = { ...status, phase: 'Running' };
   reassess();
   await Promise.all(metrics.map((_m, i) => runMetric(i)));
-  if (gone) return { phase: 'Error', message: `AnalysisRun ${id} was deleted` };
+  if (gone()) return { phase: 'Error', message: `AnalysisRun ${id} was deleted` };
 
   if (moveOn && !terminating() && !isCompleted(status.phase)) {
     await flush();
-    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate }, measurementsPerRun: input.measurementsPerRun });
+    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate: news.terminate }, measurementsPerRun: input.measurementsPerRun });
   }
   reassess();
   if (!isCompleted(status.phase)) {
     // Every loop has stopped, so nothing more will be measured: terminate decides.
-    terminate = true;
+    news.terminate = true;
     reassess();
   }
   return finish();
@@ -255,6 +276,7 @@ async function expireAfterTtl(
   ttl: { secondsAfterCompletion?: number; secondsAfterFailure?: number; secondsAfterSuccess?: number } | undefined,
   phase: AnalysisPhase,
   completedAt: string,
+  gone: () => boolean,
 ): Promise<void> {
   if (!ttl) return;
   let seconds: number | undefined;
@@ -263,6 +285,6 @@ async function expireAfterTtl(
   else seconds = ttl.secondsAfterCompletion;
   if (seconds === undefined) return;
   const wait = Date.parse(completedAt) + seconds * 1000 - Date.now();
-  if (wait > 0) await sleep(wait);
-  await kubeCalls.deleteAnalysisRun(ref, uid);
+  if (wait > 0) await condition(gone, wait);
+  if (!gone()) await kubeCalls.deleteAnalysisRun(ref, uid);
 }

@@ -53,6 +53,9 @@ export const analysisRunWorkflowId = (ref: { namespace: string; name: string }) 
 export interface AnalysisRunNudge {
   reason: string;
   terminate?: boolean;
+  /** The object's uid: another uid means the run was deleted and created again. */
+  uid?: string;
+  deleted?: boolean;
 }
 export const analysisRunNudgeSignal = defineSignal<[AnalysisRunNudge]>('analysisRunNudge');
 

@@ -275,3 +275,26 @@ test('NaN from Prometheus: isNaN works on the vector and on its one sample', asy
   ]);
   assert.equal(run.status.phase, 'Failed');
 });
+
+test('a run deleted mid-analysis and created again under the same name: the new one runs from scratch', async () => {
+  const endpoint = await startHealthEndpoint();
+  try {
+    const spec = (count?: number) => ({
+      metrics: [{ name: 'health', interval: '300ms', ...(count ? { count } : {}), successCondition: 'result == "200"', provider: { web: { url: endpoint.url, jsonPath: '{$.statusCode}' } } }],
+    });
+    await createAnalysisRun(stack.kube, ns, 'phoenix', spec());
+    await eventually('the first run measures', async () => (await stack.kube.get(Resources.analysisRun, ns, 'phoenix')).status?.metricResults?.[0]?.count >= 2);
+    await stack.kube.delete(Resources.analysisRun, ns, 'phoenix');
+    await eventually('deleted', async () => !(await stack.kube.find(Resources.analysisRun, ns, 'phoenix')));
+    await createAnalysisRun(stack.kube, ns, 'phoenix', spec(3));
+    const run = await waitForRun(stack.kube, ns, 'phoenix', ['Successful', 'Failed', 'Error', 'Inconclusive'], 30_000);
+    console.log('phoenix:', run.status.phase, 'count', run.status.metricResults[0].count);
+    assert.equal(run.status.phase, 'Successful');
+    assert.equal(run.status.metricResults[0].count, 3, 'counted from zero for the new object');
+    const requestsAfter = endpoint.requests;
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(endpoint.requests, requestsAfter, 'nothing measures the deleted run any more');
+  } finally {
+    await endpoint.stop();
+  }
+});
