@@ -1,0 +1,68 @@
+// Benchmark: worker memory with many rollouts held at an indefinite pause. One Sluice
+// process (worker + watcher + API) drives them; its resident memory is read from
+// /proc at each size, beside the same process idle with none (the reference). Idle
+// workflows are evicted from the worker's cache and replayed on demand, so memory
+// should level off at the cache size rather than grow with the number of rollouts.
+// Run: npm run bench:rollout-memory   (BENCH_ROLLOUTS=1000 by default)
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { Resources } from '../../k8s/kube-client';
+import { spawnSluice, type TestStack } from '../support/stack';
+import { ensureTools } from '../../k8s/toolchain';
+import { ensureAdminToken } from '../support/api-token';
+import { benchStack, inBatches, rolloutManifest } from './bench-support';
+
+const TOTAL = Number(process.env.BENCH_ROLLOUTS ?? 1000);
+const CHECKPOINTS = [TOTAL / 4, TOTAL / 2, TOTAL].map(Math.round);
+const NS = 'bench-idle';
+
+const rssMiB = (pid: number) => {
+  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.replace(/\D+/g, '')) / 1024;
+};
+
+async function main() {
+  const { stack, stateDir, stop } = await benchStack();
+  const tools = await ensureTools(() => undefined);
+  const kube = stack.kube;
+  await ensureAdminToken(kube);
+  await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
+  const test: TestStack = { kube, kubeconfigPath: stack.kubeconfigPath, temporalAddress: stack.temporalAddress, kubectlPath: tools.kubectl, temporalBinary: tools.temporal, stop: async () => undefined };
+  const sluice = await spawnSluice(test, NS, path.join(stateDir, 'sluice.log'));
+  const pid = sluice.child.pid!;
+  await new Promise((r) => setTimeout(r, 3000));
+  const idle = rssMiB(pid);
+  console.log(`\nSluice worker resident memory with rollouts paused indefinitely (one process, workflow cache ${process.env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500})`);
+  console.log(`  reference: the same process with no rollouts   ${idle.toFixed(0)} MiB`);
+
+  let created = 0;
+  for (const target of CHECKPOINTS) {
+    const names = Array.from({ length: target - created }, (_, i) => `idle-${created + i}`);
+    await inBatches(names, 50, (n) => kube.create(Resources.rollout, NS, rolloutManifest(NS, n, 1, [{ setWeight: 50 }, { pause: {} }])));
+    await waitCount('Healthy', target, (r) => r.status?.phase === 'Healthy');
+    await inBatches(names, 50, (n) => kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' }));
+    await waitCount('Paused', target, (r) => r.status?.phase === 'Paused');
+    created = target;
+    await new Promise((r) => setTimeout(r, 5000)); // let the process settle after the burst
+    global.gc?.();
+    console.log(`  ${String(target).padStart(5)} rollouts paused                        ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)`);
+  }
+  await sluice.kill('SIGTERM');
+  await stop();
+  process.exit(0);
+
+  async function waitCount(what: string, n: number, ok: (r: any) => boolean) {
+    const deadline = Date.now() + 900_000;
+    while (Date.now() < deadline) {
+      const { items } = await kube.list(Resources.rollout, NS);
+      if (items.filter(ok).length >= n) return;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    throw new Error(`timed out waiting for ${n} rollouts ${what}`);
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
