@@ -18,3 +18,10 @@ export async function rolloutAnalysisProbe(input: RolloutAnalysisInput, terminat
     throw err;
   }
 }
+
+/** A rollout that asks for the same analysis twice (as after continueAsNew): both handles see one run. */
+export async function rolloutAnalysisTwice(input: RolloutAnalysisInput): Promise<RolloutAnalysisResult[]> {
+  const first = await startRolloutAnalysis(input);
+  const second = await startRolloutAnalysis(input);
+  return Promise.all([first.result(), second.result()]);
+}

@@ -157,3 +157,16 @@ async function collectRuns(workflowId: string): Promise<{ executions: number }> 
   for await (const _ of env.client.workflow.list({ query: `WorkflowId = '${workflowId}'` })) executions++;
   return { executions };
 }
+
+test('the same analysis asked for twice while it runs: one run, both handles get its verdict', async () => {
+  const { runs, activities } = memoryActivities(templates, () => 'Successful');
+  const taskQueue = `analysis-twice-${Date.now()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  const results = await worker.runUntil(env.client.workflow.execute('rolloutAnalysisTwice', { taskQueue, workflowId: `probe-${taskQueue}`, args: [input('error-rate', 7)] }));
+  assert.deepEqual(results, [
+    { phase: 'Successful', message: '', runName: 'checkout-bbb222-2-7' },
+    { phase: 'Successful', message: '', runName: 'checkout-bbb222-2-7' },
+  ]);
+  assert.equal(runs.size, 1);
+  assert.equal(runs.get('checkout-bbb222-2-7')!.status!.metricResults[0].count, 3, 'measured once, not twice');
+});
