@@ -6,6 +6,10 @@ import type { RouteDoc } from '../openapi';
 import { rolloutTree } from '../rollout-tree';
 import { refParams, type ApiContext } from '../server';
 
+// What a list needs of status (Argo's field names); conditions and the rest are in GET of one Rollout.
+const LIST_STATUS_FIELDS = ['phase', 'message', 'currentStepIndex', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'stableRS', 'currentPodHash', 'canary', 'blueGreen', 'pauseConditions', 'abort'];
+const listStatus = (status: Record<string, unknown> | undefined) => Object.fromEntries(LIST_STATUS_FIELDS.filter((f) => status?.[f] !== undefined).map((f) => [f, status![f]]));
+
 interface RolloutListItem {
   namespace: string;
   name: string;
@@ -26,7 +30,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       name: ro.metadata.name,
       strategy: ro.spec?.strategy?.canary ? 'Canary' : ro.spec?.strategy?.blueGreen ? 'BlueGreen' : '-',
       desired: ro.spec?.replicas ?? 1,
-      status: ro.status ?? {},
+      status: listStatus(ro.status),
       ro,
     });
     if (!ctx.rollouts.synced) return (await ctx.kube.list(Resources.rollout)).items.map(toItem);
@@ -39,13 +43,13 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
   };
 
   // The body depends only on (Rollouts, policy, account, filters): keep the last few
-  // serialised, so a repeated list costs a map lookup rather than 1,000 RBAC checks
-  // and a large JSON.stringify.
-  const bodies = new Map<string, string>();
+  // serialised and encoded, so a repeated list costs a map lookup rather than 1,000
+  // RBAC checks, a large JSON.stringify and its UTF-8 encoding.
+  const bodies = new Map<string, Buffer>();
   app.get<{ Querystring: { namespace?: string; phase?: string } }>(
     '/api/v1/rollouts',
     {
-      config: doc('list the Rollouts the caller may read (all namespaces unless filtered)'),
+      config: doc('list the Rollouts the caller may read (all namespaces unless filtered), each with a summary of its status'),
       schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
     },
     async (req, reply) => {
@@ -59,7 +63,7 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
           const check = ctx.rolloutCheck(i.ro, undefined);
           return ctx.access.can(principal, check.resource, check.action, check.object);
         });
-        body = JSON.stringify({ items: visible.map(({ ro: _ro, ...item }) => item) });
+        body = Buffer.from(JSON.stringify({ items: visible.map(({ ro: _ro, ...item }) => item) }));
         if (key) {
           if (bodies.size >= 16) bodies.delete(bodies.keys().next().value!);
           bodies.set(key, body);
