@@ -30,6 +30,16 @@ export function registerAccountCommands(program: Command, api: Api): void {
   const account = program.command('account').description('local accounts and their API tokens');
 
   account
+    .command('can-i <action> <resource> <object>')
+    .description('whether you may: prints yes or no, exit 0 or 1 (e.g. can-i sync applications team-frontend/frontend-app)')
+    .action(async (action: string, resource: string, object: string) => {
+      const q = new URLSearchParams({ resource, action, object }).toString();
+      const { value } = await api().get<{ value: string }>(`/api/v1/session/can-i?${q}`);
+      console.log(value);
+      if (value !== 'yes') process.exitCode = EXIT.failed;
+    });
+
+  account
     .command('list')
     .description('accounts you may see')
     .option('-o, --output <format>', 'json or yaml')

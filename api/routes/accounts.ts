@@ -27,6 +27,22 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
     return { account, tokenId, capabilities: ctx.access.account(account)?.capabilities ?? [] };
   });
 
+  app.get<{ Querystring: { resource: string; action: string; object: string } }>(
+    '/api/v1/session/can-i',
+    {
+      config: doc('whether the caller may perform an action, as `argocd account can-i`: yes or no'),
+      schema: {
+        querystring: {
+          type: 'object',
+          required: ['resource', 'action', 'object'],
+          properties: { resource: { type: 'string', minLength: 1 }, action: { type: 'string', minLength: 1 }, object: { type: 'string', minLength: 1 } },
+          additionalProperties: false,
+        },
+      },
+    },
+    async (req) => ({ value: ctx.access.can(req.principal!, req.query.resource, req.query.action, req.query.object) ? 'yes' : 'no' }),
+  );
+
   app.get('/api/v1/accounts', { config: doc('accounts the caller may read, with their tokens (never the secrets)') }, async (req) => ({
     items: ctx.access
       .accounts()

@@ -162,6 +162,12 @@ test("frontend-dev acts on its own project's rollout and gets 403 naming the act
   assert.equal(loose.status, 403);
   assert.match(loose.body.message, /update rollouts .*\/loose/);
 
+  // can-i answers what the checks above decided.
+  const canI = (action: string, object: string) => call('GET', `/api/v1/session/can-i?resource=applications&action=${encodeURIComponent(action)}&object=${encodeURIComponent(object)}`, { token: frontendDev });
+  assert.equal((await canI('sync', 'team-frontend/frontend-app')).body.value, 'yes');
+  assert.equal((await canI('sync', 'team-backend/backend-app')).body.value, 'no');
+  assert.equal((await canI('get', 'team-backend/backend-app')).body.value, 'yes');
+
   // policy.default role:readonly still shows every rollout and application.
   const list = await call('GET', `/api/v1/rollouts?namespace=${ns}`, { token: frontendDev });
   assert.deepEqual(list.body.items.map((i: { name: string }) => i.name), ['backend-api', 'frontend-web', 'loose']);

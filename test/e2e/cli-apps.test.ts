@@ -105,6 +105,10 @@ test('frontend-dev syncs, diffs, refreshes and rolls back frontend-app from the 
   assert.equal(got.code, 0, got.stderr);
   assert.match(got.stdout, /^Sync Status:\s+Synced/m);
 
+  const canI = await cli('account', 'can-i', 'sync', 'applications', `team-backend/${ns}/backend-app`);
+  assert.equal(canI.code, 1);
+  assert.equal(canI.stdout.trim(), 'no');
+
   const refused = await cli('app', 'sync', 'backend-app', '-n', ns);
   assert.equal(refused.code, 4);
   assert.match(refused.stderr, /permission denied: account frontend-dev may not sync applications team-backend\/.*backend-app/);
