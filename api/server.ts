@@ -82,7 +82,7 @@ export const refParams = {
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const log = deps.log ?? (() => undefined);
-  const sluiceNamespace = deps.sluiceNamespace ?? process.env.SLUICE_NAMESPACE ?? 'sluice-system';
+  const sluiceNamespace = deps.sluiceNamespace || process.env.SLUICE_NAMESPACE || 'sluice-system';
   const controlNamespace = deps.controlNamespace ?? 'argocd';
   const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 1 << 20 });
   const openApi = collectOpenApi(app, { title: 'Sluice API', version: 'v1' });
@@ -111,10 +111,9 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     })),
   );
 
-  const findApp = (ref: AppRef): KubeObject | undefined => {
-    if (ref.namespace) return applications.get(ref.namespace, ref.name);
-    return applications.get(controlNamespace, ref.name) ?? applications.list().find((a) => a.metadata.name === ref.name);
-  };
+  // A bare instance name means an Application in the control-plane namespace, as in
+  // Argo CD; never a same-named one elsewhere, which someone else may have created.
+  const findApp = (ref: AppRef): KubeObject | undefined => applications.get(ref.namespace ?? controlNamespace, ref.name);
 
   const ctx: ApiContext = {
     kube: deps.kube,
