@@ -172,12 +172,18 @@ export function createAnalysisActivities(kube: KubeClient) {
       return measure(webProvider, req);
     },
 
-    /** Creates the Job (or finds the one an earlier attempt made) and waits until it finishes. */
+    /** Creates the measurement's Job (or finds the one an earlier attempt made): a Running measurement naming it. */
+    async startJobMetric(req: MeasureRequest): Promise<Measurement> {
+      const { metric, secrets } = await prepare(req);
+      return redact(await jobProvider.run(context(req, metric)), secrets);
+    },
+
+    /** Waits, heartbeating, until the measurement's Job finishes (creating it first if need be). */
     async runJobMetric(req: MeasureRequest): Promise<Measurement> {
       const { metric, secrets } = await prepare(req);
       const ctx = context(req, metric);
       return withHeartbeat(async () => {
-        let m = req.inFlight && req.inFlight.phase === 'Running' ? req.inFlight : await jobProvider.run(ctx);
+        let m = req.inFlight?.phase === 'Running' && req.inFlight.metadata?.['job-name'] ? req.inFlight : await jobProvider.run(ctx);
         while (m.phase === 'Running') {
           await new Promise((resolve) => setTimeout(resolve, 500));
           if (ctx.signal.aborted) break; // terminated: the workflow calls terminateJobMetric

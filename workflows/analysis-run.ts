@@ -199,14 +199,20 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     if (p.prometheus) return measurements.queryPrometheus(req);
     if (p.web) return measurements.callWebMetric(req);
     if (p.job) {
-      // In flight: shown as Running, and stopped (Job deleted) if the run terminates.
-      const started: Measurement = inFlight ?? { phase: 'Running', startedAt: new Date().toISOString() };
+      // Create the Job, show the measurement in flight with the Job's name, wait for it;
+      // if the run terminates meanwhile, the Job is deleted.
+      let started = inFlight?.metadata?.['job-name'] ? inFlight : undefined;
+      if (!started) {
+        const created = await kubeCalls.startJobMetric(req);
+        if (created.phase !== 'Running') return created;
+        started = inFlight ? { ...created, startedAt: inFlight.startedAt } : created;
+      }
       setResult({ ...r, measurements: [...r.measurements, started] });
       publish();
       const scope = new CancellationScope();
       void condition(terminating).then(() => scope.cancel());
       try {
-        return await scope.run(() => jobMeasurements.runJobMetric({ ...req, inFlight: started.metadata ? started : undefined }));
+        return await scope.run(() => jobMeasurements.runJobMetric({ ...req, inFlight: started }));
       } catch (err) {
         if (!isCancellation(err)) throw err;
         return kubeCalls.terminateJobMetric({ ...req, inFlight: started });

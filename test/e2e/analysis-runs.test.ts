@@ -231,6 +231,7 @@ test('job metric in flight when the run is terminated: the Job is deleted, the m
     return run.status?.metricResults?.[0]?.measurements?.[0]?.phase === 'Running' ? run : undefined;
   });
   const jobName = `${running.metadata.uid}.long.1`;
+  assert.equal(running.status.metricResults[0].measurements[0].metadata['job-name'], jobName, 'the measurement in flight names its Job');
   await eventually('the Job exists', async () => !!(await stack.kube.find(Resources.job, ns, jobName)));
   await stack.kube.patch(Resources.analysisRun, ns, 'job-stuck', { spec: { terminate: true } });
   const run = await waitForRun(stack.kube, ns, 'job-stuck', ['Successful', 'Failed', 'Error', 'Inconclusive']);
