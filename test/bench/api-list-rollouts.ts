@@ -5,6 +5,7 @@
 //   source /tmp/<you>-env && node dist/test/bench/api-list-rollouts.js   (reuses one)
 import type { FastifyInstance } from 'fastify';
 import { Resources, resourcePath, type KubeObject } from '../../k8s/kube-client';
+import { AccessControl } from '../../api/auth/access-control';
 import { issueBootstrapToken } from '../../api/auth/bootstrap';
 import type { RolloutCommands } from '../../api/rollout-commands';
 import { buildApi } from '../../api/server';
@@ -88,6 +89,18 @@ async function main() {
     });
     console.log(`created ${ROLLOUTS} Rollouts (with status) in ${((Date.now() - started) / 1000).toFixed(1)} s`);
 
+    // Readers for the cold path: each account's first list is computed (RBAC per item
+    // through policy.default role:readonly, then serialised), not served from the memo.
+    const COLD = 30;
+    const readers = Array.from({ length: COLD }, (_, i) => `reader-${i}`);
+    await stack.kube.create(Resources.configMap, sluiceNs, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'sluice-cm' },
+      data: Object.fromEntries(readers.map((r) => [`accounts.${r}`, 'apiKey'])),
+    });
+    await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-rbac-cm' }, data: { 'policy.default': 'role:readonly', 'policy.csv': '' } });
+
     // The list route needs no Temporal; the commands are never called here.
     api = buildApi({ kube: stack.kube, commands: {} as RolloutCommands, sluiceNamespace: sluiceNs });
     const url = await api.listen({ host: '127.0.0.1', port: 0 });
@@ -115,6 +128,14 @@ async function main() {
       if (res.status !== 200) throw new Error(`GET ${path}: ${res.status}`);
     };
     const listPath = resourcePath(Resources.rollout, ns) + '?limit=500';
+    const access = new AccessControl(stack.kube, sluiceNs);
+    const readerTokens = await Promise.all(readers.map(async (r) => (await access.issueToken(r, 3600)).token));
+    let reader = 0;
+    const cold = await measure(COLD, async () => {
+      const res = await fetch(url + nsPath, { headers: { authorization: `Bearer ${readerTokens[reader++]}` } });
+      await res.arrayBuffer();
+      if (res.status !== 200) throw new Error(`GET ${nsPath} as a reader: ${res.status}`);
+    });
     const viaApi = await measure(REQUESTS, () => fetchBody(nsPath));
     const viaApiAll = await measure(REQUESTS, () => fetchBody('/api/v1/rollouts'));
     const direct = await measure(REFERENCE_REQUESTS, async () => {
@@ -129,6 +150,7 @@ async function main() {
     console.log(`\nGET of the rollout list, ${ROLLOUTS} Rollouts, response ${(bytes / 1024).toFixed(0)} KiB, admin token; bodies timed to the last byte, unparsed`);
     console.log(`  Sluice API  GET /api/v1/rollouts?namespace=…   ${fmt(viaApi)}   (${REQUESTS} requests)`);
     console.log(`  Sluice API  GET /api/v1/rollouts (all)         ${fmt(viaApiAll)}   (${REQUESTS} requests)`);
+    console.log(`  Sluice API  first GET per account (cold)       ${fmt(cold)}   (${COLD} accounts: RBAC for every item, then serialised)`);
     console.log(`  reference   apiserver LIST rollouts (direct)   ${fmt(direct)}   (${REFERENCE_REQUESTS} requests)`);
     console.log(`\ntarget p99 ≤ 50 ms: ${viaApi.p99 <= 50 ? 'met' : 'NOT met'} (p99 ${viaApi.p99.toFixed(1)} ms)`);
   } finally {
