@@ -81,3 +81,46 @@ test('SIGKILL mid-analysis: counts and failureLimit honoured across restarts, no
   // Each recorded measurement is one request; a request cut off by a kill is at most one extra per kill.
   assert.ok(requests >= r.count && requests <= r.count + 2, `requests ${requests} vs measurements ${r.count}`);
 });
+
+test('SIGKILL while a Job measurement is in flight: the same Job is awaited after the restart, none made twice', async () => {
+  sluice ??= await spawnSluice(stack, ns, logFile);
+  await createAnalysisRun(stack.kube, ns, 'job-survivor', {
+    metrics: [
+      {
+        name: 'smoke',
+        provider: {
+          job: {
+            spec: {
+              backoffLimit: 0,
+              template: { metadata: { annotations: { 'kwok.x-k8s.io/status': 'custom' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'check', image: 'busybox' }] } },
+            },
+          },
+        },
+      },
+    ],
+  });
+  const run = await eventually('the Job measurement is in flight', async () => {
+    const r = await stack.kube.get(Resources.analysisRun, ns, 'job-survivor');
+    return r.status?.metricResults?.[0]?.measurements?.[0]?.metadata?.['job-name'] ? r : undefined;
+  });
+  await sluice.kill('SIGKILL');
+  sluice = await spawnSluice(stack, ns, logFile);
+
+  // Let the Job succeed the way kubelet would report it.
+  const pod = await eventually('the Job has a pod', async () => (await stack.kube.list(Resources.pod, ns, { labelSelector: `analysisrun.argoproj.io/uid=${run.metadata.uid}` })).items[0]);
+  const now = new Date().toISOString();
+  await stack.kube.patch(
+    Resources.pod,
+    ns,
+    pod.metadata.name,
+    { status: { phase: 'Succeeded', containerStatuses: [{ name: 'check', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } } }] } },
+    { subresource: 'status' },
+  );
+  const done = await waitForRun(stack.kube, ns, 'job-survivor', ['Successful', 'Failed', 'Error', 'Inconclusive'], 60_000);
+  const { items: jobs } = await stack.kube.list(Resources.job, ns, { labelSelector: `analysisrun.argoproj.io/uid=${run.metadata.uid}` });
+  console.log('job-survivor:', done.status.phase, 'jobs', jobs.map((j) => j.metadata.name).join(','));
+  assert.equal(done.status.phase, 'Successful');
+  assert.equal(jobs.length, 1, 'one Job across the restart');
+  assert.equal(done.status.metricResults[0].count, 1);
+  assert.equal(done.status.metricResults[0].measurements.length, 1);
+});
