@@ -14,7 +14,8 @@ export function buildProgram(): Command {
   const program = new Command('sluice')
     .description('GitOps sync and progressive delivery on Temporal, for Argo CD and Argo Rollouts manifests')
     .option('--server <url>', 'Sluice API URL (env SLUICE_SERVER; default from `sluice login`/`sluice up`, else http://127.0.0.1:8080)')
-    .option('--token <token>', 'API token (env SLUICE_TOKEN; default from `sluice login`/`sluice up`)');
+    .option('--token <token>', 'API token (env SLUICE_TOKEN; default from `sluice login`/`sluice up`)')
+    .addHelpText('after', '\nExit codes: 0 ok, 1 refused or failed, 2 not found, 3 API unreachable, 4 unauthorised (401/403).');
   const api = () => ApiClient.from(program.opts<GlobalOptions>());
 
   program
