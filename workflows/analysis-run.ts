@@ -10,6 +10,7 @@ import {
   condition,
   continueAsNew,
   isCancellation,
+  log,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -122,7 +123,12 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
       while (pending && !gone()) {
         const s = pending;
         pending = undefined;
-        if (!(await kubeCalls.writeAnalysisRunStatus(ref, uid, s))) lost = true;
+        try {
+          if (!(await kubeCalls.writeAnalysisRunStatus(ref, uid, s))) lost = true;
+        } catch (err) {
+          // Refused (e.g. too large): the next write carries the state again; the run goes on.
+          log.warn('status write refused', { analysisRun: id, error: String(err) });
+        }
       }
       writer = undefined;
     })();
