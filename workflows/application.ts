@@ -176,6 +176,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     spec = obs.spec;
     let hard = refresh === 'hard' || obs.refresh === 'hard';
+    // A refresh, like the periodic reconcile, is reported through reconciledAt even when nothing changed.
+    if (refresh || obs.refresh) dirtyReconcile = true;
     if (obs.refresh || obs.operation) await quick.acknowledgeApplicationRequest(ref, { refresh: !!obs.refresh, operation: !!obs.operation });
     if (obs.operation?.sync) {
       const op = obs.operation.sync;

@@ -1,0 +1,134 @@
+// The Application workflow and its sync child against a real Temporal server, with
+// activities stubbed: the order of a sync's steps (PreSync hook before the wave, the wave
+// applied then awaited), the status projected after it, automated sync once per revision,
+// and retry with backoff after a failed wave.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { Worker } from '@temporalio/worker';
+import type { ApplicationActivities } from '../../activities/application';
+import type { SyncActivities } from '../../activities/sync';
+import { ensureTools } from '../../k8s/toolchain';
+import { prebuiltBundlePath } from '../../worker/worker';
+import { applicationNudgeSignal, appHistoryQuery } from '../../workflows/definitions';
+import type { ApplicationSpec, Comparison } from '../../workflows/applications/types';
+import type { ManifestResource } from '../../workflows/sync/resources';
+import { eventually } from '../support/stack';
+
+let env: TestWorkflowEnvironment;
+
+before(async () => {
+  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
+  env = address
+    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
+    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+});
+after(() => env?.teardown());
+
+const REV_A = 'a'.repeat(40);
+const hook: ManifestResource = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'backup', namespace: 'shop', annotations: { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'HookSucceeded' } } };
+const config: ManifestResource = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'shop' } };
+
+/** A cluster in memory: a compare is OutOfSync until a wave has been applied and awaited healthy. */
+function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { failWaves?: number } = {}) {
+  let synced = false;
+  let failWaves = opts.failWaves ?? 0;
+  const comparison = (): Comparison => ({
+    revision: REV_A,
+    resources: [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'settings', status: synced ? 'Synced' : 'OutOfSync', health: synced ? { status: 'Healthy' } : { status: 'Missing' } }],
+    syncStatus: synced ? 'Synced' : 'OutOfSync',
+    health: synced ? 'Healthy' : 'Missing',
+    kinds: ['|ConfigMap'],
+  });
+  const app: Partial<ApplicationActivities> = {
+    async observeApplication() {
+      return { exists: true, generation: 1, spec };
+    },
+    async compareApplication() {
+      calls.push('compare');
+      return comparison();
+    },
+    async diffApplication() {
+      return '';
+    },
+    async prepareSync() {
+      calls.push('prepareSync');
+      return { revision: REV_A, manifests: [hook, config], liveOnly: [] };
+    },
+    async writeApplicationStatus(_ref, status) {
+      statuses.push(status);
+    },
+    async acknowledgeApplicationRequest() {},
+  };
+  const sync: SyncActivities = {
+    async ensureNamespace() {},
+    async applyWave(input) {
+      calls.push(`applyWave ${input.manifests.map((m) => m.metadata.name).join(',')}`);
+      return input.manifests.map((m) => ({ group: '', version: 'v1', kind: m.kind, namespace: 'shop', name: m.metadata.name, status: 'Synced' as const, message: 'applied', syncPhase: input.phase }));
+    },
+    async awaitWaveHealthy() {
+      calls.push('awaitWaveHealthy');
+      if (failWaves-- > 0) return { healthy: false, message: 'ConfigMap/settings is Degraded' };
+      synced = true;
+      return { healthy: true, message: '' };
+    },
+    async runHook(input) {
+      calls.push(`runHook ${input.manifest.metadata.name}`);
+    },
+    async awaitHook(input) {
+      calls.push(`awaitHook ${input.manifest.metadata.name}`);
+      return { phase: 'Succeeded', message: 'job completed' };
+    },
+    async deleteResources(input) {
+      calls.push(`delete ${input.manifests.map((m) => m.metadata.name).join(',')}`);
+      return [];
+    },
+  };
+  return { ...app, ...sync } as ApplicationActivities & SyncActivities;
+}
+
+async function runApp(spec: ApplicationSpec, opts: { failWaves?: number }, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>) {
+  const calls: string[] = [];
+  const statuses: any[] = [];
+  const taskQueue = `wf-app-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
+  const workflowId = `application/shop/web-${taskQueue}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities: stubs(spec, calls, statuses, opts) });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('applicationWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs: 600_000, jitterMs: 0 } }] });
+    try {
+      await body({ calls, statuses, workflowId });
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
+}
+
+const automated: ApplicationSpec = { source: { repoURL: 'https://git.example.com/r', path: 'shop' }, destination: { namespace: 'shop' }, syncPolicy: { automated: { prune: true } } };
+
+test('automated sync: PreSync hook, then the wave applied and awaited; hook deleted; status Synced with history', async () => {
+  await runApp(automated, {}, async ({ calls, statuses, workflowId }) => {
+    const last = () => statuses[statuses.length - 1];
+    await eventually('status Synced after a Succeeded operation', async () => last()?.operationState?.phase === 'Succeeded' && last()?.sync?.status === 'Synced', 20_000);
+    const syncSteps = calls.filter((c) => c !== 'compare');
+    assert.deepEqual(syncSteps, ['prepareSync', 'runHook backup', 'awaitHook backup', 'delete backup', 'applyWave settings', 'awaitWaveHealthy']);
+    assert.equal(last().history.length, 1);
+    assert.equal(last().history[0].revision, REV_A);
+    assert.equal(last().operationState.operation.initiatedBy.automated, true);
+    // A nudge with nothing new: compared again, not synced again.
+    await env.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, { reason: 'test' });
+    await eventually('compared again', async () => calls.filter((c) => c === 'compare').length >= 3, 10_000);
+    assert.equal(calls.filter((c) => c === 'prepareSync').length, 1);
+    assert.equal((await env.client.workflow.getHandle(workflowId).query(appHistoryQuery)).length, 1);
+  });
+});
+
+test('a failed wave is retried with backoff when retry allows, and the operation then Succeeds', async () => {
+  const spec = { ...automated, syncPolicy: { ...automated.syncPolicy, retry: { limit: 2, backoff: { duration: '1s', factor: 2 } } } };
+  await runApp(spec, { failWaves: 1 }, async ({ calls, statuses }) => {
+    const last = () => statuses[statuses.length - 1];
+    await eventually('Succeeded after a retry', async () => last()?.operationState?.phase === 'Succeeded', 20_000);
+    assert.ok(statuses.some((s) => /retrying attempt #1/.test(s.operationState?.message ?? '')), 'the retry was shown on the status');
+    assert.equal(calls.filter((c) => c === 'prepareSync').length, 2);
+    assert.equal(last().operationState.retryCount, 1);
+  });
+});
