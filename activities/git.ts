@@ -50,7 +50,7 @@ function git(args: string[], opts: { cwd?: string; creds?: GitCredentials; askpa
     env.SLUICE_GIT_USERNAME = opts.creds.username ?? '';
     env.SLUICE_GIT_PASSWORD = opts.creds.password ?? '';
   }
-  const command = args.find((a) => ['init', 'fetch', 'rev-parse', 'archive'].includes(a)) ?? args[0];
+  const command = args.find((a) => ['init', 'fetch', 'rev-parse', 'archive', 'for-each-ref'].includes(a)) ?? args[0];
   const fullArgs = ['-c', 'protocol.ext.allow=never', '-c', 'protocol.fd.allow=never', '-c', 'core.hooksPath=/dev/null', ...args];
   return new Promise((resolve, reject) => {
     const child = spawn('git', fullArgs, { cwd: opts.cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -84,6 +84,8 @@ function serially<T>(key: string, fn: () => Promise<T>): Promise<T> {
 export class GitRepositories {
   /** When the last successful fetch of each cache started: a request made before that is answered without fetching again. */
   private readonly fetchedAt = new Map<string, number>();
+  /** The refs each fetch brought (name → commit), so resolving a branch, tag or HEAD runs no git process. */
+  private readonly refs = new Map<string, Map<string, string>>();
 
   constructor(private readonly home: string = sluiceHome()) {}
 
@@ -128,8 +130,12 @@ export class GitRepositories {
       if (last === undefined || last < askedAt) {
         const started = performance.now();
         await this.fetch(bare, url, creds);
+        this.refs.set(dir, await readRefs(bare));
         this.fetchedAt.set(dir, started);
       }
+      const known = this.refs.get(dir);
+      const named = revision === 'HEAD' ? known?.get('refs/sluice/HEAD') : (known?.get(`refs/heads/${revision}`) ?? known?.get(`refs/tags/${revision}`));
+      if (named) return named;
       const candidates = revision === 'HEAD' ? ['refs/sluice/HEAD'] : [`refs/heads/${revision}`, `refs/tags/${revision}`, revision];
       for (const candidate of candidates) {
         try {
@@ -172,6 +178,17 @@ export class GitRepositories {
     }
     return target;
   }
+}
+
+/** Every ref of the cache and the commit it names (annotated tags peeled to their commit). */
+async function readRefs(bare: string): Promise<Map<string, string>> {
+  const out = (await git(['--git-dir', bare, 'for-each-ref', '--format=%(refname) %(objectname) %(*objectname)'])).toString();
+  const refs = new Map<string, string>();
+  for (const line of out.split('\n')) {
+    const [name, object, peeled] = line.trim().split(' ');
+    if (name && object) refs.set(name, peeled || object);
+  }
+  return refs;
 }
 
 function untar(archive: Buffer, into: string): Promise<void> {
