@@ -286,6 +286,19 @@ test('an expired token and a revoked token are 401', async () => {
   fs.rmSync(home, { recursive: true, force: true });
 });
 
+test('a new bootstrap token revokes the previous one; tokens issued by hand stay valid', async () => {
+  const kept = await tokenFor('admin');
+  const previous = (await issueBootstrapToken(stack.kube, sluiceNs)).token;
+  tokens.push(previous);
+  assert.equal((await call('GET', '/api/v1/session', { token: previous })).status, 200);
+  const next = (await issueBootstrapToken(stack.kube, sluiceNs)).token;
+  tokens.push(next);
+  assert.equal((await call('GET', '/api/v1/session', { token: previous })).status, 401);
+  assert.equal((await call('GET', '/api/v1/session', { token: next })).status, 200);
+  assert.equal((await call('GET', '/api/v1/session', { token: kept })).status, 200);
+  adminToken = kept;
+});
+
 test('no token appears in any log line or response body', async () => {
   assert.ok(logLines.some((l) => l.includes('"status":401')), 'the API logged the refused requests');
   assert.ok(tokens.length >= 5);
