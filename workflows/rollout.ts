@@ -31,7 +31,8 @@ import {
   undoUpdate,
   type RolloutRef,
 } from './definitions';
-import type { RolloutAction } from './rollouts/actions';
+import { RolloutAnalysisError, startRolloutAnalysis, type RolloutAnalysisHandle } from './analysis/rollout-analysis';
+import type { AnalysisRequest, RolloutAction } from './rollouts/actions';
 import { decideRollout } from './rollouts/decide';
 import { progressFromStatus, type RolloutProgress } from './rollouts/progress';
 import type { RolloutSnapshot, RolloutStatus } from './rollouts/types';
@@ -68,6 +69,9 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   let changed = true;
   let lastSnapshot: RolloutSnapshot | undefined;
   let indexed = '';
+  // Handles of the analyses this run started or re-attached to; not carried across
+  // continueAsNew (the records in progress are), so they are re-attached by name.
+  const analysisHandles = new Map<string, RolloutAnalysisHandle>();
 
   const observed = () => {
     if (!progress || !lastSnapshot) throw new Error(`rollout ${id} has not been observed yet`);
@@ -185,6 +189,62 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     },
   );
 
+  /** Starts requested analyses, stops finished ones, and follows every running one. */
+  async function runAnalyses(snap: RolloutSnapshot, start: AnalysisRequest[], stop: string[]): Promise<void> {
+    const p = progress!;
+    p.analyses ??= [];
+    const revision = String(snap.replicaSets.find((rs) => rs.podTemplateHash === p.currentHash)?.revision ?? '');
+    const follow = (key: string, handle: RolloutAnalysisHandle) => {
+      analysisHandles.set(key, handle);
+      void handle.result().then((r) => {
+        const rec = progress?.analyses?.find((a) => a.key === key);
+        if (rec && rec.phase === 'Running') {
+          rec.phase = r.phase;
+          rec.message = r.message;
+        }
+        analysisHandles.delete(key);
+        changed = true;
+      });
+    };
+    const begin = async (req: AnalysisRequest, hash: string) => {
+      try {
+        return await startRolloutAnalysis({
+          rollout: { namespace: ref.namespace, name: ref.name, uid: snap.uid },
+          analysis: req.analysis,
+          kind: req.kind,
+          stepIndex: req.stepIndex,
+          revision,
+          podHashes: { stable: p.stableHash, latest: hash },
+        });
+      } catch (err) {
+        if (err instanceof RolloutAnalysisError) return err;
+        throw err;
+      }
+    };
+    for (const req of start) {
+      const started = await begin(req, p.currentHash!);
+      if (started instanceof RolloutAnalysisError) {
+        p.analyses.push({ key: req.key, phase: 'Error', message: started.message });
+        continue;
+      }
+      p.analyses.push({ key: req.key, runName: started.runName, phase: 'Running' });
+      follow(req.key, started);
+    }
+    for (const key of stop) {
+      const rec = p.analyses.find((a) => a.key === key);
+      await analysisHandles.get(key)?.terminate();
+      if (rec && rec.phase === 'Running' && !analysisHandles.has(key)) rec.phase = 'Error';
+      if (!key.startsWith(`${p.currentHash}/`)) p.analyses = p.analyses.filter((a) => a.key !== key);
+    }
+    // After continueAsNew: follow running analyses again (the same call finds the same run).
+    for (const rec of p.analyses.filter((a) => a.phase === 'Running' && !analysisHandles.has(a.key) && a.key.startsWith(`${p.currentHash}/`))) {
+      const req = reattachRequest(snap, rec.key);
+      if (!req) continue;
+      const again = await begin(req, p.currentHash!);
+      if (!(again instanceof RolloutAnalysisError)) follow(rec.key, again);
+    }
+  }
+
   let waitMs = 0;
   for (let iteration = 0; ; iteration++) {
     if (!changed) await condition(() => changed, waitMs);
@@ -202,6 +262,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     const decision = decideRollout(snap, progress, Date.now());
     progress = decision.progress;
     summary = decision.summary;
+
+    await runAnalyses(snap, decision.startAnalyses ?? [], decision.stopAnalyses ?? []);
 
     let status: RolloutStatus = decision.status;
     const outcome = await perform(ref, decision.actions);
@@ -230,6 +292,19 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       await continueAsNew<typeof rolloutWorkflow>({ ...ref, progress, lastStatusJson, useSearchAttributes: input.useSearchAttributes });
     }
   }
+}
+
+/** The request that started an analysis, rebuilt from its key and the spec. */
+function reattachRequest(snap: RolloutSnapshot, key: string): AnalysisRequest | undefined {
+  const [, kind, index] = key.split('/');
+  const canary = snap.spec.strategy?.canary;
+  if (kind === 'step') {
+    const stepIndex = Number(index);
+    const analysis = canary?.steps?.[stepIndex]?.analysis;
+    return analysis ? { key, kind: 'Step', stepIndex, analysis: analysis as AnalysisRequest['analysis'] } : undefined;
+  }
+  if (kind === 'background' && canary?.analysis) return { key, kind: 'Background', analysis: canary.analysis as AnalysisRequest['analysis'] };
+  return undefined;
 }
 
 /**

@@ -14,7 +14,26 @@ export type RolloutAction =
   /** Replace pods created before `before`, at most `max` at a time. */
   | { kind: 'restartPods'; replicaSet: string; before: string; max: number };
 
+/** An analysis the workflow must start (the AnalysisRun and its child workflow). */
+export interface AnalysisRequest {
+  key: string;
+  kind: 'Step' | 'Background' | 'PrePromotion' | 'PostPromotion';
+  stepIndex?: number;
+  analysis: RolloutAnalysisSpec;
+}
+
+export interface RolloutAnalysisSpec {
+  templates: { templateName: string; clusterScope?: boolean }[];
+  args?: { name: string; value?: string; valueFrom?: { podTemplateHashValue?: 'Stable' | 'Latest'; fieldRef?: { fieldPath: string } } }[];
+  dryRun?: { metricName: string }[];
+  measurementRetention?: { metricName: string; limit: number }[];
+  startingStep?: number;
+}
+
 export interface Decision {
+  /** Analyses to start, and running ones (by key) to stop. */
+  startAnalyses?: AnalysisRequest[];
+  stopAnalyses?: string[];
   progress: RolloutProgress;
   actions: RolloutAction[];
   status: RolloutStatus;

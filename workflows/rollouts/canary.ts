@@ -6,7 +6,8 @@ import { conditionsFor, mergeConditions, phaseOf, type PhaseFacts } from './cond
 import { parseDuration } from './duration';
 import { rolloutBudgets } from './int-or-percent';
 import { startRevision, type RolloutProgress } from './progress';
-import { earliest, type Decision, type RolloutAction } from './actions';
+import { earliest, type AnalysisRequest, type Decision, type RolloutAction, type RolloutAnalysisSpec } from './actions';
+import type { AnalysisRecord } from './progress';
 import { counts, imageOf, nextRevision, replicasOf, selectedHash, selectorString, serviceNamed } from './observed';
 import type { CanaryStep, ReplicaSetState, RolloutSnapshot, RolloutStatus } from './types';
 
@@ -57,6 +58,28 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     p.pauseStartedAt = undefined;
   }
   let wakeAt: number | undefined;
+  const startAnalyses: AnalysisRequest[] = [];
+  const record = (key: string) => (p.analyses ?? []).find((a) => a.key === key);
+  /** A failed or errored analysis aborts: all traffic back to stable at once. */
+  const abortFor = (rec: AnalysisRecord) => {
+    p.aborted = true;
+    p.abortedAt = nowIso;
+    p.abortMessage = `AnalysisRun ${rec.runName ?? ''} ${rec.phase}: ${rec.message ?? ''}`.replace(/\s+/g, ' ').trim();
+    p.pauseConditions = [];
+    p.pauseStartedAt = undefined;
+  };
+  /** Inconclusive pauses the rollout; promote continues past it, abort aborts. */
+  const inconclusive = (): 'continue' | 'wait' => {
+    if (p.pauseStartedAt && p.pauseConditions.length === 0) {
+      p.pauseStartedAt = undefined;
+      return 'continue';
+    }
+    if (!p.pauseStartedAt) {
+      p.pauseStartedAt = nowIso;
+      p.pauseConditions = [{ reason: 'InconclusiveAnalysisRun', startTime: nowIso }];
+    }
+    return 'wait';
+  };
 
   // Advance through every step whose condition already holds.
   while (!p.aborted && !p.promoteFull && !rolledToStable() && !snap.spec.paused && p.stepIndex < steps.length) {
@@ -83,7 +106,32 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
       wakeAt = endsAt;
       break;
     }
+    if (step.analysis !== undefined) {
+      const key = `${p.currentHash}/step/${p.stepIndex}`;
+      const rec = record(key);
+      if (!rec) {
+        startAnalyses.push({ key, kind: 'Step', stepIndex: p.stepIndex, analysis: step.analysis as RolloutAnalysisSpec });
+        break;
+      }
+      if (rec.phase === 'Running') break;
+      if (rec.phase === 'Successful' || (rec.phase === 'Inconclusive' && inconclusive() === 'continue')) {
+        p.stepIndex++;
+        continue;
+      }
+      if (rec.phase === 'Failed' || rec.phase === 'Error') abortFor(rec);
+      break;
+    }
     break; // validation admits no other kind
+  }
+
+  // Background analysis runs beside the steps from startingStep until the rollout ends.
+  const background = canarySpec.analysis as RolloutAnalysisSpec | undefined;
+  if (background && !p.aborted && !rolledToStable()) {
+    const key = `${p.currentHash}/background`;
+    const rec = record(key);
+    if (!rec && p.stepIndex >= (background.startingStep ?? 0)) startAnalyses.push({ key, kind: 'Background', analysis: background });
+    else if (rec && (rec.phase === 'Failed' || rec.phase === 'Error')) abortFor(rec);
+    else if (rec && rec.phase === 'Inconclusive') inconclusive();
   }
 
   const stepsDone = p.stepIndex >= steps.length;
@@ -123,7 +171,7 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   const completed = rolledToStable() && canaryFull && othersDrained && actions.length === 0;
   const facts: PhaseFacts = {
     aborted: p.aborted,
-    abortMessage: `Rollout aborted update to revision ${canaryRS?.revision ?? ''}`.trim(),
+    abortMessage: p.abortMessage ?? `Rollout aborted update to revision ${canaryRS?.revision ?? ''}`.trim(),
     pausedByUser: !!snap.spec.paused,
     pauseReason: p.pauseConditions[0]?.reason,
     completed,
@@ -159,5 +207,10 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   };
   const where = rolledToStable() ? (completed ? 'healthy' : 'promoting') : p.aborted ? 'aborted' : `step ${Math.min(p.stepIndex + 1, steps.length)}/${steps.length}: ${stepLabel(steps[p.stepIndex])}`;
   const summary = `canary ${where}, weight ${canaryWeight}, image ${imageOf(snap)}`;
-  return { progress: p, actions, status, wakeAt: earliest(wakeAt), summary };
+  // Runs that no longer matter: other revisions', and this one's once it is over.
+  const over = p.aborted || rolledToStable();
+  const stopAnalyses = (p.analyses ?? []).filter((a) => a.phase === 'Running' && (over || !a.key.startsWith(`${p.currentHash}/`))).map((a) => a.key);
+  const running = (p.analyses ?? []).filter((a) => a.phase === 'Running' && a.key.startsWith(`${p.currentHash}/`));
+  const analysisNote = running.length > 0 ? `, analysis ${running.map((a) => a.runName ?? a.key).join(', ')} running` : '';
+  return { progress: p, actions, status, wakeAt: earliest(wakeAt), summary: summary + analysisNote, startAnalyses, stopAnalyses };
 }

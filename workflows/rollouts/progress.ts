@@ -15,11 +15,25 @@ export interface RolloutProgress {
   aborted: boolean;
   abortedAt?: string;
   promoteFull: boolean;
+  /** Analyses of the current revision: steps, background, pre/post promotion. */
+  analyses?: AnalysisRecord[];
+  /** Why the rollout was aborted, when an analysis decided it. */
+  abortMessage?: string;
   /** Last spec.restartAt whose pods have all been replaced. */
   restartedAt?: string;
   /** When the rollout last moved (progressDeadlineSeconds), and what it looked like then. */
   lastProgressAt?: string;
   progressSignature?: string;
+}
+
+export type AnalysisPhase = 'Running' | 'Successful' | 'Failed' | 'Error' | 'Inconclusive';
+
+export interface AnalysisRecord {
+  /** `<pod hash>/step/<index>`, `<pod hash>/background`, `<pod hash>/prePromotion`, `<pod hash>/postPromotion`. */
+  key: string;
+  runName?: string;
+  phase: AnalysisPhase;
+  message?: string;
 }
 
 export function progressFromStatus(status: RolloutStatus | undefined): RolloutProgress {
@@ -39,7 +53,18 @@ export function progressFromStatus(status: RolloutStatus | undefined): RolloutPr
 
 /** A new pod template resets the per-revision state. */
 export function startRevision(p: RolloutProgress, hash: string, stepCount: number): RolloutProgress {
-  const next: RolloutProgress = { ...p, currentHash: hash, pauseConditions: [], pauseStartedAt: undefined, aborted: false, abortedAt: undefined, promoteFull: false };
+  const next: RolloutProgress = {
+    ...p,
+    currentHash: hash,
+    pauseConditions: [],
+    pauseStartedAt: undefined,
+    aborted: false,
+    abortedAt: undefined,
+    abortMessage: undefined,
+    promoteFull: false,
+    // Runs for other revisions are kept only while running, so the workflow can stop them.
+    analyses: (p.analyses ?? []).filter((a) => a.phase === 'Running'),
+  };
   if (!p.stableHash) {
     // The first revision has nothing to be compared with: it becomes stable directly.
     next.stableHash = hash;

@@ -10,8 +10,8 @@ export interface SpecProblem {
 }
 
 /** Step kinds Sluice runs; the rest are recognised Argo kinds it does not run yet. */
-const RUNNABLE_STEPS = new Set(['setWeight', 'pause', 'setCanaryScale']);
-const KNOWN_NOT_YET = new Set(['analysis', 'experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin']);
+const RUNNABLE_STEPS = new Set(['setWeight', 'pause', 'setCanaryScale', 'analysis']);
+const KNOWN_NOT_YET = new Set(['experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin']);
 
 export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[] {
   const problems: SpecProblem[] = [];
@@ -59,8 +59,17 @@ export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[
     if (canary.trafficRouting) add('spec.strategy.canary.trafficRouting', 'trafficRouting is not supported yet');
     if (canary.canaryService && canary.canaryService === canary.stableService) add('spec.strategy.canary.canaryService', 'canaryService must differ from stableService');
     (canary.steps ?? []).forEach((step, i) => validateStep(step, `spec.strategy.canary.steps[${i}]`, add));
+    if (canary.analysis !== undefined) validateAnalysis(canary.analysis, 'spec.strategy.canary.analysis', add);
   }
   return problems;
+}
+
+function validateAnalysis(analysis: unknown, field: string, add: (field: string, message: string) => void): void {
+  const templates = (analysis as { templates?: unknown } | null)?.templates;
+  if (!Array.isArray(templates) || templates.length === 0) return add(`${field}.templates`, 'at least one template is required');
+  templates.forEach((t, i) => {
+    if (!t || typeof (t as { templateName?: unknown }).templateName !== 'string') add(`${field}.templates[${i}].templateName`, 'templateName is required');
+  });
 }
 
 /** Services the strategy names must exist: a missing one is a spec problem, named. */
@@ -104,5 +113,6 @@ function validateStep(step: CanaryStep, field: string, add: (field: string, mess
       }
     }
   }
+  if (kind === 'analysis') validateAnalysis(step.analysis, `${field}.analysis`, add);
   if (kind === 'setCanaryScale') add(`${field}.setCanaryScale`, 'setCanaryScale needs trafficRouting, which is not supported yet');
 }
