@@ -12,6 +12,7 @@ import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceSt
 import { groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
 import { whileHeartbeating } from './heartbeats';
+import { checkDestinationCluster, checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
 import { GitError, GitRepositories, type GitCredentials } from './git';
 import { RenderError, renderSource } from './render';
 import { stringify } from 'yaml';
@@ -82,6 +83,9 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const source = input.spec.source;
     if (!source) throw new RenderError('spec.source is missing');
     const url = checkRepoURL(source.repoURL);
+    checkDestinationCluster(input.spec);
+    const project = await projectOf(kube, input.app, input.spec);
+    checkProjectAllowsApp(project, input.app, input.spec);
     const creds = await credentialsFor(input.app, url);
     const revision = await repos.resolve(url, input.revision ?? source.targetRevision, creds, { hard: input.hard });
     const tree = await repos.tree(url, revision);
@@ -97,6 +101,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         desired.push({ manifest: prepareManifest(m, input.instance, namespace, true), kindError: err.message });
       }
     }
+    checkProjectAllowsResources(project, input.spec, desired.filter((d) => d.ref).map((d) => ({ manifest: d.manifest, namespaced: d.ref!.namespaced })));
     return { revision, desired };
   }
 

@@ -71,7 +71,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
     const message = err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err);
     return { phase: 'Error', message: `ComparisonError: ${message}`, resources: [], revision };
   }
-  log.info('sync plan', { plan: describePlan(plan) });
+  log.debug('sync plan', { plan: describePlan(plan) });
   setCurrentDetails(describePlan(plan).join('\n'));
 
   const hookTimeout = input.hookTimeoutMs;
