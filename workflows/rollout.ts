@@ -304,6 +304,9 @@ function reattachRequest(snap: RolloutSnapshot, key: string): AnalysisRequest | 
     return analysis ? { key, kind: 'Step', stepIndex, analysis: analysis as AnalysisRequest['analysis'] } : undefined;
   }
   if (kind === 'background' && canary?.analysis) return { key, kind: 'Background', analysis: canary.analysis as AnalysisRequest['analysis'] };
+  const bg = snap.spec.strategy?.blueGreen;
+  if (kind === 'prePromotion' && bg?.prePromotionAnalysis) return { key, kind: 'PrePromotion', analysis: bg.prePromotionAnalysis as AnalysisRequest['analysis'] };
+  if (kind === 'postPromotion' && bg?.postPromotionAnalysis) return { key, kind: 'PostPromotion', analysis: bg.postPromotionAnalysis as AnalysisRequest['analysis'] };
   return undefined;
 }
 

@@ -133,3 +133,44 @@ test('a missing Service is an InvalidSpec naming the field, and nothing is done'
   assert.match(d.status.message!, /spec\.strategy\.blueGreen\.previewService: Service "preview" not found/);
   assert.deepEqual(d.actions, []);
 });
+
+/** Plays the workflow's part for analyses: records a requested run with the given verdict. */
+function withVerdict(d: Decision, phase: 'Running' | 'Successful' | 'Failed'): RolloutProgress {
+  const analyses = [...(d.progress.analyses ?? [])];
+  for (const req of d.startAnalyses ?? []) analyses.push({ key: req.key, runName: `run-${req.kind}`, phase, message: phase === 'Failed' ? 'Metric "errors" assessed Failed' : '' });
+  return { ...d.progress, analyses: analyses.map((a) => (a.phase === 'Running' ? { ...a, phase } : a)) };
+}
+
+test('prePromotionAnalysis: the active Service switches only after it succeeds', () => {
+  const analysis = { templates: [{ templateName: 'smoke' }] };
+  const c = cluster({ prePromotionAnalysis: analysis });
+  let d = converge(c, progressFromStatus(undefined), T0);
+  const blue = d.status.stableRS!;
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1);
+  assert.equal(d.startAnalyses?.[0]?.kind, 'PrePromotion');
+  assert.equal(c.selectorOf('active'), blue);
+  d = converge(c, withVerdict(d, 'Running'), T0 + 2);
+  assert.equal(c.selectorOf('active'), blue, 'still running: no switch');
+  d = converge(c, withVerdict(d, 'Successful'), T0 + 3);
+  assert.equal(c.selectorOf('active'), d.status.currentPodHash);
+  assert.equal(d.status.phase, 'Healthy');
+});
+
+test('postPromotionAnalysis failing switches the active Service back and aborts', () => {
+  const analysis = { templates: [{ templateName: 'soak' }] };
+  const c = cluster({ postPromotionAnalysis: analysis });
+  let d = converge(c, progressFromStatus(undefined), T0);
+  const blue = d.status.stableRS!;
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1);
+  const yellow = d.status.currentPodHash!;
+  assert.equal(c.selectorOf('active'), yellow, 'switched before the post-promotion analysis');
+  assert.equal(d.status.stableRS, blue, 'not stable until it passes');
+  assert.equal(d.startAnalyses?.[0]?.kind, 'PostPromotion');
+  d = converge(c, withVerdict(d, 'Failed'), T0 + 2);
+  assert.equal(d.status.phase, 'Degraded');
+  assert.match(d.status.message!, /assessed Failed/);
+  assert.equal(c.selectorOf('active'), blue, 'switched back to the old ReplicaSet');
+  assert.equal(c.replicaSets.find((rs) => rs.podTemplateHash === blue)!.specReplicas, 3);
+});

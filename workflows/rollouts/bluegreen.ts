@@ -1,7 +1,7 @@
 // Blue-green: the new ReplicaSet comes up beside the active one, the preview Service
 // selects it, and only promotion switches the active Service. The old ReplicaSet stays
 // up for scaleDownDelaySeconds as a rollback window. Pure, like the canary module.
-import { earliest, type Decision, type RolloutAction } from './actions';
+import { earliest, type AnalysisRequest, type Decision, type RolloutAction, type RolloutAnalysisSpec } from './actions';
 import { conditionsFor, mergeConditions, phaseOf, type PhaseFacts } from './conditions';
 import { fullyAvailable, imageOf, nextRevision, replicaTotals, replicasOf, selectedHash, selectorString, serviceNamed } from './observed';
 import { startRevision, type RolloutProgress } from './progress';
@@ -45,6 +45,45 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
     else wakes.push(deadline);
   };
 
+  const startAnalyses: AnalysisRequest[] = [];
+  /** A pre- or post-promotion analysis: its verdict, starting it when needed. */
+  const gate = (kind: 'PrePromotion' | 'PostPromotion', spec: unknown): 'pass' | 'wait' | 'fail' => {
+    if (!spec) return 'pass';
+    const key = `${p.currentHash}/${kind === 'PrePromotion' ? 'prePromotion' : 'postPromotion'}`;
+    const rec = (p.analyses ?? []).find((a) => a.key === key);
+    if (!rec) {
+      startAnalyses.push({ key, kind, analysis: spec as RolloutAnalysisSpec });
+      return 'wait';
+    }
+    if (rec.phase === 'Successful') return 'pass';
+    if (rec.phase === 'Running') return 'wait';
+    if (rec.phase === 'Inconclusive') {
+      // Paused with InconclusiveAnalysisRun until promote (pass) or abort.
+      if (p.pauseStartedAt && p.pauseConditions.length === 0) return 'pass';
+      if (!p.pauseStartedAt || p.pauseConditions[0]?.reason !== 'InconclusiveAnalysisRun') {
+        p.pauseStartedAt = nowIso;
+        p.pauseConditions = [{ reason: 'InconclusiveAnalysisRun', startTime: nowIso }];
+      }
+      return 'wait';
+    }
+    p.aborted = true;
+    p.abortedAt = nowIso;
+    p.abortMessage = `AnalysisRun ${rec.runName ?? ''} ${rec.phase}: ${rec.message ?? ''}`.replace(/\s+/g, ' ').trim();
+    p.pauseConditions = [];
+    p.pauseStartedAt = undefined;
+    return 'fail';
+  };
+
+  // With postPromotionAnalysis the active Service switches first and the new
+  // ReplicaSet becomes stable only when that analysis passes; until then the old
+  // one stays up so a failure can switch back.
+  if (p.switchedTo === p.currentHash && !p.aborted && p.currentHash !== p.stableHash) {
+    const verdict = gate('PostPromotion', bg.postPromotionAnalysis);
+    if (verdict === 'pass') {
+      p.stableHash = p.currentHash;
+      p.switchedTo = undefined;
+    }
+  }
   let promoted = p.currentHash === p.stableHash;
   const promoteRequested = p.promoteFull || (p.pauseStartedAt !== undefined && p.pauseConditions.length === 0);
   const newTarget = promoted || promoteRequested ? replicas : (bg.previewReplicaCount ?? replicas);
@@ -69,6 +108,7 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
       // autoPromotionSeconds counts only when automatic promotion is on.
       const holds = !autoPromotion || !!bg.autoPromotionSeconds;
       let release = p.promoteFull || !holds;
+      const pre = p.switchedTo === p.currentHash ? 'pass' : gate('PrePromotion', bg.prePromotionAnalysis);
       if (!release) {
         if (!p.pauseStartedAt) {
           p.pauseStartedAt = nowIso;
@@ -82,16 +122,27 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
           else wakes.push(at);
         }
       }
-      if (release && newTarget < replicas) {
+      if (pre !== 'pass') release = false;
+      if (p.aborted) {
+        // the pre-promotion analysis failed: nothing switches
+      } else if (p.switchedTo === p.currentHash) {
+        pointService(bg.activeService, p.currentHash);
+      } else if (release && newTarget < replicas) {
         scaleTo(newRS, replicas); // previewReplicaCount: grow to full size before the switch
       } else if (release) {
-        // The switch: the active Service selects the new ReplicaSet, which becomes stable.
+        // The switch: the active Service selects the new ReplicaSet, which becomes stable
+        // (after the post-promotion analysis, when there is one).
         pointService(bg.activeService, p.currentHash);
-        p.stableHash = p.currentHash;
         p.pauseConditions = [];
         p.pauseStartedAt = undefined;
         p.promoteFull = false;
-        promoted = true;
+        if (bg.postPromotionAnalysis) {
+          p.switchedTo = p.currentHash;
+          gate('PostPromotion', bg.postPromotionAnalysis);
+        } else {
+          p.stableHash = p.currentHash;
+          promoted = true;
+        }
       }
     }
     if (promoted && newReady) {
@@ -118,7 +169,7 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
   const completed = promoted && fullyAvailable(newRS, replicas) && activeHash === p.currentHash && actions.length === 0;
   const facts: PhaseFacts = {
     aborted: p.aborted,
-    abortMessage: `Rollout aborted update to revision ${newRS?.revision ?? ''}`.trim(),
+    abortMessage: p.abortMessage ?? `Rollout aborted update to revision ${newRS?.revision ?? ''}`.trim(),
     pausedByUser: !!snap.spec.paused,
     pauseReason: p.pauseConditions[0]?.reason,
     completed,
@@ -151,5 +202,7 @@ export function decideBlueGreen(snap: RolloutSnapshot, progressIn: RolloutProgre
         : promoted
           ? 'switched, settling'
           : 'bringing up the new revision';
-  return { progress: p, actions, status, wakeAt: earliest(...wakes), summary: `blue-green ${where}, image ${imageOf(snap)}` };
+  const over = p.aborted || promoted;
+  const stopAnalyses = (p.analyses ?? []).filter((a) => a.phase === 'Running' && ((over && a.key.endsWith('/prePromotion')) || p.aborted || !a.key.startsWith(`${p.currentHash}/`))).map((a) => a.key);
+  return { progress: p, actions, status, wakeAt: earliest(...wakes), summary: `blue-green ${where}, image ${imageOf(snap)}`, startAnalyses, stopAnalyses };
 }

@@ -19,6 +19,8 @@ export interface RolloutProgress {
   analyses?: AnalysisRecord[];
   /** Why the rollout was aborted, when an analysis decided it. */
   abortMessage?: string;
+  /** Blue-green: the hash the active Service was switched to while its post-promotion analysis runs. */
+  switchedTo?: string;
   /** Last spec.restartAt whose pods have all been replaced. */
   restartedAt?: string;
   /** When the rollout last moved (progressDeadlineSeconds), and what it looked like then. */
@@ -61,6 +63,7 @@ export function startRevision(p: RolloutProgress, hash: string, stepCount: numbe
     aborted: false,
     abortedAt: undefined,
     abortMessage: undefined,
+    switchedTo: undefined,
     promoteFull: false,
     // Runs for other revisions are kept only while running, so the workflow can stop them.
     analyses: (p.analyses ?? []).filter((a) => a.phase === 'Running'),

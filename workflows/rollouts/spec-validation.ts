@@ -45,7 +45,7 @@ export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[
       const v = blueGreen[f];
       if (v !== undefined && (typeof v !== 'number' || !Number.isInteger(v) || v < 0)) add(`spec.strategy.blueGreen.${f}`, `${f} must be a non-negative integer, got ${JSON.stringify(v)}`);
     }
-    for (const f of ['prePromotionAnalysis', 'postPromotionAnalysis'] as const) if (blueGreen[f] !== undefined) add(`spec.strategy.blueGreen.${f}`, `${f} is not supported yet`);
+    for (const f of ['prePromotionAnalysis', 'postPromotionAnalysis'] as const) if (blueGreen[f] !== undefined) validateAnalysis(blueGreen[f], `spec.strategy.blueGreen.${f}`, add);
   }
   for (const f of ['progressDeadlineSeconds', 'revisionHistoryLimit', 'minReadySeconds'] as const) {
     const v = spec[f];
