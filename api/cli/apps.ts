@@ -1,5 +1,7 @@
 // `sluice app ...`: Argo CD-style Application commands over the HTTP API.
+import * as fs from 'node:fs';
 import type { Command } from 'commander';
+import YAML from 'yaml';
 import { ApiClient, CliError, EXIT, enc } from './client';
 import { outputFormat, printStructured, printTable } from './output';
 
@@ -67,6 +69,26 @@ export function registerAppCommands(program: Command, api: Api): void {
       }
     });
 
+  app
+    .command('create')
+    .description('create the Applications in a YAML file; each is checked against RBAC (create) and its AppProject first')
+    .requiredOption('-f, --file <file>', 'YAML with one or more Application documents')
+    .option('-n, --namespace <ns>', 'namespace for documents that name none', 'argocd')
+    .action(async (opts: { file: string; namespace: string }) => {
+      let docs: any[];
+      try {
+        docs = YAML.parseAllDocuments(fs.readFileSync(opts.file, 'utf8')).map((d) => d.toJS());
+      } catch (err) {
+        throw new CliError(`${opts.file}: ${(err as Error).message}`, EXIT.failed);
+      }
+      const apps = docs.filter((d) => d?.kind === 'Application');
+      if (apps.length === 0) throw new CliError(`${opts.file} holds no Application`, EXIT.failed);
+      for (const a of apps) {
+        const ns = a.metadata?.namespace ?? opts.namespace;
+        await api().post(`/api/v1/namespaces/${enc(ns)}/applications`, { metadata: { name: a.metadata?.name, labels: a.metadata?.labels, annotations: a.metadata?.annotations }, spec: a.spec });
+        console.log(`application ${ns}/${a.metadata?.name} created`);
+      }
+    });
   appNs(app.command('sync <name>').description('sync now'))
     .option('--prune', 'delete resources no longer in Git')
     .option('--dry-run', 'show what would change, change nothing')

@@ -33,6 +33,15 @@ before(async () => {
   await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-cm' }, data: example('argocd-cm-accounts.yaml') });
   await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-rbac-cm' }, data: example('argocd-rbac-cm.users.yaml') });
 
+  // The two projects, open enough for this repository and namespace (boundaries are not what this file tests).
+  for (const project of ['team-frontend', 'team-backend']) {
+    await stack.kube.create(Resources.appProject, ns, {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'AppProject',
+      metadata: { name: project, namespace: ns },
+      spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }], sourceNamespaces: [ns] },
+    });
+  }
   repo = examplesRepo();
   repo.commit('frontend settings v1', { 'frontend-cfg/config.json': configMap('one') });
   for (const [name, project] of [
@@ -75,13 +84,51 @@ after(async () => {
 const cli = (...args: string[]) => runCommand(process.execPath, [cliPath, '--server', sluice.apiUrl, '--token', frontendDev, ...args]);
 const settings = () => stack.kube.find<{ data?: Record<string, string> }>(Resources.configMap, ns, 'frontend-settings');
 
+test('app create: frontend-dev creates within team-frontend; outside its destinations or in team-backend it is refused', async () => {
+  // A namespace no Sluice watches: creation is the API's business here, not reconciliation.
+  const other = await createNamespace(stack.kube, 'e2e-appcli-create');
+  for (const file of ['team-frontend.yaml', 'team-backend.yaml']) {
+    const project = YAML.parse(fs.readFileSync(path.join(examplesDir, 'projects', file), 'utf8'));
+    // Outside the control-plane namespace an Application needs its project to list that namespace (Argo's sourceNamespaces).
+    await stack.kube.create(Resources.appProject, other, { ...project, metadata: { name: project.metadata.name, namespace: other }, spec: { ...project.spec, sourceNamespaces: [other] } });
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-appcli-'));
+  const write = (file: string, name: string, project: string, destination: string) => {
+    const p = path.join(dir, file);
+    fs.writeFileSync(
+      p,
+      YAML.stringify({
+        apiVersion: 'argoproj.io/v1alpha1',
+        kind: 'Application',
+        metadata: { name, namespace: other },
+        spec: { project, source: { repoURL: 'https://git.example.com/devops/ops-deploy', path: 'apps/frontend', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: destination } },
+      }),
+    );
+    return p;
+  };
+  const ok = await cli('app', 'create', '-f', write('ok.yaml', 'frontend-preview', 'team-frontend', 'frontend-preview'));
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /application .*\/frontend-preview created/);
+  assert.equal((await stack.kube.get(Resources.application, other, 'frontend-preview')).spec.destination.namespace, 'frontend-preview');
+  const outside = await cli('app', 'create', '-f', write('outside.yaml', 'frontend-stray', 'team-frontend', 'backend-dev'));
+  assert.equal(outside.code, 1);
+  assert.match(outside.stderr, /refused by AppProject team-frontend: .*'backend-dev' do not match any of the allowed destinations/);
+  const foreign = await cli('app', 'create', '-f', write('foreign.yaml', 'sneaky', 'team-backend', 'backend-dev'));
+  assert.equal(foreign.code, 4);
+  assert.equal(await stack.kube.find(Resources.application, other, 'sneaky'), undefined, 'nothing was written');
+  await stack.kube.delete(Resources.namespace, undefined, other);
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
 test('frontend-dev syncs, diffs, refreshes and rolls back frontend-app from the CLI, and may not sync backend-app', async () => {
   const listed = await cli('app', 'list', '-n', ns);
   assert.equal(listed.code, 0, listed.stderr);
   assert.match(listed.stdout, /backend-app\s+team-backend/, 'policy.default role:readonly shows every app');
   assert.match(listed.stdout, /frontend-app\s+team-frontend/);
 
-  await eventually('frontend-app is compared (OutOfSync)', async () => (await applicationStatus(stack, ns, 'frontend-app')).sync?.status === 'OutOfSync', 60_000, 250);
+  await eventually('frontend-app is compared (OutOfSync)', async () => (await applicationStatus(stack, ns, 'frontend-app')).sync?.status === 'OutOfSync', 60_000, 250).catch(async (err) =>
+    assert.fail(`${err.message}: ${describeStatus(await applicationStatus(stack, ns, 'frontend-app'))}`),
+  );
   const diffBefore = await cli('app', 'diff', 'frontend-app', '-n', ns);
   assert.equal(diffBefore.code, 1, `diff exits 1 when live differs from Git: ${diffBefore.stderr}`);
   assert.match(diffBefore.stdout, /frontend-settings/);
