@@ -4,6 +4,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isConflict, isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
 import { podTemplateHash } from '../workflows/rollouts/pod-template-hash';
+import { nginxCanaryIngress, stableIngressNames, type IngressLike, type NginxRouting } from '../workflows/rollouts/traffic/nginx';
 import {
   MANAGED_BY_ANNOTATION,
   POD_TEMPLATE_HASH_LABEL,
@@ -189,6 +190,30 @@ export function createRolloutActivities(kube: KubeClient) {
         for (const pod of stale.slice(0, req.max)) await kube.delete(Resources.pod, ref.namespace, pod.metadata.name);
       }
       return { remaining: stale.length };
+    },
+
+    /** The traffic router's canary weight: for NGINX, the canary Ingress beside each stable one. */
+    async setTrafficWeight(ref: RolloutRef, req: { weight: number }): Promise<void> {
+      const ro = await readRollout(ref);
+      if (!ro) return;
+      const canary = (ro.spec as RolloutSpec).strategy?.canary;
+      const nginx = canary?.trafficRouting?.nginx as NginxRouting | undefined;
+      if (!canary || !nginx) return;
+      for (const name of stableIngressNames(nginx)) {
+        const stable = await kube.find<IngressLike>(Resources.ingress, ref.namespace, name);
+        if (!stable) throw ApplicationFailure.nonRetryable(`rollout ${ref.namespace}/${ref.name}: stable Ingress "${name}" not found (spec.strategy.canary.trafficRouting.nginx.stableIngress)`, 'NotFound');
+        let body;
+        try {
+          body = nginxCanaryIngress({ rollout: { name: ref.name, uid: ro.metadata.uid! }, stable, stableService: canary.stableService!, canaryService: canary.canaryService!, nginx, weight: req.weight });
+        } catch (err) {
+          throw ApplicationFailure.nonRetryable(`rollout ${ref.namespace}/${ref.name}: ${(err as Error).message}`, 'InvalidIngress');
+        }
+        try {
+          await kube.patch(Resources.ingress, ref.namespace, body.metadata.name, body, { type: 'apply', fieldManager: 'sluice', force: true });
+        } catch (err) {
+          refusal(err, `updating canary Ingress ${ref.namespace}/${body.metadata.name}`);
+        }
+      }
     },
 
     async patchRolloutSpec(ref: RolloutRef, spec: Record<string, unknown>): Promise<void> {

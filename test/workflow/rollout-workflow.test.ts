@@ -60,6 +60,7 @@ function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void
       cluster.apply({ kind: 'setServiceSelector', ...req });
       nudge();
     },
+    async setTrafficWeight() {},
     async restartPods() {
       return { remaining: 0 };
     },

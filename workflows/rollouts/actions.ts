@@ -11,6 +11,8 @@ export type RolloutAction =
   | { kind: 'deleteReplicaSet'; name: string }
   /** Point a Service at one pod template hash (null: remove the hash from its selector). */
   | { kind: 'setServiceSelector'; service: string; hash: string | null }
+  /** Send `weight` percent of traffic to the canary through the configured router. */
+  | { kind: 'setTrafficWeight'; weight: number }
   /** Replace pods created before `before`, at most `max` at a time. */
   | { kind: 'restartPods'; replicaSet: string; before: string; max: number };
 

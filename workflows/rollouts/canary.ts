@@ -40,10 +40,13 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   const stableRS = p.stableHash !== p.currentHash ? byHash.get(p.stableHash ?? '') : undefined;
   const others = snap.replicaSets.filter((rs) => rs !== canaryRS && rs !== stableRS);
 
+  // A traffic router sets the split; replicas only have to carry it, and the stable
+  // side stays at full size unless dynamicStableScale shrinks it with its weight.
+  const routed = !!canarySpec.trafficRouting?.nginx;
   const scaleInput = (weight: number): CanaryScaleInput => ({
     replicas,
     weight,
-    trafficRouted: false,
+    trafficRouted: routed && !canarySpec.dynamicStableScale,
     maxSurge: budgets.maxSurge,
     maxUnavailable: budgets.maxUnavailable,
     canary: counts(canaryRS) ?? { specReplicas: 0, availableReplicas: 0 },
@@ -86,6 +89,7 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     const step = steps[p.stepIndex];
     if (step.setWeight !== undefined) {
       if (!canaryRS || !atDesiredCanaryCounts(scaleInput(step.setWeight))) break;
+      if (routed && p.trafficWeight !== step.setWeight) break; // the router gets the weight first
       p.stepIndex++;
       continue;
     }
@@ -146,7 +150,26 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     actions.push({ kind: 'scaleReplicaSet', name: canaryRS.name, replicas: target.canary });
   }
   if (stableRS && stableRS.specReplicas !== target.stable) actions.push({ kind: 'scaleReplicaSet', name: stableRS.name, replicas: target.stable });
-  for (const rs of others) if (rs.specReplicas > 0) actions.push({ kind: 'scaleReplicaSet', name: rs.name, replicas: 0 });
+  const wakes: (number | undefined)[] = [wakeAt];
+  /** With a router, a ReplicaSet leaving service waits out a delay (in-flight requests). */
+  const scaleDownAfter = (rs: ReplicaSetState, delaySeconds: number) => {
+    if (rs.specReplicas === 0) return;
+    if (!rs.scaleDownDeadline) {
+      actions.push({ kind: 'setScaleDownDeadline', name: rs.name, deadline: new Date(nowMs + delaySeconds * 1000).toISOString() });
+      wakes.push(nowMs + delaySeconds * 1000);
+    } else if (nowMs >= Date.parse(rs.scaleDownDeadline)) actions.push({ kind: 'scaleReplicaSet', name: rs.name, replicas: 0 });
+    else wakes.push(Date.parse(rs.scaleDownDeadline));
+  };
+  for (const rs of others) {
+    if (routed) scaleDownAfter(rs, canarySpec.scaleDownDelaySeconds ?? 30);
+    else if (rs.specReplicas > 0) actions.push({ kind: 'scaleReplicaSet', name: rs.name, replicas: 0 });
+  }
+  if (routed && p.aborted && canaryRS && canaryRS.specReplicas > 0) {
+    // Traffic leaves the canary at once; its pods go after abortScaleDownDelaySeconds.
+    const i = actions.findIndex((a) => a.kind === 'scaleReplicaSet' && a.name === canaryRS.name);
+    if (i >= 0) actions.splice(i, 1);
+    scaleDownAfter(canaryRS, canarySpec.abortScaleDownDelaySeconds ?? 30);
+  }
 
   // canaryService / stableService: each selects its side by pod template hash; after an
   // abort both select stable.
@@ -159,15 +182,28 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
 
   // Fully promoted: the canary becomes the stable ReplicaSet.
   const canaryFull = !!canaryRS && canaryRS.specReplicas === replicas && canaryRS.availableReplicas >= replicas && canaryRS.observed;
-  if (!p.aborted && weight === 100 && canaryFull && p.stableHash !== p.currentHash) {
+  if (!p.aborted && weight === 100 && canaryFull && p.stableHash !== p.currentHash && (!routed || p.trafficWeight === 100)) {
     p.stableHash = p.currentHash;
     p.promoteFull = false;
+  }
+
+  if (routed) {
+    // The router's weight follows the pods: raised only once the canary can carry it,
+    // dropped to 0 at once on abort, and back to 0 once the stable Service selects the
+    // new pods.
+    const carried = !!canaryRS && atDesiredCanaryCounts(scaleInput(weight));
+    const traffic = p.aborted || rolledToStable() ? 0 : carried ? weight : (p.trafficWeight ?? 0);
+    if (traffic !== (p.trafficWeight ?? 0) || p.trafficWeight === undefined) {
+      actions.push({ kind: 'setTrafficWeight', weight: traffic });
+      p.trafficWeight = traffic;
+    }
   }
 
   const allRS = snap.replicaSets;
   const sum = (f: (rs: ReplicaSetState) => number) => allRS.reduce((n, rs) => n + f(rs), 0);
   const available = sum((rs) => rs.availableReplicas);
-  const othersDrained = snap.replicaSets.every((rs) => rs === canaryRS || (rs.specReplicas === 0 && rs.replicas === 0));
+  // A ReplicaSet waiting out its scale-down delay is on its way out: no longer progress.
+  const othersDrained = snap.replicaSets.every((rs) => rs === canaryRS || (rs.specReplicas === 0 && rs.replicas === 0) || (routed && rs.scaleDownDeadline !== undefined));
   const completed = rolledToStable() && canaryFull && othersDrained && actions.length === 0;
   const facts: PhaseFacts = {
     aborted: p.aborted,
@@ -212,5 +248,5 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   const stopAnalyses = (p.analyses ?? []).filter((a) => a.phase === 'Running' && (over || !a.key.startsWith(`${p.currentHash}/`))).map((a) => a.key);
   const running = (p.analyses ?? []).filter((a) => a.phase === 'Running' && a.key.startsWith(`${p.currentHash}/`));
   const analysisNote = running.length > 0 ? `, analysis ${running.map((a) => a.runName ?? a.key).join(', ')} running` : '';
-  return { progress: p, actions, status, wakeAt: earliest(wakeAt), summary: summary + analysisNote, startAnalyses, stopAnalyses };
+  return { progress: p, actions, status, wakeAt: earliest(...wakes), summary: summary + analysisNote, startAnalyses, stopAnalyses };
 }

@@ -19,6 +19,8 @@ export interface RolloutProgress {
   analyses?: AnalysisRecord[];
   /** Why the rollout was aborted, when an analysis decided it. */
   abortMessage?: string;
+  /** Canary weight last set on the traffic router. */
+  trafficWeight?: number;
   /** Blue-green: the hash the active Service was switched to while its post-promotion analysis runs. */
   switchedTo?: string;
   /** Last spec.restartAt whose pods have all been replaced. */

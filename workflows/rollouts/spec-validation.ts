@@ -56,7 +56,14 @@ export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[
     for (const f of ['maxSurge', 'maxUnavailable'] as const) {
       if (!isValidIntOrPercent(canary[f])) add(`spec.strategy.canary.${f}`, `${f} must be an integer or a percentage such as 25%, got ${JSON.stringify(canary[f])}`);
     }
-    if (canary.trafficRouting) add('spec.strategy.canary.trafficRouting', 'trafficRouting is not supported yet');
+    if (canary.trafficRouting) {
+      const routers = Object.keys(canary.trafficRouting);
+      for (const r of routers.filter((r) => r !== 'nginx')) add(`spec.strategy.canary.trafficRouting.${r}`, `the ${r} traffic router is not supported yet (supported: nginx)`);
+      const nginx = canary.trafficRouting.nginx as { stableIngress?: string; stableIngresses?: string[] } | undefined;
+      if (nginx && !nginx.stableIngress && !nginx.stableIngresses?.length) add('spec.strategy.canary.trafficRouting.nginx.stableIngress', 'stableIngress is required');
+      if (!canary.canaryService) add('spec.strategy.canary.canaryService', 'canaryService is required with trafficRouting');
+      if (!canary.stableService) add('spec.strategy.canary.stableService', 'stableService is required with trafficRouting');
+    }
     if (canary.canaryService && canary.canaryService === canary.stableService) add('spec.strategy.canary.canaryService', 'canaryService must differ from stableService');
     (canary.steps ?? []).forEach((step, i) => validateStep(step, `spec.strategy.canary.steps[${i}]`, add));
     if (canary.analysis !== undefined) validateAnalysis(canary.analysis, 'spec.strategy.canary.analysis', add);
@@ -114,5 +121,5 @@ function validateStep(step: CanaryStep, field: string, add: (field: string, mess
     }
   }
   if (kind === 'analysis') validateAnalysis(step.analysis, `${field}.analysis`, add);
-  if (kind === 'setCanaryScale') add(`${field}.setCanaryScale`, 'setCanaryScale needs trafficRouting, which is not supported yet');
+  if (kind === 'setCanaryScale') add(`${field}.setCanaryScale`, 'setCanaryScale is not supported yet');
 }

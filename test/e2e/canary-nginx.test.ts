@@ -1,0 +1,112 @@
+// A canary behind NGINX Ingress traffic routing: the canary Ingress copied from the
+// stable one and weighted at each step, Services selecting each side by pod template
+// hash, weight 0 after promotion and on abort, and the delayed scale-downs. The
+// objects are the proof; no ingress controller runs.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Resources, type KubeObject } from '../../k8s/kube-client';
+import type { RunningSluice } from '../../worker/sluice';
+import { createNamespace, deleteNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
+
+let stack: TestStack;
+let sluice: RunningSluice;
+let ns: string;
+
+const manifests = (namespace: string) => [
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-stable', namespace }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-canary', namespace }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
+  {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name: 'web', namespace },
+    spec: { ingressClassName: 'nginx', rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web-stable', port: { number: 80 } } } }] } }] },
+  },
+  {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: { name: 'web', namespace },
+    spec: {
+      replicas: 4,
+      selector: { matchLabels: { app: 'web' } },
+      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'web:1' }] } },
+      strategy: {
+        canary: {
+          canaryService: 'web-canary',
+          stableService: 'web-stable',
+          scaleDownDelaySeconds: 3,
+          abortScaleDownDelaySeconds: 3,
+          trafficRouting: { nginx: { stableIngress: 'web', additionalIngressAnnotations: { 'canary-by-header': 'X-Canary' } } },
+          steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: 1 } }],
+        },
+      },
+    },
+  },
+];
+
+before(async () => {
+  stack = await testStack();
+  ns = await createNamespace(stack.kube, 'e2e-nginx');
+  sluice = await startSluiceFor(stack, ns);
+  await kubectl(stack, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests(ns) }));
+  await eventually('Healthy', async () => (await get()).status?.phase === 'Healthy');
+});
+after(async () => {
+  await sluice?.stop();
+  if (ns) await deleteNamespace(stack.kube, ns);
+  await stack?.stop();
+});
+
+const get = () => stack.kube.get(Resources.rollout, ns, 'web');
+const canaryIngress = () => stack.kube.find(Resources.ingress, ns, 'web-web-canary');
+const weightOf = (ing: KubeObject | undefined) => ing?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight'];
+const selector = async (svc: string) => (await stack.kube.get(Resources.service, ns, svc)).spec.selector['rollouts-pod-template-hash'];
+const rs = (hash: string) => stack.kube.get(Resources.replicaSet, ns, `web-${hash}`);
+const setImage = (image: string) => kubectl(stack, ['patch', 'rollout', 'web', '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }])]);
+const post = (cmd: string) => fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/web/${cmd}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` }, body: '{}' });
+
+test('weights follow the steps on the canary Ingress, and return to 0 after promotion', async () => {
+  const v1 = (await get()).status.stableRS;
+  const ing0 = await eventually('the canary Ingress exists at weight 0', async () => {
+    const ing = await canaryIngress();
+    return weightOf(ing) === '0' ? ing : undefined;
+  });
+  assert.equal(ing0!.metadata.annotations!['nginx.ingress.kubernetes.io/canary'], 'true');
+  assert.equal(ing0!.metadata.annotations!['nginx.ingress.kubernetes.io/canary-by-header'], 'X-Canary');
+  assert.equal(ing0!.spec.rules[0].http.paths[0].backend.service.name, 'web-canary');
+
+  await setImage('web:2');
+  const paused = await eventually('paused at step 1 with weight 25', async () => {
+    const ro = await get();
+    return ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1 && weightOf(await canaryIngress()) === '25' ? ro : undefined;
+  });
+  const v2 = paused.status.currentPodHash;
+  assert.equal(await selector('web-canary'), v2);
+  assert.equal(await selector('web-stable'), v1);
+  assert.equal((await rs(v1)).spec.replicas, 4, 'the stable side stays at full size behind a router');
+  assert.equal((await rs(v2)).spec.replicas, 1);
+
+  assert.equal((await post('promote')).status, 200);
+  await eventually('completed', async () => {
+    const ro = await get();
+    return ro.status?.phase === 'Healthy' && ro.status.stableRS === v2;
+  });
+  assert.equal(await selector('web-stable'), v2);
+  await eventually('traffic weight back to 0', async () => weightOf(await canaryIngress()) === '0');
+  // The old ReplicaSet leaves after scaleDownDelaySeconds, not at once.
+  assert.equal((await rs(v1)).spec.replicas, 4);
+  await eventually('old ReplicaSet scaled down after the delay', async () => (await rs(v1)).spec.replicas === 0, 30_000, 200);
+});
+
+test('abort: weight 0 at once, the canary pods go after abortScaleDownDelaySeconds', async () => {
+  await setImage('web:3');
+  const paused = await eventually('paused with weight 25', async () => {
+    const ro = await get();
+    return ro.status?.phase === 'Paused' && weightOf(await canaryIngress()) === '25' ? ro : undefined;
+  });
+  assert.equal((await post('abort')).status, 200);
+  await eventually('weight 0 after abort', async () => weightOf(await canaryIngress()) === '0', 10_000, 50);
+  assert.equal((await rs(paused.status.currentPodHash)).spec.replicas, 1, 'canary pods kept through the abort delay');
+  assert.equal(await selector('web-canary'), paused.status.stableRS, 'the canary Service selects stable after an abort');
+  await eventually('canary scaled to 0 after the abort delay', async () => (await rs(paused.status.currentPodHash)).spec.replicas === 0, 30_000, 200);
+  assert.equal((await get()).status.phase, 'Degraded');
+});
