@@ -6,6 +6,7 @@ import { parseExpiresIn } from '../auth/tokens';
 import { ApiClient, CliError, EXIT, enc } from './client';
 import { outputFormat, printStructured, printTable } from './output';
 import { age, renderRolloutTree, withIcon } from './tree';
+import { watchLines } from './watch';
 
 type Api = () => ApiClient;
 interface NsOpts {
@@ -34,27 +35,6 @@ function durationMs(text: string | undefined): number | undefined {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Redraws `draw()` every interval: in place on a terminal, appended (only when it changed) otherwise. */
-async function watchLines(draw: () => Promise<string[]>, intervalMs: number, timeoutMs?: number): Promise<void> {
-  const tty = process.stdout.isTTY;
-  const deadline = timeoutMs ? Date.now() + timeoutMs : Infinity;
-  let previous: string[] = [];
-  let stop = false;
-  process.once('SIGINT', () => (stop = true));
-  while (!stop && Date.now() < deadline) {
-    const lines = await draw();
-    if (tty) {
-      const cols = process.stdout.columns || 200;
-      const used = previous.reduce((n, l) => n + Math.max(1, Math.ceil([...l].length / cols)), 0);
-      process.stdout.write((used ? `\x1b[${used}F\x1b[J` : '') + lines.join('\n') + '\n');
-    } else if (lines.join('\n') !== previous.join('\n')) {
-      process.stdout.write((previous.length ? '\n' : '') + lines.join('\n') + '\n');
-    }
-    previous = lines;
-    for (let waited = 0; waited < intervalMs && !stop; waited += 100) await sleep(100);
-  }
-}
 
 function simple(rollouts: Command, api: Api, name: string, description: string, body: () => object = () => ({})) {
   ns(rollouts.command(`${name} <rollout>`).description(description)).action(async (rollout: string, opts: NsOpts) => {
@@ -109,7 +89,7 @@ export function registerRolloutCommands(program: Command, api: Api): void {
       console.log((await draw()).join('\n'));
       return;
     }
-    await watchLines(draw, 1000, durationMs(opts.timeout));
+    await watchLines(draw, { intervalMs: 1000, timeoutMs: durationMs(opts.timeout) });
   });
 
   ns(rollouts.command('status <rollout>').description('wait until the rollout is Healthy (exit 0), Paused (0) or Degraded/Aborted (1)'))
