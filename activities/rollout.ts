@@ -6,7 +6,9 @@ import { isConflict, isNotFound, KubeApiError, Resources, type KubeClient, type 
 import { podTemplateHash } from '../workflows/rollouts/pod-template-hash';
 import { nginxCanaryIngress, stableIngressNames, type IngressLike, type NginxRouting } from '../workflows/rollouts/traffic/nginx';
 import {
+  EPHEMERAL_METADATA_ANNOTATION,
   MANAGED_BY_ANNOTATION,
+  type PodMetadata,
   POD_TEMPLATE_HASH_LABEL,
   REVISION_ANNOTATION,
   SCALE_DOWN_DEADLINE_ANNOTATION,
@@ -41,6 +43,7 @@ function replicaSetState(rs: KubeObject): ReplicaSetState {
     observed: (st.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0),
     creationTimestamp: rs.metadata.creationTimestamp ?? '',
     scaleDownDeadline: rs.metadata.annotations?.[SCALE_DOWN_DEADLINE_ANNOTATION] || undefined,
+    ephemeralMetadata: rs.metadata.annotations?.[EPHEMERAL_METADATA_ANNOTATION] || undefined,
   };
 }
 
@@ -190,6 +193,30 @@ export function createRolloutActivities(kube: KubeClient) {
         for (const pod of stale.slice(0, req.max)) await kube.delete(Resources.pod, ref.namespace, pod.metadata.name);
       }
       return { remaining: stale.length };
+    },
+
+    /** Role labels and annotations on the ReplicaSet's template (new pods) and on its running pods. */
+    async setPodMetadata(ref: RolloutRef, req: { name: string; hash: string; metadata: PodMetadata | null; previous: PodMetadata | null }): Promise<void> {
+      // Keys of the old role are removed (null in a merge patch), the new role's set.
+      const merge = (key: 'labels' | 'annotations') => ({
+        ...Object.fromEntries(Object.keys(req.previous?.[key] ?? {}).map((k) => [k, null])),
+        ...(req.metadata?.[key] ?? {}),
+      });
+      const podMeta = { labels: merge('labels'), annotations: merge('annotations') };
+      await patchReplicaSet(
+        ref,
+        req.name,
+        { metadata: { annotations: { [EPHEMERAL_METADATA_ANNOTATION]: req.metadata ? JSON.stringify(req.metadata) : null } }, spec: { template: { metadata: podMeta } } },
+        'setting the pod metadata of',
+      );
+      const { items } = await kube.list(Resources.pod, ref.namespace, { labelSelector: `${POD_TEMPLATE_HASH_LABEL}=${req.hash}` });
+      for (const pod of items) {
+        try {
+          await kube.patch(Resources.pod, ref.namespace, pod.metadata.name, { metadata: podMeta }, { fieldManager: 'sluice' });
+        } catch (err) {
+          if (!isNotFound(err)) refusal(err, `labelling pod ${ref.namespace}/${pod.metadata.name}`);
+        }
+      }
     },
 
     /** The traffic router's canary weight: for NGINX, the canary Ingress beside each stable one. */

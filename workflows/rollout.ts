@@ -355,6 +355,9 @@ async function perform(ref: RolloutRef, actions: RolloutAction[]): Promise<{ fai
         case 'setServiceSelector':
           await act.switchServiceSelector(ref, action);
           break;
+        case 'setPodMetadata':
+          await act.setPodMetadata(ref, action);
+          break;
         case 'setTrafficWeight':
           await act.setTrafficWeight(ref, action);
           break;

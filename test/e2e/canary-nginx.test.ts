@@ -34,6 +34,8 @@ const manifests = (namespace: string) => [
           canaryService: 'web-canary',
           stableService: 'web-stable',
           scaleDownDelaySeconds: 3,
+          canaryMetadata: { labels: { role: 'canary' } },
+          stableMetadata: { labels: { role: 'stable' } },
           abortScaleDownDelaySeconds: 3,
           trafficRouting: { nginx: { stableIngress: 'web', additionalIngressAnnotations: { 'canary-by-header': 'X-Canary' } } },
           steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: 1 } }],
@@ -84,6 +86,12 @@ test('weights follow the steps on the canary Ingress, and return to 0 after prom
   assert.equal(await selector('web-stable'), v1);
   assert.equal((await rs(v1)).spec.replicas, 4, 'the stable side stays at full size behind a router');
   assert.equal((await rs(v2)).spec.replicas, 1);
+  // canaryMetadata / stableMetadata: each side's pods carry their role.
+  await eventually('pods labelled by role', async () => {
+    const pods = (await stack.kube.list(Resources.pod, ns, { labelSelector: 'app=web' })).items.filter((p) => !p.metadata.deletionTimestamp);
+    const roleOf = (hash: string) => pods.filter((p) => p.metadata.labels!['rollouts-pod-template-hash'] === hash).map((p) => p.metadata.labels!.role);
+    return roleOf(v2).length === 1 && roleOf(v2).every((r) => r === 'canary') && roleOf(v1).length === 4 && roleOf(v1).every((r) => r === 'stable');
+  });
 
   assert.equal((await post('promote')).status, 200);
   await eventually('completed', async () => {
@@ -91,6 +99,10 @@ test('weights follow the steps on the canary Ingress, and return to 0 after prom
     return ro.status?.phase === 'Healthy' && ro.status.stableRS === v2;
   });
   assert.equal(await selector('web-stable'), v2);
+  await eventually('the promoted pods are now labelled stable', async () => {
+    const pods = (await stack.kube.list(Resources.pod, ns, { labelSelector: `rollouts-pod-template-hash=${v2}` })).items;
+    return pods.length === 4 && pods.every((p) => p.metadata.labels!.role === 'stable');
+  });
   await eventually('traffic weight back to 0', async () => weightOf(await canaryIngress()) === '0');
   // The old ReplicaSet leaves after scaleDownDelaySeconds, not at once.
   assert.equal((await rs(v1)).spec.replicas, 4);

@@ -46,6 +46,9 @@ export class FakeCluster {
     } else if (action.kind === 'setScaleDownDeadline') {
       const rs = this.replicaSets.find((r) => r.name === action.name);
       if (rs) rs.scaleDownDeadline = action.deadline ?? undefined;
+    } else if (action.kind === 'setPodMetadata') {
+      const rs = this.replicaSets.find((r) => r.name === action.name);
+      if (rs) rs.ephemeralMetadata = action.metadata ? JSON.stringify(action.metadata) : undefined;
     } else if (action.kind === 'setRevision') {
       const rs = this.replicaSets.find((r) => r.name === action.name);
       if (rs) rs.revision = action.revision;

@@ -61,6 +61,7 @@ function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void
       nudge();
     },
     async setTrafficWeight() {},
+    async setPodMetadata() {},
     async restartPods() {
       return { remaining: 0 };
     },

@@ -1,7 +1,7 @@
 // What a strategy asks the workflow to do in the cluster. Each action is idempotent:
 // absolute counts, absolute selectors, deterministic names.
 import type { RolloutProgress } from './progress';
-import type { RolloutStatus } from './types';
+import type { PodMetadata, RolloutStatus } from './types';
 
 export type RolloutAction =
   | { kind: 'createReplicaSet'; hash: string; revision: number; replicas: number }
@@ -11,6 +11,8 @@ export type RolloutAction =
   | { kind: 'deleteReplicaSet'; name: string }
   /** Point a Service at one pod template hash (null: remove the hash from its selector). */
   | { kind: 'setServiceSelector'; service: string; hash: string | null }
+  /** Role metadata (canary/stable, active/preview) on a ReplicaSet's template and its running pods. */
+  | { kind: 'setPodMetadata'; name: string; hash: string; metadata: PodMetadata | null; previous: PodMetadata | null }
   /** Send `weight` percent of traffic to the canary through the configured router. */
   | { kind: 'setTrafficWeight'; weight: number }
   /** Replace pods created before `before`, at most `max` at a time. */

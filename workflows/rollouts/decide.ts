@@ -8,7 +8,7 @@ import { replicasOf } from './observed';
 import type { RolloutProgress } from './progress';
 import { rolloutBudgets } from './int-or-percent';
 import { validateRolloutSpec, validateServices } from './spec-validation';
-import type { RolloutCondition, RolloutSnapshot } from './types';
+import type { PodMetadata, RolloutCondition, RolloutSnapshot } from './types';
 
 const DEFAULT_PROGRESS_DEADLINE_S = 600;
 const DEFAULT_REVISION_HISTORY_LIMIT = 10;
@@ -21,10 +21,30 @@ export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, 
 
   const decision = snap.spec.strategy!.blueGreen ? decideBlueGreen(snap, progress, nowMs) : decideCanary(snap, progress, nowMs);
   bumpReusedRevision(snap, decision);
+  applyRoleMetadata(snap, decision);
   applyProgressDeadline(snap, decision, nowMs);
   cleanRevisionHistory(snap, decision);
   planRestart(snap, decision);
   return decision;
+}
+
+/**
+ * canaryMetadata/stableMetadata and previewMetadata/activeMetadata: each ReplicaSet's
+ * pods carry the labels of the role it plays now, and lose them when the role ends.
+ */
+function applyRoleMetadata(snap: RolloutSnapshot, d: Decision): void {
+  const p = d.progress;
+  const canary = snap.spec.strategy?.canary;
+  const bg = snap.spec.strategy?.blueGreen;
+  const updating = p.currentHash !== p.stableHash && !p.aborted;
+  for (const rs of snap.replicaSets) {
+    let want: PodMetadata | undefined;
+    if (canary) want = rs.podTemplateHash === p.stableHash ? canary.stableMetadata : updating && rs.podTemplateHash === p.currentHash ? canary.canaryMetadata : undefined;
+    if (bg) want = rs.podTemplateHash === p.stableHash ? bg.activeMetadata : updating && rs.podTemplateHash === p.currentHash ? bg.previewMetadata : undefined;
+    const previous = rs.ephemeralMetadata ? (JSON.parse(rs.ephemeralMetadata) as PodMetadata) : null;
+    const wanted = want && (Object.keys(want.labels ?? {}).length || Object.keys(want.annotations ?? {}).length) ? want : null;
+    if (JSON.stringify(previous) !== JSON.stringify(wanted)) d.actions.push({ kind: 'setPodMetadata', name: rs.name, hash: rs.podTemplateHash, metadata: wanted, previous });
+  }
 }
 
 /** A template that returns (undo) reuses its ReplicaSet, which becomes the newest revision again. */

@@ -48,6 +48,8 @@ export interface CanaryStrategy {
 }
 
 export interface BlueGreenStrategy {
+  activeMetadata?: PodMetadata;
+  previewMetadata?: PodMetadata;
   activeService?: string;
   previewService?: string;
   previewReplicaCount?: number;
@@ -127,6 +129,8 @@ export interface ReplicaSetState {
   creationTimestamp: string;
   /** argo-rollouts.argoproj.io/scale-down-deadline: when a kept-up old ReplicaSet goes to 0. */
   scaleDownDeadline?: string;
+  /** rollout.argoproj.io/ephemeral-metadata: the role labels/annotations its pods carry now. */
+  ephemeralMetadata?: string;
 }
 
 export interface ServiceState {
@@ -155,4 +159,5 @@ export interface RolloutSnapshot {
 export const POD_TEMPLATE_HASH_LABEL = 'rollouts-pod-template-hash';
 export const REVISION_ANNOTATION = 'rollout.argoproj.io/revision';
 export const SCALE_DOWN_DEADLINE_ANNOTATION = 'argo-rollouts.argoproj.io/scale-down-deadline';
+export const EPHEMERAL_METADATA_ANNOTATION = 'rollout.argoproj.io/ephemeral-metadata';
 export const MANAGED_BY_ANNOTATION = 'argo-rollouts.argoproj.io/managed-by-rollouts';
