@@ -2,7 +2,7 @@
 // `argocd login` / `argocd account generate-token` / `delete-token` have them.
 import type { Command } from 'commander';
 import { parseExpiresIn, type TokenInfo } from '../auth/tokens';
-import { ApiClient, CliError, EXIT, enc, readCliConfig, serverUrl, writeCliConfig, type GlobalOptions } from './client';
+import { ApiClient, CliError, EXIT, cliConfigFile, enc, readCliConfig, serverUrl, writeCliConfig, type GlobalOptions } from './client';
 import { outputFormat, printStructured, printTable } from './output';
 
 type Api = () => ApiClient;
@@ -25,6 +25,15 @@ export function registerAccountCommands(program: Command, api: Api): void {
       const session = await client.get<{ account: string }>('/api/v1/session');
       writeCliConfig({ ...readCliConfig(), server: client.server, token: opts.token });
       console.log(`logged in to ${client.server} as ${session.account}`);
+    });
+
+  program
+    .command('logout')
+    .description('forget the saved token (the server URL stays)')
+    .action(() => {
+      const { token: _forgotten, ...rest } = readCliConfig();
+      writeCliConfig(rest);
+      console.log(`logged out; the token is no longer in ${cliConfigFile()} (revoke it with sluice account revoke-token if it may have leaked)`);
     });
 
   const account = program.command('account').description('local accounts and their API tokens');

@@ -283,6 +283,10 @@ test('an expired token and a revoked token are 401', async () => {
   assert.ok(!unauthorised.stderr.includes(revocable));
   assert.equal((await cli('rollouts', 'get', 'nope', '-n', ns)).code, 2);
   assert.equal((await runCommand(process.execPath, [cliPath, '--server', 'http://127.0.0.1:1', 'rollouts', 'list'], env)).code, 3);
+  const loggedOut = await cli('logout');
+  assert.equal(loggedOut.code, 0);
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(home, 'cli.json'), 'utf8')), { server: url });
+  assert.equal((await cli('rollouts', 'list')).code, 4, 'no token any more');
   fs.rmSync(home, { recursive: true, force: true });
 });
 
