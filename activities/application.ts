@@ -18,6 +18,11 @@ import { RenderError, renderSource } from './render';
 import { stringify } from 'yaml';
 
 export const FIELD_MANAGER = 'sluice';
+/**
+ * How old a fetch a plain reconcile may reuse. Many Applications on one repository then
+ * share one fetch; a refresh, a webhook or a hard refresh always fetches anew.
+ */
+export const FETCH_REUSE_MS = 5000;
 export const REPOSITORY_SECRET_LABEL = 'argocd.argoproj.io/secret-type';
 
 export interface ApplicationObservation {
@@ -28,6 +33,7 @@ export interface ApplicationObservation {
   operation?: { sync?: { revision?: string; prune?: boolean; dryRun?: boolean; resources?: { group?: string; kind: string; name: string; namespace?: string }[] }; initiatedBy?: { username?: string; automated?: boolean } };
   /** The value of argocd.argoproj.io/refresh ("normal" or "hard"), if set. */
   refresh?: string;
+  createdAt?: string;
 }
 
 export interface CompareInput {
@@ -38,6 +44,12 @@ export interface CompareInput {
   kinds: string[];
   /** The tracked objects the previous compare found; undefined lists every object of `kinds` instead. */
   known?: ObjectRef[];
+  /**
+   * Git must be read as of this time (epoch ms): when a refresh or webhook asked, or when
+   * the Application was created. Any fetch started since serves it, so Applications asking
+   * together share one fetch. Default: FETCH_REUSE_MS ago.
+   */
+  freshSinceMs?: number;
   /** A revision to compare at instead of targetRevision (a rollback, a sync to a revision). */
   revision?: string;
   hard?: boolean;
@@ -79,7 +91,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
   }
 
   /** Fetch, resolve and render: the manifests of the source at a commit, prepared for this app. */
-  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean }): Promise<{ revision: string; desired: Desired[] }> {
+  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean; freshSinceMs?: number }): Promise<{ revision: string; desired: Desired[]; sourceType: string }> {
     const source = input.spec.source;
     if (!source) throw new RenderError('spec.source is missing');
     const url = checkRepoURL(source.repoURL);
@@ -87,10 +99,10 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const project = await projectOf(kube, input.app, input.spec);
     checkProjectAllowsApp(project, input.app, input.spec);
     const creds = await credentialsFor(input.app, url);
-    const revision = await repos.resolve(url, input.revision ?? source.targetRevision, creds, { hard: input.hard });
+    const revision = await repos.resolve(url, input.revision ?? source.targetRevision, creds, { hard: input.hard, notBeforeMs: input.freshSinceMs ?? Date.now() - FETCH_REUSE_MS });
     const tree = await repos.tree(url, revision);
     const namespace = input.spec.destination?.namespace ?? '';
-    const manifests = await renderSource(tree, source, input.app.name, namespace);
+    const { type: sourceType, manifests } = await renderSource(tree, source, input.app.name, namespace);
     const desired: Desired[] = [];
     for (const m of manifests) {
       try {
@@ -102,7 +114,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       }
     }
     checkProjectAllowsResources(project, input.spec, desired.filter((d) => d.ref).map((d) => ({ manifest: d.manifest, namespaced: d.ref!.namespaced })));
-    return { revision, desired };
+    return { revision, desired, sourceType };
   }
 
   /**
@@ -245,7 +257,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     resources.sort((a, b) => `${a.group}/${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.group}/${b.kind}/${b.namespace}/${b.name}`));
     const syncStatus = resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced';
     const health = worstHealth(resources.filter((r) => !r.requiresPruning).map((r) => r.health?.status));
-    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs }, diffs };
+    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs, sourceType: state.sourceType }, diffs };
   }
 
   async function patchApplication(ref: ApplicationRef, body: unknown, subresource?: string): Promise<void> {
@@ -268,6 +280,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         spec: (app.spec ?? {}) as ApplicationSpec,
         operation: (app as { operation?: ApplicationObservation['operation'] }).operation,
         refresh: app.metadata.annotations?.['argocd.argoproj.io/refresh'],
+        createdAt: app.metadata.creationTimestamp,
       };
     },
 

@@ -108,10 +108,15 @@ export class GitRepositories {
    * Fetches the repository and resolves `targetRevision` (a branch, a tag, a commit SHA or
    * HEAD) to a commit SHA. `hard` refetches from scratch.
    */
-  async resolve(repoURL: string, targetRevision: string | undefined, creds?: GitCredentials, opts: { hard?: boolean } = {}): Promise<string> {
+  async resolve(repoURL: string, targetRevision: string | undefined, creds?: GitCredentials, opts: { hard?: boolean; notBeforeMs?: number } = {}): Promise<string> {
     const url = checkRepoURL(repoURL);
     const dir = this.cacheDir(url);
-    const askedAt = performance.now();
+    // A commit SHA already exported names the same files forever: nothing to fetch.
+    const wanted = (targetRevision ?? '').trim();
+    if (!opts.hard && /^[0-9a-f]{40}$/.test(wanted) && fs.existsSync(path.join(dir, 'trees', wanted))) return wanted;
+    // Any fetch that started at or after notBeforeMs (epoch ms) is fresh enough; without
+    // it, only one that starts after this call.
+    const askedAt = opts.notBeforeMs ?? Date.now();
     return serially(dir, async () => {
       const bare = path.join(dir, 'git');
       if (opts.hard) {
@@ -128,7 +133,7 @@ export class GitRepositories {
       // made already saw everything this one would, so it is not repeated.
       const last = this.fetchedAt.get(dir);
       if (last === undefined || last < askedAt) {
-        const started = performance.now();
+        const started = Date.now();
         await this.fetch(bare, url, creds);
         this.refs.set(dir, await readRefs(bare));
         this.fetchedAt.set(dir, started);

@@ -53,7 +53,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   let plan: SyncPlan;
   let revision = input.revision;
   try {
-    const prepared = await source.prepareSync({ app: input.app, instance: input.instance, spec, kinds: input.kinds ?? [], known: input.known, revision: input.revision });
+    const prepared = await source.prepareSync({ app: input.app, instance: input.instance, spec, kinds: input.kinds ?? [], known: input.known, revision: input.revision, freshSinceMs: input.revision ? undefined : Date.parse(input.startedAt) });
     revision = prepared.revision;
     let manifests: ManifestResource[] = prepared.manifests;
     const only = request.resources?.length ? new Set(request.resources) : undefined;

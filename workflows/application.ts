@@ -88,6 +88,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   const state: CarriedState = input.state ?? { syncCount: 0, kinds: [], history: [] };
   let dirty = true;
   let refresh: 'normal' | 'hard' | undefined;
+  /** When the pending refresh was asked for: Git is read as of then. */
+  let refreshAskedAt: number | undefined;
   const pending: PendingSync[] = [];
   let syncing: CancellationScope | undefined;
   let terminating = false;
@@ -97,6 +99,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   setHandler(applicationNudgeSignal, (n) => {
     dirty = true;
     if (n.refresh === 'hard' || (n.refresh && !refresh)) refresh = n.refresh;
+    if (n.refresh) refreshAskedAt ??= Date.now();
   });
   setHandler(appViewQuery, () => ({ summary, syncing: syncing !== undefined }));
   setHandler(appHistoryQuery, () => state.history);
@@ -111,6 +114,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   );
   setHandler(appRefreshUpdate, ({ hard }) => {
     refresh = hard ? 'hard' : (refresh ?? 'normal');
+    refreshAskedAt ??= Date.now();
     dirty = true;
     return { message: `${hard ? 'hard ' : ''}refresh of application ${id} requested` };
   });
@@ -176,6 +180,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     spec = obs.spec;
     let hard = refresh === 'hard' || obs.refresh === 'hard';
+    // A refresh reads Git as of when it was asked; a new Application as of its creation.
+    let freshSinceMs: number | undefined = refreshAskedAt ?? (obs.refresh ? Date.now() : undefined);
+    if (freshSinceMs === undefined && state.known === undefined) freshSinceMs = obs.createdAt ? Date.parse(obs.createdAt) : Date.now();
+    refreshAskedAt = undefined;
     // A refresh, like the periodic reconcile, is reported through reconciledAt even when nothing changed.
     if (refresh || obs.refresh) dirtyReconcile = true;
     if (obs.refresh || obs.operation) await quick.acknowledgeApplicationRequest(ref, { refresh: !!obs.refresh, operation: !!obs.operation });
@@ -188,7 +196,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     refresh = undefined;
 
-    comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, hard });
+    comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, hard, freshSinceMs });
     hard = false;
     noteComparison(comparison);
 

@@ -12,11 +12,21 @@ import * as fs from 'node:fs';
 
 export { RenderError } from './errors';
 
-export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string): Promise<ManifestResource[]> {
+export type SourceType = 'Helm' | 'Kustomize' | 'Directory';
+
+/** Which renderer a source needs, by Argo CD's detection order. */
+export function sourceTypeOf(dir: string, source: ApplicationSource): SourceType {
+  if (source.helm || isHelmChart(dir)) return 'Helm';
+  if (source.kustomize || isKustomization(dir)) return 'Kustomize';
+  return 'Directory';
+}
+
+export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
   const dir = insideRepo(repoRoot, source.path ?? '');
   const rel = (source.path ?? '').replace(/^\.?\/*/, '').replace(/\/+$/, '');
   if (!fs.statSync(dir).isDirectory()) throw new RenderError(`spec.source.path ${JSON.stringify(source.path)} is not a directory`);
-  if (source.helm || isHelmChart(dir)) return renderHelm(repoRoot, rel, source.helm, appName, namespace);
-  if (source.kustomize || isKustomization(dir)) return renderKustomize(repoRoot, rel, source.kustomize);
-  return renderDirectory(repoRoot, dir, rel, source.directory ?? {});
+  const type = sourceTypeOf(dir, source);
+  if (type === 'Helm') return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace) };
+  if (type === 'Kustomize') return { type, manifests: await renderKustomize(repoRoot, rel, source.kustomize) };
+  return { type, manifests: renderDirectory(repoRoot, dir, rel, source.directory ?? {}) };
 }

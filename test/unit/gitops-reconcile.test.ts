@@ -49,12 +49,13 @@ test('retry backoff: duration × factor^(n-1), capped, limited', () => {
 });
 
 test('status projection: Argo CD shape; a ComparisonError keeps the last good resources', () => {
-  const good = cmp([res('Synced', { health: { status: 'Healthy' } })]);
+  const good = { ...cmp([res('Synced', { health: { status: 'Healthy' } })]), sourceType: 'Kustomize' };
   const s = projectStatus({ spec: {}, comparison: good, history: [], reconciledAt: 't1' }) as any;
   assert.equal(s.sync.status, 'Synced');
   assert.equal(s.sync.revision, good.revision);
   assert.equal(s.health.status, 'Healthy');
   assert.equal(s.conditions, null);
+  assert.equal(s.sourceType, 'Kustomize');
   const failing: Comparison = { resources: [], syncStatus: 'Unknown', health: 'Unknown', error: 'git fetch failed', kinds: [] };
   const e = projectStatus({ spec: {}, comparison: failing, lastGood: good, history: [], reconciledAt: 't2', errorSince: 't0' }) as any;
   assert.equal(e.sync.status, 'Unknown');

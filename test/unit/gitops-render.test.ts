@@ -8,6 +8,7 @@ import { parseManifests } from '../../activities/render/manifests';
 import { renderDirectory } from '../../activities/render/directory';
 import { kustomizeEdits } from '../../activities/render/kustomize';
 import { insideRepo } from '../../activities/render/paths';
+import { sourceTypeOf } from '../../activities/render';
 
 test('multi-document YAML, Lists flattened, empty documents skipped', () => {
   const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n';
@@ -31,6 +32,11 @@ test('directory: recurse, include and exclude globs, symlinks out of the reposit
     fs.writeFileSync(path.join(root, 'app/sub/b.yml'), cm('b'));
     const names = (opts: object) => renderDirectory(root, path.join(root, 'app'), 'app', opts).map((m) => m.metadata.name);
     assert.deepEqual(names({}), ['a', 'app']);
+    assert.equal(sourceTypeOf(path.join(root, 'app'), { repoURL: 'u' }), 'Directory');
+    assert.equal(sourceTypeOf(path.join(root, 'app'), { repoURL: 'u', kustomize: {} }), 'Kustomize');
+    fs.writeFileSync(path.join(root, 'app/Chart.yaml'), 'name: c\n');
+    assert.equal(sourceTypeOf(path.join(root, 'app'), { repoURL: 'u' }), 'Helm');
+    fs.rmSync(path.join(root, 'app/Chart.yaml'));
     assert.deepEqual(names({ exclude: 'application.yaml' }), ['a']);
     assert.deepEqual(names({ recurse: true }), ['a', 'app', 'b']);
     assert.deepEqual(names({ recurse: true, include: '{sub/*,a.yaml}' }), ['a', 'b']);

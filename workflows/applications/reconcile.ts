@@ -103,7 +103,7 @@ export function projectStatus(input: StatusInput): Record<string, unknown> {
     conditions: comparison.error ? [{ type: 'ComparisonError', message: comparison.error, lastTransitionTime: input.errorSince ?? input.reconciledAt }] : null,
     history: input.history.slice(-Math.max(0, limit)),
     reconciledAt: input.reconciledAt,
-    sourceType: 'Directory',
+    ...(shown.sourceType ? { sourceType: shown.sourceType } : {}),
   };
   if (input.operationState) status.operationState = input.operationState;
   return status;

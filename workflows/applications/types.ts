@@ -95,6 +95,8 @@ export interface Comparison {
   error?: string;
   /** group/Kind pairs seen, so the next compare also lists kinds removed from Git. */
   kinds: string[];
+  /** Helm, Kustomize or Directory: how the source was rendered. */
+  sourceType?: string;
   /** The live objects tracked by the app, so the next compare reads just these. */
   live?: ObjectRef[];
 }
