@@ -4,6 +4,9 @@
 // and retry with backoff after a failed wave.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import type { ApplicationActivities } from '../../activities/application';
@@ -14,6 +17,7 @@ import { applicationNudgeSignal, appHistoryQuery } from '../../workflows/definit
 import type { ApplicationSpec, Comparison } from '../../workflows/applications/types';
 import type { ManifestResource } from '../../workflows/sync/resources';
 import { eventually } from '../support/stack';
+import { repoRoot } from '../support/paths';
 
 let env: TestWorkflowEnvironment;
 
@@ -119,6 +123,13 @@ test('automated sync: PreSync hook, then the wave applied and awaited; hook dele
     await eventually('compared again', async () => calls.filter((c) => c === 'compare').length >= 3, 10_000);
     assert.equal(calls.filter((c) => c === 'prepareSync').length, 1);
     assert.equal((await env.client.workflow.getHandle(workflowId).query(appHistoryQuery)).length, 1);
+    if (process.env.SLUICE_RECORD_HISTORIES) {
+      // Guards determinism: test/workflow/replay.test.ts replays these against today's code.
+      const dir = path.join(repoRoot, 'test', 'fixtures', 'histories');
+      fs.writeFileSync(path.join(dir, 'application.json'), historyToJSON(await env.client.workflow.getHandle(workflowId).fetchHistory()));
+      const syncId = 'sync/shop/web/1'; // from the workflow's input ref, as in production
+      fs.writeFileSync(path.join(dir, 'application-sync.json'), historyToJSON(await env.client.workflow.getHandle(syncId).fetchHistory()));
+    }
   });
 });
 
