@@ -80,6 +80,7 @@ function redact(m: Measurement, secrets: string[]): Measurement {
 /** Runs `fn` while heartbeating, so a dead worker is noticed within seconds and cancellation arrives. */
 async function withHeartbeat<T>(fn: () => Promise<T>): Promise<T> {
   const ctx = Context.current();
+  if (ctx.info.isLocal) return fn(); // local activities do not heartbeat
   const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_MS);
   try {
     return await fn();
@@ -144,12 +145,12 @@ export function createAnalysisActivities(kube: KubeClient) {
       return { exists: true, uid: obj.metadata.uid ?? '', metadata, spec: (obj.spec ?? { metrics: [] }) as AnalysisRunSpec, status: obj.status };
     },
 
-    /** False when the object is gone or was replaced by another with the same name. */
-    async writeAnalysisRunStatus(ref: AnalysisRunRef, uid: string, status: AnalysisRunStatus): Promise<boolean> {
+    /** False when the object is gone or was replaced by another with the same name; else when it was written. */
+    async writeAnalysisRunStatus(ref: AnalysisRunRef, uid: string, status: AnalysisRunStatus): Promise<string | false> {
       try {
         // A merge patch keeps keys it does not mention: clear a message that no longer applies.
         await kube.patch(Resources.analysisRun, ref.namespace, ref.name, { metadata: { uid }, status: { ...status, message: status.message ?? null } }, { subresource: 'status', fieldManager: 'sluice' });
-        return true;
+        return new Date().toISOString();
       } catch (err) {
         if (isNotFound(err) || isConflict(err)) return false;
         if (err instanceof KubeApiError && [400, 403, 422].includes(err.statusCode)) {

@@ -12,6 +12,8 @@ import {
   isCancellation,
   log,
   proxyActivities,
+  proxyLocalActivities,
+  type RetryPolicy,
   setCurrentDetails,
   setHandler,
   workflowInfo,
@@ -37,13 +39,19 @@ const kubeCalls = proxyActivities<AnalysisActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 
-// Measurements heartbeat every second, so one that died with its worker is retried
-// within seconds. A provider error is a measurement Error, not an activity failure;
-// activity retries cover only lost workers and an unreachable API server.
-const measurements = proxyActivities<AnalysisActivities>({
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '5s',
-  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' },
+// A Prometheus or web measurement takes milliseconds, so it runs as a local activity,
+// and so does the status write after it: a measurement then costs one workflow task and
+// no round trips through the server's task queues, which is what lets hundreds of runs
+// measure every second. Both are recorded in history (queryPrometheus, callWebMetric,
+// writeAnalysisRunStatus); a worker lost mid-task means the task is retried elsewhere and
+// the measurement taken again, and recorded once. A provider error is a measurement
+// Error, not an activity failure; retries cover only lost workers and the API server.
+const measurementRetry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' };
+const quickMeasurements = (timeoutSeconds: number) =>
+  proxyLocalActivities<AnalysisActivities>({ startToCloseTimeout: `${timeoutSeconds + 15}s`, retry: measurementRetry });
+const statusWrites = proxyLocalActivities<AnalysisActivities>({
+  startToCloseTimeout: '10s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 
 const jobMeasurements = proxyActivities<AnalysisActivities>({
@@ -116,6 +124,10 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   let pending: AnalysisRunStatus | undefined;
   let writer: Promise<void> | undefined;
   let lost = false; // deleted or replaced: a status write was refused
+  // Workflow time stands still during local activities; their own timestamps say how far
+  // the wall clock moved, so timers are not stretched by the time the activities took.
+  let clock = 0;
+  const now = () => Math.max(Date.now(), clock);
   const gone = () => lost || news.deleted || news.latestUid !== undefined;
   const publish = () => {
     pending = status;
@@ -124,7 +136,9 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         const s = pending;
         pending = undefined;
         try {
-          if (!(await kubeCalls.writeAnalysisRunStatus(ref, uid, s))) lost = true;
+          const written = await statusWrites.writeAnalysisRunStatus(ref, uid, s);
+          if (!written) lost = true;
+          else if (typeof written === 'string') clock = Math.max(clock, Date.parse(written));
         } catch (err) {
           // Refused (e.g. too large): the next write carries the state again; the run goes on.
           log.warn('status write refused', { analysisRun: id, error: String(err) });
@@ -202,8 +216,8 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   async function measure(index: number, metric: Metric, r: MetricResult, inFlight?: Measurement): Promise<Measurement> {
     const req: MeasureRequest = { run: { ...ref, uid }, metric: spec.metrics[index], args: runArgs, measurementNumber: r.count + r.error + 1, inFlight };
     const p = metric.provider;
-    if (p.prometheus) return measurements.queryPrometheus(req);
-    if (p.web) return measurements.callWebMetric(req);
+    if (p.prometheus) return quickMeasurements(p.prometheus.timeout ?? 30).queryPrometheus(req);
+    if (p.web) return quickMeasurements(p.web.timeoutSeconds && p.web.timeoutSeconds > 0 ? p.web.timeoutSeconds : 10).callWebMetric(req);
     if (p.job) {
       // Create the Job, show the measurement in flight with the Job's name, wait for it;
       // if the run terminates meanwhile, the Job is deleted.
@@ -239,7 +253,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         const delay = nextMeasurementDelay(metric, r.measurements.length > 0 ? r : undefined);
         if (delay === undefined) return;
         const from = last?.finishedAt ?? status.startedAt!;
-        const wait = Date.parse(from) + delay - Date.now();
+        const wait = Date.parse(from) + delay - now();
         if (wait > 0) await condition(() => terminating() || moveOn || gone(), wait);
         if (terminating() || moveOn || gone()) return;
       }
@@ -247,8 +261,10 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
       try {
         m = await measure(index, metric, inFlight ? { ...r, measurements: r.measurements.slice(0, -1) } : r, inFlight);
       } catch (err) {
-        if (err instanceof ActivityFailure && err.cause instanceof ApplicationFailure && err.cause.type === 'ArgumentError') {
-          argumentError = err.cause.message;
+        // A local activity's failure may arrive unwrapped; a regular one's as its cause.
+        const cause = err instanceof ActivityFailure ? err.cause : err;
+        if (cause instanceof ApplicationFailure && cause.type === 'ArgumentError') {
+          argumentError = cause.message;
           reassess();
           return;
         }
@@ -256,6 +272,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
       }
       const base = results().find((x) => x.name === metric.name) ?? r;
       const withoutInFlight = inFlight || metric.provider.job ? { ...base, measurements: base.measurements.filter((x) => isCompleted(x.phase)) } : base;
+      if (m.finishedAt) clock = Math.max(clock, Date.parse(m.finishedAt));
       setResult(recordMeasurement(withoutInFlight, m));
       reassess();
       measurementsThisRun++;

@@ -69,7 +69,7 @@ async function main() {
         const { items } = await stack.kube.list(Resources.analysisRun, ns);
         return items.length === RUNS && items.every((r) => r.status?.phase === 'Successful') ? items : undefined;
       },
-      (COUNT * 4 + 120) * 1000,
+      (COUNT * 30 + 120) * 1000,
       1000,
     );
     const lateness: number[] = [];

@@ -58,7 +58,7 @@ function memoryActivities(templates: Record<string, AnalysisTemplateSpec>, phase
     },
     async writeAnalysisRunStatus(ref, _uid, status) {
       runs.get(ref.name)!.status = status;
-      return true;
+      return new Date().toISOString();
     },
     async queryPrometheus(req): Promise<Measurement> {
       const t = new Date().toISOString();
