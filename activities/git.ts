@@ -168,6 +168,12 @@ export class GitRepositories {
     const dir = this.cacheDir(checkRepoURL(repoURL));
     const target = path.join(dir, 'trees', sha);
     if (fs.existsSync(target)) return target;
+    // Under the repository's lock: a hard refresh must not remove the cache mid-export.
+    return serially(dir, () => this.export(dir, sha, target));
+  }
+
+  private async export(dir: string, sha: string, target: string): Promise<string> {
+    if (fs.existsSync(target)) return target;
     const tmp = `${target}.tmp-${process.pid}-${Date.now()}`;
     fs.mkdirSync(tmp, { recursive: true });
     try {

@@ -65,6 +65,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
       defaultPruneOption: options.prune,
       namespace,
       skipHooks: !!only || request.dryRun,
+      ...(options.raw.includes('ApplyOutOfSyncOnly=true') && input.outOfSync ? { outOfSyncOnly: input.outOfSync } : {}),
       hookNaming: { revision, startedAtUnixSeconds: Math.floor(Date.parse(input.startedAt) / 1000) },
     });
   } catch (err) {

@@ -226,6 +226,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
   }
 
+  function outOfSyncKeys(): string[] | undefined {
+    return comparison?.resources.filter((r) => r.status === 'OutOfSync').map((r) => `${r.group}/${r.kind}/${r.namespace}/${r.name}`);
+  }
+
   function noteComparison(c: Comparison) {
     state.kinds = c.kinds;
     if (c.live) state.known = c.live;
@@ -251,7 +255,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         result = await syncing.run(() =>
           executeChild(applicationSyncWorkflow, {
             workflowId: syncWorkflowId(ref, n),
-            args: [{ app: ref, instance, spec: operationSpec, revision: op.request.revision ?? '', request: op.request, kinds: state.kinds, known: state.known, hookTimeoutMs: timings.hookTimeoutMs, waveTimeoutMs: timings.waveTimeoutMs, startedAt }],
+            args: [{ app: ref, instance, spec: operationSpec, revision: op.request.revision ?? '', request: op.request, kinds: state.kinds, known: state.known, outOfSync: outOfSyncKeys(), hookTimeoutMs: timings.hookTimeoutMs, waveTimeoutMs: timings.waveTimeoutMs, startedAt }],
             staticSummary: `sync of Application ${id}${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`,
           }),
         );

@@ -34,12 +34,17 @@ const hook: ManifestResource = { apiVersion: 'batch/v1', kind: 'Job', metadata: 
 const config: ManifestResource = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'shop' } };
 
 /** A cluster in memory: a compare is OutOfSync until a wave has been applied and awaited healthy. */
-function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { failWaves?: number } = {}) {
+const inSync: ManifestResource = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unchanged', namespace: 'shop' } };
+
+function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { failWaves?: number; withUnchanged?: boolean } = {}) {
   let synced = false;
   let failWaves = opts.failWaves ?? 0;
   const comparison = (): Comparison => ({
     revision: REV_A,
-    resources: [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'settings', status: synced ? 'Synced' : 'OutOfSync', health: synced ? { status: 'Healthy' } : { status: 'Missing' } }],
+    resources: [
+      { group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'settings', status: synced ? 'Synced' : 'OutOfSync', health: synced ? { status: 'Healthy' } : { status: 'Missing' } },
+      ...(opts.withUnchanged ? [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'unchanged', status: 'Synced' as const, health: { status: 'Healthy' as const } }] : []),
+    ],
     syncStatus: synced ? 'Synced' : 'OutOfSync',
     health: synced ? 'Healthy' : 'Missing',
     kinds: ['|ConfigMap'],
@@ -57,7 +62,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { 
     },
     async prepareSync() {
       calls.push('prepareSync');
-      return { revision: REV_A, manifests: [hook, config], liveOnly: [] };
+      return { revision: REV_A, manifests: opts.withUnchanged ? [hook, config, inSync] : [hook, config], liveOnly: [] };
     },
     async writeApplicationStatus(_ref, status) {
       statuses.push(status);
@@ -91,7 +96,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { 
   return { ...app, ...sync } as ApplicationActivities & SyncActivities;
 }
 
-async function runApp(spec: ApplicationSpec, opts: { failWaves?: number }, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>) {
+async function runApp(spec: ApplicationSpec, opts: { failWaves?: number; withUnchanged?: boolean }, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>) {
   const calls: string[] = [];
   const statuses: any[] = [];
   const taskQueue = `wf-app-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
@@ -141,5 +146,13 @@ test('a failed wave is retried with backoff when retry allows, and the operation
     assert.ok(statuses.some((s) => /retrying attempt #1/.test(s.operationState?.message ?? '')), 'the retry was shown on the status');
     assert.equal(calls.filter((c) => c === 'prepareSync').length, 2);
     assert.equal(last().operationState.retryCount, 1);
+  });
+});
+
+test('ApplyOutOfSyncOnly=true applies only what the compare found out of sync', async () => {
+  const spec = { ...automated, syncPolicy: { ...automated.syncPolicy, syncOptions: ['ApplyOutOfSyncOnly=true'] } };
+  await runApp(spec, { withUnchanged: true }, async ({ calls, statuses }) => {
+    await eventually('Succeeded', async () => statuses[statuses.length - 1]?.operationState?.phase === 'Succeeded', 20_000);
+    assert.deepEqual(calls.filter((c) => c.startsWith('applyWave')), ['applyWave settings']);
   });
 });

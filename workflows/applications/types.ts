@@ -142,6 +142,8 @@ export interface SyncWorkflowInput {
   waveTimeoutMs: number;
   startedAt: string;
   kinds?: string[];
+  /** ApplyOutOfSyncOnly=true: the keys ("group/Kind/namespace/name") the last compare found out of sync. */
+  outOfSync?: string[];
   /** The app's tracked objects as last compared (the prune candidates); undefined lists them. */
   known?: ObjectRef[];
 }
