@@ -9,7 +9,7 @@ import { differs, normalizeForDiff, unifiedDiff } from '../workflows/application
 import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
 import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
-import { groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
+import { ANNOTATION_SYNC_OPTIONS, annotationList, groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
 import { whileHeartbeating } from './heartbeats';
 import { checkDestinationCluster, checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
@@ -18,6 +18,8 @@ import { RenderError, renderSource } from './render';
 import { stringify } from 'yaml';
 
 export const FIELD_MANAGER = 'sluice';
+/** Argo CD's cascading-deletion finalizer (also with a /foreground or /background suffix). */
+export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 /**
  * How old a fetch a plain reconcile may reuse. Many Applications on one repository then
  * share one fetch; a refresh, a webhook or a hard refresh always fetches anew.
@@ -34,6 +36,8 @@ export interface ApplicationObservation {
   /** The value of argocd.argoproj.io/refresh ("normal" or "hard"), if set. */
   refresh?: string;
   createdAt?: string;
+  /** Being deleted with Argo CD's resources finalizer: delete what it manages first. */
+  cascade?: boolean;
 }
 
 export interface CompareInput {
@@ -273,7 +277,11 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
   return {
     async observeApplication(ref: ApplicationRef): Promise<ApplicationObservation> {
       const app = await kube.find(Resources.application, ref.namespace, ref.name);
-      if (!app || app.metadata.deletionTimestamp) return { exists: false, generation: 0, spec: {} };
+      if (!app) return { exists: false, generation: 0, spec: {} };
+      if (app.metadata.deletionTimestamp) {
+        const finalizers = (app.metadata.finalizers as string[] | undefined) ?? [];
+        return { exists: false, generation: 0, spec: (app.spec ?? {}) as ApplicationSpec, cascade: finalizers.some((f) => f.startsWith(RESOURCES_FINALIZER)) };
+      }
       return {
         exists: true,
         generation: app.metadata.generation ?? 0,
@@ -318,6 +326,37 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
 
     async writeApplicationStatus(ref: ApplicationRef, status: Record<string, unknown>): Promise<void> {
       await patchApplication(ref, { status }, 'status');
+    },
+
+    /**
+     * Cascading deletion: deletes every live object the app tracks (except those marked
+     * argocd.argoproj.io/sync-options: Delete=false), then removes the resources finalizer
+     * so the Application itself goes. Returns what is still there (deletion in progress).
+     */
+    async deleteApplicationResources(input: CompareInput): Promise<{ remaining: string[] }> {
+      return whileHeartbeating(async () => {
+        const namespaces = new Set<string>([input.spec.destination?.namespace ?? ''].filter((n) => n !== ''));
+        for (const k of input.known ?? []) if (k.namespace) namespaces.add(k.namespace);
+        const live = await liveTracked(input.instance, input.kinds, namespaces, [], input.known);
+        const remaining: string[] = [];
+        for (const [key, { ref, obj }] of live) {
+          if (annotationList(obj, ANNOTATION_SYNC_OPTIONS).includes('Delete=false')) continue;
+          remaining.push(key);
+          if (!obj.metadata.deletionTimestamp) await kube.delete(ref, obj.metadata.namespace, obj.metadata.name, 'Foreground');
+        }
+        if (remaining.length === 0) {
+          const app = await kube.find(Resources.application, input.app.namespace, input.app.name);
+          const finalizers = (app?.metadata.finalizers as string[] | undefined) ?? [];
+          const index = finalizers.findIndex((f) => f.startsWith(RESOURCES_FINALIZER));
+          if (app && index >= 0) {
+            await kube.patch(Resources.application, input.app.namespace, input.app.name, [
+              { op: 'test', path: `/metadata/finalizers/${index}`, value: finalizers[index] },
+              { op: 'remove', path: `/metadata/finalizers/${index}` },
+            ], { type: 'json' });
+          }
+        }
+        return { remaining };
+      });
     },
 
     /** Clears what asked for work once the work is taken: the refresh annotation, the operation field. */

@@ -175,6 +175,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
     const obs: ApplicationObservation = await quick.observeApplication(ref);
     if (!obs.exists) {
+      if (obs.cascade) await deleteManagedResources(obs.spec);
       log.info('application deleted; workflow ends', { application: id });
       return;
     }
@@ -223,6 +224,18 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && pending.length === 0) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof applicationWorkflow>({ ...ref, timings: input.timings, state });
+    }
+  }
+
+  /** Argo CD's cascading deletion: the managed objects go first, then the finalizer, then the Application. */
+  async function deleteManagedResources(appSpec: ApplicationSpec): Promise<void> {
+    syncing?.cancel();
+    summary = 'deleting the resources of a deleted Application';
+    for (let attempt = 0; ; attempt++) {
+      const { remaining } = await act.deleteApplicationResources({ app: ref, instance, spec: appSpec, kinds: state.kinds, known: attempt === 0 ? state.known : undefined });
+      if (remaining.length === 0) return;
+      setCurrentDetails(`**${id}**: deleting ${remaining.length} resources: ${remaining.slice(0, 5).join(', ')}`);
+      await sleep(Math.min(5000, 500 * 2 ** Math.min(attempt, 4)));
     }
   }
 

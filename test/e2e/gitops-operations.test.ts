@@ -46,6 +46,8 @@ before(async () => {
     'stuck-wave/deployment.json': json(deployment('never-ready', stuckPod)),
     'stuck-wave/later.json': json(configMap('later-wave', { a: '1' }, '1')),
     'versions/config.json': json(configMap('versioned', { version: 'one' })),
+    'cascade/a.json': json(configMap('cascade-a', { a: '1' })),
+    'cascade/kept.json': json({ ...configMap('cascade-kept', { a: '1' }), metadata: { name: 'cascade-kept', annotations: { 'argocd.argoproj.io/sync-options': 'Delete=false' } } }),
   });
   sluice = await startGitOpsSluice(stack, ns, { hookTimeoutMs: HOOK_TIMEOUT_MS });
   commands = new ApplicationCommands(sluice.client);
@@ -122,4 +124,16 @@ test('an Argo-style operation on the Application starts a sync; rollback deploys
   assert.equal(after.history[2].revision, first.sync.revision);
   assert.equal(after.sync.status, 'OutOfSync', 'after a rollback HEAD differs from the cluster');
   await assert.rejects(commands.rollback(ref, 99), /no history entry 99/);
+});
+
+test('deleting an Application with the resources finalizer deletes what it manages (except Delete=false), then the Application', async () => {
+  const app: any = application('cascade', 'cascade', true);
+  app.metadata.finalizers = ['resources-finalizer.argocd.argoproj.io'];
+  await stack.kube.create(Resources.application, ns, app);
+  await waitForStatus('cascade', 'Synced', (st) => st.sync?.status === 'Synced' && st.operationState?.phase === 'Succeeded');
+  assert.ok(await stack.kube.find(Resources.configMap, ns, 'cascade-a'));
+  await stack.kube.delete(Resources.application, ns, 'cascade');
+  await eventually('the Application is gone', async () => (await stack.kube.find(Resources.application, ns, 'cascade')) === undefined, 30_000);
+  assert.equal(await stack.kube.find(Resources.configMap, ns, 'cascade-a'), undefined, 'its ConfigMap was deleted first');
+  assert.ok(await stack.kube.find(Resources.configMap, ns, 'cascade-kept'), 'Delete=false is kept');
 });
