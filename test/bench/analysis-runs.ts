@@ -70,7 +70,7 @@ async function main() {
         return items.length === RUNS && items.every((r) => r.status?.phase === 'Successful') ? items : undefined;
       },
       (COUNT * 30 + 120) * 1000,
-      1000,
+      5000, // listing 200 runs with their status is not free: look rarely, so as not to compete with Sluice
     );
     const lateness: number[] = [];
     let first = Infinity;
