@@ -110,7 +110,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const desired: Desired[] = [];
     for (const m of manifests) {
       try {
-        const ref = await discovery.resourceFor(m.apiVersion, m.kind);
+        // Fresh: a kind whose CRD the last sync created must be seen at once.
+        const ref = await discovery.resourceFor(m.apiVersion, m.kind, { fresh: true });
         desired.push({ ref, manifest: prepareManifest(m, input.instance, namespace, ref.namespaced) });
       } catch (err) {
         if (!(err instanceof UnknownKindError)) throw err;

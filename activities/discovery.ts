@@ -18,9 +18,27 @@ export class Discovery {
 
   constructor(private readonly kube: KubeClient) {}
 
-  async resourceFor(apiVersion: string, kind: string): Promise<ResourceRef> {
+  /**
+   * Like resourceFor, but a kind the server does not serve yet (its CRD applied a moment
+   * ago, not yet Established) is looked up again until `waitMs` has passed.
+   */
+  async resourceForSoon(apiVersion: string, kind: string, waitMs: number): Promise<ResourceRef> {
+    const deadline = Date.now() + waitMs;
+    for (;;) {
+      try {
+        return await this.resourceFor(apiVersion, kind);
+      } catch (err) {
+        if (!(err instanceof UnknownKindError) || Date.now() >= deadline) throw err;
+        this.cache.delete(apiVersion);
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  }
+
+  /** `fresh`: a kind not in the cache is looked up on the server whatever the cache's age. */
+  async resourceFor(apiVersion: string, kind: string, opts: { fresh?: boolean } = {}): Promise<ResourceRef> {
     let entry = this.cache.get(apiVersion);
-    if (!entry?.kinds.has(kind) && (!entry || Date.now() - entry.at > 2000)) entry = await this.load(apiVersion);
+    if (!entry?.kinds.has(kind) && (!entry || opts.fresh || Date.now() - entry.at > 2000)) entry = await this.load(apiVersion);
     const ref = entry?.kinds.get(kind);
     if (!ref) throw new UnknownKindError(apiVersion, kind);
     return ref;

@@ -9,6 +9,7 @@ import type { ResourceResult } from '../workflows/applications/types';
 import { groupOf, describeResource, type ManifestResource } from '../workflows/sync/resources';
 import { FIELD_MANAGER } from './application';
 import { Discovery } from './discovery';
+import { whileHeartbeating } from './heartbeats';
 
 /** Marks a hook with the sync that created it, so a retried step does not replace its own hook. */
 export const HOOK_OPERATION_ANNOTATION = 'sluice.io/sync-operation';
@@ -53,6 +54,24 @@ export function createSyncActivities(kube: KubeClient) {
     return undefined;
   }
 
+  /** applyWave's work, run while heartbeating (a kind may take seconds to be served). */
+  async function applyAll(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean }): Promise<ResourceResult[]> {
+    const results: ResourceResult[] = [];
+    for (const m of input.manifests) {
+      try {
+        // A CRD applied in an earlier wave may take a few seconds to be served.
+        const ref = await discovery.resourceForSoon(m.apiVersion, m.kind, 20_000);
+        await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun });
+        heartbeat();
+        results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} serverside-applied`, input.phase));
+      } catch (err) {
+        if (!refused(err) && !(err instanceof Error && err.name === 'UnknownKindError')) throw err;
+        results.push(result(m, 'SyncFailed', (err as Error).message, input.phase));
+      }
+    }
+    return results;
+  }
+
   return {
     /** CreateNamespace=true: the destination namespace, created if absent. */
     async ensureNamespace(name: string): Promise<void> {
@@ -65,19 +84,7 @@ export function createSyncActivities(kube: KubeClient) {
 
     /** Server-side applies every resource of a wave; a refused resource is a SyncFailed result, not a retry. */
     async applyWave(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean }): Promise<ResourceResult[]> {
-      const results: ResourceResult[] = [];
-      for (const m of input.manifests) {
-        try {
-          const ref = await discovery.resourceFor(m.apiVersion, m.kind);
-          await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun });
-          heartbeat();
-          results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} serverside-applied`, input.phase));
-        } catch (err) {
-          if (!refused(err) && !(err instanceof Error && err.name === 'UnknownKindError')) throw err;
-          results.push(result(m, 'SyncFailed', (err as Error).message, input.phase));
-        }
-      }
-      return results;
+      return whileHeartbeating(() => applyAll(input));
     },
 
     /**

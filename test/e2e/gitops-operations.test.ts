@@ -137,3 +137,30 @@ test('deleting an Application with the resources finalizer deletes what it manag
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'cascade-a'), undefined, 'its ConfigMap was deleted first');
   assert.ok(await stack.kube.find(Resources.configMap, ns, 'cascade-kept'), 'Delete=false is kept');
 });
+
+test('a CRD and a resource of its kind in one app: the CRD first, the resource once its kind is served', async () => {
+  const group = `${ns}.example.com`;
+  const crd = {
+    apiVersion: 'apiextensions.k8s.io/v1',
+    kind: 'CustomResourceDefinition',
+    metadata: { name: `widgets.${group}` },
+    spec: {
+      group,
+      scope: 'Namespaced',
+      names: { plural: 'widgets', singular: 'widget', kind: 'Widget' },
+      versions: [{ name: 'v1', served: true, storage: true, schema: { openAPIV3Schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } } }],
+    },
+  };
+  const widget = { apiVersion: `${group}/v1`, kind: 'Widget', metadata: { name: 'gear' }, spec: { teeth: 12 } };
+  repo.commit('a CRD and a widget', { 'crd-app/crd.json': json(crd), 'crd-app/widget.json': json(widget) });
+  try {
+    await stack.kube.create(Resources.application, ns, application('crd-app', 'crd-app', true));
+    const s = await waitForStatus('crd-app', 'Synced', (st) => st.sync?.status === 'Synced' && st.operationState?.phase === 'Succeeded', 60_000);
+    const live = await stack.kube.get<any>({ group, version: 'v1', plural: 'widgets', namespaced: true }, ns, 'gear');
+    assert.equal(live.spec.teeth, 12);
+    assert.deepEqual(s.resources.map((r: any) => r.kind).sort(), ['CustomResourceDefinition', 'Widget']);
+  } finally {
+    await stack.kube.delete(Resources.application, ns, 'crd-app').catch(() => undefined);
+    await stack.kube.delete(Resources.crd, undefined, `widgets.${group}`).catch(() => undefined);
+  }
+});
