@@ -5,7 +5,7 @@
 import { ApplicationFailure } from '@temporalio/activity';
 import { isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { assessHealth, worstHealth } from '../workflows/health';
-import { differs, normalizeForDiff, unifiedDiff } from '../workflows/applications/diff';
+import { differs, ignoredFieldSets, normalizeForDiff, unifiedDiff } from '../workflows/applications/diff';
 import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
 import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
@@ -251,7 +251,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       const h = assessHealth(found.obj);
       resources.push(statusOf(d.manifest, d.ref, outOfSync ? 'OutOfSync' : 'Synced', h ?? { status: 'Healthy' }));
       if (withDiff && outOfSync) {
-        diffs.push(unifiedDiff(stringify(normalizeForDiff(found.obj, input.spec.ignoreDifferences)), stringify(normalizeForDiff(target, input.spec.ignoreDifferences)), { from: `${key} (live)`, to: `${key} (git)` }));
+        const owned = ignoredFieldSets(found.obj, input.spec.ignoreDifferences);
+        diffs.push(unifiedDiff(stringify(normalizeForDiff(found.obj, input.spec.ignoreDifferences, owned)), stringify(normalizeForDiff(target, input.spec.ignoreDifferences, owned)), { from: `${key} (live)`, to: `${key} (git)` }));
       }
     }
     for (const [key, { ref, obj }] of live) {

@@ -34,17 +34,63 @@ function removeAt(obj: unknown, path: string[]): void {
   else removeAt(rec[head], rest);
 }
 
-/** The ignoreDifferences entries that apply to this object. */
+function matching(r: ManifestResource, ignore: readonly IgnoreDifference[]): IgnoreDifference[] {
+  return ignore.filter(
+    (d) => d.kind === r.kind && (d.group ?? '') === groupOf(r.apiVersion) && (!d.name || d.name === r.metadata.name) && (!d.namespace || d.namespace === (r.metadata.namespace ?? '')),
+  );
+}
+
+/** The ignoreDifferences jsonPointers that apply to this object. */
 export function ignoredPointers(r: ManifestResource, ignore: readonly IgnoreDifference[] = []): string[] {
-  return ignore
-    .filter(
-      (d) =>
-        d.kind === r.kind &&
-        (d.group ?? '') === groupOf(r.apiVersion) &&
-        (!d.name || d.name === r.metadata.name) &&
-        (!d.namespace || d.namespace === (r.metadata.namespace ?? '')),
-    )
-    .flatMap((d) => d.jsonPointers ?? []);
+  return matching(r, ignore).flatMap((d) => d.jsonPointers ?? []);
+}
+
+type FieldSet = Record<string, unknown>;
+
+/** The managedFields (fieldsV1) of the live object held by the managers ignoreDifferences names. */
+export function ignoredFieldSets(live: ManifestResource, ignore: readonly IgnoreDifference[] = []): FieldSet[] {
+  const managers = new Set(matching(live, ignore).flatMap((d) => d.managedFieldsManagers ?? []));
+  if (managers.size === 0) return [];
+  const entries = (live.metadata.managedFields ?? []) as { manager?: string; fieldsV1?: FieldSet }[];
+  return entries.filter((e) => e.manager !== undefined && managers.has(e.manager) && e.fieldsV1).map((e) => e.fieldsV1!);
+}
+
+const sameJson = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
+
+/** Removes from `target` every field a fieldsV1 set names: f:<field>, k:<list item key>, v:<set value>, i:<index>. */
+export function removeFieldSet(target: unknown, fields: FieldSet): void {
+  if (typeof target !== 'object' || target === null) return;
+  for (const [key, sub] of Object.entries(fields)) {
+    if (key === '.') continue;
+    const children = sub && typeof sub === 'object' ? (sub as FieldSet) : {};
+    const leaf = Object.keys(children).every((k) => k === '.');
+    if (key.startsWith('f:') && !Array.isArray(target)) {
+      const obj = target as Record<string, unknown>;
+      const name = key.slice(2);
+      if (!(name in obj)) continue;
+      if (leaf) delete obj[name];
+      else removeFieldSet(obj[name], children);
+      continue;
+    }
+    if (!Array.isArray(target)) continue;
+    let index = -1;
+    try {
+      if (key.startsWith('k:')) {
+        const item = JSON.parse(key.slice(2)) as Record<string, unknown>;
+        index = target.findIndex((el) => typeof el === 'object' && el !== null && Object.entries(item).every(([k, v]) => sameJson((el as Record<string, unknown>)[k], v)));
+      } else if (key.startsWith('v:')) {
+        const value = JSON.parse(key.slice(2));
+        index = target.findIndex((el) => sameJson(el, value));
+      } else if (key.startsWith('i:')) {
+        index = Number(key.slice(2));
+      }
+    } catch {
+      continue; // a key we cannot read: leave the field in the comparison
+    }
+    if (index < 0 || index >= target.length) continue;
+    if (leaf) target.splice(index, 1);
+    else removeFieldSet(target[index], children);
+  }
 }
 
 function dropEmpty(obj: unknown): unknown {
@@ -60,9 +106,13 @@ function dropEmpty(obj: unknown): unknown {
   return out;
 }
 
-/** A copy without server-owned fields, status and ignored paths, with keys sorted, ready to compare. */
-export function normalizeForDiff(obj: ManifestResource, ignore: readonly IgnoreDifference[] = []): ManifestResource {
+/**
+ * A copy without server-owned fields, status and ignored paths, with keys sorted, ready to
+ * compare. `owned` are field sets to drop as well (fields of ignored managers, read from the live object).
+ */
+export function normalizeForDiff(obj: ManifestResource, ignore: readonly IgnoreDifference[] = [], owned: readonly FieldSet[] = []): ManifestResource {
   const copy = JSON.parse(JSON.stringify(obj)) as ManifestResource;
+  for (const fields of owned) removeFieldSet(copy, fields);
   delete copy.status;
   for (const f of SERVER_METADATA) delete copy.metadata[f];
   if (copy.metadata.annotations) for (const a of SERVER_ANNOTATIONS) delete copy.metadata.annotations[a];
@@ -82,7 +132,8 @@ function sortKeys(v: unknown): unknown {
 
 /** Whether the normalised forms differ. */
 export function differs(desired: ManifestResource, live: ManifestResource, ignore: readonly IgnoreDifference[] = []): boolean {
-  return JSON.stringify(normalizeForDiff(desired, ignore)) !== JSON.stringify(normalizeForDiff(live, ignore));
+  const owned = ignoredFieldSets(live, ignore);
+  return JSON.stringify(normalizeForDiff(desired, ignore, owned)) !== JSON.stringify(normalizeForDiff(live, ignore, owned));
 }
 
 /** A unified diff of two texts (line based, LCS), with `context` lines around each change. */

@@ -52,6 +52,8 @@ export interface IgnoreDifference {
   name?: string;
   namespace?: string;
   jsonPointers?: string[];
+  /** Fields owned (per metadata.managedFields) by these managers are ignored, e.g. an HPA's replicas. */
+  managedFieldsManagers?: string[];
 }
 
 export interface ApplicationSpec {
