@@ -3,10 +3,10 @@
 // finish, delete hooks by their policies, prune. Long waits heartbeat, so a worker that
 // dies mid-wait hands the step to another within seconds.
 import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
-import { isNotFound, KubeApiError, Resources, type KubeClient } from '../k8s/kube-client';
+import { isNotFound, KubeApiError, resourcePath, Resources, type KubeClient, type ResourceRef } from '../k8s/kube-client';
 import { assessHealth } from '../workflows/health';
 import type { ResourceResult } from '../workflows/applications/types';
-import { groupOf, describeResource, type ManifestResource } from '../workflows/sync/resources';
+import { groupOf, describeResource, syncOptionsOf, type ManifestResource } from '../workflows/sync/resources';
 import { FIELD_MANAGER } from './application';
 import { Discovery } from './discovery';
 import { whileHeartbeating } from './heartbeats';
@@ -55,15 +55,31 @@ export function createSyncActivities(kube: KubeClient) {
   }
 
   /** applyWave's work, run while heartbeating (a kind may take seconds to be served). */
-  async function applyAll(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean }): Promise<ResourceResult[]> {
+  /** Replace=true: create, or replace the whole object (a PUT), instead of a server-side apply. */
+  async function replaceObject(ref: ResourceRef, m: ManifestResource, dryRun?: boolean): Promise<'created' | 'replaced'> {
+    const params = `?fieldManager=${FIELD_MANAGER}${dryRun ? '&dryRun=All' : ''}`;
+    const existing = await kube.find(ref, m.metadata.namespace, m.metadata.name);
+    if (!existing) {
+      await kube.request('POST', resourcePath(ref, m.metadata.namespace) + params, m);
+      return 'created';
+    }
+    const body = { ...m, metadata: { ...m.metadata, resourceVersion: existing.metadata.resourceVersion } };
+    await kube.request('PUT', resourcePath(ref, m.metadata.namespace, m.metadata.name) + params, body);
+    return 'replaced';
+  }
+
+  async function applyAll(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean; replace?: boolean }): Promise<ResourceResult[]> {
     const results: ResourceResult[] = [];
     for (const m of input.manifests) {
       try {
         // A CRD applied in an earlier wave may take a few seconds to be served.
         const ref = await discovery.resourceForSoon(m.apiVersion, m.kind, 20_000);
-        await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun });
+        const replace = syncOptionsOf(m).replace ?? input.replace ?? false;
+        let verb = 'serverside-applied';
+        if (replace) verb = await replaceObject(ref, m, input.dryRun);
+        else await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun });
         heartbeat();
-        results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} serverside-applied`, input.phase));
+        results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} ${verb}`, input.phase));
       } catch (err) {
         if (!refused(err) && !(err instanceof Error && err.name === 'UnknownKindError')) throw err;
         results.push(result(m, 'SyncFailed', (err as Error).message, input.phase));
@@ -83,7 +99,7 @@ export function createSyncActivities(kube: KubeClient) {
     },
 
     /** Server-side applies every resource of a wave; a refused resource is a SyncFailed result, not a retry. */
-    async applyWave(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean }): Promise<ResourceResult[]> {
+    async applyWave(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean; replace?: boolean }): Promise<ResourceResult[]> {
       return whileHeartbeating(() => applyAll(input));
     },
 

@@ -104,7 +104,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
         results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun })));
       }
       if (applies.length > 0) {
-        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun });
+        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace });
         results.push(...applied);
         const failed = applied.filter((r) => r.status === 'SyncFailed');
         if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));

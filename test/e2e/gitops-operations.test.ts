@@ -47,6 +47,7 @@ before(async () => {
     'stuck-wave/later.json': json(configMap('later-wave', { a: '1' }, '1')),
     'versions/config.json': json(configMap('versioned', { version: 'one' })),
     'cascade/a.json': json(configMap('cascade-a', { a: '1' })),
+    'replaced/cm.json': json({ ...configMap('replaced', { a: '1' }), metadata: { name: 'replaced', annotations: { 'argocd.argoproj.io/sync-options': 'Replace=true' } } }),
     'cascade/kept.json': json({ ...configMap('cascade-kept', { a: '1' }), metadata: { name: 'cascade-kept', annotations: { 'argocd.argoproj.io/sync-options': 'Delete=false' } } }),
   });
   sluice = await startGitOpsSluice(stack, ns, { hookTimeoutMs: HOOK_TIMEOUT_MS });
@@ -163,4 +164,13 @@ test('a CRD and a resource of its kind in one app: the CRD first, the resource o
     await stack.kube.delete(Resources.application, ns, 'crd-app').catch(() => undefined);
     await stack.kube.delete(Resources.crd, undefined, `widgets.${group}`).catch(() => undefined);
   }
+});
+
+test('Replace=true: the object is created/replaced (an Update by sluice), not server-side applied', async () => {
+  await stack.kube.create(Resources.application, ns, application('replaced', 'replaced', true));
+  const s = await waitForStatus('replaced', 'Synced', (st) => st.sync?.status === 'Synced' && st.operationState?.phase === 'Succeeded');
+  const cm = await stack.kube.get<any>(Resources.configMap, ns, 'replaced');
+  const sluiceFields = cm.metadata.managedFields.filter((f: any) => f.manager === 'sluice');
+  assert.deepEqual(sluiceFields.map((f: any) => f.operation), ['Update']);
+  assert.match(s.operationState.syncResult.resources[0].message, /configmap\/replaced (created|replaced)/);
 });
