@@ -43,6 +43,7 @@ before(async () => {
   repo.commit('operation fixtures', {
     'stuck-hook/hook.json': json(job('never-finishes', { 'argocd.argoproj.io/hook': 'PreSync' }, stuckPod)),
     'stuck-hook/config.json': json(configMap('after-hook', { a: '1' })),
+    'stuck-hook/on-failure.json': json({ ...configMap('sync-failed-marker', { failed: 'true' }), metadata: { name: 'sync-failed-marker', annotations: { 'argocd.argoproj.io/hook': 'SyncFail' } } }),
     'stuck-wave/deployment.json': json(deployment('never-ready', stuckPod)),
     'stuck-wave/later.json': json(configMap('later-wave', { a: '1' }, '1')),
     'versions/config.json': json(configMap('versioned', { version: 'one' })),
@@ -79,7 +80,7 @@ async function waitForStatus(name: string, what: string, ok: (s: any) => boolean
   });
 }
 
-test('a hook Job that never finishes fails the sync after the hook timeout, with a message; the Sync phase never starts', async () => {
+test('a hook Job that never finishes fails the sync after the hook timeout, with a message; the Sync phase never starts; the SyncFail hook runs', async () => {
   const started = Date.now();
   await stack.kube.create(Resources.application, ns, application('stuck-hook', 'stuck-hook', true));
   const s = await waitForStatus('stuck-hook', 'operation Failed', (st) => st.operationState?.phase === 'Failed', 60_000);
@@ -89,6 +90,7 @@ test('a hook Job that never finishes fails the sync after the hook timeout, with
   const hook = s.operationState.syncResult.resources.find((r: any) => r.name === 'never-finishes');
   assert.equal(hook.hookPhase, 'Failed');
   assert.equal(s.sync.status, 'OutOfSync');
+  assert.ok(await stack.kube.find(Resources.configMap, ns, 'sync-failed-marker'), 'the SyncFail hook was created');
 });
 
 test('terminate stops a sync waiting on an unhealthy wave: Failed, "Operation terminated", later waves not applied', async () => {
