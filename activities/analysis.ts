@@ -64,6 +64,12 @@ export interface RolloutAnalysisInput {
   stepIndex?: number;
   revision: string;
   podHashes: { stable?: string; latest: string };
+  /**
+   * The run this analysis already has (after the rollout continued as new): followed as it
+   * is, even if it has completed meanwhile. Without it, an existing completed run of the
+   * same name means a new attempt (abort, then retry) and gets Argo's `.1`, `.2` suffix.
+   */
+  reattachTo?: string;
 }
 
 const REDACTED = '*****';
@@ -206,6 +212,10 @@ export function createAnalysisActivities(kube: KubeClient) {
     /** Creates the AnalysisRun a rollout asks for, from its templates; idempotent. */
     async createRolloutAnalysisRun(input: RolloutAnalysisInput): Promise<{ name: string }> {
       const { rollout } = input;
+      if (input.reattachTo) {
+        const existing = await kube.find(Resources.analysisRun, rollout.namespace, input.reattachTo);
+        if (existing?.metadata.ownerReferences?.some((o) => o.uid === rollout.uid && o.controller)) return { name: input.reattachTo };
+      }
       const ro = await kube.find(Resources.rollout, rollout.namespace, rollout.name);
       if (!ro) throw ApplicationFailure.nonRetryable(`rollout ${rollout.namespace}/${rollout.name} not found`, 'RolloutNotFound');
       const templates: NamedTemplate[] = [];

@@ -75,3 +75,15 @@ test('createRolloutAnalysisRun: an unknown template fails without retry, naming 
   });
   assert.equal((await stack.kube.list(Resources.analysisRun, ns)).items.length, before);
 });
+
+test('createRolloutAnalysisRun: a completed run is a new attempt (Argo\'s .1), unless the rollout reattaches to it', async () => {
+  const acts = createAnalysisActivities(stack.kube);
+  const env = new MockActivityEnvironment();
+  const req = { ...input([{ templateName: clusterTemplate, clusterScope: true }]), stepIndex: 4 };
+  const first: { name: string } = await env.run(acts.createRolloutAnalysisRun, req);
+  await stack.kube.patch(Resources.analysisRun, ns, first.name, { status: { phase: 'Successful', metricResults: [] } }, { subresource: 'status' });
+  const reattached: { name: string } = await env.run(acts.createRolloutAnalysisRun, { ...req, reattachTo: first.name });
+  assert.equal(reattached.name, first.name, 'followed as it is, not run again');
+  const retried: { name: string } = await env.run(acts.createRolloutAnalysisRun, req);
+  assert.equal(retried.name, `${first.name}.1`);
+});

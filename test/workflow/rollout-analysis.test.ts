@@ -170,3 +170,14 @@ test('the same analysis asked for twice while it runs: one run, both handles get
   assert.equal(runs.size, 1);
   assert.equal(runs.get('checkout-bbb222-2-7')!.status!.metricResults[0].count, 3, 'measured once, not twice');
 });
+
+test('reattaching to a run that completed meanwhile: its verdict, without measuring again', async () => {
+  const { runs, activities } = memoryActivities(templates, () => 'Successful');
+  const done: AnalysisRunStatus = { phase: 'Failed', message: 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)', metricResults: [], startedAt: new Date().toISOString(), completedAt: new Date().toISOString() };
+  runs.set('checkout-bbb222-2-9', { labels: {}, owner: 'ro-uid', spec: { metrics: templates['error-rate'].metrics! }, status: done });
+  let measured = 0;
+  const counting = { ...activities, queryPrometheus: async (req: any) => (measured++, activities.queryPrometheus!(req)) };
+  const result = await probe(counting, [{ ...input('error-rate', 9), reattachTo: 'checkout-bbb222-2-9' }]);
+  assert.deepEqual(result, { phase: 'Failed', message: done.message, runName: 'checkout-bbb222-2-9' });
+  assert.equal(measured, 0);
+});
