@@ -47,6 +47,12 @@ function replicaSetState(rs: KubeObject): ReplicaSetState {
   };
 }
 
+/** A label selector for the rollout's ReplicaSets: its matchLabels plus the hash label. */
+function ownSelector(spec: RolloutSpec): string {
+  const labels = Object.entries(spec.selector?.matchLabels ?? {}).map(([k, v]) => `${k}=${v}`);
+  return [...labels, POD_TEMPLATE_HASH_LABEL].join(',');
+}
+
 /** The Services a strategy names, so the strategy can see where each one points. */
 function serviceNames(spec: RolloutSpec): string[] {
   const bg = spec.strategy?.blueGreen;
@@ -75,7 +81,9 @@ export function createRolloutActivities(kube: KubeClient) {
         return { exists: false, namespace: ref.namespace, name: ref.name, uid: '', generation: 0, spec: {}, status: {}, podTemplateHash: '', replicaSets: [], services: [] };
       }
       const spec = (ro.spec ?? {}) as RolloutSpec;
-      const { items } = await kube.list(Resources.replicaSet, ref.namespace, { labelSelector: POD_TEMPLATE_HASH_LABEL });
+      // Only this rollout's ReplicaSets: its selector's labels narrow the list, so one
+      // observation costs the same however many rollouts share the namespace.
+      const { items } = await kube.list(Resources.replicaSet, ref.namespace, { labelSelector: ownSelector(spec) });
       const owned = items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === ro.metadata.uid && o.controller));
       const services: ServiceState[] = await Promise.all(
         [...new Set(serviceNames(spec))].map(async (name) => {

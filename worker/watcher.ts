@@ -39,9 +39,21 @@ export class Watcher {
     await Promise.allSettled(this.loops);
   }
 
+  /**
+   * What about a Rollout can call for a decision: its spec (generation) and the fields
+   * through which Argo's plugin gives commands. Status writes of the workflow's own
+   * (replica counts, conditions) change neither, and are not echoed back to it.
+   */
+  private readonly lastSeen = new Map<string, string>();
+
   private onRollout(type: string, ro: KubeObject): void {
     const ref = { namespace: ro.metadata.namespace!, name: ro.metadata.name };
     const workflowId = rolloutWorkflowId(ref);
+    const st = ro.status ?? {};
+    const key = JSON.stringify([ro.metadata.uid, ro.metadata.generation, st.abort ?? false, st.promoteFull ?? false, (st.pauseConditions ?? []).length]);
+    if (type === 'MODIFIED' && this.lastSeen.get(workflowId) === key) return;
+    if (type === 'DELETED') this.lastSeen.delete(workflowId);
+    else this.lastSeen.set(workflowId, key);
     const nudge = { reason: `rollout ${type.toLowerCase()}`, generation: ro.metadata.generation };
     const { client, taskQueue, useSearchAttributes } = this.opts;
     if (type === 'DELETED') {

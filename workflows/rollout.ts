@@ -206,7 +206,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
         changed = true;
       });
     };
-    const begin = async (req: AnalysisRequest, hash: string) => {
+    const begin = async (req: AnalysisRequest, hash: string, reattachTo?: string) => {
       try {
         return await startRolloutAnalysis({
           rollout: { namespace: ref.namespace, name: ref.name, uid: snap.uid },
@@ -215,6 +215,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
           stepIndex: req.stepIndex,
           revision,
           podHashes: { stable: p.stableHash, latest: hash },
+          reattachTo,
         });
       } catch (err) {
         if (err instanceof RolloutAnalysisError) return err;
@@ -240,7 +241,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     for (const rec of p.analyses.filter((a) => a.phase === 'Running' && !analysisHandles.has(a.key) && a.key.startsWith(`${p.currentHash}/`))) {
       const req = reattachRequest(snap, rec.key);
       if (!req) continue;
-      const again = await begin(req, p.currentHash!);
+      // reattachTo: a run that finished meanwhile is followed, not started again as `.1`.
+      const again = await begin(req, p.currentHash!, rec.runName);
       if (!(again instanceof RolloutAnalysisError)) follow(rec.key, again);
     }
   }

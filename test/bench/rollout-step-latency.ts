@@ -48,6 +48,7 @@ async function main() {
   const transitions: number[] = [];
   const byRollout = new Map<string, { at: number; rs: KubeObject }[]>();
   for (const e of events) {
+    if (!e.rs?.metadata?.labels) continue;
     const owner = e.rs.metadata.ownerReferences?.[0]?.name ?? '';
     const list = byRollout.get(owner) ?? [];
     list.push(e);
@@ -55,7 +56,8 @@ async function main() {
   }
   const settled = (rs: KubeObject | undefined, n: number) => !!rs && rs.spec.replicas === n && (rs.status?.availableReplicas ?? 0) === n && (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0);
   for (const [owner, list] of byRollout) {
-    const newHash = (await kube.get(Resources.rollout, NS, owner)).status.currentPodHash;
+    const newHash = owner ? (await kube.find(Resources.rollout, NS, owner))?.status?.currentPodHash : undefined;
+    if (!newHash) continue;
     const latest = new Map<string, KubeObject>();
     let holdingSince: number | undefined;
     let heldFor = -1;
