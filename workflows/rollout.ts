@@ -10,6 +10,7 @@ import {
   condition,
   continueAsNew,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -69,6 +70,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   let changed = true;
   let lastSnapshot: RolloutSnapshot | undefined;
   let indexed = '';
+  let lastActionsJson = '';
   // Handles of the analyses this run started or re-attached to; not carried across
   // continueAsNew (the records in progress are), so they are re-attached by name.
   const analysisHandles = new Map<string, RolloutAnalysisHandle>();
@@ -288,6 +290,12 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       indexed = index;
     }
     waitMs = decision.wakeAt !== undefined ? Math.max(0, decision.wakeAt - Date.now()) : RESYNC_MS;
+    // Some actions (Service selectors, traffic weights, pod metadata) produce no
+    // ReplicaSet event for the watcher to nudge with: look again at once. A batch that
+    // is the same as the last one does not loop, it waits for a real change.
+    const actionsJson = JSON.stringify(decision.actions);
+    if (patched('reobserve-after-actions') && decision.actions.length > 0 && actionsJson !== lastActionsJson) changed = true;
+    lastActionsJson = actionsJson;
 
     if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(allHandlersFinished);
