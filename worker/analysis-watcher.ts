@@ -6,6 +6,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
 import { isCompleted } from '../workflows/analysis/types';
 import { analysisRunNudgeSignal, analysisRunWorkflowId, type AnalysisRunNudge } from '../workflows/definitions';
+import { inform } from './informer';
 import { Nudger } from './nudger';
 
 export interface AnalysisWatcherOptions {
@@ -30,7 +31,7 @@ export class AnalysisWatcher {
   }
 
   start(): void {
-    this.loop = this.inform();
+    this.loop = inform({ kube: this.opts.kube, resource: Resources.analysisRun, namespace: this.opts.namespace, signal: this.abort.signal, log: this.opts.log }, (type, obj) => this.onAnalysisRun(type, obj));
   }
 
   async stop(): Promise<void> {
@@ -83,39 +84,5 @@ export class AnalysisWatcher {
       staticSummary: `AnalysisRun ${ref.namespace}/${ref.name}`,
       ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['AnalysisRun'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
     });
-  }
-
-  /** List, then watch from the list's resourceVersion; on expiry or error, list again. */
-  private async inform(): Promise<void> {
-    const { kube, namespace, log } = this.opts;
-    const signal = this.abort.signal;
-    while (!signal.aborted) {
-      try {
-        const { items, resourceVersion } = await kube.list(Resources.analysisRun, namespace);
-        for (const obj of items) this.onAnalysisRun('ADDED', obj);
-        let rv = resourceVersion;
-        let expired = false;
-        while (!signal.aborted && !expired) {
-          await kube.watch(
-            Resources.analysisRun,
-            namespace,
-            { resourceVersion: rv, timeoutSeconds: 240 },
-            (ev) => {
-              if (ev.type === 'ERROR') {
-                expired = true;
-                return;
-              }
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type !== 'BOOKMARK') this.onAnalysisRun(ev.type, ev.object);
-            },
-            signal,
-          );
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        log('watch failed; listing again', { resource: 'analysisruns', error: String(err) });
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
   }
 }

@@ -9,6 +9,7 @@ import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '.
 import { applicationNudgeSignal, applicationWorkflowId, type ApplicationNudge } from '../workflows/definitions';
 import type { ApplicationTimings } from '../workflows/application';
 import { appFromInstance, parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
+import { inform } from './informer';
 import { Nudger } from './nudger';
 
 export interface ApplicationWatcherOptions {
@@ -47,8 +48,12 @@ export class ApplicationWatcher {
   }
 
   start(): void {
-    this.loops.push(this.inform(Resources.application, (type, app) => this.onApplication(type, app)));
-    for (const res of MANAGED_KINDS) this.loops.push(this.inform(res, (type, obj) => this.onManaged(res, type, obj)));
+    this.loops.push(inform(this.informOptions(Resources.application), (type, app) => this.onApplication(type, app)));
+    for (const res of MANAGED_KINDS) this.loops.push(inform(this.informOptions(res), (type, obj) => this.onManaged(res, type, obj)));
+  }
+
+  private informOptions(resource: ResourceRef) {
+    return { kube: this.opts.kube, resource, namespace: this.opts.namespace, signal: this.abort.signal, log: this.opts.log };
   }
 
   async stop(): Promise<void> {
@@ -101,39 +106,5 @@ export class ApplicationWatcher {
     const workflowId = applicationWorkflowId(appFromInstance(tracking.instance));
     const nudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}` };
     this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
-  }
-
-  /** List, then watch from the list's resourceVersion; on expiry or error, list again. */
-  private async inform(res: ResourceRef, onObject: (type: string, obj: KubeObject) => void): Promise<void> {
-    const { kube, namespace, log } = this.opts;
-    const signal = this.abort.signal;
-    while (!signal.aborted) {
-      try {
-        const { items, resourceVersion } = await kube.list(res, namespace);
-        for (const obj of items) onObject('ADDED', obj);
-        let rv = resourceVersion;
-        let expired = false;
-        while (!signal.aborted && !expired) {
-          await kube.watch(
-            res,
-            namespace,
-            { resourceVersion: rv, timeoutSeconds: 240 },
-            (ev) => {
-              if (ev.type === 'ERROR') {
-                expired = true;
-                return;
-              }
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type !== 'BOOKMARK') onObject(ev.type, ev.object);
-            },
-            signal,
-          );
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        log('watch failed; listing again', { resource: res.plural, error: String(err) });
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
   }
 }

@@ -6,6 +6,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { nudgeSignal, rolloutWorkflowId } from '../workflows/definitions';
 import { POD_TEMPLATE_HASH_LABEL } from '../workflows/rollouts/types';
+import { inform } from './informer';
 import { Nudger } from './nudger';
 
 export interface WatcherOptions {
@@ -30,8 +31,12 @@ export class Watcher {
   }
 
   start(): void {
-    this.loops.push(this.inform(Resources.rollout, undefined, (type, ro) => this.onRollout(type, ro)));
-    this.loops.push(this.inform(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL, (_type, rs) => this.onReplicaSet(rs)));
+    this.loops.push(inform(this.informOptions(Resources.rollout), (type, ro) => this.onRollout(type, ro)));
+    this.loops.push(inform(this.informOptions(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL), (_type, rs) => this.onReplicaSet(rs)));
+  }
+
+  private informOptions(resource: ResourceRef, labelSelector?: string) {
+    return { kube: this.opts.kube, resource, namespace: this.opts.namespace, labelSelector, signal: this.abort.signal, log: this.opts.log };
   }
 
   async stop(): Promise<void> {
@@ -78,39 +83,5 @@ export class Watcher {
     if (!owner) return;
     const workflowId = rolloutWorkflowId({ namespace: rs.metadata.namespace!, name: owner.name });
     this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }));
-  }
-
-  /** List, then watch from the list's resourceVersion; on expiry or error, list again. */
-  private async inform(res: ResourceRef, labelSelector: string | undefined, onObject: (type: string, obj: KubeObject) => void): Promise<void> {
-    const { kube, namespace, log } = this.opts;
-    const signal = this.abort.signal;
-    while (!signal.aborted) {
-      try {
-        const { items, resourceVersion } = await kube.list(res, namespace, { labelSelector });
-        for (const obj of items) onObject('ADDED', obj);
-        let rv = resourceVersion;
-        let expired = false;
-        while (!signal.aborted && !expired) {
-          await kube.watch(
-            res,
-            namespace,
-            { labelSelector, resourceVersion: rv, timeoutSeconds: 240 },
-            (ev) => {
-              if (ev.type === 'ERROR') {
-                expired = true; // 410 Gone: our resourceVersion is too old
-                return;
-              }
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type !== 'BOOKMARK') onObject(ev.type, ev.object);
-            },
-            signal,
-          );
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        log('watch failed; listing again', { resource: res.plural, error: String(err) });
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-    }
   }
 }
