@@ -23,6 +23,10 @@ function step(what, cmd, args) {
 
 const installed = path.join('node_modules', '.package-lock.json');
 const stale = !fs.existsSync(installed) || fs.statSync('package-lock.json').mtimeMs > fs.statSync(installed).mtimeMs;
-if (stale) step('npm ci', 'npm', ['ci', '--no-audit', '--no-fund']);
+// `npm install` rather than `npm ci`: the registry this runs against serves only the
+// platform packages it needs (@swc/core's darwin and win32 builds answer 404), so the
+// lock file cannot list them, and `npm ci` refuses any lock without every optional
+// package. `npm install` installs exactly what the lock names and leaves it unchanged.
+if (stale) step('npm install', 'npm', ['install', '--no-audit', '--no-fund']);
 step('compile TypeScript', process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 step('bundle workflows', process.execPath, [path.join('dist', 'worker', 'bundle.js')]);
