@@ -24,7 +24,7 @@ export async function up(stateDir: string, cliConfigFile: string): Promise<void>
   fs.writeFileSync(cliConfigFile, JSON.stringify({ server: sluice.apiUrl, token: bootstrap.token }, null, 2), { mode: 0o600 });
   fs.chmodSync(cliConfigFile, 0o600);
 
-  const examples = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'examples', 'rollouts', 'canary-basic.yaml');
+  const examples = path.resolve(__dirname, '..', '..', '..', 'examples', 'rollouts', 'canary-basic.yaml');
   const exampleFile = fs.existsSync(examples) ? path.relative(process.cwd(), examples) : 'canary-basic.yaml';
   console.log(
     [

@@ -28,7 +28,7 @@ function parseError(expression: string, pattern: RegExp): void {
   );
 }
 
-test('the conditions of /work/shared/examples/rollouts, as written there', () => {
+test('the conditions of examples/rollouts, as written there', () => {
   // analysis-http-health-check.yaml (web provider; the jsonPath picks a string here)
   assert.deepEqual(evaluateMeasurement('200', 'result == "200"', 'result != "200"'), { phase: 'Successful' });
   assert.deepEqual(evaluateMeasurement('503', 'result == "200"', 'result != "200"'), { phase: 'Failed' });

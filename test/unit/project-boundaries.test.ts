@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { examplesDir } from '../support/paths';
 import {
   activeWindows,
   checkApplication,
@@ -18,8 +19,7 @@ import {
   type SyncWindowApp,
 } from '../../api/projects/boundaries';
 
-// Tests run from dist/test/unit; the examples sit beside the repository.
-const examples = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'examples');
+const examples = examplesDir;
 
 interface Manifest {
   kind: string;

@@ -3,10 +3,10 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
+import { examplesDir } from '../support/paths';
 import { appRBACName, argoGlobMatch, enforce, parsePolicy, policyFromConfigMap, subjectFromClaims, type Policy } from '../../api/rbac/policy';
 
-// Tests run from dist/test/unit; the examples sit beside the repository.
-const examples = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'examples');
+const examples = examplesDir;
 
 function loadRbacCm(file: string): Record<string, string> {
   const cm = YAML.parse(fs.readFileSync(path.join(examples, 'projects', file), 'utf8')) as { kind: string; data: Record<string, string> };

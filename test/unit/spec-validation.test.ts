@@ -3,10 +3,11 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { examplesDir } from '../support/paths';
 import { validateRolloutSpec } from '../../workflows/rollouts/spec-validation';
 import type { RolloutSpec } from '../../workflows/rollouts/types';
 
-const examples = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'examples', 'rollouts');
+const examples = path.join(examplesDir, 'rollouts');
 
 function base(): RolloutSpec {
   return {

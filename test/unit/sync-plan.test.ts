@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
+import { examplesDir } from '../support/paths';
 import { KIND_ORDER, SyncPlanError, describePlan, planSync, type SyncPlan } from '../../workflows/sync/plan';
 import {
   type ManifestResource,
@@ -16,7 +17,6 @@ import {
   waveOf,
 } from '../../workflows/sync/resources';
 
-const examplesDir = path.resolve(__dirname, '..', '..', '..', '..', 'shared', 'examples');
 
 /** Every resource in the *.yaml files of one folder (not its subfolders), as a directory source reads them. */
 function loadFolder(folder: string, exclude: string[] = []): ManifestResource[] {
