@@ -32,7 +32,7 @@ export class Watcher {
 
   start(): void {
     this.loops.push(inform(this.informOptions(Resources.rollout), (type, ro) => this.onRollout(type, ro)));
-    this.loops.push(inform(this.informOptions(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL), (_type, rs) => this.onReplicaSet(rs)));
+    this.loops.push(inform(this.informOptions(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL), (type, rs) => this.onReplicaSet(type, rs)));
   }
 
   private informOptions(resource: ResourceRef, labelSelector?: string) {
@@ -41,6 +41,7 @@ export class Watcher {
 
   async stop(): Promise<void> {
     this.abort.abort();
+    this.nudger.cancelDeferred();
     await Promise.allSettled(this.loops);
   }
 
@@ -78,10 +79,24 @@ export class Watcher {
     });
   }
 
-  private onReplicaSet(rs: KubeObject): void {
+  private onReplicaSet(type: string, rs: KubeObject): void {
     const owner = rs.metadata.ownerReferences?.find((o) => o.kind === 'Rollout' && o.controller);
     if (!owner) return;
     const workflowId = rolloutWorkflowId({ namespace: rs.metadata.namespace!, name: owner.name });
-    this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }));
+    // Each pod that becomes ready updates its ReplicaSet's status; only a settled
+    // ReplicaSet (or one appearing or going) can let a rollout take its next step.
+    // The counts in between only refresh the shown status, so they wait a moment and
+    // share one signal: under load that is most of the workflow's passes saved.
+    const deferMs = type === 'MODIFIED' && !settled(rs) ? INTERIM_NUDGE_DELAY_MS : 0;
+    this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }), deferMs);
   }
+}
+
+const INTERIM_NUDGE_DELAY_MS = 1000;
+
+/** Whether the ReplicaSet controller has caught up with the spec and every pod is available. */
+export function settled(rs: KubeObject): boolean {
+  const want = rs.spec?.replicas ?? 1;
+  const st = rs.status ?? {};
+  return (st.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0) && (st.replicas ?? 0) === want && (st.availableReplicas ?? 0) === want && (st.readyReplicas ?? 0) === want;
 }
