@@ -278,7 +278,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     progress ??= progressFromStatus(snap.status);
     if (lastStatusJson) applyStatusCommands(progress, JSON.parse(lastStatusJson) as RolloutStatus, snap.status);
 
-    const decision = decideRollout(snap, progress, Date.now());
+    // Histories from before Argo's traffic-routed arithmetic replay with the old one.
+    const decision = decideRollout(snap, progress, Date.now(), { argoCanaryScale: patched('argo-canary-scale') });
     progress = decision.progress;
     summary = decision.summary;
 

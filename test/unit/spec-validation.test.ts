@@ -61,3 +61,37 @@ test('a selector that does not match the template labels is refused', () => {
   spec.template!.metadata!.labels = { app: 'b' };
   assert.deepEqual(fields(spec), ['spec.template.metadata.labels']);
 });
+
+const withRouter = (spec: RolloutSpec) => {
+  Object.assign(spec.strategy!.canary!, { canaryService: 'c', stableService: 's', trafficRouting: { nginx: { stableIngress: 'i' } } });
+  return spec;
+};
+
+test('setCanaryScale runs behind a router; without one, trafficRouting is named (as Argo does)', () => {
+  const spec = base();
+  spec.strategy!.canary!.steps = [{ setCanaryScale: { replicas: 2 } }, { setWeight: 20 }, { setCanaryScale: { matchTrafficWeight: true } }];
+  assert.deepEqual(fields(spec), ['spec.strategy.canary.trafficRouting']);
+  assert.match(validateRolloutSpec(spec)[0].message, /setCanaryScale steps require trafficRouting/);
+  assert.deepEqual(fields(withRouter(spec)), []);
+});
+
+test('setCanaryScale values are checked', () => {
+  const spec = withRouter(base());
+  spec.strategy!.canary!.steps = [{ setCanaryScale: { weight: 120 } }, { setCanaryScale: { replicas: -1 } }, { setCanaryScale: { matchTrafficWeight: 'yes' as unknown as boolean } }];
+  assert.deepEqual(fields(spec), ['spec.strategy.canary.steps[0].setCanaryScale.weight', 'spec.strategy.canary.steps[1].setCanaryScale.replicas', 'spec.strategy.canary.steps[2].setCanaryScale.matchTrafficWeight']);
+});
+
+test('dynamicStableScale needs a router and excludes scaleDownDelaySeconds; minPodsPerReplicaSet is a count', () => {
+  const spec = base();
+  spec.strategy!.canary!.dynamicStableScale = true;
+  assert.deepEqual(fields(spec), ['spec.strategy.canary.dynamicStableScale']);
+  withRouter(spec);
+  assert.deepEqual(fields(spec), []);
+  spec.strategy!.canary!.scaleDownDelaySeconds = 10;
+  assert.deepEqual(fields(spec), ['spec.strategy.canary.dynamicStableScale']);
+  delete spec.strategy!.canary!.scaleDownDelaySeconds;
+  spec.strategy!.canary!.minPodsPerReplicaSet = 1.5;
+  assert.deepEqual(fields(spec), ['spec.strategy.canary.minPodsPerReplicaSet']);
+  spec.strategy!.canary!.minPodsPerReplicaSet = 2;
+  assert.deepEqual(fields(spec), []);
+});

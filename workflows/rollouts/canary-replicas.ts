@@ -6,6 +6,8 @@
 export interface ReplicaCounts {
   specReplicas: number;
   availableReplicas: number;
+  /** status.replicas (pods created), when known. */
+  replicas?: number;
 }
 
 export interface CanaryScaleInput {
@@ -106,4 +108,101 @@ export function atDesiredCanaryCounts(input: CanaryScaleInput): boolean {
   if (!canary || canary.specReplicas !== desired.canary || canary.availableReplicas !== desired.canary) return false;
   if (stable && (stable.specReplicas !== desired.stable || stable.availableReplicas !== desired.stable)) return false;
   return others.every((rs) => rs.availableReplicas === 0);
+}
+
+// ---- Traffic-routed canaries (Argo's CalculateReplicaCountsForTrafficRoutedCanary) ----
+// The router carries the split, so replicas only have to carry the traffic they get:
+// the canary is sized from the weight (or a setCanaryScale step), the stable side stays
+// at full size unless dynamicStableScale shrinks it with the traffic it still receives.
+
+/** ceil(replicas * weight / 100) in integers: the pods a traffic weight needs. */
+export const replicasForWeight = (replicas: number, weight: number) => Math.ceil((replicas * weight) / 100);
+
+/** minPodsPerReplicaSet: a side that runs at all runs at least that many pods (capped at replicas). */
+export function atLeastMinPods(count: number, minPods: number | undefined, replicas: number): number {
+  if (count === 0 || minPods === undefined) return count;
+  return Math.max(count, Math.min(minPods, replicas));
+}
+
+export interface TrafficRoutedScaleInput {
+  replicas: number;
+  /** Canary weight the replicas are sized for (a setWeight's, or a setCanaryScale weight). */
+  weight: number;
+  /** setCanaryScale.replicas: a fixed canary size, taken as given. */
+  fixedCanaryReplicas?: number;
+  minPodsPerReplicaSet?: number;
+  dynamicStableScale: boolean;
+  aborted: boolean;
+  /** The canary weight the router has now (status.canary.weights), when known. */
+  routerCanaryWeight?: number;
+}
+
+export function trafficRoutedCanaryCounts(input: TrafficRoutedScaleInput): CanaryScale {
+  const { replicas, weight, minPodsPerReplicaSet: minPods } = input;
+  let canary = input.fixedCanaryReplicas ?? atLeastMinPods(replicasForWeight(replicas, weight), minPods, replicas);
+  if (!input.dynamicStableScale) return { canary, stable: replicas };
+  // dynamicStableScale: each side keeps the pods for the larger of the traffic it is
+  // meant to get and the traffic the router still sends it, so traffic never lands on
+  // a side that has already shrunk (the stable going up, or the canary on an abort).
+  let stable = replicasForWeight(replicas, 100 - weight);
+  if (input.routerCanaryWeight !== undefined) {
+    stable = Math.max(stable, replicasForWeight(replicas, 100 - input.routerCanaryWeight));
+    if (input.aborted) canary = Math.max(canary, replicasForWeight(replicas, input.routerCanaryWeight));
+  }
+  return { canary: atLeastMinPods(canary, minPods, replicas), stable: atLeastMinPods(stable, minPods, replicas) };
+}
+
+/**
+ * Argo's AtDesiredReplicaCountsForCanary with a router: the canary at its count and all
+ * available; the stable side (unless it scales dynamically) at its count and created.
+ * Older ReplicaSets do not matter: the router sends them nothing.
+ */
+export function atTrafficRoutedCounts(input: TrafficRoutedScaleInput, canary: ReplicaCounts | undefined, stable: ReplicaCounts | undefined): boolean {
+  const desired = trafficRoutedCanaryCounts(input);
+  if (!canary || canary.specReplicas !== desired.canary || canary.availableReplicas !== desired.canary) return false;
+  if (input.dynamicStableScale) return true;
+  return !!stable && stable.specReplicas === desired.stable && (stable.replicas ?? stable.specReplicas) === desired.stable;
+}
+
+/**
+ * The canary weight an abort with dynamicStableScale sizes replicas for (Argo's
+ * GetDesiredCanaryWeight): walking the setWeight steps backwards, the first whose
+ * pods are fewer than the canary still carries, so the canary shrinks step by step as
+ * the stable side comes back, never all at once.
+ */
+export function abortStepDownWeight(opts: {
+  replicas: number;
+  setWeights: number[];
+  stableAvailable: number;
+  canaryAvailable: number;
+  /** abortScaleDownDelaySeconds set (non-zero): the canary waits at full size for its deadline instead. */
+  explicitAbortDelay: boolean;
+}): number {
+  const expected = opts.replicas - opts.stableAvailable;
+  const carrying = opts.explicitAbortDelay ? expected : Math.max(expected, opts.canaryAvailable);
+  for (let i = opts.setWeights.length - 1; i >= 0; i--) {
+    if (replicasForWeight(opts.replicas, opts.setWeights[i]) < carrying) return opts.setWeights[i];
+  }
+  return 0;
+}
+
+/**
+ * The router's canary weight during an abort with dynamicStableScale (Argo's
+ * calculateDesiredWeightOnAbortOrStableRollback): traffic moves back to stable only as
+ * fast as stable pods become available, and never goes back up.
+ */
+export function abortRouterWeight(opts: { replicas: number; stepDownWeight: number; stableAvailable: number; currentCanaryWeight?: number }): number {
+  if (opts.replicas === 0) return 0;
+  const stableWeight = Math.floor((100 * opts.stableAvailable) / opts.replicas);
+  const expected = Math.max(0, 100 - stableWeight);
+  const current = opts.currentCanaryWeight;
+  if (current === undefined) return Math.max(expected, opts.stepDownWeight);
+  if (opts.stepDownWeight <= 0) return Math.min(expected, current);
+  if (stableWeight < 100 - opts.stepDownWeight) return current; // stable still scaling up
+  return Math.min(opts.stepDownWeight, current);
+}
+
+/** Argo's checkReplicasAvailable: the stable side can take 100 - weight of the traffic. */
+export function stableCanTake(replicas: number, canaryWeight: number, stableAvailable: number): boolean {
+  return stableAvailable >= Math.floor(((100 - canaryWeight) * replicas) / 100);
 }

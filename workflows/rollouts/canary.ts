@@ -1,7 +1,19 @@
 // The canary strategy without a traffic router: what to do next, given one
 // observation of the cluster and the workflow's progress. Pure: the workflow runs
 // the actions it returns through activities and writes the status it returns.
-import { atDesiredCanaryCounts, nextCanaryScale, type CanaryScaleInput } from './canary-replicas';
+import {
+  abortRouterWeight,
+  abortStepDownWeight,
+  atDesiredCanaryCounts,
+  atTrafficRoutedCounts,
+  nextCanaryScale,
+  stableCanTake,
+  trafficRoutedCanaryCounts,
+  type CanaryScale,
+  type CanaryScaleInput,
+  type TrafficRoutedScaleInput,
+} from './canary-replicas';
+import { canaryScaleAt, canaryScaleLabel, setWeightAt } from './canary-scale';
 import { conditionsFor, mergeConditions, phaseOf, type PhaseFacts } from './conditions';
 import { parseDuration } from './duration';
 import { rolloutBudgets } from './int-or-percent';
@@ -15,17 +27,18 @@ export function stepLabel(step: CanaryStep | undefined): string {
   if (!step) return 'done';
   if (step.setWeight !== undefined) return `setWeight ${step.setWeight}`;
   if (step.pause !== undefined) return step.pause?.duration !== undefined ? `pause ${step.pause.duration}` : 'pause (until promoted)';
+  if (step.setCanaryScale !== undefined) return canaryScaleLabel(step.setCanaryScale);
   return Object.keys(step)[0] ?? 'empty step';
 }
 
-function currentSetWeight(steps: CanaryStep[], index: number): number {
-  for (let i = Math.min(index, steps.length - 1); i >= 0; i--) {
-    if (steps[i].setWeight !== undefined) return steps[i].setWeight!;
-  }
-  return 0;
-}
+const currentSetWeight = setWeightAt;
 
-export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number): Decision {
+/**
+ * `argoScale`: traffic-routed replica arithmetic as Argo's (setCanaryScale,
+ * minPodsPerReplicaSet, dynamicStableScale and its abort). False only while replaying
+ * histories recorded before it, which ran the older arithmetic.
+ */
+export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number, argoScale = true): Decision {
   const nowIso = new Date(nowMs).toISOString();
   const canarySpec = snap.spec.strategy!.canary!;
   const steps = canarySpec.steps ?? [];
@@ -43,6 +56,8 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   // A traffic router sets the split; replicas only have to carry it, and the stable
   // side stays at full size unless dynamicStableScale shrinks it with its weight.
   const routed = !!canarySpec.trafficRouting?.nginx;
+  const routedArgo = routed && argoScale;
+  const dynamic = !!canarySpec.dynamicStableScale;
   const scaleInput = (weight: number): CanaryScaleInput => ({
     replicas,
     weight,
@@ -55,6 +70,33 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   });
 
   const rolledToStable = () => p.currentHash === p.stableHash;
+
+  // Traffic-routed sizing (Argo's GetCanaryReplicasOrWeight): a setCanaryScale in force
+  // sizes the canary apart from the traffic; an abort with dynamicStableScale steps the
+  // canary down through the setWeights as the stable side comes back.
+  const routerNow = p.trafficWeight ?? routerWeightFromStatus(snap, p.currentHash);
+  const setWeights = steps.filter((s) => s.setWeight !== undefined).map((s) => s.setWeight!);
+  const abortDelay = canarySpec.abortScaleDownDelaySeconds;
+  const routedScale = (index: number, routerCanaryWeight: number | undefined = routerNow): TrafficRoutedScaleInput => {
+    const base = { replicas, minPodsPerReplicaSet: canarySpec.minPodsPerReplicaSet, dynamicStableScale: dynamic, aborted: p.aborted, routerCanaryWeight };
+    if (p.promoteFull || !p.stableHash || rolledToStable()) return { ...base, weight: 100 };
+    // An abort drops the setCanaryScale unless abortScaleDownDelaySeconds: 0 keeps the canary up.
+    const scs = p.aborted && abortDelay !== 0 ? undefined : canaryScaleAt(steps, index);
+    if (scs?.replicas !== undefined) return { ...base, weight: 0, fixedCanaryReplicas: scs.replicas };
+    if (scs?.weight !== undefined) return { ...base, weight: scs.weight };
+    if (p.aborted && dynamic && canaryRS && stableRS) {
+      const weight = abortStepDownWeight({
+        replicas,
+        setWeights,
+        stableAvailable: stableRS.availableReplicas,
+        canaryAvailable: canaryRS.availableReplicas,
+        explicitAbortDelay: abortDelay !== undefined && abortDelay !== 0,
+      });
+      return { ...base, weight };
+    }
+    return { ...base, weight: p.aborted ? 0 : index >= steps.length ? 100 : currentSetWeight(steps, index) };
+  };
+  const atRouted = (index: number, routerCanaryWeight?: number) => atTrafficRoutedCounts(routedScale(index, routerCanaryWeight), counts(canaryRS), counts(stableRS));
   if (p.promoteFull || p.aborted) {
     // Skipping (or abandoning) the remaining steps ends any pause they were in.
     p.pauseConditions = [];
@@ -88,8 +130,14 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   while (!p.aborted && !p.promoteFull && !rolledToStable() && !snap.spec.paused && p.stepIndex < steps.length) {
     const step = steps[p.stepIndex];
     if (step.setWeight !== undefined) {
-      if (!canaryRS || !atDesiredCanaryCounts(scaleInput(step.setWeight))) break;
+      if (!canaryRS || !(routedArgo ? atRouted(p.stepIndex, routerNow) : atDesiredCanaryCounts(scaleInput(step.setWeight)))) break;
       if (routed && p.trafficWeight !== step.setWeight) break; // the router gets the weight first
+      p.stepIndex++;
+      continue;
+    }
+    if (step.setCanaryScale !== undefined && routedArgo) {
+      // Done once the canary is at its count and available; the traffic weight stays.
+      if (!canaryRS || !atRouted(p.stepIndex, routerNow)) break;
       p.stepIndex++;
       continue;
     }
@@ -141,7 +189,11 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   const stepsDone = p.stepIndex >= steps.length;
   const weight = p.aborted ? 0 : p.promoteFull || rolledToStable() || stepsDone ? 100 : currentSetWeight(steps, p.stepIndex);
   const input = scaleInput(weight);
-  const target = nextCanaryScale(input);
+  const routedNow = routedScale(p.stepIndex);
+  const target: CanaryScale = routedArgo ? trafficRoutedCanaryCounts(routedNow) : nextCanaryScale(input);
+  // An abort behind a router keeps the canary up for abortScaleDownDelaySeconds, except
+  // with dynamicStableScale and no explicit delay, where it shrinks with its traffic.
+  const delayAbortScaleDown = routedArgo ? p.aborted && !!stableRS && abortDelay !== 0 && !(dynamic && abortDelay === undefined) : routed && p.aborted;
 
   const actions: RolloutAction[] = [];
   if (!canaryRS) {
@@ -164,11 +216,31 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     if (routed) scaleDownAfter(rs, canarySpec.scaleDownDelaySeconds ?? 30);
     else if (rs.specReplicas > 0) actions.push({ kind: 'scaleReplicaSet', name: rs.name, replicas: 0 });
   }
-  if (routed && p.aborted && canaryRS && canaryRS.specReplicas > 0) {
-    // Traffic leaves the canary at once; its pods go after abortScaleDownDelaySeconds.
+  if (delayAbortScaleDown && canaryRS && canaryRS.specReplicas > 0) {
+    // Traffic leaves the canary at once; its pods go after abortScaleDownDelaySeconds,
+    // counted (as Argo does) from when the stable side can take all the traffic again.
     const i = actions.findIndex((a) => a.kind === 'scaleReplicaSet' && a.name === canaryRS.name);
     if (i >= 0) actions.splice(i, 1);
-    scaleDownAfter(canaryRS, canarySpec.abortScaleDownDelaySeconds ?? 30);
+    const stableBack = !routedArgo || canaryRS.scaleDownDeadline !== undefined || (stableRS?.availableReplicas ?? 0) >= replicas;
+    if (stableBack) scaleDownAfter(canaryRS, canarySpec.abortScaleDownDelaySeconds ?? 30);
+  }
+
+  /** The router's weight with Argo's rules (trafficrouting.go), once this pass's promotion is known. */
+  function routedTraffic(): number {
+    const prev = p.trafficWeight ?? 0;
+    let want: number;
+    if (p.aborted) {
+      want = dynamic && canaryRS && stableRS
+        ? abortRouterWeight({ replicas, stepDownWeight: routedScale(p.stepIndex).weight, stableAvailable: stableRS.availableReplicas, currentCanaryWeight: routerNow })
+        : 0;
+    } else if (rolledToStable()) return 0;
+    else if (!canaryRS || canaryRS.availableReplicas === 0) want = 0; // never weight towards no pods
+    else if (p.promoteFull) want = dynamic ? Math.floor((100 * canaryRS.availableReplicas) / replicas) : atRouted(p.stepIndex) ? 100 : prev;
+    else if (atRouted(p.stepIndex)) want = p.stepIndex >= steps.length ? 100 : currentSetWeight(steps, p.stepIndex);
+    else want = p.stepIndex > 0 ? currentSetWeight(steps, p.stepIndex - 1) : 0; // the step before: the canary is not ready for more
+    // Argo's checkReplicasAvailable: move only as far as the stable side can carry.
+    if (stableRS && !stableCanTake(replicas, want, stableRS.availableReplicas)) return prev;
+    return want;
   }
 
   // canaryService / stableService: each selects its side by pod template hash; after an
@@ -178,7 +250,9 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     if (svc && hash && selectedHash(svc) !== hash && (hash === p.stableHash || canaryRS)) actions.push({ kind: 'setServiceSelector', service: svc.name, hash });
   };
   point(canarySpec.stableService, p.stableHash);
-  point(canarySpec.canaryService, p.aborted ? p.stableHash : p.currentHash);
+  // An abort with dynamicStableScale moves the canary Service back only once its traffic is 0.
+  const canaryBackToStable = p.aborted && (!routedArgo || !dynamic || routedTraffic() === 0);
+  point(canarySpec.canaryService, canaryBackToStable ? p.stableHash : p.aborted ? undefined : p.currentHash);
 
   // Fully promoted: the canary becomes the stable ReplicaSet.
   const canaryFull = !!canaryRS && canaryRS.specReplicas === replicas && canaryRS.availableReplicas >= replicas && canaryRS.observed;
@@ -191,8 +265,12 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     // The router's weight follows the pods: raised only once the canary can carry it,
     // dropped to 0 at once on abort, and back to 0 once the stable Service selects the
     // new pods.
-    const carried = !!canaryRS && atDesiredCanaryCounts(scaleInput(weight));
-    const traffic = p.aborted || rolledToStable() ? 0 : carried ? weight : (p.trafficWeight ?? 0);
+    let traffic: number;
+    if (routedArgo) traffic = routedTraffic();
+    else {
+      const carried = !!canaryRS && atDesiredCanaryCounts(scaleInput(weight));
+      traffic = p.aborted || rolledToStable() ? 0 : carried ? weight : (p.trafficWeight ?? 0);
+    }
     if (traffic !== (p.trafficWeight ?? 0) || p.trafficWeight === undefined) {
       actions.push({ kind: 'setTrafficWeight', weight: traffic });
       p.trafficWeight = traffic;
@@ -216,6 +294,10 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   };
   const { phase, message } = phaseOf(facts);
   const canaryWeight = rolledToStable() ? 100 : weight;
+  // Behind a router, status.canary.weights is what the router sends (as in Argo), which a
+  // setCanaryScale step leaves apart from the replica sizes; it is also what an adopted or
+  // restarted workflow reads back as the router's weight.
+  const statusWeight = routedArgo && !rolledToStable() ? (p.trafficWeight ?? 0) : rolledToStable() ? 0 : canaryWeight;
   const status: RolloutStatus = {
     phase,
     message,
@@ -235,18 +317,27 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     selector: selectorString(snap),
     canary: {
       weights: {
-        canary: { weight: rolledToStable() ? 0 : canaryWeight, podTemplateHash: p.currentHash! },
-        stable: { weight: rolledToStable() ? 100 : 100 - canaryWeight, podTemplateHash: p.stableHash! },
+        canary: { weight: statusWeight, podTemplateHash: p.currentHash! },
+        stable: { weight: 100 - statusWeight, podTemplateHash: p.stableHash! },
       },
     },
     conditions: mergeConditions(snap.status.conditions, conditionsFor(facts), nowIso),
   };
   const where = rolledToStable() ? (completed ? 'healthy' : 'promoting') : p.aborted ? 'aborted' : `step ${Math.min(p.stepIndex + 1, steps.length)}/${steps.length}: ${stepLabel(steps[p.stepIndex])}`;
-  const summary = `canary ${where}, weight ${canaryWeight}, image ${imageOf(snap)}`;
+  const scaleNote = routedArgo && !rolledToStable() && !p.aborted && target.canary !== replicasForTraffic(replicas, statusWeight) ? `, canary replicas ${target.canary}` : '';
+  const summary = `canary ${where}, weight ${routedArgo ? statusWeight : canaryWeight}${scaleNote}, image ${imageOf(snap)}`;
   // Runs that no longer matter: other revisions', and this one's once it is over.
   const over = p.aborted || rolledToStable();
   const stopAnalyses = (p.analyses ?? []).filter((a) => a.phase === 'Running' && (over || !a.key.startsWith(`${p.currentHash}/`))).map((a) => a.key);
   const running = (p.analyses ?? []).filter((a) => a.phase === 'Running' && a.key.startsWith(`${p.currentHash}/`));
   const analysisNote = running.length > 0 ? `, analysis ${running.map((a) => a.runName ?? a.key).join(', ')} running` : '';
   return { progress: p, actions, status, wakeAt: earliest(...wakes), summary: summary + analysisNote, startAnalyses, stopAnalyses };
+}
+
+const replicasForTraffic = (replicas: number, weight: number) => Math.ceil((replicas * weight) / 100);
+
+/** The router's canary weight as last written to status, for the revision in progress. */
+function routerWeightFromStatus(snap: RolloutSnapshot, currentHash: string | undefined): number | undefined {
+  const w = snap.status.canary?.weights;
+  return w && currentHash && w.canary.podTemplateHash === currentHash ? w.canary.weight : undefined;
 }

@@ -13,13 +13,22 @@ import type { PodMetadata, RolloutCondition, RolloutSnapshot } from './types';
 const DEFAULT_PROGRESS_DEADLINE_S = 600;
 const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 
-export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, nowMs: number): Decision {
+/**
+ * Behaviours added after histories were recorded; the workflow passes what patched()
+ * says, so a replayed history decides as it did when it ran. Pure callers get them all.
+ */
+export interface DecideOptions {
+  /** setCanaryScale, minPodsPerReplicaSet, dynamicStableScale with Argo's arithmetic and validation. */
+  argoCanaryScale: boolean;
+}
+
+export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, nowMs: number, options: DecideOptions = { argoCanaryScale: true }): Decision {
   const nowIso = new Date(nowMs).toISOString();
-  const problems = validateRolloutSpec(snap.spec);
+  const problems = validateRolloutSpec(snap.spec, { argoCanaryScale: options.argoCanaryScale });
   if (problems.length === 0) problems.push(...validateServices(snap.spec, snap.services));
   if (problems.length > 0) return invalidDecision(snap, progress, problems.map((p) => `${p.field}: ${p.message}`).join('; '), nowIso);
 
-  const decision = snap.spec.strategy!.blueGreen ? decideBlueGreen(snap, progress, nowMs) : decideCanary(snap, progress, nowMs);
+  const decision = snap.spec.strategy!.blueGreen ? decideBlueGreen(snap, progress, nowMs) : decideCanary(snap, progress, nowMs, options.argoCanaryScale);
   bumpReusedRevision(snap, decision);
   applyRoleMetadata(snap, decision);
   applyProgressDeadline(snap, decision, nowMs);

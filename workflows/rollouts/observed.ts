@@ -23,7 +23,7 @@ export const selectedHash = (svc: ServiceState | undefined) => svc?.selector[POD
 
 /** Available counts only once the ReplicaSet controller has seen the latest spec. */
 export function counts(rs: ReplicaSetState | undefined) {
-  return rs && { specReplicas: rs.specReplicas, availableReplicas: rs.observed ? rs.availableReplicas : Math.min(rs.availableReplicas, rs.specReplicas) };
+  return rs && { specReplicas: rs.specReplicas, replicas: rs.replicas, availableReplicas: rs.observed ? rs.availableReplicas : Math.min(rs.availableReplicas, rs.specReplicas) };
 }
 
 export function fullyAvailable(rs: ReplicaSetState | undefined, replicas: number): boolean {

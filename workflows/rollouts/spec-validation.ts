@@ -13,7 +13,8 @@ export interface SpecProblem {
 const RUNNABLE_STEPS = new Set(['setWeight', 'pause', 'setCanaryScale', 'analysis']);
 const KNOWN_NOT_YET = new Set(['experiment', 'setHeaderRoute', 'setMirrorRoute', 'plugin']);
 
-export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[] {
+/** argoCanaryScale false: the rules before setCanaryScale ran (replayed histories only). */
+export function validateRolloutSpec(spec: RolloutSpec | undefined, options: { argoCanaryScale: boolean } = { argoCanaryScale: true }): SpecProblem[] {
   const problems: SpecProblem[] = [];
   const add = (field: string, message: string) => problems.push({ field, message });
   if (!spec || typeof spec !== 'object') return [{ field: 'spec', message: 'spec is required' }];
@@ -65,7 +66,8 @@ export function validateRolloutSpec(spec: RolloutSpec | undefined): SpecProblem[
       if (!canary.stableService) add('spec.strategy.canary.stableService', 'stableService is required with trafficRouting');
     }
     if (canary.canaryService && canary.canaryService === canary.stableService) add('spec.strategy.canary.canaryService', 'canaryService must differ from stableService');
-    (canary.steps ?? []).forEach((step, i) => validateStep(step, `spec.strategy.canary.steps[${i}]`, add));
+    (canary.steps ?? []).forEach((step, i) => validateStep(step, `spec.strategy.canary.steps[${i}]`, add, options.argoCanaryScale));
+    if (options.argoCanaryScale) validateCanaryScaling(canary, add);
     if (canary.analysis !== undefined) validateAnalysis(canary.analysis, 'spec.strategy.canary.analysis', add);
   }
   return problems;
@@ -92,7 +94,26 @@ export function validateServices(spec: RolloutSpec, existing: { name: string; ex
     .map(([field, name]) => ({ field, message: `Service "${name}" not found` }));
 }
 
-function validateStep(step: CanaryStep, field: string, add: (field: string, message: string) => void): void {
+/** Argo's rules: setCanaryScale and dynamicStableScale need a traffic router. */
+function validateCanaryScaling(canary: NonNullable<NonNullable<RolloutSpec['strategy']>['canary']>, add: (field: string, message: string) => void): void {
+  const routed = canary.trafficRouting !== undefined && canary.trafficRouting !== null;
+  if (!routed && (canary.steps ?? []).some((s) => s && typeof s === 'object' && s.setCanaryScale !== undefined)) {
+    add('spec.strategy.canary.trafficRouting', 'setCanaryScale steps require trafficRouting');
+  }
+  if (canary.dynamicStableScale !== undefined && typeof canary.dynamicStableScale !== 'boolean') {
+    add('spec.strategy.canary.dynamicStableScale', `dynamicStableScale must be true or false, got ${JSON.stringify(canary.dynamicStableScale)}`);
+  } else if (canary.dynamicStableScale && !routed) {
+    add('spec.strategy.canary.dynamicStableScale', 'dynamicStableScale can only be used with trafficRouting');
+  } else if (canary.dynamicStableScale && canary.scaleDownDelaySeconds !== undefined) {
+    add('spec.strategy.canary.dynamicStableScale', 'dynamicStableScale cannot be used with scaleDownDelaySeconds');
+  }
+  const minPods = canary.minPodsPerReplicaSet;
+  if (minPods !== undefined && (typeof minPods !== 'number' || !Number.isInteger(minPods) || minPods < 0)) {
+    add('spec.strategy.canary.minPodsPerReplicaSet', `minPodsPerReplicaSet must be a non-negative integer, got ${JSON.stringify(minPods)}`);
+  }
+}
+
+function validateStep(step: CanaryStep, field: string, add: (field: string, message: string) => void, argoCanaryScale: boolean): void {
   if (!step || typeof step !== 'object') {
     add(field, 'a step must be an object such as {setWeight: 20} or {pause: {}}');
     return;
@@ -121,5 +142,18 @@ function validateStep(step: CanaryStep, field: string, add: (field: string, mess
     }
   }
   if (kind === 'analysis') validateAnalysis(step.analysis, `${field}.analysis`, add);
-  if (kind === 'setCanaryScale') add(`${field}.setCanaryScale`, 'setCanaryScale is not supported yet');
+  if (kind === 'setCanaryScale') {
+    if (!argoCanaryScale) return add(`${field}.setCanaryScale`, 'setCanaryScale is not supported yet');
+    const scs = step.setCanaryScale as Record<string, unknown> | null;
+    if (scs === null || typeof scs !== 'object') return add(`${field}.setCanaryScale`, 'setCanaryScale must be an object: {weight: N}, {replicas: N} or {matchTrafficWeight: true}');
+    if (scs.weight !== undefined && (typeof scs.weight !== 'number' || !Number.isInteger(scs.weight) || scs.weight < 0 || scs.weight > 100)) {
+      add(`${field}.setCanaryScale.weight`, `weight must be an integer from 0 to 100, got ${JSON.stringify(scs.weight)}`);
+    }
+    if (scs.replicas !== undefined && (typeof scs.replicas !== 'number' || !Number.isInteger(scs.replicas) || scs.replicas < 0)) {
+      add(`${field}.setCanaryScale.replicas`, `replicas must be a non-negative integer, got ${JSON.stringify(scs.replicas)}`);
+    }
+    if (scs.matchTrafficWeight !== undefined && typeof scs.matchTrafficWeight !== 'boolean') {
+      add(`${field}.setCanaryScale.matchTrafficWeight`, `matchTrafficWeight must be true or false, got ${JSON.stringify(scs.matchTrafficWeight)}`);
+    }
+  }
 }
