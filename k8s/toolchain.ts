@@ -14,6 +14,8 @@ export const KUBERNETES_VERSION = 'v1.34.4';
 // Renderers for Application sources; neither module's go.mod carries a replace directive.
 export const KUSTOMIZE_VERSION = 'v5.8.1';
 export const HELM_VERSION = 'v3.21.4';
+/** gojq, for ignoreDifferences jqPathExpressions (Argo CD evaluates them with gojq too). v0.12.20 needs a go-yaml pseudo-version the module proxy refuses. */
+export const GOJQ_VERSION = 'v0.12.17';
 
 export const cacheRoot = () => process.env.SLUICE_CACHE ?? path.join(os.homedir(), '.cache', 'sluice');
 const repoRoot = () => path.resolve(__dirname, '..', '..');
@@ -107,6 +109,7 @@ export async function ensureTools(log: Log = (l) => console.log(l)): Promise<Too
     ),
     ensureRenderer('kustomize', log),
     ensureRenderer('helm', log),
+    ensureRenderer('gojq', log),
   ]);
   const took = Date.now() - started;
   if (took > 2000) log(`tools ready in ${Math.round(took / 1000)}s`);
@@ -125,10 +128,10 @@ export async function ensureTools(log: Log = (l) => console.log(l)): Promise<Too
  * The renderers for Application sources, built on first use (the worker asks when it
  * first renders a kustomize or helm source), cached beside the other tools.
  */
-export async function ensureRenderer(tool: 'kustomize' | 'helm', log: Log = () => undefined): Promise<string> {
+export async function ensureRenderer(tool: 'kustomize' | 'helm' | 'gojq', log: Log = () => undefined): Promise<string> {
   const root = cacheRoot();
   fs.mkdirSync(root, { recursive: true });
-  const [version, pkg] = tool === 'kustomize' ? [KUSTOMIZE_VERSION, 'sigs.k8s.io/kustomize/kustomize/v5'] : [HELM_VERSION, 'helm.sh/helm/v3/cmd/helm'];
+  const [version, pkg] = RENDERERS[tool];
   const dir = path.join(root, `${tool}-${version}`);
   let pending = rendererBuilds.get(dir);
   if (!pending) {
@@ -140,6 +143,12 @@ export async function ensureRenderer(tool: 'kustomize' | 'helm', log: Log = () =
   return path.join(dir, tool);
 }
 const rendererBuilds = new Map<string, Promise<void>>();
+// Pinned tags; none of these go.mod files has a replace directive, so `go install pkg@tag` builds them as released.
+const RENDERERS = {
+  kustomize: [KUSTOMIZE_VERSION, 'sigs.k8s.io/kustomize/kustomize/v5'],
+  helm: [HELM_VERSION, 'helm.sh/helm/v3/cmd/helm'],
+  gojq: [GOJQ_VERSION, 'github.com/itchyny/gojq/cmd/gojq'],
+} as const;
 
 /** Prometheus from Debian's packages, installed when absent. */
 export async function ensurePrometheus(log: Log = (l) => console.log(l)): Promise<string> {
