@@ -2,22 +2,43 @@
 // compare Git with the cluster, hand a sync its manifests, write status. Git and render
 // failures are not retried here: they come back as the comparison's error, which the
 // workflow shows as a ComparisonError condition (and tries again next reconcile).
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { assessHealth, worstHealth } from '../workflows/health';
-import { differs, ignoredFieldSets, normalizeForDiff, unifiedDiff } from '../workflows/applications/diff';
+import { differs, ignoredFieldSets, ignoredJqExpressions, normalizeForDiff, unifiedDiff } from '../workflows/applications/diff';
+import { JqExpressionError, JqPaths } from './jq';
 import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
 import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
 import { ANNOTATION_SYNC_OPTIONS, annotationList, groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
 import { whileHeartbeating } from './heartbeats';
-import { checkDestinationCluster, checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
+import { orphanedResourceWarning, type AppProject, type LiveResource } from '../api/projects/boundaries';
+import { checkDestinationCluster, checkProjectAllowsApp, checkProjectAllowsResources, projectOf, syncWindowsAllow } from './project-permissions';
 import { GitError, GitRepositories, type GitCredentials } from './git';
 import { RenderError, renderSource } from './render';
 import { stringify } from 'yaml';
 
 export const FIELD_MANAGER = 'sluice';
+const TRACKING_ID_ANNOTATION = 'argocd.argoproj.io/tracking-id';
+const rbacRef = (plural: string): ResourceRef => ({ group: 'rbac.authorization.k8s.io', version: 'v1', plural, namespaced: true });
+/** The kinds looked at for orphaned resources: what people deploy by hand, not what controllers derive. */
+const ORPHAN_KINDS: [group: string, kind: string, ref: ResourceRef][] = [
+  ['', 'ConfigMap', Resources.configMap],
+  ['', 'Secret', Resources.secret],
+  ['', 'Service', Resources.service],
+  ['', 'Pod', Resources.pod],
+  ['', 'ServiceAccount', { group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true }],
+  ['', 'PersistentVolumeClaim', { group: '', version: 'v1', plural: 'persistentvolumeclaims', namespaced: true }],
+  ['apps', 'Deployment', Resources.deployment],
+  ['apps', 'StatefulSet', { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true }],
+  ['apps', 'DaemonSet', { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true }],
+  ['batch', 'Job', Resources.job],
+  ['batch', 'CronJob', { group: 'batch', version: 'v1', plural: 'cronjobs', namespaced: true }],
+  ['networking.k8s.io', 'Ingress', Resources.ingress],
+  ['rbac.authorization.k8s.io', 'Role', rbacRef('roles')],
+  ['rbac.authorization.k8s.io', 'RoleBinding', rbacRef('rolebindings')],
+];
 /** Argo CD's cascading-deletion finalizer (also with a /foreground or /background suffix). */
 export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
 /**
@@ -26,6 +47,20 @@ export const RESOURCES_FINALIZER = 'resources-finalizer.argocd.argoproj.io';
  */
 export const FETCH_REUSE_MS = 5000;
 export const REPOSITORY_SECRET_LABEL = 'argocd.argoproj.io/secret-type';
+/** Argo CD's approval of Prune=confirm deletions: an RFC 3339 time on the Application (`argocd app confirm-deletion`). */
+export const DELETION_APPROVED_ANNOTATION = 'argocd.argoproj.io/deletion-approved';
+
+/**
+ * Argo's IsDeletionConfirmed: the approval counts for an operation that started at or
+ * before it (both read at second precision, as Kubernetes times are).
+ */
+export function isDeletionConfirmed(approved: string | undefined, operationStartedAt: string): boolean {
+  if (!approved) return false;
+  const at = Date.parse(approved);
+  const since = Date.parse(operationStartedAt);
+  if (Number.isNaN(at) || Number.isNaN(since)) return false;
+  return Math.floor(at / 1000) >= Math.floor(since / 1000);
+}
 
 export interface ApplicationObservation {
   exists: boolean;
@@ -67,9 +102,17 @@ interface Desired {
 
 const objectRef = (m: ManifestResource): ObjectRef => ({ apiVersion: m.apiVersion, kind: m.kind, namespace: m.metadata.namespace, name: m.metadata.name });
 
-const isUserError = (err: unknown) => err instanceof GitError || err instanceof RenderError || err instanceof SourceRefusedError;
+const cancelled = () => {
+  try {
+    return Context.current().cancellationSignal.aborted;
+  } catch {
+    return false; // outside an activity
+  }
+};
 
-export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories()) {
+const isUserError = (err: unknown) => err instanceof GitError || err instanceof RenderError || err instanceof SourceRefusedError || err instanceof JqExpressionError;
+
+export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories(), jq = new JqPaths()) {
   const discovery = new Discovery(kube);
 
   async function credentialsFor(app: ApplicationRef, repoURL: string): Promise<GitCredentials | undefined> {
@@ -95,7 +138,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
   }
 
   /** Fetch, resolve and render: the manifests of the source at a commit, prepared for this app. */
-  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean; freshSinceMs?: number }): Promise<{ revision: string; desired: Desired[]; sourceType: string }> {
+  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean; freshSinceMs?: number }): Promise<{ revision: string; desired: Desired[]; sourceType: string; project?: AppProject }> {
     const source = input.spec.source;
     if (!source) throw new RenderError('spec.source is missing');
     const url = checkRepoURL(source.repoURL);
@@ -119,7 +162,33 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       }
     }
     checkProjectAllowsResources(project, input.spec, desired.filter((d) => d.ref).map((d) => ({ manifest: d.manifest, namespaced: d.ref!.namespaced })));
-    return { revision, desired, sourceType };
+    return { revision, desired, sourceType, project: project?.project };
+  }
+
+  /**
+   * AppProject orphanedResources.warn: the OrphanedResourceWarning message, counting
+   * top-level objects (no ownerReferences) in the destination namespace that no
+   * Application tracks. Only the common namespaced kinds are listed.
+   */
+  async function orphanWarning(project: AppProject | undefined, spec: ApplicationSpec): Promise<string | undefined> {
+    const namespace = spec.destination?.namespace;
+    if (!project?.spec?.orphanedResources?.warn || !namespace) return undefined;
+    const found: LiveResource[] = [];
+    for (const [group, kind, ref] of ORPHAN_KINDS) {
+      let items: KubeObject[];
+      try {
+        ({ items } = await kube.list(ref, namespace));
+      } catch (err) {
+        if (err instanceof KubeApiError && [403, 404].includes(err.statusCode)) continue;
+        throw err;
+      }
+      for (const o of items) {
+        if ((o.metadata.ownerReferences as unknown[] | undefined)?.length) continue;
+        if (o.metadata.annotations?.[TRACKING_ID_ANNOTATION]) continue; // some Application's
+        found.push({ group, kind, name: o.metadata.name, namespace });
+      }
+    }
+    return orphanedResourceWarning(project, found, { server: spec.destination?.server, name: spec.destination?.name });
   }
 
   /**
@@ -212,13 +281,16 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
   }
 
   async function compare(input: CompareInput, withDiff: boolean): Promise<{ comparison: Comparison; diffs: string[] }> {
-    let state: Awaited<ReturnType<typeof desiredState>>;
     try {
-      state = await desiredState(input);
+      return await compareOrThrow(input, withDiff);
     } catch (err) {
       if (!isUserError(err)) throw err;
       return { comparison: { resources: [], syncStatus: 'Unknown', health: 'Unknown', error: redactURL((err as Error).message), kinds: input.kinds }, diffs: [] };
     }
+  }
+
+  async function compareOrThrow(input: CompareInput, withDiff: boolean): Promise<{ comparison: Comparison; diffs: string[] }> {
+    const state = await desiredState(input);
     const managed = state.desired.filter((d) => !isHook(d.manifest, { strict: false }) && !isSkipped(d.manifest, { strict: false }));
     const kinds = new Set([...input.kinds, ...managed.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
     const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...managed.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
@@ -247,12 +319,15 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Unknown', message: err.message }));
         continue;
       }
-      const outOfSync = differs(target, found.obj, input.spec.ignoreDifferences);
+      const jqPaths = ignoredJqExpressions(found.obj, input.spec.ignoreDifferences);
+      target = await jq.strip(target, jqPaths);
+      const liveCompared = await jq.strip(found.obj, jqPaths);
+      const outOfSync = differs(target, liveCompared, input.spec.ignoreDifferences);
       const h = assessHealth(found.obj);
       resources.push(statusOf(d.manifest, d.ref, outOfSync ? 'OutOfSync' : 'Synced', h ?? { status: 'Healthy' }));
       if (withDiff && outOfSync) {
         const owned = ignoredFieldSets(found.obj, input.spec.ignoreDifferences);
-        diffs.push(unifiedDiff(stringify(normalizeForDiff(found.obj, input.spec.ignoreDifferences, owned)), stringify(normalizeForDiff(target, input.spec.ignoreDifferences, owned)), { from: `${key} (live)`, to: `${key} (git)` }));
+        diffs.push(unifiedDiff(stringify(normalizeForDiff(liveCompared, input.spec.ignoreDifferences, owned)), stringify(normalizeForDiff(target, input.spec.ignoreDifferences, owned)), { from: `${key} (live)`, to: `${key} (git)` }));
       }
     }
     for (const [key, { ref, obj }] of live) {
@@ -263,7 +338,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     resources.sort((a, b) => `${a.group}/${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.group}/${b.kind}/${b.namespace}/${b.name}`));
     const syncStatus = resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced';
     const health = worstHealth(resources.filter((r) => !r.requiresPruning).map((r) => r.health?.status));
-    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs, sourceType: state.sourceType }, diffs };
+    const orphaned = await orphanWarning(state.project, input.spec);
+    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs, sourceType: state.sourceType, ...(orphaned ? { warnings: [{ type: 'OrphanedResourceWarning', message: orphaned }] } : {}) }, diffs };
   }
 
   async function patchApplication(ref: ApplicationRef, body: unknown, subresource?: string): Promise<void> {
@@ -358,6 +434,44 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
           }
         }
         return { remaining };
+      });
+    },
+
+    /**
+     * Whether the project's syncWindows let a sync start now (manual: a person asked;
+     * automated: auto-sync or self-heal). A missing project is the compare's error, not this one's.
+     */
+    async checkSyncWindows(input: { app: ApplicationRef; spec: ApplicationSpec; manual: boolean }): Promise<{ allowed: boolean; message?: string }> {
+      let found: Awaited<ReturnType<typeof projectOf>>;
+      try {
+        found = await projectOf(kube, input.app, input.spec);
+      } catch (err) {
+        if (err instanceof SourceRefusedError) return { allowed: true };
+        throw err;
+      }
+      return syncWindowsAllow(found, input.app, input.spec, input.manual, new Date());
+    },
+
+    /**
+     * Prune=confirm: shows "Waiting for pruning confirmation of …" as the operation's message
+     * and waits (heartbeating, up to `waitMs`) until the Application carries a
+     * deletion-approved time not before the operation started. False when still unconfirmed.
+     */
+    async awaitPruneConfirmation(input: { app: ApplicationRef; startedAt: string; message: string; waitMs: number }): Promise<boolean> {
+      const deadline = Date.now() + input.waitMs;
+      let shown = false;
+      return whileHeartbeating(async () => {
+        for (;;) {
+          const app = await kube.find(Resources.application, input.app.namespace, input.app.name);
+          if (!app) return false;
+          if (isDeletionConfirmed(app.metadata.annotations?.[DELETION_APPROVED_ANNOTATION], input.startedAt)) return true;
+          if (!shown) {
+            await patchApplication(input.app, { status: { operationState: { phase: 'Running', message: input.message } } }, 'status');
+            shown = true;
+          }
+          if (Date.now() >= deadline || cancelled()) return false;
+          await new Promise((r) => setTimeout(r, 1000));
+        }
       });
     },
 

@@ -3,7 +3,7 @@
 // from api/projects/boundaries.ts). Only the cluster Sluice runs against is a destination
 // so far; another server or cluster name is refused rather than deployed here.
 import { KubeApiError, Resources, type KubeClient } from '../k8s/kube-client';
-import { checkApplication, checkResource, IN_CLUSTER, type AppProject } from '../api/projects/boundaries';
+import { checkApplication, checkResource, IN_CLUSTER, syncWindowVerdict, type AppProject } from '../api/projects/boundaries';
 import { SourceRefusedError } from '../workflows/applications/source-safety';
 import type { ApplicationRef, ApplicationSpec } from '../workflows/applications/types';
 import { groupOf, type ManifestResource } from '../workflows/sync/resources';
@@ -57,4 +57,15 @@ export function checkProjectAllowsResources(found: { project: AppProject; namesp
     if (!result.ok) problems.add(`${manifest.kind}/${manifest.metadata.name}: ${result.message}`);
   }
   if (problems.size > 0) throw new SourceRefusedError([...problems].join('; '));
+}
+
+/**
+ * May this app start a sync now under its project's syncWindows? Manual syncs pass a
+ * window with manualSync: true; automated ones do not. The message names the blocking
+ * window(s), or the unparsable schedule or duration.
+ */
+export function syncWindowsAllow(found: { project: AppProject } | undefined, app: ApplicationRef, spec: ApplicationSpec, manual: boolean, now: Date): { allowed: boolean; message?: string } {
+  if (!found) return { allowed: true };
+  const dest = spec.destination ?? {};
+  return syncWindowVerdict(found.project, { name: app.name, namespace: dest.namespace ?? '', server: dest.server, cluster: dest.name }, now, manual);
 }

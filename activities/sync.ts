@@ -31,6 +31,23 @@ function result(m: ManifestResource, status: ResourceResult['status'], message: 
   };
 }
 
+type FieldValidation = 'Strict' | 'Ignore';
+
+/**
+ * kubectl's --validate, which Argo CD's apply uses: Strict by default (an unknown or
+ * duplicate field is refused), Ignore with Validate=false (dropped silently).
+ */
+export const fieldValidationFor = (validate: boolean): FieldValidation => (validate ? 'Strict' : 'Ignore');
+
+export interface ApplyWaveInput {
+  manifests: ManifestResource[];
+  phase: string;
+  dryRun?: boolean;
+  replace?: boolean;
+  /** false: the Application's Validate=false (a resource's own annotation also turns it off). */
+  validate?: boolean;
+}
+
 const refused = (err: unknown) => err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode);
 
 export function createSyncActivities(kube: KubeClient) {
@@ -56,8 +73,8 @@ export function createSyncActivities(kube: KubeClient) {
 
   /** applyWave's work, run while heartbeating (a kind may take seconds to be served). */
   /** Replace=true: create, or replace the whole object (a PUT), instead of a server-side apply. */
-  async function replaceObject(ref: ResourceRef, m: ManifestResource, dryRun?: boolean): Promise<'created' | 'replaced'> {
-    const params = `?fieldManager=${FIELD_MANAGER}${dryRun ? '&dryRun=All' : ''}`;
+  async function replaceObject(ref: ResourceRef, m: ManifestResource, dryRun: boolean | undefined, fieldValidation: FieldValidation): Promise<'created' | 'replaced'> {
+    const params = `?fieldManager=${FIELD_MANAGER}&fieldValidation=${fieldValidation}${dryRun ? '&dryRun=All' : ''}`;
     const existing = await kube.find(ref, m.metadata.namespace, m.metadata.name);
     if (!existing) {
       await kube.request('POST', resourcePath(ref, m.metadata.namespace) + params, m);
@@ -68,16 +85,18 @@ export function createSyncActivities(kube: KubeClient) {
     return 'replaced';
   }
 
-  async function applyAll(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean; replace?: boolean }): Promise<ResourceResult[]> {
+  async function applyAll(input: ApplyWaveInput): Promise<ResourceResult[]> {
     const results: ResourceResult[] = [];
     for (const m of input.manifests) {
       try {
         // A CRD applied in an earlier wave may take a few seconds to be served.
         const ref = await discovery.resourceForSoon(m.apiVersion, m.kind, 20_000);
-        const replace = syncOptionsOf(m).replace ?? input.replace ?? false;
+        const own = syncOptionsOf(m);
+        const replace = own.replace ?? input.replace ?? false;
+        const fieldValidation = fieldValidationFor(own.validate && input.validate !== false);
         let verb = 'serverside-applied';
-        if (replace) verb = await replaceObject(ref, m, input.dryRun);
-        else await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun });
+        if (replace) verb = await replaceObject(ref, m, input.dryRun, fieldValidation);
+        else await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun, fieldValidation });
         heartbeat();
         results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} ${verb}`, input.phase));
       } catch (err) {
@@ -99,7 +118,7 @@ export function createSyncActivities(kube: KubeClient) {
     },
 
     /** Server-side applies every resource of a wave; a refused resource is a SyncFailed result, not a retry. */
-    async applyWave(input: { manifests: ManifestResource[]; phase: string; dryRun?: boolean; replace?: boolean }): Promise<ResourceResult[]> {
+    async applyWave(input: ApplyWaveInput): Promise<ResourceResult[]> {
       return whileHeartbeating(() => applyAll(input));
     },
 

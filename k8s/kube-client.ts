@@ -178,10 +178,10 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     body: unknown,
-    opts: { type?: PatchType; subresource?: string; fieldManager?: string; force?: boolean; dryRun?: boolean } = {},
+    opts: { type?: PatchType; subresource?: string; fieldManager?: string; force?: boolean; dryRun?: boolean; fieldValidation?: 'Strict' | 'Warn' | 'Ignore' } = {},
   ): Promise<T> {
     const type = opts.type ?? 'merge';
-    const q = query({ fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined });
+    const q = query({ fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined, fieldValidation: opts.fieldValidation });
     return this.request<T>('PATCH', resourcePath(res, namespace, name, opts.subresource) + q, body, patchContentType[type]);
   }
 

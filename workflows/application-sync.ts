@@ -3,7 +3,7 @@
 // until the previous one is synced and healthy, hooks run and cleaned up by their delete
 // policies, prunes in reverse order; SyncFail hooks when it fails. Its history in Temporal
 // is the operation's whole story; a worker killed mid-wave resumes at that wave.
-import { CancellationScope, isCancellation, log, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationActivities } from '../activities/application';
 import type { SyncActivities } from '../activities/sync';
 import type { ResourceResult, SyncResult, SyncWorkflowInput } from './applications/types';
@@ -15,6 +15,12 @@ const kube = proxyActivities<SyncActivities>({
   startToCloseTimeout: '2m',
   heartbeatTimeout: '10s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+// Waiting for a person: each call waits up to a minute, heartbeating.
+const confirmations = proxyActivities<ApplicationActivities>({
+  startToCloseTimeout: '2m',
+  heartbeatTimeout: '10s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
 const source = proxyActivities<ApplicationActivities>({
   startToCloseTimeout: '10m',
@@ -91,11 +97,31 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
     if (failed.length > 0) throw new SyncFailed(failed.join('; '));
   };
 
+  // Prune=confirm, as gitops-engine does it: nothing of the operation runs until the
+  // Application approves the deletions (argocd.argoproj.io/deletion-approved, set by
+  // `sluice app confirm-deletion`) at or after the operation's start.
+  const toConfirm = plan.steps.flatMap((s) => s.tasks).filter((t) => t.action === 'prune' && t.requiresPruneConfirmation);
+  let pruneConfirmed = false;
+  if (toConfirm.length > 0 && !request.dryRun && patched('prune-confirm')) {
+    const first = toConfirm[0]!.resource;
+    const message = `Waiting for pruning confirmation of ${first.apiVersion}/${first.kind}/${first.metadata.name}${toConfirm.length > 1 ? ` and ${toConfirm.length - 1} more resources` : ''}`;
+    setCurrentDetails(message);
+    try {
+      while (!(await confirmations.awaitPruneConfirmation({ app: input.app, startedAt: input.startedAt, message, waitMs: 60_000 }))) {
+        // still waiting: ask again (each call is bounded so a terminate is seen promptly)
+      }
+    } catch (err) {
+      if (isCancellation(err)) return { phase: 'Failed', message: 'Operation terminated', resources: results, revision };
+      throw err;
+    }
+    pruneConfirmed = true;
+  }
+
   try {
     if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await kube.ensureNamespace(namespace);
     for (const step of plan.steps) {
       setCurrentDetails(`${step.phase} wave ${step.wave}: ${step.tasks.map((t) => `${t.resource.kind}/${t.resource.metadata.name}`).join(', ')}`);
-      const prunes = step.tasks.filter((t) => t.action === 'prune' && !t.requiresPruneConfirmation);
+      const prunes = step.tasks.filter((t) => t.action === 'prune' && (!t.requiresPruneConfirmation || pruneConfirmed));
       const applies = step.tasks.filter((t) => t.action === 'apply');
       const hooks = step.tasks.filter((t) => t.action === 'create-hook');
       if (prunes.length > 0) {
@@ -104,7 +130,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
         results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun })));
       }
       if (applies.length > 0) {
-        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace });
+        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate });
         results.push(...applied);
         const failed = applied.filter((r) => r.status === 'SyncFailed');
         if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));

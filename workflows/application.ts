@@ -10,6 +10,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   setCurrentDetails,
   setHandler,
@@ -78,6 +79,8 @@ interface PendingSync {
 }
 
 const MAX_ITERATIONS_PER_RUN = 200;
+/** How soon a sync held by a sync window asks again (a window may open any minute). */
+const SYNC_WINDOW_RECHECK_MS = 30_000;
 const HISTORY_KEPT = 200;
 
 export async function applicationWorkflow(input: ApplicationWorkflowInput): Promise<void> {
@@ -95,6 +98,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let terminating = false;
   let spec: ApplicationSpec = {};
   let summary = 'starting';
+  /** A manual sync (an Argo-style operation) a sync window holds back until it allows it. */
+  let held: PendingSync | undefined;
+  /** Shown as operationState while a sync window holds a sync back (Argo: Running, "Sync operation blocked by sync window"). */
+  let blocked: OperationState | undefined;
 
   setHandler(applicationNudgeSignal, (n) => {
     dirty = true;
@@ -157,7 +164,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let comparison: Comparison | undefined;
   const writeStatus = async () => {
     if (!comparison) return;
-    const status = projectStatus({ spec, comparison, lastGood: state.lastGood, operationState: state.operationState, history: state.history, reconciledAt: new Date().toISOString(), errorSince: state.errorSince });
+    const status = projectStatus({ spec, comparison, lastGood: state.lastGood, operationState: blocked ?? state.operationState, history: state.history, reconciledAt: new Date().toISOString(), errorSince: state.errorSince });
     const json = JSON.stringify({ ...status, reconciledAt: undefined });
     if (json === lastStatusJson && !dirtyReconcile) return;
     await quick.writeApplicationStatus(ref, status);
@@ -201,7 +208,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     hard = false;
     noteComparison(comparison);
 
-    let next = pending.shift();
+    let next = pending.shift() ?? held;
+    held = undefined;
     let retryInMs: number | undefined;
     if (!next) {
       const auto = decideAutoSync(spec, comparison, state.lastAuto, Date.now());
@@ -209,6 +217,19 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       else retryInMs = auto.retryInMs;
       summary = `${comparison.error ? 'ComparisonError' : comparison.syncStatus}, ${comparison.health}; ${auto.reason}`;
     }
+    // AppProject syncWindows are checked when an operation would start, never while one runs.
+    if (next && patched('sync-windows')) {
+      const gate = await quick.checkSyncWindows({ app: ref, spec, manual: !next.initiatedBy.automated });
+      if (gate.allowed) blocked = undefined;
+      else {
+        const message = gate.message ?? 'Sync operation blocked by sync window';
+        blocked = { ...startedOperation(next.request, next.initiatedBy, spec, blocked?.startedAt ?? new Date().toISOString()), message };
+        if (!next.initiatedBy.automated) held = next; // automated syncs are decided afresh each time
+        summary = message;
+        next = undefined;
+        retryInMs = SYNC_WINDOW_RECHECK_MS;
+      }
+    } else if (!next && blocked) blocked = undefined; // nothing wants to sync any more
     if (next) {
       await runOperation(next);
       // The status shows the cluster after the sync, and the loop decides again from there.
@@ -221,7 +242,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     setCurrentDetails(`**${id}**: ${summary}`);
     waitMs = retryInMs ?? timings.reconcileMs + reconcileJitterMs(id, timings.jitterMs);
 
-    if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && pending.length === 0) {
+    if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && pending.length === 0 && !held) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof applicationWorkflow>({ ...ref, timings: input.timings, state });
     }

@@ -112,6 +112,9 @@ export function registerAppCommands(program: Command, api: Api): void {
   appNs(app.command('terminate-op <name>').description('stop the running sync operation')).action(async (name: string, opts: { namespace: string }) => {
     console.log((await api().post<{ message: string }>(`${appPath(name, opts.namespace)}/terminate-operation`, {})).message);
   });
+  appNs(app.command('confirm-deletion <name>').description('approve the pruning a sync waits for (resources marked Prune=confirm), as `argocd app confirm-deletion`')).action(async (name: string, opts: { namespace: string }) => {
+    console.log((await api().post<{ message: string }>(`${appPath(name, opts.namespace)}/confirm-deletion`, {})).message);
+  });
   appNs(app.command('rollback <name> <id>').description('sync to the revision of history entry <id> (see `sluice app history`)')).action(async (name: string, id: string, opts: { namespace: string }) => {
     const n = Number(id);
     if (!Number.isInteger(n) || n < 0) throw new CliError(`history id ${id} is not a number`, EXIT.failed);

@@ -764,3 +764,33 @@ export function orphanedResourceWarning(
   }).length;
   return count > 0 ? `Application has ${count} orphaned resources` : undefined;
 }
+
+// ---------------------------------------------------------------------------
+// Naming the windows that block a sync
+
+/** One line naming a window the way `argocd proj windows list` shows it: kind, schedule, duration, selectors. */
+export function describeWindow(w: SyncWindow): string {
+  const selectors = [
+    w.applications?.length ? `applications ${w.applications.join(',')}` : '',
+    w.namespaces?.length ? `namespaces ${w.namespaces.join(',')}` : '',
+    w.clusters?.length ? `clusters ${w.clusters.join(',')}` : '',
+  ].filter((s) => s !== '');
+  return `${w.kind ?? '?'} window '${w.schedule ?? ''}' for ${w.duration ?? ''}${w.timeZone ? ` (${w.timeZone})` : ''}${selectors.length ? ` on ${selectors.join(', ')}` : ''}`;
+}
+
+/**
+ * syncAllowed, with the blocking windows named: an active deny window (not letting manual
+ * syncs through), or, when no allow window is active, the allow windows outside which the
+ * app may not sync. Manual: "cannot sync: blocked by sync window" (Argo's API answer);
+ * automated: "Sync operation blocked by sync window" (Argo's operation message).
+ */
+export function syncWindowVerdict(project: AppProject, app: SyncWindowApp, now: Date, manual: boolean): { allowed: boolean; message?: string } {
+  const verdict = syncAllowed(project, app, now, manual);
+  if (verdict.allowed || (verdict.message ?? '').includes('invalid sync windows')) return verdict;
+  const matching = matchingWindows(project, app);
+  const active = matching.filter((w) => isWindowActive(w, now));
+  const denies = active.filter((w) => w.kind === 'deny' && !(manual && w.manualSync === true));
+  const blocking = denies.length > 0 ? denies : matching.filter((w) => w.kind === 'allow' && !active.includes(w));
+  const named = blocking.map((w) => `${describeWindow(w)} ${w.kind === 'deny' ? 'is active' : 'is not active'}`);
+  return { allowed: false, message: `${verdict.message}: ${named.join('; ')}` };
+}

@@ -8,7 +8,7 @@ import { KubeApiError, Resources, type KubeObject } from '../../k8s/kube-client'
 import type { ApplicationRef } from '../../workflows/definitions';
 import { ApiError } from '../errors';
 import type { RouteDoc } from '../openapi';
-import { checkApplication, type AppProject } from '../projects/boundaries';
+import { checkApplication, syncWindowVerdict, type AppProject } from '../projects/boundaries';
 import { appCheck, can, refParams, type ApiContext } from '../server';
 
 const doc = (summary: string): RouteDoc => ({ summary, tags: ['applications'] });
@@ -125,17 +125,44 @@ function registerApplicationCreate(app: FastifyInstance, ctx: ApiContext): void 
 interface Operation {
   path: string;
   method: 'GET' | 'POST';
-  rbac: 'get' | 'sync';
+  rbac: 'get' | 'sync' | 'update';
   summary: string;
   body?: object;
+  /** Sync and rollback: refused (403, the window named) when the project's syncWindows block a manual sync now. */
+  windowed?: boolean;
   run(ctx: ApiContext, ref: ApplicationRef, body: any): Promise<unknown>;
 }
+
+/** Argo CD's API check before a manual sync or rollback: PermissionDenied while a sync window blocks it. */
+async function refuseOutsideSyncWindows(ctx: ApiContext, a: KubeObject, what: string): Promise<void> {
+  const spec = (a.spec ?? {}) as { project?: string; destination?: { server?: string; name?: string; namespace?: string } };
+  const project = await findProject(ctx, spec.project || 'default', a.metadata.namespace!);
+  if (!project) return; // the workflow reports the missing project as a ComparisonError
+  const dest = spec.destination ?? {};
+  const verdict = syncWindowVerdict(project, { name: a.metadata.name, namespace: dest.namespace ?? '', server: dest.server, cluster: dest.name }, new Date(), true);
+  if (!verdict.allowed) throw new ApiError('PermissionDenied', `application ${a.metadata.namespace}/${a.metadata.name}: ${(verdict.message ?? '').replace(/^cannot sync/, what)}`);
+}
+
+/** `argocd app confirm-deletion`: approves Prune=confirm deletions of operations started up to now. */
+async function confirmDeletion(ctx: ApiContext, ref: ApplicationRef): Promise<{ message: string }> {
+  // RFC 3339 at second precision, as Argo CD writes it.
+  const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  try {
+    await ctx.kube.patch(Resources.application, ref.namespace, ref.name, { metadata: { annotations: { [DELETION_APPROVED]: now } } }, { type: 'merge' });
+  } catch (err) {
+    if (err instanceof KubeApiError && err.statusCode === 404) throw new ApiError('NotFound', `application ${ref.namespace}/${ref.name} not found`);
+    throw err;
+  }
+  return { message: `application ${ref.namespace}/${ref.name}: deletion approved at ${now}` };
+}
+const DELETION_APPROVED = 'argocd.argoproj.io/deletion-approved';
 
 const OPERATIONS: Operation[] = [
   {
     path: 'sync',
     method: 'POST',
     rbac: 'sync',
+    windowed: true,
     summary: 'sync now: optionally prune, dry-run, at a revision, or only some resources ("group/Kind/namespace/name")',
     body: {
       type: ['object', 'null'],
@@ -162,9 +189,17 @@ const OPERATIONS: Operation[] = [
     path: 'rollback',
     method: 'POST',
     rbac: 'sync',
+    windowed: true,
     summary: 'sync to the revision of a history entry (automated sync must be off)',
     body: { type: 'object', required: ['id'], properties: { id: { type: 'integer', minimum: 0 } }, additionalProperties: false },
     run: (ctx, ref, b) => commands(ctx).rollback(ref, b.id),
+  },
+  {
+    path: 'confirm-deletion',
+    method: 'POST',
+    rbac: 'update',
+    summary: 'approve the deletions a sync waits for (resources marked Prune=confirm): sets argocd.argoproj.io/deletion-approved to now',
+    run: (ctx, ref) => confirmDeletion(ctx, ref),
   },
   { path: 'diff', method: 'GET', rbac: 'get', summary: 'a unified diff, live to Git, of every out-of-sync resource', run: async (ctx, ref) => ({ diff: await commands(ctx).diff(ref) }) },
   { path: 'history', method: 'GET', rbac: 'get', summary: 'the sync history', run: async (ctx, ref) => ({ items: await commands(ctx).history(ref) }) },
@@ -182,6 +217,7 @@ function registerApplicationOperations(app: FastifyInstance, ctx: ApiContext): v
       const a = ctx.applications.get(namespace, name) ?? (await ctx.kube.find(Resources.application, namespace, name));
       if (!a) throw ctx.missingApplication(req, namespace, name, op.rbac);
       ctx.authorize(req, appCheck(ctx, a, op.rbac));
+      if (op.windowed) await refuseOutsideSyncWindows(ctx, a, op.path === 'sync' ? 'cannot sync' : 'rollback cannot be initiated');
       return op.run(ctx, { namespace, name }, req.body);
     };
     const url = `/api/v1/namespaces/:namespace/applications/:name/${op.path}`;

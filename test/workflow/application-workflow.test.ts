@@ -36,7 +36,14 @@ const config: ManifestResource = { apiVersion: 'v1', kind: 'ConfigMap', metadata
 /** A cluster in memory: a compare is OutOfSync until a wave has been applied and awaited healthy. */
 const inSync: ManifestResource = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'unchanged', namespace: 'shop' } };
 
-function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { failWaves?: number; withUnchanged?: boolean } = {}) {
+interface StubOptions {
+  failWaves?: number;
+  withUnchanged?: boolean;
+  /** What checkSyncWindows answers (mutable, so a test can open the window). */
+  window?: { allowed: boolean; message?: string };
+}
+
+function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: StubOptions = {}) {
   let synced = false;
   let failWaves = opts.failWaves ?? 0;
   const comparison = (): Comparison => ({
@@ -68,6 +75,13 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { 
       statuses.push(status);
     },
     async acknowledgeApplicationRequest() {},
+    async checkSyncWindows(input) {
+      calls.push(`checkSyncWindows ${input.manual ? 'manual' : 'automated'}`);
+      return opts.window ?? { allowed: true };
+    },
+    async awaitPruneConfirmation() {
+      return true;
+    },
   };
   const sync: SyncActivities = {
     async ensureNamespace() {},
@@ -96,7 +110,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: { 
   return { ...app, ...sync } as ApplicationActivities & SyncActivities;
 }
 
-async function runApp(spec: ApplicationSpec, opts: { failWaves?: number; withUnchanged?: boolean }, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>) {
+async function runApp(spec: ApplicationSpec, opts: StubOptions, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>) {
   const calls: string[] = [];
   const statuses: any[] = [];
   const taskQueue = `wf-app-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
@@ -118,7 +132,7 @@ test('automated sync: PreSync hook, then the wave applied and awaited; hook dele
   await runApp(automated, {}, async ({ calls, statuses, workflowId }) => {
     const last = () => statuses[statuses.length - 1];
     await eventually('status Synced after a Succeeded operation', async () => last()?.operationState?.phase === 'Succeeded' && last()?.sync?.status === 'Synced', 20_000);
-    const syncSteps = calls.filter((c) => c !== 'compare');
+    const syncSteps = calls.filter((c) => c !== 'compare' && !c.startsWith('checkSyncWindows'));
     assert.deepEqual(syncSteps, ['prepareSync', 'runHook backup', 'awaitHook backup', 'delete backup', 'applyWave settings', 'awaitWaveHealthy']);
     assert.equal(last().history.length, 1);
     assert.equal(last().history[0].revision, REV_A);
@@ -154,5 +168,21 @@ test('ApplyOutOfSyncOnly=true applies only what the compare found out of sync', 
   await runApp(spec, { withUnchanged: true }, async ({ calls, statuses }) => {
     await eventually('Succeeded', async () => statuses[statuses.length - 1]?.operationState?.phase === 'Succeeded', 20_000);
     assert.deepEqual(calls.filter((c) => c.startsWith('applyWave')), ['applyWave settings']);
+  });
+});
+
+test('a sync window holding back an automated sync: nothing applied, the operation shows the window; it runs once the window allows', async () => {
+  const window = { allowed: false, message: "Sync operation blocked by sync window: deny window '* * * * *' for 1h is active" };
+  await runApp(automated, { window }, async ({ calls, statuses, workflowId }) => {
+    const last = () => statuses[statuses.length - 1];
+    await eventually('the blocked operation on the status', async () => last()?.operationState?.message === window.message, 20_000);
+    assert.equal(last().operationState.phase, 'Running');
+    assert.equal(last().operationState.operation.initiatedBy.automated, true);
+    assert.ok(calls.includes('checkSyncWindows automated'));
+    assert.equal(calls.filter((c) => c === 'prepareSync').length, 0, 'no sync started');
+    window.allowed = true;
+    await env.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, { reason: 'test' });
+    await eventually('synced once the window allows', async () => last()?.operationState?.phase === 'Succeeded', 20_000);
+    assert.equal(calls.filter((c) => c === 'prepareSync').length, 1);
   });
 });

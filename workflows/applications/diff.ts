@@ -45,6 +45,11 @@ export function ignoredPointers(r: ManifestResource, ignore: readonly IgnoreDiff
   return matching(r, ignore).flatMap((d) => d.jsonPointers ?? []);
 }
 
+/** The ignoreDifferences jqPathExpressions that apply to this object (evaluated by the compare activity, with gojq). */
+export function ignoredJqExpressions(r: ManifestResource, ignore: readonly IgnoreDifference[] = []): string[] {
+  return matching(r, ignore).flatMap((d) => d.jqPathExpressions ?? []);
+}
+
 type FieldSet = Record<string, unknown>;
 
 /** The managedFields (fieldsV1) of the live object held by the managers ignoreDifferences names. */

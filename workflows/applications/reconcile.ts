@@ -100,13 +100,22 @@ export function projectStatus(input: StatusInput): Record<string, unknown> {
     },
     health: { status: shown.error ? 'Unknown' : shown.health },
     resources: shown.resources,
-    conditions: comparison.error ? [{ type: 'ComparisonError', message: comparison.error, lastTransitionTime: input.errorSince ?? input.reconciledAt }] : null,
+    conditions: conditionsOf(input),
     history: input.history.slice(-Math.max(0, limit)),
     reconciledAt: input.reconciledAt,
     ...(shown.sourceType ? { sourceType: shown.sourceType } : {}),
   };
   if (input.operationState) status.operationState = input.operationState;
   return status;
+}
+
+function conditionsOf(input: StatusInput): Record<string, unknown>[] | null {
+  const { comparison } = input;
+  const conditions: Record<string, unknown>[] = [];
+  if (comparison.error) conditions.push({ type: 'ComparisonError', message: comparison.error, lastTransitionTime: input.errorSince ?? input.reconciledAt });
+  // No lastTransitionTime: it would change the status at every reconcile.
+  for (const w of comparison.warnings ?? []) conditions.push({ type: w.type, message: w.message });
+  return conditions.length > 0 ? conditions : null;
 }
 
 /** The next history entry after a successful sync. */

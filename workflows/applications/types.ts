@@ -52,6 +52,8 @@ export interface IgnoreDifference {
   name?: string;
   namespace?: string;
   jsonPointers?: string[];
+  /** jq path expressions (gojq), each removed as `del(<expression>)`, e.g. `.spec.template.spec.containers[] | select(.name == "app") | .image`. */
+  jqPathExpressions?: string[];
   /** Fields owned (per metadata.managedFields) by these managers are ignored, e.g. an HPA's replicas. */
   managedFieldsManagers?: string[];
 }
@@ -101,6 +103,8 @@ export interface Comparison {
   sourceType?: string;
   /** The live objects tracked by the app, so the next compare reads just these. */
   live?: ObjectRef[];
+  /** Warning conditions found by the compare (OrphanedResourceWarning). */
+  warnings?: { type: string; message: string }[];
 }
 
 /** The manifests a sync applies, with tracking annotations and namespaces already set. */
