@@ -7,6 +7,7 @@ import { isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject, 
 import { assessHealth, worstHealth } from '../workflows/health';
 import { differs, ignoredFieldSets, ignoredJqExpressions, normalizeForDiff, unifiedDiff } from '../workflows/applications/diff';
 import { JqExpressionError, JqPaths } from './jq';
+import { isSchemaMismatch } from './sync';
 import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
 import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
@@ -315,8 +316,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       try {
         target = await dryRunApply(d.ref, d.manifest);
       } catch (err) {
-        if (!(err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode))) throw err;
-        resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Unknown', message: err.message }));
+        if (!((err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode)) || isSchemaMismatch(err))) throw err;
+        resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Unknown', message: (err as Error).message }));
         continue;
       }
       const jqPaths = ignoredJqExpressions(found.obj, input.spec.ignoreDifferences);

@@ -48,7 +48,13 @@ export interface ApplyWaveInput {
   validate?: boolean;
 }
 
-const refused = (err: unknown) => err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode);
+/**
+ * A server-side apply of a field the kind's schema lacks comes back as a 500 from the
+ * apiserver whatever fieldValidation says; it is the manifest's fault and retrying cannot help.
+ */
+export const isSchemaMismatch = (err: unknown) => err instanceof KubeApiError && err.statusCode === 500 && /failed to create typed patch object/.test(err.message);
+
+const refused = (err: unknown) => (err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode)) || isSchemaMismatch(err);
 
 export function createSyncActivities(kube: KubeClient) {
   const discovery = new Discovery(kube);
@@ -85,6 +91,16 @@ export function createSyncActivities(kube: KubeClient) {
     return 'replaced';
   }
 
+  async function createOrMergePatch(ref: ResourceRef, m: ManifestResource, dryRun: boolean | undefined): Promise<'created' | 'configured'> {
+    const params = `?fieldManager=${FIELD_MANAGER}&fieldValidation=Ignore${dryRun ? '&dryRun=All' : ''}`;
+    if (!(await kube.find(ref, m.metadata.namespace, m.metadata.name))) {
+      await kube.request('POST', resourcePath(ref, m.metadata.namespace) + params, m);
+      return 'created';
+    }
+    await kube.request('PATCH', resourcePath(ref, m.metadata.namespace, m.metadata.name) + params, m, 'application/merge-patch+json');
+    return 'configured';
+  }
+
   async function applyAll(input: ApplyWaveInput): Promise<ResourceResult[]> {
     const results: ResourceResult[] = [];
     for (const m of input.manifests) {
@@ -96,7 +112,17 @@ export function createSyncActivities(kube: KubeClient) {
         const fieldValidation = fieldValidationFor(own.validate && input.validate !== false);
         let verb = 'serverside-applied';
         if (replace) verb = await replaceObject(ref, m, input.dryRun, fieldValidation);
-        else await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun, fieldValidation });
+        else {
+          try {
+            await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun, fieldValidation });
+          } catch (err) {
+            // Validate=false is kubectl's --validate=false on a client-side apply: fields the
+            // schema lacks are dropped. A server-side apply cannot drop them, so such an object
+            // is created, or merge-patched, instead.
+            if (fieldValidation !== 'Ignore' || !isSchemaMismatch(err)) throw err;
+            verb = await createOrMergePatch(ref, m, input.dryRun);
+          }
+        }
         heartbeat();
         results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} ${verb}`, input.phase));
       } catch (err) {
