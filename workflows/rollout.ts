@@ -262,8 +262,45 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     }
   }
 
-  // Runs recorded before local activities replay with ordinary ones.
-  const k: Reconcile = patched('local-reconcile') ? local : act;
+  // Runs recorded before local activities replay with ordinary ones and write their
+  // status in line.
+  const reconcileLocally = patched('local-reconcile');
+  const k: Reconcile = reconcileLocally ? local : act;
+  // The status write leaves the critical path: the next pass (a ReplicaSet settling,
+  // say) need not wait for the previous pass's status to land. Writes stay in order,
+  // one at a time, the newest status replacing any not yet sent.
+  let writing: Promise<void> | undefined;
+  let unsent: RolloutStatus | undefined;
+  let requestedStatusJson = lastStatusJson;
+  let commandsUnread = false;
+  const writeStatus = async (status: RolloutStatus, json: string) => {
+    if (!reconcileLocally) {
+      await act.writeRolloutStatus(ref, status);
+      lastStatusJson = json;
+      return;
+    }
+    requestedStatusJson = json;
+    unsent = status;
+    writing ??= (async () => {
+      while (unsent) {
+        const next = unsent;
+        unsent = undefined;
+        try {
+          await act.writeRolloutStatus(ref, next);
+          lastStatusJson = JSON.stringify(next);
+        } catch (err) {
+          // Refused (not retried): the next pass tries again.
+          log.warn('status write refused', { rollout: id, error: String(err) });
+          requestedStatusJson = lastStatusJson;
+        }
+      }
+      writing = undefined;
+      // A pass that ran while the write was in flight could not tell the user's status
+      // edits from our own write still on its way; look again now that it has landed.
+      if (commandsUnread) changed = true;
+      commandsUnread = false;
+    })();
+  };
   let waitMs = 0;
   for (let iteration = 0; ; iteration++) {
     if (!changed) await condition(() => changed, waitMs);
@@ -276,7 +313,11 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     }
     lastSnapshot = snap;
     progress ??= progressFromStatus(snap.status);
-    if (lastStatusJson) applyStatusCommands(progress, JSON.parse(lastStatusJson) as RolloutStatus, snap.status);
+    // Commands written onto the status are told apart from our own writes by comparing
+    // with the last status that landed; with a write in flight that comparison would
+    // mistake our pending status for a user's edit, so it waits for the write.
+    if (writing) commandsUnread = true;
+    else if (lastStatusJson) applyStatusCommands(progress, JSON.parse(lastStatusJson) as RolloutStatus, snap.status);
 
     // Histories from before Argo's traffic-routed arithmetic replay with the old one.
     const decision = decideRollout(snap, progress, Date.now(), { argoCanaryScale: patched('argo-canary-scale') });
@@ -291,10 +332,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     if (outcome.restartDone) progress.restartedAt = snap.spec.restartAt;
 
     const statusJson = JSON.stringify(status);
-    if (statusJson !== lastStatusJson) {
-      await act.writeRolloutStatus(ref, status);
-      lastStatusJson = statusJson;
-    }
+    if (statusJson !== (reconcileLocally ? requestedStatusJson : lastStatusJson)) await writeStatus(status, statusJson);
     setCurrentDetails(`**${id}**: ${summary}`);
     const revision = snap.replicaSets.find((rs) => rs.podTemplateHash === progress!.currentHash)?.revision;
     const index = `${status.phase}|${revision ?? ''}`;
@@ -314,7 +352,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     lastActionsJson = actionsJson;
 
     if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) {
-      await condition(allHandlersFinished);
+      await condition(() => allHandlersFinished() && !writing);
       await continueAsNew<typeof rolloutWorkflow>({ ...ref, progress, lastStatusJson, useSearchAttributes: input.useSearchAttributes });
     }
   }

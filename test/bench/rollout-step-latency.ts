@@ -5,6 +5,7 @@
 // same number of direct ReplicaSet scale calls, each timed from request to the watch
 // event that shows it — the floor any controller pays for one write.
 // Run: npm run bench:rollout-steps
+import type { Client } from '@temporalio/client';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
 import { configFromEnv } from '../../worker/config';
 import { startSluice } from '../../worker/sluice';
@@ -117,9 +118,25 @@ async function main() {
   console.log(`  p50                   ${ms(percentile(floor, 50))}`);
   console.log(`  p99                   ${ms(percentile(floor, 99))}`);
 
+  // BENCH_TIMELINE=1: one rollout's workflow history beside its ReplicaSet events, to see
+  // where a step's time goes.
+  if (process.env.BENCH_TIMELINE) await printTimeline(sluice.client, events.filter((e) => e.rs.metadata.ownerReferences?.[0]?.name === names[0]), started);
   await sluice.stop();
   await stop();
   process.exit(0);
+}
+
+async function printTimeline(client: Client, rsEvents: { at: number; rs: KubeObject }[], started: number): Promise<void> {
+  const origin = performance.timeOrigin;
+  const lines: [number, string][] = rsEvents.map(({ at, rs }) => [origin + at, `rs ${rs.metadata.name} spec=${rs.spec.replicas} avail=${rs.status?.availableReplicas ?? 0} gen=${rs.metadata.generation}/${rs.status?.observedGeneration ?? 0}`]);
+  const history = await client.workflow.getHandle(`rollout/${NS}/ro-0`).fetchHistory();
+  for (const e of history.events ?? []) {
+    const t = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+    const attrs = e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName ?? e.workflowExecutionSignaledEventAttributes?.signalName ?? '';
+    lines.push([t, `wf ${String(e.eventType).replace('EVENT_TYPE_', '')} ${attrs}`]);
+  }
+  const t0 = origin + started;
+  for (const [t, what] of lines.sort((a, b) => a[0] - b[0])) if (t >= t0) console.error(`${String(Math.round(t - t0)).padStart(7)} ms  ${what}`);
 }
 
 async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs = 600_000): Promise<void> {
