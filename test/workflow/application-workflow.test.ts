@@ -41,6 +41,8 @@ interface StubOptions {
   withUnchanged?: boolean;
   /** What checkSyncWindows answers (mutable, so a test can open the window). */
   window?: { allowed: boolean; message?: string };
+  /** Called as each wave is awaited (e.g. to close a window mid-sync). */
+  onWave?: () => void;
 }
 
 function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: StubOptions = {}) {
@@ -91,6 +93,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
     },
     async awaitWaveHealthy() {
       calls.push('awaitWaveHealthy');
+      opts.onWave?.();
       if (failWaves-- > 0) return { healthy: false, message: 'ConfigMap/settings is Degraded' };
       synced = true;
       return { healthy: true, message: '' };
@@ -184,5 +187,18 @@ test('a sync window holding back an automated sync: nothing applied, the operati
     await env.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, { reason: 'test' });
     await eventually('synced once the window allows', async () => last()?.operationState?.phase === 'Succeeded', 20_000);
     assert.equal(calls.filter((c) => c === 'prepareSync').length, 1);
+  });
+});
+
+test('a window closing while a sync runs does not interrupt it (checked only when an operation starts)', async () => {
+  const window = { allowed: true, message: undefined as string | undefined };
+  const spec = { ...automated, syncPolicy: { ...automated.syncPolicy, retry: { limit: 2, backoff: { duration: '1s', factor: 2 } } } };
+  const close = () => Object.assign(window, { allowed: false, message: 'Sync operation blocked by sync window: deny window closed meanwhile' });
+  await runApp(spec, { window, failWaves: 1, onWave: close }, async ({ calls, statuses }) => {
+    const last = () => statuses[statuses.length - 1];
+    await eventually('Succeeded, through a retry, after the window closed', async () => last()?.operationState?.phase === 'Succeeded', 20_000);
+    assert.equal(window.allowed, false, 'the window closed during the sync');
+    assert.equal(calls.filter((c) => c.startsWith('checkSyncWindows')).length, 1, 'asked once, before the operation started');
+    assert.equal(calls.filter((c) => c === 'prepareSync').length, 2, 'the retry ran too');
   });
 });
