@@ -450,7 +450,9 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         if (err instanceof SourceRefusedError) return { allowed: true };
         throw err;
       }
-      return syncWindowsAllow(found, input.app, input.spec, input.manual, new Date());
+      const verdict = syncWindowsAllow(found, input.app, input.spec, input.manual, new Date());
+      // A held operation reads as Argo's controller words it, manual or not.
+      return verdict.allowed ? verdict : { allowed: false, message: verdict.message?.replace(/^cannot sync: blocked by sync window/, 'Sync operation blocked by sync window') };
     },
 
     /**

@@ -128,6 +128,12 @@ test('sync windows: an automated sync is held with the window named; a manual sy
   assert.equal(fromCli.code, 4);
   assert.match(fromCli.stderr, /cannot sync: blocked by sync window: deny window/);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'windowed'), undefined, 'nothing applied');
+  // An Argo-style operation written with kubectl is held the same way, not dropped.
+  await stack.kube.patch(Resources.application, ns, 'windowed-manual', { operation: { sync: {}, initiatedBy: { username: 'alice' } } });
+  const heldOp = await waitForStatus('windowed-manual', 'the kubectl operation held', (st) => /blocked by sync window/.test(st.operationState?.message ?? ''));
+  assert.equal(heldOp.operationState.message, "Sync operation blocked by sync window: deny window '* * * * *' for 1h on applications windowed-* is active");
+  assert.equal(heldOp.operationState.operation.initiatedBy.username, 'alice');
+  assert.equal(await stack.kube.find(Resources.configMap, ns, 'windowed'), undefined, 'nothing applied');
 
   // manualSync: true lets a person through the same kind of window; automated syncs stay held.
   await stack.kube.create(Resources.application, ns, application('manual-ok', 'manual-window'));
