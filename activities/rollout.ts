@@ -19,8 +19,7 @@ import {
   type RolloutStatus,
 } from '../workflows/rollouts/types';
 import type { RolloutRef } from '../workflows/definitions';
-
-const TEMPLATE_ANNOTATION = 'rollouts.sluice.dev/pod-template';
+import { cacheCovers, TEMPLATE_ANNOTATION, type RolloutCache } from './rollout-cache';
 
 /** Client errors that no retry will fix: the object itself is refused. */
 function refusal(err: unknown, what: string): never {
@@ -60,10 +59,14 @@ function serviceNames(spec: RolloutSpec): string[] {
   return [bg?.activeService, bg?.previewService, c?.canaryService, c?.stableService].filter((n): n is string => typeof n === 'string' && n.length > 0);
 }
 
-export function createRolloutActivities(kube: KubeClient) {
+/**
+ * `cache`, when given, answers observations without a round trip (the watcher keeps it),
+ * and every write below puts its response into it, so a pass reads its own writes.
+ */
+export function createRolloutActivities(kube: KubeClient, cache?: RolloutCache) {
   async function patchReplicaSet(ref: RolloutRef, name: string, body: unknown, what: string): Promise<void> {
     try {
-      await kube.patch(Resources.replicaSet, ref.namespace, name, body, { fieldManager: 'sluice' });
+      cache?.replicaSets.upsert(await kube.patch(Resources.replicaSet, ref.namespace, name, body, { fieldManager: 'sluice' }));
     } catch (err) {
       if (isNotFound(err)) return;
       refusal(err, `${what} ReplicaSet ${ref.namespace}/${name}`);
@@ -76,18 +79,21 @@ export function createRolloutActivities(kube: KubeClient) {
 
   return {
     async observeRollout(ref: RolloutRef): Promise<RolloutSnapshot> {
-      const ro = await readRollout(ref);
+      const copy = cacheCovers(cache, ref.namespace) ? cache : undefined;
+      // A Rollout missing from the copy is looked up: a workflow must not end because
+      // its watch has not yet seen the object that started it.
+      const ro = copy?.rollouts.get(ref.namespace, ref.name) ?? (await readRollout(ref));
       if (!ro || ro.metadata.deletionTimestamp) {
         return { exists: false, namespace: ref.namespace, name: ref.name, uid: '', generation: 0, spec: {}, status: {}, podTemplateHash: '', replicaSets: [], services: [] };
       }
       const spec = (ro.spec ?? {}) as RolloutSpec;
       // Only this rollout's ReplicaSets: its selector's labels narrow the list, so one
       // observation costs the same however many rollouts share the namespace.
-      const { items } = await kube.list(Resources.replicaSet, ref.namespace, { labelSelector: ownSelector(spec) });
+      const items = copy ? copy.replicaSets.ownedBy(ro.metadata.uid ?? '') : (await kube.list(Resources.replicaSet, ref.namespace, { labelSelector: ownSelector(spec) })).items;
       const owned = items.filter((rs) => rs.metadata.ownerReferences?.some((o) => o.uid === ro.metadata.uid && o.controller));
       const services: ServiceState[] = await Promise.all(
         [...new Set(serviceNames(spec))].map(async (name) => {
-          const svc = await kube.find(Resources.service, ref.namespace, name);
+          const svc = copy ? copy.services.get(ref.namespace, name) : await kube.find(Resources.service, ref.namespace, name);
           return { name, exists: !!svc, selector: svc?.spec?.selector ?? {}, managedBy: svc?.metadata.annotations?.[MANAGED_BY_ANNOTATION] };
         }),
       );
@@ -140,7 +146,7 @@ export function createRolloutActivities(kube: KubeClient) {
         },
       };
       try {
-        await kube.create(Resources.replicaSet, ref.namespace, body, { fieldManager: 'sluice' });
+        cache?.replicaSets.upsert(await kube.create(Resources.replicaSet, ref.namespace, body, { fieldManager: 'sluice' }));
       } catch (err) {
         if (!isConflict(err)) refusal(err, `creating ReplicaSet ${ref.namespace}/${name}`);
         // Already there: a retry after a lost response, or a replay. Make sure it is ours.
@@ -153,7 +159,7 @@ export function createRolloutActivities(kube: KubeClient) {
 
     async scaleReplicaSet(ref: RolloutRef, req: { name: string; replicas: number }): Promise<void> {
       try {
-        await kube.patch(Resources.replicaSet, ref.namespace, req.name, { spec: { replicas: req.replicas } }, { fieldManager: 'sluice' });
+        cache?.replicaSets.upsert(await kube.patch(Resources.replicaSet, ref.namespace, req.name, { spec: { replicas: req.replicas } }, { fieldManager: 'sluice' }));
       } catch (err) {
         if (isNotFound(err)) return; // gone already; the next observation sees that
         refusal(err, `scaling ReplicaSet ${ref.namespace}/${req.name}`);
@@ -170,18 +176,20 @@ export function createRolloutActivities(kube: KubeClient) {
 
     async deleteReplicaSet(ref: RolloutRef, req: { name: string }): Promise<void> {
       await kube.delete(Resources.replicaSet, ref.namespace, req.name);
+      cache?.replicaSets.forget(ref.namespace, req.name);
     },
 
     /** Points a Service at one pod template hash, marking it as managed by this rollout. */
     async switchServiceSelector(ref: RolloutRef, req: { service: string; hash: string | null }): Promise<void> {
       try {
-        await kube.patch(
+        const svc = await kube.patch(
           Resources.service,
           ref.namespace,
           req.service,
           { metadata: { annotations: { [MANAGED_BY_ANNOTATION]: ref.name } }, spec: { selector: { [POD_TEMPLATE_HASH_LABEL]: req.hash } } },
           { fieldManager: 'sluice' },
         );
+        cache?.services.upsert(svc);
       } catch (err) {
         refusal(err, `switching Service ${ref.namespace}/${req.service}`);
       }
@@ -291,7 +299,7 @@ export function createRolloutActivities(kube: KubeClient) {
 
     async writeRolloutStatus(ref: RolloutRef, status: RolloutStatus): Promise<void> {
       try {
-        await kube.patch(Resources.rollout, ref.namespace, ref.name, { status }, { subresource: 'status', fieldManager: 'sluice' });
+        cache?.rollouts.upsert(await kube.patch(Resources.rollout, ref.namespace, ref.name, { status }, { subresource: 'status', fieldManager: 'sluice' }));
       } catch (err) {
         if (isNotFound(err)) return;
         refusal(err, `writing the status of rollout ${ref.namespace}/${ref.name}`);

@@ -12,11 +12,13 @@ export interface InformOptions {
   log: (msg: string, fields?: Record<string, unknown>) => void;
 }
 
-export async function inform(opts: InformOptions, onObject: (type: string, obj: KubeObject) => void): Promise<void> {
+/** `onList` sees each complete list before its objects are reported one by one. */
+export async function inform(opts: InformOptions, onObject: (type: string, obj: KubeObject) => void, onList?: (items: KubeObject[]) => void): Promise<void> {
   const { kube, resource, namespace, labelSelector, signal, log } = opts;
   while (!signal.aborted) {
     try {
       const { items, resourceVersion } = await kube.list(resource, namespace, { labelSelector });
+      onList?.(items);
       for (const obj of items) onObject('ADDED', obj);
       let rv = resourceVersion;
       let expired = false;

@@ -13,6 +13,7 @@ import { AnalysisWatcher } from './analysis-watcher';
 import { Watcher } from './watcher';
 import { ApplicationWatcher } from './application-watcher';
 import { createSluiceWorker, installRuntime } from './worker';
+import { createRolloutCache } from '../activities/rollout-cache';
 
 export interface RunningSluice {
   apiUrl: string;
@@ -30,6 +31,8 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
   const useSearchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
   if (!useSearchAttributes) log('search attributes unavailable; workflows start without them');
 
+  // The watcher keeps this copy of Rollouts, ReplicaSets and Services; the activities read it.
+  const rolloutCache = createRolloutCache(config.watchNamespace);
   installRuntime();
   const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createSluiceWorker({
@@ -38,10 +41,11 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     taskQueue: config.taskQueue,
     kube,
     maxCachedWorkflows: config.maxCachedWorkflows,
+    rolloutCache,
   });
   const workerRun = worker.run();
 
-  const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
+  const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log, cache: rolloutCache });
   watcher.start();
   const applicationWatcher = new ApplicationWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, timings: config.applicationTimings, log });
   applicationWatcher.start();

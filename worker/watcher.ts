@@ -6,6 +6,8 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { nudgeSignal, rolloutWorkflowId } from '../workflows/definitions';
 import { POD_TEMPLATE_HASH_LABEL } from '../workflows/rollouts/types';
+import type { RolloutCache } from '../activities/rollout-cache';
+import type { ObjectCache } from '../k8s/object-cache';
 import { inform } from './informer';
 import { Nudger } from './nudger';
 
@@ -16,6 +18,8 @@ export interface WatcherOptions {
   namespace?: string;
   useSearchAttributes: boolean;
   log: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Kept up to date from the same watches, for the rollout activities to read. */
+  cache?: RolloutCache;
 }
 
 export class Watcher {
@@ -31,8 +35,17 @@ export class Watcher {
   }
 
   start(): void {
-    this.loops.push(inform(this.informOptions(Resources.rollout), (type, ro) => this.onRollout(type, ro)));
-    this.loops.push(inform(this.informOptions(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL), (type, rs) => this.onReplicaSet(type, rs)));
+    const { cache } = this.opts;
+    // The copy is updated before the nudge goes out, so the pass it causes sees the change.
+    const keep = (copy: ObjectCache | undefined, type: string, obj: KubeObject) => (type === 'DELETED' ? copy?.remove(obj) : copy?.upsert(obj));
+    const relist = (copy: ObjectCache | undefined) => (copy ? (items: KubeObject[]) => copy.replace(items) : undefined);
+    this.loops.push(
+      inform(this.informOptions(Resources.rollout), (type, ro) => (keep(cache?.rollouts, type, ro), this.onRollout(type, ro)), relist(cache?.rollouts)),
+    );
+    this.loops.push(
+      inform(this.informOptions(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL), (type, rs) => (keep(cache?.replicaSets, type, rs), this.onReplicaSet(type, rs)), relist(cache?.replicaSets)),
+    );
+    if (cache) this.loops.push(inform(this.informOptions(Resources.service), (type, svc) => keep(cache.services, type, svc), relist(cache.services)));
   }
 
   private informOptions(resource: ResourceRef, labelSelector?: string) {

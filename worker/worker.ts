@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { KubeClient } from '../k8s/kube-client';
+import type { RolloutCache } from '../activities/rollout-cache';
 
 /** Built by scripts/prepare.js, so a worker starts without bundling workflows again. */
 export const prebuiltBundlePath = path.resolve(__dirname, '..', 'workflow-bundle.js');
@@ -26,6 +27,7 @@ export async function createSluiceWorker(opts: {
   taskQueue: string;
   kube: KubeClient;
   maxCachedWorkflows: number;
+  rolloutCache?: RolloutCache;
 }): Promise<Worker> {
   const workflowSource = fs.existsSync(prebuiltBundlePath)
     ? { workflowBundle: { codePath: prebuiltBundlePath } }
@@ -35,7 +37,7 @@ export async function createSluiceWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...workflowSource,
-    activities: createActivities(opts.kube),
+    activities: createActivities(opts.kube, opts.rolloutCache),
     // Idle rollouts are evicted and replayed on demand, so memory is bounded by the
     // cache, not by the number of objects.
     maxCachedWorkflows: opts.maxCachedWorkflows,
