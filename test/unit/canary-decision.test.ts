@@ -131,3 +131,24 @@ test('going back to an older revision reuses its ReplicaSet, and promote --full 
   assert.equal(d.status.stableRS, blue);
   assert.equal(cluster.created.length, 2, 'the old ReplicaSet was reused');
 });
+
+test('a step holds only once the stable side has really shrunk, not when it is merely told to', () => {
+  // 10 replicas at setWeight 20: the canary is up (2) and the stable ReplicaSet has been
+  // told to go to 8, but still reports 10 available, its controller not caught up.
+  const cluster = new FakeCluster(canarySpec([{ setWeight: 20 }, { setWeight: 40 }, { pause: {} }], 10));
+  let d = converge(cluster, progressFromStatus(undefined), T0);
+  const stableHash = d.status.stableRS;
+  cluster.setImage('demo:yellow');
+  d = decideCanary(cluster.snapshot(), d.progress, T0 + 1);
+  for (const a of d.actions) cluster.apply(a);
+  const stable = cluster.replicaSets.find((rs) => rs.podTemplateHash === stableHash)!;
+  const canary = cluster.replicaSets.find((rs) => rs.podTemplateHash !== stableHash)!;
+  Object.assign(canary, { specReplicas: 2, replicas: 2, readyReplicas: 2, availableReplicas: 2, observed: true });
+  Object.assign(stable, { specReplicas: 8, replicas: 10, readyReplicas: 10, availableReplicas: 10, observed: false });
+  d = decideCanary(cluster.snapshot(), d.progress, T0 + 2);
+  assert.equal(d.status.currentStepIndex, 0, 'still at setWeight 20 while 10 stable pods are available');
+  assert.ok(!d.actions.some((a) => a.kind === 'scaleReplicaSet' && a.name === canary.name), 'the canary is not grown yet');
+  Object.assign(stable, { replicas: 8, readyReplicas: 8, availableReplicas: 8, observed: true });
+  d = decideCanary(cluster.snapshot(), d.progress, T0 + 3);
+  assert.equal(d.status.currentStepIndex, 1, 'the step moves on once the stable side reports 8');
+});

@@ -20,7 +20,7 @@ import { rolloutBudgets } from './int-or-percent';
 import { startRevision, type RolloutProgress } from './progress';
 import { earliest, type AnalysisRequest, type Decision, type RolloutAction, type RolloutAnalysisSpec } from './actions';
 import type { AnalysisRecord } from './progress';
-import { counts, imageOf, nextRevision, replicasOf, selectedHash, selectorString, serviceNamed } from './observed';
+import { counts as cappedCounts, exactCounts, imageOf, nextRevision, replicasOf, selectedHash, selectorString, serviceNamed } from './observed';
 import type { CanaryStep, ReplicaSetState, RolloutSnapshot, RolloutStatus } from './types';
 
 export function stepLabel(step: CanaryStep | undefined): string {
@@ -35,8 +35,9 @@ const currentSetWeight = setWeightAt;
 
 /**
  * `argoScale`: traffic-routed replica arithmetic as Argo's (setCanaryScale,
- * minPodsPerReplicaSet, dynamicStableScale and its abort). False only while replaying
- * histories recorded before it, which ran the older arithmetic.
+ * minPodsPerReplicaSet, dynamicStableScale and its abort), and steps judged on the
+ * ReplicaSets' exact available counts. False only while replaying histories recorded
+ * before it, which ran the older arithmetic.
  */
 export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number, argoScale = true): Decision {
   const nowIso = new Date(nowMs).toISOString();
@@ -55,6 +56,7 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
 
   // A traffic router sets the split; replicas only have to carry it, and the stable
   // side stays at full size unless dynamicStableScale shrinks it with its weight.
+  const counts = argoScale ? exactCounts : cappedCounts;
   const routed = !!canarySpec.trafficRouting?.nginx;
   const routedArgo = routed && argoScale;
   const dynamic = !!canarySpec.dynamicStableScale;

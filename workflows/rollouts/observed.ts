@@ -21,9 +21,18 @@ export function serviceNamed(snap: RolloutSnapshot, name: string | undefined): S
 
 export const selectedHash = (svc: ServiceState | undefined) => svc?.selector[POD_TEMPLATE_HASH_LABEL];
 
-/** Available counts only once the ReplicaSet controller has seen the latest spec. */
+/**
+ * The counts as histories before `argo-canary-scale` saw them: a ReplicaSet the
+ * controller has not caught up with had its available count capped at the new spec,
+ * which made a stable side just told to shrink look shrunk already.
+ */
 export function counts(rs: ReplicaSetState | undefined) {
   return rs && { specReplicas: rs.specReplicas, replicas: rs.replicas, availableReplicas: rs.observed ? rs.availableReplicas : Math.min(rs.availableReplicas, rs.specReplicas) };
+}
+
+/** The counts as the ReplicaSet reports them, as Argo compares them: a step holds only once the pods really are gone. */
+export function exactCounts(rs: ReplicaSetState | undefined) {
+  return rs && { specReplicas: rs.specReplicas, replicas: rs.replicas, availableReplicas: rs.availableReplicas };
 }
 
 export function fullyAvailable(rs: ReplicaSetState | undefined, replicas: number): boolean {
