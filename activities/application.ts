@@ -18,6 +18,8 @@ import { orphanedResourceWarning, type AppProject, type LiveResource } from '../
 import { checkDestinationCluster, checkProjectAllowsApp, checkProjectAllowsResources, projectOf, syncWindowsAllow } from './project-permissions';
 import { GitError, GitRepositories, type GitCredentials } from './git';
 import { RenderError, renderSource } from './render';
+import { insideRepo } from './render/paths';
+import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames, revisionsFor, sourcesOf } from '../workflows/applications/sources';
 import { stringify } from 'yaml';
 
 export const FIELD_MANAGER = 'sluice';
@@ -138,19 +140,53 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     return { username: text('username'), password: text('password') };
   }
 
-  /** Fetch, resolve and render: the manifests of the source at a commit, prepared for this app. */
-  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean; freshSinceMs?: number }): Promise<{ revision: string; desired: Desired[]; sourceType: string; project?: AppProject }> {
-    const source = input.spec.source;
-    if (!source) throw new RenderError('spec.source is missing');
-    const url = checkRepoURL(source.repoURL);
+  /**
+   * Fetch, resolve and render: the manifests of the source (or of every source, combined)
+   * at a commit, prepared for this app. With spec.sources, `revision` is one commit per
+   * source joined with ',', and a Helm value file may read `$<ref>/<path>` from another source.
+   */
+  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean; freshSinceMs?: number }): Promise<{ revision: string; revisions?: string[]; desired: Desired[]; sourceType: string; sourceTypes?: string[]; project?: AppProject }> {
+    const sources = sourcesOf(input.spec);
+    if (sources.length === 0) throw new RenderError('spec.source is missing');
+    const multi = isMultiSource(input.spec);
+    const urls = sources.map(({ source }) => checkRepoURL(source.repoURL));
+    const refs = refNames(input.spec);
     checkDestinationCluster(input.spec);
     const project = await projectOf(kube, input.app, input.spec);
     checkProjectAllowsApp(project, input.app, input.spec);
-    const creds = await credentialsFor(input.app, url);
-    const revision = await repos.resolve(url, input.revision ?? source.targetRevision, creds, { hard: input.hard, notBeforeMs: input.freshSinceMs ?? Date.now() - FETCH_REUSE_MS });
-    const tree = await repos.tree(url, revision);
+    const wanted = revisionsFor(input.spec, input.revision);
+    const revisions: string[] = [];
+    const trees: string[] = [];
+    const refetched = new Set<string>();
+    for (let i = 0; i < sources.length; i++) {
+      const url = urls[i]!;
+      const creds = await credentialsFor(input.app, url);
+      // A hard refresh refetches each repository once, however many sources read it.
+      const hard = !!input.hard && !refetched.has(url);
+      refetched.add(url);
+      const revision = await repos.resolve(url, wanted[i], creds, { hard, notBeforeMs: input.freshSinceMs ?? Date.now() - FETCH_REUSE_MS });
+      revisions.push(revision);
+      trees.push(await repos.tree(url, revision));
+    }
     const namespace = input.spec.destination?.namespace ?? '';
-    const { type: sourceType, manifests } = await renderSource(tree, source, input.app.name, namespace);
+    const manifests: ManifestResource[] = [];
+    const sourceTypes: string[] = [];
+    for (let i = 0; i < sources.length; i++) {
+      const { source, field } = sources[i]!;
+      if (multi && isRefOnly(source)) continue; // lends its files to the others, renders nothing
+      const fromRef = multi
+        ? (file: string) => {
+            const where = `${field}.helm.valueFiles`;
+            const referenced = referencedValueFile(file, refs, where);
+            return referenced && insideRepo(trees[referenced.source]!, referenced.path, `${where} ${JSON.stringify(file)}`);
+          }
+        : undefined;
+      const rendered = await renderSource(trees[i]!, source, input.app.name, namespace, { field, fromRef });
+      manifests.push(...rendered.manifests);
+      sourceTypes.push(rendered.type);
+    }
+    const revision = multi ? joinRevisions(revisions) : revisions[0]!;
+    const sourceType = sourceTypes[0] ?? 'Directory';
     const desired: Desired[] = [];
     for (const m of manifests) {
       try {
@@ -163,7 +199,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       }
     }
     checkProjectAllowsResources(project, input.spec, desired.filter((d) => d.ref).map((d) => ({ manifest: d.manifest, namespaced: d.ref!.namespaced })));
-    return { revision, desired, sourceType, project: project?.project };
+    return { revision, desired, sourceType, project: project?.project, ...(multi ? { revisions, sourceTypes } : {}) };
   }
 
   /**
@@ -340,7 +376,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const syncStatus = resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced';
     const health = worstHealth(resources.filter((r) => !r.requiresPruning).map((r) => r.health?.status));
     const orphaned = await orphanWarning(state.project, input.spec);
-    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs, sourceType: state.sourceType, ...(orphaned ? { warnings: [{ type: 'OrphanedResourceWarning', message: orphaned }] } : {}) }, diffs };
+    return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs, sourceType: state.sourceType, ...(state.revisions ? { revisions: state.revisions, sourceTypes: state.sourceTypes } : {}), ...(orphaned ? { warnings: [{ type: 'OrphanedResourceWarning', message: orphaned }] } : {}) }, diffs };
   }
 
   async function patchApplication(ref: ApplicationRef, body: unknown, subresource?: string): Promise<void> {

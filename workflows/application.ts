@@ -30,8 +30,9 @@ import {
   syncWorkflowId,
 } from './definitions';
 import { applicationSyncWorkflow } from './application-sync';
-import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, retryDelayMs, startedOperation, type LastAutoSync, type OperationState } from './applications/reconcile';
+import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
 import { instanceName } from './applications/tracking';
+import { isMultiSource } from './applications/sources';
 import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, ObjectRef, SyncRequest, SyncResult } from './applications/types';
 
 const act = proxyActivities<ApplicationActivities>({
@@ -276,7 +277,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
   async function runOperation(op: PendingSync): Promise<void> {
     const startedAt = new Date().toISOString();
-    const operationSpec: ApplicationSpec = op.rollbackTo ? { ...spec, source: op.rollbackTo.source } : spec;
+    const operationSpec: ApplicationSpec = op.rollbackTo ? (op.rollbackTo.sources ? { ...spec, sources: op.rollbackTo.sources } : { ...spec, source: op.rollbackTo.source }) : spec;
     state.operationState = startedOperation(op.request, op.initiatedBy, spec, startedAt);
     summary = `syncing${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`;
     await writeStatus();
@@ -313,11 +314,12 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       phase: result.phase,
       message: result.message,
       finishedAt,
-      syncResult: { resources: result.resources, revision: result.revision, source: operationSpec.source },
+      syncResult: { resources: result.resources, ...syncedSource(operationSpec, result.revision) },
     };
     if (op.initiatedBy.automated) state.lastAuto = { revision: result.revision || (op.request.revision ?? ''), atMs: Date.now(), phase: result.phase };
-    if (result.phase === 'Succeeded' && !op.request.dryRun && operationSpec.source) {
-      state.history.push(historyEntry(state.history, result.revision, operationSpec.source, startedAt, finishedAt, op.initiatedBy));
+    const deployed = isMultiSource(operationSpec) ? operationSpec.sources : operationSpec.source;
+    if (result.phase === 'Succeeded' && !op.request.dryRun && deployed) {
+      state.history.push(historyEntry(state.history, result.revision, deployed, startedAt, finishedAt, op.initiatedBy));
       if (state.history.length > HISTORY_KEPT) state.history.splice(0, state.history.length - HISTORY_KEPT);
     }
     summary = `sync ${result.phase}: ${result.message}`;

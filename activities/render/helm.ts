@@ -16,7 +16,10 @@ export function isHelmChart(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'Chart.yaml'));
 }
 
-export async function renderHelm(repoRoot: string, relPath: string, opts: HelmOptions | undefined, appName: string, namespace: string): Promise<ManifestResource[]> {
+/** A value file written `$<ref>/<path>` (multiple sources): its real path in the ref'd source, or undefined for a plain file. */
+export type ValueFileResolver = (file: string) => string | undefined;
+
+export async function renderHelm(repoRoot: string, relPath: string, opts: HelmOptions | undefined, appName: string, namespace: string, fromRef?: ValueFileResolver): Promise<ManifestResource[]> {
   const helm = await ensureRenderer('helm');
   const chartDir = path.join(repoRoot, relPath);
   const release = opts?.releaseName || appName;
@@ -25,6 +28,11 @@ export async function renderHelm(repoRoot: string, relPath: string, opts: HelmOp
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-helm-'));
   try {
     for (const file of opts?.valueFiles ?? []) {
+      const referenced = fromRef?.(file);
+      if (referenced) {
+        args.push('--values', referenced);
+        continue;
+      }
       // Relative to the chart, as in Argo CD; the result must stay inside the repository.
       const rel = path.posix.normalize(path.posix.join(relPath, file));
       args.push('--values', insideRepo(repoRoot, rel, `spec.source.helm.valueFiles ${JSON.stringify(file)}`));

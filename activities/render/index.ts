@@ -5,7 +5,7 @@ import type { ApplicationSource } from '../../workflows/applications/types';
 import type { ManifestResource } from '../../workflows/sync/resources';
 import { renderDirectory } from './directory';
 import { RenderError } from './errors';
-import { isHelmChart, renderHelm } from './helm';
+import { isHelmChart, renderHelm, type ValueFileResolver } from './helm';
 import { isKustomization, renderKustomize } from './kustomize';
 import { insideRepo } from './paths';
 import * as fs from 'node:fs';
@@ -21,12 +21,13 @@ export function sourceTypeOf(dir: string, source: ApplicationSource): SourceType
   return 'Directory';
 }
 
-export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
-  const dir = insideRepo(repoRoot, source.path ?? '');
+export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string, opts: { field?: string; fromRef?: ValueFileResolver } = {}): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
+  const field = `${opts.field ?? 'spec.source'}.path`;
+  const dir = insideRepo(repoRoot, source.path ?? '', field);
   const rel = (source.path ?? '').replace(/^\.?\/*/, '').replace(/\/+$/, '');
-  if (!fs.statSync(dir).isDirectory()) throw new RenderError(`spec.source.path ${JSON.stringify(source.path)} is not a directory`);
+  if (!fs.statSync(dir).isDirectory()) throw new RenderError(`${field} ${JSON.stringify(source.path)} is not a directory`);
   const type = sourceTypeOf(dir, source);
-  if (type === 'Helm') return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace) };
+  if (type === 'Helm') return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace, opts.fromRef) };
   if (type === 'Kustomize') return { type, manifests: await renderKustomize(repoRoot, rel, source.kustomize) };
   return { type, manifests: renderDirectory(repoRoot, dir, rel, source.directory ?? {}) };
 }

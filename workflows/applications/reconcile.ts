@@ -1,6 +1,7 @@
 // The Application workflow's decisions, pure: when to reconcile next, whether an automated
 // sync is due, how long to back off before a retry, and the status projected onto the object.
 import { parseDuration } from '../rollouts/duration';
+import { isMultiSource } from './sources';
 import type { ApplicationSource, ApplicationSpec, Comparison, HistoryEntry, RetryStrategy, SyncRequest, SyncResult } from './types';
 
 /** A stable jitter in [0, maxMs) from the Application's name (FNV-1a), so replays agree and apps spread out. */
@@ -63,7 +64,7 @@ export interface OperationState {
   startedAt: string;
   finishedAt?: string;
   retryCount?: number;
-  syncResult?: { resources: SyncResult['resources']; revision: string; source?: ApplicationSource };
+  syncResult?: { resources: SyncResult['resources']; revision: string; source?: ApplicationSource; sources?: ApplicationSource[]; revisions?: string[] };
 }
 
 export function startedOperation(request: SyncRequest, initiatedBy: OperationState['operation']['initiatedBy'], spec: ApplicationSpec, startedAt: string): OperationState {
@@ -92,11 +93,13 @@ export function projectStatus(input: StatusInput): Record<string, unknown> {
   const { comparison, spec } = input;
   const shown = comparison.error ? (input.lastGood ?? comparison) : comparison;
   const limit = spec.revisionHistoryLimit ?? 10;
+  const multi = isMultiSource(spec);
   const status: Record<string, unknown> = {
     sync: {
       status: comparison.error ? 'Unknown' : comparison.syncStatus,
-      ...(shown.revision ? { revision: shown.revision } : {}),
-      comparedTo: { source: spec.source ?? {}, destination: spec.destination ?? {} },
+      // A multi-source app shows one revision per source, in `revisions`, as Argo CD does.
+      ...(multi ? (shown.revisions ? { revisions: shown.revisions } : {}) : shown.revision ? { revision: shown.revision } : {}),
+      comparedTo: multi ? { source: {}, sources: spec.sources, destination: spec.destination ?? {} } : { source: spec.source ?? {}, destination: spec.destination ?? {} },
     },
     health: { status: shown.error ? 'Unknown' : shown.health },
     resources: shown.resources,
@@ -104,6 +107,7 @@ export function projectStatus(input: StatusInput): Record<string, unknown> {
     history: input.history.slice(-Math.max(0, limit)),
     reconciledAt: input.reconciledAt,
     ...(shown.sourceType ? { sourceType: shown.sourceType } : {}),
+    ...(multi && shown.sourceTypes ? { sourceTypes: shown.sourceTypes } : {}),
   };
   if (input.operationState) status.operationState = input.operationState;
   return status;
@@ -118,8 +122,19 @@ function conditionsOf(input: StatusInput): Record<string, unknown>[] | null {
   return conditions.length > 0 ? conditions : null;
 }
 
-/** The next history entry after a successful sync. */
-export function historyEntry(history: HistoryEntry[], revision: string, source: ApplicationSource, startedAt: string, finishedAt: string, initiatedBy: HistoryEntry['initiatedBy']): HistoryEntry {
+/**
+ * The next history entry after a successful sync. A multi-source sync (`sources`) records
+ * `sources` and one revision per source in `revisions`, as Argo CD does; `revision` keeps
+ * the joined form a rollback syncs to.
+ */
+export function historyEntry(history: HistoryEntry[], revision: string, source: ApplicationSource | ApplicationSource[], startedAt: string, finishedAt: string, initiatedBy: HistoryEntry['initiatedBy']): HistoryEntry {
   const id = history.reduce((max, h) => Math.max(max, h.id), -1) + 1;
-  return { id, revision, source, deployedAt: finishedAt, deployStartedAt: startedAt, initiatedBy };
+  const what = Array.isArray(source) ? { sources: source, revisions: revision.split(',') } : { source };
+  return { id, revision, ...what, deployedAt: finishedAt, deployStartedAt: startedAt, initiatedBy };
+}
+
+/** What a sync deployed, for operationState.syncResult: `source` and `revision`, or `sources` and `revisions`. */
+export function syncedSource(spec: ApplicationSpec, revision: string): { revision: string; source?: ApplicationSource; sources?: ApplicationSource[]; revisions?: string[] } {
+  if (isMultiSource(spec)) return { revision, sources: spec.sources, revisions: revision ? revision.split(',') : [] };
+  return { revision, source: spec.source };
 }

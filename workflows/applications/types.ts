@@ -27,6 +27,8 @@ export interface HelmOptions {
 
 export interface ApplicationSource {
   repoURL: string;
+  /** In `spec.sources[]`: a name other sources' Helm valueFiles use as `$<ref>/<path>`. */
+  ref?: string;
   targetRevision?: string;
   path?: string;
   chart?: string;
@@ -61,6 +63,8 @@ export interface IgnoreDifference {
 export interface ApplicationSpec {
   project?: string;
   source?: ApplicationSource;
+  /** Multiple sources (Argo CD 2.6+): each rendered, manifests combined; takes precedence over `source`. */
+  sources?: ApplicationSource[];
   destination?: { server?: string; name?: string; namespace?: string };
   syncPolicy?: SyncPolicy;
   ignoreDifferences?: IgnoreDifference[];
@@ -91,7 +95,10 @@ export interface ObjectRef {
 
 /** What a compare found: the revision, every resource's sync and health state, or why it could not compare. */
 export interface Comparison {
+  /** The commit compared; with spec.sources, every source's commit joined with ','. */
   revision?: string;
+  /** With spec.sources: one commit per source, in order. */
+  revisions?: string[];
   resources: ResourceStatus[];
   syncStatus: SyncStatusCode;
   health: HealthStatusCode;
@@ -101,6 +108,8 @@ export interface Comparison {
   kinds: string[];
   /** Helm, Kustomize or Directory: how the source was rendered. */
   sourceType?: string;
+  /** With spec.sources: each source's type, in order. */
+  sourceTypes?: string[];
   /** The live objects tracked by the app, so the next compare reads just these. */
   live?: ObjectRef[];
   /** Warning conditions found by the compare (OrphanedResourceWarning). */
@@ -164,7 +173,10 @@ export interface SyncResult {
 export interface HistoryEntry {
   id: number;
   revision: string;
-  source: ApplicationSource;
+  /** Absent for a multi-source app, which records `sources` and `revisions` instead. */
+  source?: ApplicationSource;
+  sources?: ApplicationSource[];
+  revisions?: string[];
   deployedAt: string;
   deployStartedAt: string;
   initiatedBy: { username?: string; automated?: boolean };
