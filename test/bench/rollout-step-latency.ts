@@ -47,6 +47,7 @@ async function main() {
   // and the stable ReplicaSet both sit at their step counts, fully available; the
   // transition ends at the first later event that changes the canary's spec.replicas.
   const transitions: number[] = [];
+  let slowest = { owner: names[0], ms: 0 };
   const byRollout = new Map<string, { at: number; rs: KubeObject }[]>();
   for (const e of events) {
     if (!e.rs?.metadata?.labels) continue;
@@ -70,6 +71,7 @@ async function main() {
       const c = canary.spec.replicas;
       if (holdingSince !== undefined && c !== heldFor) {
         transitions.push(at - holdingSince);
+        if (at - holdingSince > slowest.ms) slowest = { owner, ms: at - holdingSince };
         holdingSince = undefined;
       }
       if (holdingSince === undefined && c !== heldFor && c > 0 && c < REPLICAS && settled(canary, c) && (!stable || settled(stable, stable.spec.replicas))) {
@@ -118,18 +120,19 @@ async function main() {
   console.log(`  p50                   ${ms(percentile(floor, 50))}`);
   console.log(`  p99                   ${ms(percentile(floor, 99))}`);
 
-  // BENCH_TIMELINE=1: one rollout's workflow history beside its ReplicaSet events, to see
-  // where a step's time goes.
-  if (process.env.BENCH_TIMELINE) await printTimeline(sluice.client, events.filter((e) => e.rs.metadata.ownerReferences?.[0]?.name === names[0]), started);
+  // BENCH_TIMELINE=1: the slowest rollout's workflow history beside its ReplicaSet
+  // events, to see where a step's time goes.
+  if (process.env.BENCH_TIMELINE) await printTimeline(sluice.client, slowest.owner, events.filter((e) => e.rs.metadata.ownerReferences?.[0]?.name === slowest.owner), started);
   await sluice.stop();
   await stop();
   process.exit(0);
 }
 
-async function printTimeline(client: Client, rsEvents: { at: number; rs: KubeObject }[], started: number): Promise<void> {
+async function printTimeline(client: Client, rollout: string, rsEvents: { at: number; rs: KubeObject }[], started: number): Promise<void> {
   const origin = performance.timeOrigin;
   const lines: [number, string][] = rsEvents.map(({ at, rs }) => [origin + at, `rs ${rs.metadata.name} spec=${rs.spec.replicas} avail=${rs.status?.availableReplicas ?? 0} gen=${rs.metadata.generation}/${rs.status?.observedGeneration ?? 0}`]);
-  const history = await client.workflow.getHandle(`rollout/${NS}/ro-0`).fetchHistory();
+  console.error(`timeline of rollout ${rollout}`);
+  const history = await client.workflow.getHandle(`rollout/${NS}/${rollout}`).fetchHistory();
   for (const e of history.events ?? []) {
     const t = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
     const attrs = e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName ?? e.workflowExecutionSignaledEventAttributes?.signalName ?? '';
