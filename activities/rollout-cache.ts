@@ -2,21 +2,21 @@
 // Rollouts, their ReplicaSets and Services, copied by the watcher's informers and by
 // the activities' own writes. Copies are trimmed to the fields observations use (a
 // ReplicaSet without its pod template), so memory per rollout stays small.
-import { ObjectCache } from '../k8s/object-cache';
+import { ObjectStore } from '../k8s/object-store';
 import type { KubeObject } from '../k8s/kube-client';
 import { MANAGED_BY_ANNOTATION } from '../workflows/rollouts/types';
 
 export interface RolloutCache {
-  rollouts: ObjectCache;
-  replicaSets: ObjectCache;
-  services: ObjectCache;
+  rollouts: ObjectStore;
+  replicaSets: ObjectStore;
+  services: ObjectStore;
 }
 
 export function createRolloutCache(namespace: string | undefined): RolloutCache {
   return {
-    rollouts: new ObjectCache(namespace),
-    replicaSets: new ObjectCache(namespace, trimReplicaSet),
-    services: new ObjectCache(namespace, trimService),
+    rollouts: new ObjectStore(namespace),
+    replicaSets: new ObjectStore(namespace, trimReplicaSet),
+    services: new ObjectStore(namespace, trimService),
   };
 }
 

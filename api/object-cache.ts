@@ -1,8 +1,10 @@
-// An informer for the API: list once, then watch from the list's resourceVersion and
-// keep every object in memory, so reads (the rollout list, owner lookups, accounts,
-// the RBAC policy) cost no apiserver round trip. On a watch error or expiry it lists
-// again. `version` moves on every change, so callers can cache what they derive.
+// An informer for the API: one list-then-watch loop (k8s/informer.ts) keeping every
+// object in an ObjectStore, so reads (the rollout list, owner lookups, accounts, the
+// RBAC policy) cost no apiserver round trip. `version` moves on every change, so callers
+// can cache what they derive.
+import { inform } from '../k8s/informer';
 import type { KubeClient, KubeObject, ResourceRef } from '../k8s/kube-client';
+import { ObjectStore } from '../k8s/object-store';
 
 export interface ObjectCacheOptions<T extends KubeObject = KubeObject> {
   namespace?: string;
@@ -16,28 +18,49 @@ export interface ObjectCacheOptions<T extends KubeObject = KubeObject> {
 }
 
 export class ObjectCache<T extends KubeObject = KubeObject> {
-  private objects = new Map<string, T>();
+  private readonly store: ObjectStore<T>;
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
-  private syncedOnce!: Promise<void>;
+  private readonly syncedOnce: Promise<void>;
   private markSynced!: () => void;
-  synced = false;
-  version = 0;
 
   constructor(
     private readonly kube: KubeClient,
     private readonly res: ResourceRef,
     private readonly opts: ObjectCacheOptions<T> = {},
   ) {
+    this.store = new ObjectStore<T>(opts.namespace);
     this.syncedOnce = new Promise((resolve) => (this.markSynced = resolve));
   }
 
-  static key(namespace: string | undefined, name: string): string {
-    return `${namespace ?? ''}/${name}`;
+  get synced(): boolean {
+    return this.store.synced;
+  }
+
+  get version(): number {
+    return this.store.version;
   }
 
   start(): this {
-    this.loop ??= this.run();
+    const { kube, res, opts } = this;
+    this.loop ??= inform(
+      { kube, resource: res, namespace: opts.namespace, fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector, signal: this.abort.signal, log: (_msg, fields) => opts.onError?.(fields?.error) },
+      (type, obj, listed) => {
+        if (listed) return;
+        const previous = type === 'DELETED' ? this.store.remove(obj as T) : this.store.upsert(obj as T);
+        opts.onChange?.();
+        try {
+          opts.onEvent?.(type, obj as T, previous);
+        } catch (err) {
+          opts.onError?.(err);
+        }
+      },
+      (items) => {
+        this.store.replace(items as T[]);
+        this.markSynced();
+        opts.onChange?.();
+      },
+    );
     return this;
   }
 
@@ -51,76 +74,21 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
   }
 
   get(namespace: string | undefined, name: string): T | undefined {
-    return this.objects.get(ObjectCache.key(namespace, name));
+    return this.store.get(namespace, name);
   }
 
   list(namespace?: string): T[] {
-    const all = [...this.objects.values()];
-    return namespace ? all.filter((o) => o.metadata.namespace === namespace) : all;
+    return this.store.list(namespace);
   }
 
   /** Records a write this process just made, so its own reads see it at once. */
   observe(obj: T): void {
-    this.objects.set(ObjectCache.key(obj.metadata.namespace, obj.metadata.name), obj);
-    this.changed();
+    this.store.upsert(obj);
+    this.opts.onChange?.();
   }
 
   async stop(): Promise<void> {
     this.abort.abort();
     await this.loop;
-  }
-
-  private changed(): void {
-    this.version++;
-    this.opts.onChange?.();
-  }
-
-  private async run(): Promise<void> {
-    const { kube, res, opts } = this;
-    const signal = this.abort.signal;
-    let failures = 0;
-    while (!signal.aborted) {
-      try {
-        const { items, resourceVersion } = await kube.list<T>(res, opts.namespace, { fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector });
-        this.objects = new Map(items.map((o) => [ObjectCache.key(o.metadata.namespace, o.metadata.name), o]));
-        this.synced = true;
-        failures = 0;
-        this.markSynced();
-        this.changed();
-        let rv = resourceVersion;
-        let expired = false;
-        while (!signal.aborted && !expired) {
-          await kube.watch<T>(
-            res,
-            opts.namespace,
-            { fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector, resourceVersion: rv, timeoutSeconds: 240 },
-            (ev) => {
-              if (ev.type === 'ERROR') {
-                expired = true; // 410 Gone: list again
-                return;
-              }
-              rv = ev.object.metadata.resourceVersion ?? rv;
-              if (ev.type === 'BOOKMARK') return;
-              const key = ObjectCache.key(ev.object.metadata.namespace, ev.object.metadata.name);
-              const previous = this.objects.get(key);
-              if (ev.type === 'DELETED') this.objects.delete(key);
-              else this.objects.set(key, ev.object);
-              this.changed();
-              try {
-                opts.onEvent?.(ev.type, ev.object, previous);
-              } catch (err) {
-                opts.onError?.(err);
-              }
-            },
-            signal,
-          );
-        }
-      } catch (err) {
-        if (signal.aborted) return;
-        // Back off to 30 s, so a kind that is not installed (no CRD) is not a log line a second.
-        if (failures++ === 0 || failures % 10 === 0) opts.onError?.(err);
-        await new Promise((r) => setTimeout(r, Math.min(30_000, 1000 * 2 ** Math.min(failures - 1, 5))));
-      }
-    }
   }
 }

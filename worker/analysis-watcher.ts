@@ -6,7 +6,7 @@ import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
 import { isCompleted } from '../workflows/analysis/types';
 import { analysisRunNudgeSignal, analysisRunWorkflowId, type AnalysisRunNudge } from '../workflows/definitions';
-import { inform } from './informer';
+import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
 
 export interface AnalysisWatcherOptions {

@@ -9,7 +9,7 @@ import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '.
 import { applicationNudgeSignal, applicationWorkflowId, type ApplicationNudge } from '../workflows/definitions';
 import type { ApplicationTimings } from '../workflows/application';
 import { appFromInstance, parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
-import { inform } from './informer';
+import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
 
 export interface ApplicationWatcherOptions {

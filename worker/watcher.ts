@@ -7,8 +7,8 @@ import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '.
 import { nudgeSignal, rolloutWorkflowId } from '../workflows/definitions';
 import { POD_TEMPLATE_HASH_LABEL } from '../workflows/rollouts/types';
 import type { RolloutCache } from '../activities/rollout-cache';
-import type { ObjectCache } from '../k8s/object-cache';
-import { inform } from './informer';
+import type { ObjectStore } from '../k8s/object-store';
+import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
 
 export interface WatcherOptions {
@@ -37,8 +37,8 @@ export class Watcher {
   start(): void {
     const { cache } = this.opts;
     // The copy is updated before the nudge goes out, so the pass it causes sees the change.
-    const keep = (copy: ObjectCache | undefined, type: string, obj: KubeObject) => (type === 'DELETED' ? copy?.remove(obj) : copy?.upsert(obj));
-    const relist = (copy: ObjectCache | undefined) => (copy ? (items: KubeObject[]) => copy.replace(items) : undefined);
+    const keep = (copy: ObjectStore | undefined, type: string, obj: KubeObject) => (type === 'DELETED' ? copy?.remove(obj) : copy?.upsert(obj));
+    const relist = (copy: ObjectStore | undefined) => (copy ? (items: KubeObject[]) => copy.replace(items) : undefined);
     this.loops.push(
       inform(this.informOptions(Resources.rollout), (type, ro) => (keep(cache?.rollouts, type, ro), this.onRollout(type, ro)), relist(cache?.rollouts)),
     );

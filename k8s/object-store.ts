@@ -1,20 +1,26 @@
 // An in-process copy of one kind of object, kept by a watch (the informer's list and
-// events) and by our own writes (their responses), so a reconcile pass reads the
-// cluster without a round trip. A copy never goes back in time: an object replaces the
-// cached one only when its resourceVersion is not older. Objects are trimmed to what
-// readers need, so the copy stays small per object.
+// events) and by our own writes (their responses), so reads need no round trip. A copy
+// never goes back in time: an object replaces the stored one only when its
+// resourceVersion is not older. Objects may be trimmed to what readers need, so the
+// copy stays small per object. `version` moves on every change, so readers can keep
+// what they derive until it moves.
 import type { KubeObject } from './kube-client';
 
-export class ObjectCache {
-  private readonly byKey = new Map<string, KubeObject>();
+export class ObjectStore<T extends KubeObject = KubeObject> {
+  private readonly byKey = new Map<string, T>();
   private readonly byOwner = new Map<string, Set<string>>();
   private listed = false;
+  version = 0;
 
   /** `namespace` is the one the watch covers; undefined means every namespace. */
   constructor(
     private readonly namespace: string | undefined,
-    private readonly trim: (obj: KubeObject) => KubeObject = (obj) => obj,
+    private readonly trim: (obj: T) => T = (obj) => obj,
   ) {}
+
+  get synced(): boolean {
+    return this.listed;
+  }
 
   /** Whether reads for `namespace` can be answered here: the watch covers it and has listed. */
   covers(namespace: string): boolean {
@@ -22,25 +28,31 @@ export class ObjectCache {
   }
 
   /** A fresh list: the copy becomes exactly these objects. */
-  replace(items: KubeObject[]): void {
+  replace(items: T[]): void {
     this.byKey.clear();
     this.byOwner.clear();
     for (const obj of items) this.store(obj);
     this.listed = true;
+    this.version++;
   }
 
-  upsert(obj: KubeObject): void {
+  /** Stores `obj` unless what is stored is newer; returns what was stored before. */
+  upsert(obj: T): T | undefined {
     const existing = this.byKey.get(key(obj));
-    if (existing && !notOlder(obj, existing)) return;
+    if (existing && !notOlder(obj, existing)) return existing;
     if (existing) this.unindex(existing);
     this.store(obj);
+    this.version++;
+    return existing;
   }
 
-  remove(obj: KubeObject): void {
+  remove(obj: T): T | undefined {
     const existing = this.byKey.get(key(obj));
-    if (!existing || !notOlder(obj, existing)) return;
+    if (!existing || !notOlder(obj, existing)) return existing;
     this.unindex(existing);
     this.byKey.delete(key(obj));
+    this.version++;
+    return existing;
   }
 
   /** After our own delete: the object is gone whatever the watch has not said yet. */
@@ -49,14 +61,20 @@ export class ObjectCache {
     if (!existing) return;
     this.unindex(existing);
     this.byKey.delete(`${namespace}/${name}`);
+    this.version++;
   }
 
-  get(namespace: string, name: string): KubeObject | undefined {
-    return this.byKey.get(`${namespace}/${name}`);
+  get(namespace: string | undefined, name: string): T | undefined {
+    return this.byKey.get(`${namespace ?? ''}/${name}`);
+  }
+
+  list(namespace?: string): T[] {
+    const all = [...this.byKey.values()];
+    return namespace ? all.filter((o) => o.metadata.namespace === namespace) : all;
   }
 
   /** The objects whose controller is the object with this uid. */
-  ownedBy(uid: string): KubeObject[] {
+  ownedBy(uid: string): T[] {
     return [...(this.byOwner.get(uid) ?? [])].map((k) => this.byKey.get(k)!).filter(Boolean);
   }
 
@@ -64,7 +82,7 @@ export class ObjectCache {
     return this.byKey.size;
   }
 
-  private store(raw: KubeObject): void {
+  private store(raw: T): void {
     const obj = this.trim(raw);
     const k = key(obj);
     this.byKey.set(k, obj);
@@ -76,7 +94,7 @@ export class ObjectCache {
     }
   }
 
-  private unindex(obj: KubeObject): void {
+  private unindex(obj: T): void {
     const owner = controllerUid(obj);
     const keys = owner ? this.byOwner.get(owner) : undefined;
     if (!keys) return;
