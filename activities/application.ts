@@ -13,9 +13,11 @@ import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
 import { ANNOTATION_SYNC_OPTIONS, annotationList, groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
+import { ClusterClients } from './clusters';
+import type { Cluster } from '../api/projects/boundaries';
 import { whileHeartbeating } from './heartbeats';
 import { orphanedResourceWarning, type AppProject, type LiveResource } from '../api/projects/boundaries';
-import { checkDestinationCluster, checkProjectAllowsApp, checkProjectAllowsResources, projectOf, syncWindowsAllow } from './project-permissions';
+import { checkProjectAllowsApp, checkProjectAllowsResources, projectOf, syncWindowsAllow } from './project-permissions';
 import { GitError, GitRepositories, type GitCredentials } from './git';
 import { RenderError, renderSource } from './render';
 import { insideRepo } from './render/paths';
@@ -115,8 +117,27 @@ const cancelled = () => {
 
 const isUserError = (err: unknown) => err instanceof GitError || err instanceof RenderError || err instanceof SourceRefusedError || err instanceof JqExpressionError;
 
-export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories(), jq = new JqPaths()) {
+/** The cluster an Application deploys to: its client, discovery and API group versions. */
+interface Target {
+  kube: KubeClient;
+  discovery: Discovery;
+  preferredVersion: Map<string, string>;
+}
+
+export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories(), jq = new JqPaths(), clusters = new ClusterClients(kube)) {
   const discovery = new Discovery(kube);
+  const targets = new WeakMap<KubeClient, Target>();
+
+  /** The destination's cluster (SourceRefusedError naming an unknown one); kube, the control plane, keeps Applications, projects and Secrets. */
+  async function targetFor(spec: ApplicationSpec): Promise<Target> {
+    const { kube: client } = await clusters.forDestination(spec.destination);
+    let t = targets.get(client);
+    if (!t) {
+      t = { kube: client, discovery: client === kube ? discovery : new Discovery(client), preferredVersion: new Map() };
+      targets.set(client, t);
+    }
+    return t;
+  }
 
   async function credentialsFor(app: ApplicationRef, repoURL: string): Promise<GitCredentials | undefined> {
     const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
@@ -145,15 +166,16 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
    * at a commit, prepared for this app. With spec.sources, `revision` is one commit per
    * source joined with ',', and a Helm value file may read `$<ref>/<path>` from another source.
    */
-  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean; freshSinceMs?: number }): Promise<{ revision: string; revisions?: string[]; desired: Desired[]; sourceType: string; sourceTypes?: string[]; project?: AppProject }> {
+  async function desiredState(input: { app: ApplicationRef; instance: string; spec: ApplicationSpec; revision?: string; hard?: boolean; freshSinceMs?: number }): Promise<{ revision: string; revisions?: string[]; desired: Desired[]; sourceType: string; sourceTypes?: string[]; project?: AppProject; target: Target; known: Cluster[] }> {
     const sources = sourcesOf(input.spec);
     if (sources.length === 0) throw new RenderError('spec.source is missing');
     const multi = isMultiSource(input.spec);
     const urls = sources.map(({ source }) => checkRepoURL(source.repoURL));
     const refs = refNames(input.spec);
-    checkDestinationCluster(input.spec);
+    const target = await targetFor(input.spec);
+    const known = await clusters.known();
     const project = await projectOf(kube, input.app, input.spec);
-    checkProjectAllowsApp(project, input.app, input.spec);
+    checkProjectAllowsApp(project, input.app, input.spec, known);
     const wanted = revisionsFor(input.spec, input.revision);
     const revisions: string[] = [];
     const trees: string[] = [];
@@ -191,15 +213,15 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     for (const m of manifests) {
       try {
         // Fresh: a kind whose CRD the last sync created must be seen at once.
-        const ref = await discovery.resourceFor(m.apiVersion, m.kind, { fresh: true });
+        const ref = await target.discovery.resourceFor(m.apiVersion, m.kind, { fresh: true });
         desired.push({ ref, manifest: prepareManifest(m, input.instance, namespace, ref.namespaced) });
       } catch (err) {
         if (!(err instanceof UnknownKindError)) throw err;
         desired.push({ manifest: prepareManifest(m, input.instance, namespace, true), kindError: err.message });
       }
     }
-    checkProjectAllowsResources(project, input.spec, desired.filter((d) => d.ref).map((d) => ({ manifest: d.manifest, namespaced: d.ref!.namespaced })));
-    return { revision, desired, sourceType, project: project?.project, ...(multi ? { revisions, sourceTypes } : {}) };
+    checkProjectAllowsResources(project, input.spec, desired.filter((d) => d.ref).map((d) => ({ manifest: d.manifest, namespaced: d.ref!.namespaced })), known);
+    return { revision, desired, sourceType, project: project?.project, target, known, ...(multi ? { revisions, sourceTypes } : {}) };
   }
 
   /**
@@ -207,14 +229,14 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
    * top-level objects (no ownerReferences) in the destination namespace that no
    * Application tracks. Only the common namespaced kinds are listed.
    */
-  async function orphanWarning(project: AppProject | undefined, spec: ApplicationSpec): Promise<string | undefined> {
+  async function orphanWarning(target: Target, project: AppProject | undefined, spec: ApplicationSpec): Promise<string | undefined> {
     const namespace = spec.destination?.namespace;
     if (!project?.spec?.orphanedResources?.warn || !namespace) return undefined;
     const found: LiveResource[] = [];
     for (const [group, kind, ref] of ORPHAN_KINDS) {
       let items: KubeObject[];
       try {
-        ({ items } = await kube.list(ref, namespace));
+        ({ items } = await target.kube.list(ref, namespace));
       } catch (err) {
         if (err instanceof KubeApiError && [403, 404].includes(err.statusCode)) continue;
         throw err;
@@ -234,7 +256,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
    * compare costs the app's own objects, not the namespace's; without it (a new
    * workflow, a hard refresh), every object of the kinds is listed once.
    */
-  async function liveTracked(instance: string, kinds: Iterable<string>, namespaces: Set<string>, desired: Desired[], known?: ObjectRef[]): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
+  async function liveTracked(target: Target, instance: string, kinds: Iterable<string>, namespaces: Set<string>, desired: Desired[], known?: ObjectRef[]): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
     const live = new Map<string, { ref: ResourceRef; obj: ManifestResource }>();
     if (known) {
       const candidates = new Map<string, { ref?: ResourceRef; at: ObjectRef }>();
@@ -246,23 +268,23 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       for (const { ref: maybeRef, at } of candidates.values()) {
         let ref = maybeRef;
         try {
-          ref ??= await discovery.resourceFor(at.apiVersion, at.kind);
+          ref ??= await target.discovery.resourceFor(at.apiVersion, at.kind);
         } catch (err) {
           if (err instanceof UnknownKindError) continue;
           throw err;
         }
-        const obj = await kube.find<ManifestResource>(ref, at.namespace, at.name);
+        const obj = await target.kube.find<ManifestResource>(ref, at.namespace, at.name);
         if (obj && isTrackedBy(instance, obj)) live.set(resourceKey(obj), { ref, obj });
       }
       return live;
     }
     for (const gk of kinds) {
       const [group, kind] = gk.split('|');
-      const ref = await refForGroupKind(group, kind);
+      const ref = await refForGroupKind(target, group, kind);
       if (!ref) continue;
       const scopes = ref.namespaced ? [...namespaces] : [undefined];
       for (const ns of scopes) {
-        const { items } = await kube.list(ref, ns);
+        const { items } = await target.kube.list(ref, ns);
         for (const obj of items as unknown as ManifestResource[]) {
           obj.apiVersion ??= group ? `${group}/${ref.version}` : ref.version;
           obj.kind ??= kind;
@@ -273,8 +295,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     return live;
   }
 
-  const preferredVersion = new Map<string, string>();
-  async function refForGroupKind(group: string, kind: string): Promise<ResourceRef | undefined> {
+  async function refForGroupKind(target: Target, group: string, kind: string): Promise<ResourceRef | undefined> {
+    const { kube, discovery, preferredVersion } = target;
     const known = preferredVersion.get(group);
     let version = known;
     if (!version) {
@@ -300,8 +322,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
 
   const groupKind = (m: ManifestResource) => `${groupOf(m.apiVersion)}|${m.kind}`;
 
-  async function dryRunApply(ref: ResourceRef, m: ManifestResource): Promise<ManifestResource> {
-    return kube.patch<ManifestResource>(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: true });
+  async function dryRunApply(target: Target, ref: ResourceRef, m: ManifestResource): Promise<ManifestResource> {
+    return target.kube.patch<ManifestResource>(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: true });
   }
 
   function statusOf(m: ManifestResource, ref: ResourceRef | undefined, status: ResourceStatus['status'], health?: ResourceStatus['health']): ResourceStatus {
@@ -331,7 +353,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const managed = state.desired.filter((d) => !isHook(d.manifest, { strict: false }) && !isSkipped(d.manifest, { strict: false }));
     const kinds = new Set([...input.kinds, ...managed.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
     const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...managed.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-    const live = await liveTracked(input.instance, kinds, namespaces, managed, input.hard ? undefined : input.known);
+    const live = await liveTracked(state.target, input.instance, kinds, namespaces, managed, input.hard ? undefined : input.known);
     const liveRefs = [...live.values()].map(({ obj }) => objectRef(obj));
     const resources: ResourceStatus[] = [];
     const diffs: string[] = [];
@@ -350,7 +372,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       }
       let target: ManifestResource;
       try {
-        target = await dryRunApply(d.ref, d.manifest);
+        target = await dryRunApply(state.target, d.ref, d.manifest);
       } catch (err) {
         if (!((err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode)) || isSchemaMismatch(err))) throw err;
         resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Unknown', message: (err as Error).message }));
@@ -375,7 +397,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     resources.sort((a, b) => `${a.group}/${a.kind}/${a.namespace}/${a.name}`.localeCompare(`${b.group}/${b.kind}/${b.namespace}/${b.name}`));
     const syncStatus = resources.some((r) => r.status === 'OutOfSync') ? 'OutOfSync' : 'Synced';
     const health = worstHealth(resources.filter((r) => !r.requiresPruning).map((r) => r.health?.status));
-    const orphaned = await orphanWarning(state.project, input.spec);
+    const orphaned = await orphanWarning(state.target, state.project, input.spec);
     return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs, sourceType: state.sourceType, ...(state.revisions ? { revisions: state.revisions, sourceTypes: state.sourceTypes } : {}), ...(orphaned ? { warnings: [{ type: 'OrphanedResourceWarning', message: orphaned }] } : {}) }, diffs };
   }
 
@@ -432,7 +454,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         if (unknown) throw ApplicationFailure.nonRetryable(`${unknown.manifest.kind}/${unknown.manifest.metadata.name}: ${unknown.kindError}`, 'UnknownKind');
         const kinds = new Set([...input.kinds, ...state.desired.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
         const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...state.desired.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-        const live = await liveTracked(input.instance, kinds, namespaces, state.desired, input.known);
+        const live = await liveTracked(state.target, input.instance, kinds, namespaces, state.desired, input.known);
         const gitKeys = new Set(state.desired.map((d) => resourceKey(d.manifest)));
         const liveOnly = [...live.entries()].filter(([key]) => !gitKeys.has(key)).map(([, l]) => ({ apiVersion: l.obj.apiVersion, kind: l.obj.kind, metadata: { name: l.obj.metadata.name, namespace: l.obj.metadata.namespace, annotations: l.obj.metadata.annotations, labels: l.obj.metadata.labels } }) as ManifestResource);
         return { revision: state.revision, manifests: state.desired.map((d) => d.manifest), liveOnly };
@@ -452,12 +474,20 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       return whileHeartbeating(async () => {
         const namespaces = new Set<string>([input.spec.destination?.namespace ?? ''].filter((n) => n !== ''));
         for (const k of input.known ?? []) if (k.namespace) namespaces.add(k.namespace);
-        const live = await liveTracked(input.instance, input.kinds, namespaces, [], input.known);
+        let target: Target | undefined;
+        try {
+          target = await targetFor(input.spec);
+        } catch (err) {
+          // The destination cluster is no longer registered: nothing there can be reached, so
+          // the Application goes without touching it (rather than hanging on its finalizer).
+          if (!(err instanceof SourceRefusedError)) throw err;
+        }
+        const live = target ? await liveTracked(target, input.instance, input.kinds, namespaces, [], input.known) : new Map();
         const remaining: string[] = [];
         for (const [key, { ref, obj }] of live) {
           if (annotationList(obj, ANNOTATION_SYNC_OPTIONS).includes('Delete=false')) continue;
           remaining.push(key);
-          if (!obj.metadata.deletionTimestamp) await kube.delete(ref, obj.metadata.namespace, obj.metadata.name, 'Foreground');
+          if (!obj.metadata.deletionTimestamp) await target!.kube.delete(ref, obj.metadata.namespace, obj.metadata.name, 'Foreground');
         }
         if (remaining.length === 0) {
           const app = await kube.find(Resources.application, input.app.namespace, input.app.name);

@@ -5,7 +5,10 @@ import { createAnalysisActivities } from './analysis';
 import { createRolloutActivities } from './rollout';
 import { createApplicationActivities } from './application';
 import { createSyncActivities } from './sync';
+import { ClusterClients } from './clusters';
 
 export function createActivities(kube: KubeClient, rolloutCache?: RolloutCache) {
-  return { ...createRolloutActivities(kube, rolloutCache), ...createAnalysisActivities(kube), ...createApplicationActivities(kube), ...createSyncActivities(kube) };
+  // One set of destination-cluster clients for the compare and the sync steps.
+  const clusters = new ClusterClients(kube);
+  return { ...createRolloutActivities(kube, rolloutCache), ...createAnalysisActivities(kube), ...createApplicationActivities(kube, undefined, undefined, clusters), ...createSyncActivities(kube, clusters) };
 }

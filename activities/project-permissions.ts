@@ -1,22 +1,14 @@
 // What an Application's AppProject allows, checked before anything is fetched or applied:
 // the repository, the destination, and each kind the source renders (Argo CD's rules,
-// from api/projects/boundaries.ts). Only the cluster Sluice runs against is a destination
-// so far; another server or cluster name is refused rather than deployed here.
+// from api/projects/boundaries.ts). Destinations are matched by server URL and cluster
+// name against the clusters Sluice knows (in-cluster and the registered cluster Secrets).
 import { KubeApiError, Resources, type KubeClient } from '../k8s/kube-client';
-import { checkApplication, checkResource, IN_CLUSTER, syncWindowVerdict, type AppProject } from '../api/projects/boundaries';
+import { checkApplication, checkResource, syncWindowVerdict, type AppProject, type Cluster } from '../api/projects/boundaries';
 import { SourceRefusedError } from '../workflows/applications/source-safety';
 import type { ApplicationRef, ApplicationSpec } from '../workflows/applications/types';
 import { groupOf, type ManifestResource } from '../workflows/sync/resources';
 
 export const CONTROL_PLANE_NAMESPACE = 'argocd';
-
-/** The in-cluster destination only; Argo CD's wording for a cluster it does not know. */
-export function checkDestinationCluster(spec: ApplicationSpec): void {
-  const dest = spec.destination ?? {};
-  const server = (dest.server ?? '').replace(/\/+$/, '');
-  if (server && server !== IN_CLUSTER.server) throw new SourceRefusedError(`there are no clusters with this URL: ${dest.server} (Sluice deploys to ${IN_CLUSTER.server} only)`);
-  if (dest.name && dest.name !== IN_CLUSTER.name) throw new SourceRefusedError(`there are no clusters with this name: ${dest.name}`);
-}
 
 /**
  * The Application's project, from its own namespace or the control-plane namespace;
@@ -36,13 +28,13 @@ export async function projectOf(kube: KubeClient, app: ApplicationRef, spec: App
   throw new SourceRefusedError(`spec.project: application references project ${name} which does not exist`);
 }
 
-export function checkProjectAllowsApp(found: { project: AppProject; namespace: string } | undefined, app: ApplicationRef, spec: ApplicationSpec): void {
+export function checkProjectAllowsApp(found: { project: AppProject; namespace: string } | undefined, app: ApplicationRef, spec: ApplicationSpec, clusters?: Cluster[]): void {
   if (!found) return;
-  const result = checkApplication(found.project, spec as Parameters<typeof checkApplication>[1], { application: app, controllerNamespace: found.namespace });
+  const result = checkApplication(found.project, spec as Parameters<typeof checkApplication>[1], { application: app, controllerNamespace: found.namespace, clusters });
   if (!result.ok) throw new SourceRefusedError(result.message);
 }
 
-export function checkProjectAllowsResources(found: { project: AppProject; namespace: string } | undefined, spec: ApplicationSpec, manifests: { manifest: ManifestResource; namespaced: boolean }[]): void {
+export function checkProjectAllowsResources(found: { project: AppProject; namespace: string } | undefined, spec: ApplicationSpec, manifests: { manifest: ManifestResource; namespaced: boolean }[], clusters?: Cluster[]): void {
   if (!found) return;
   const problems = new Set<string>();
   for (const { manifest, namespaced } of manifests) {
@@ -53,7 +45,7 @@ export function checkProjectAllowsResources(found: { project: AppProject; namesp
       name: manifest.metadata.name,
       namespace: namespaced ? manifest.metadata.namespace : undefined,
       destination: { server: spec.destination?.server, name: spec.destination?.name },
-    });
+    }, { clusters });
     if (!result.ok) problems.add(`${manifest.kind}/${manifest.metadata.name}: ${result.message}`);
   }
   if (problems.size > 0) throw new SourceRefusedError([...problems].join('; '));

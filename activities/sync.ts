@@ -10,6 +10,8 @@ import { groupOf, describeResource, syncOptionsOf, type ManifestResource } from 
 import { FIELD_MANAGER } from './application';
 import { Discovery } from './discovery';
 import { whileHeartbeating } from './heartbeats';
+import { ClusterClients, type Destination } from './clusters';
+import { SourceRefusedError } from '../workflows/applications/source-safety';
 
 /** Marks a hook with the sync that created it, so a retried step does not replace its own hook. */
 export const HOOK_OPERATION_ANNOTATION = 'sluice.io/sync-operation';
@@ -56,7 +58,49 @@ export const isSchemaMismatch = (err: unknown) => err instanceof KubeApiError &&
 
 const refused = (err: unknown) => (err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode)) || isSchemaMismatch(err);
 
-export function createSyncActivities(kube: KubeClient) {
+/** Which cluster a step acts on: the Application's destination (absent: the cluster Sluice runs against). */
+export interface OnCluster {
+  destination?: Destination;
+}
+
+/**
+ * The sync steps, each run on the Application's destination cluster (a client per
+ * registered cluster, see clusters.ts). A destination nobody registers any more fails the
+ * step without retries; its message names the cluster, never its credentials.
+ */
+export function createSyncActivities(kube: KubeClient, clusters = new ClusterClients(kube)) {
+  const local = syncSteps(kube);
+  const remote = new WeakMap<KubeClient, ReturnType<typeof syncSteps>>();
+  async function on(destination: Destination | undefined): Promise<ReturnType<typeof syncSteps>> {
+    let client: KubeClient;
+    try {
+      ({ kube: client } = await clusters.forDestination(destination));
+    } catch (err) {
+      if (err instanceof SourceRefusedError) throw ApplicationFailure.nonRetryable(err.message, 'UnknownCluster');
+      throw err;
+    }
+    if (client === kube) return local;
+    let steps = remote.get(client);
+    if (!steps) remote.set(client, (steps = syncSteps(client)));
+    return steps;
+  }
+  return {
+    /** CreateNamespace=true: the destination namespace, created if absent. */
+    ensureNamespace: async (name: string, destination?: Destination) => (await on(destination)).ensureNamespace(name),
+    /** Server-side applies every resource of a wave; a refused resource is a SyncFailed result, not a retry. */
+    applyWave: async (input: ApplyWaveInput & OnCluster) => (await on(input.destination)).applyWave(input),
+    /** Waits until every resource of the wave exists and is no longer Progressing. */
+    awaitWaveHealthy: async (input: { manifests: ManifestResource[]; timeoutMs: number } & OnCluster) => (await on(input.destination)).awaitWaveHealthy(input),
+    /** Creates a hook (BeforeHookCreation replaces an earlier one). */
+    runHook: async (input: { manifest: ManifestResource; operation: string; beforeHookCreation: boolean } & OnCluster) => (await on(input.destination)).runHook(input),
+    /** Waits for a hook to finish. */
+    awaitHook: async (input: { manifest: ManifestResource; timeoutMs: number } & OnCluster) => (await on(input.destination)).awaitHook(input),
+    /** Deletes resources (hooks by policy, or prunes). */
+    deleteResources: async (input: { manifests: ManifestResource[]; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; dryRun?: boolean } & OnCluster) => (await on(input.destination)).deleteResources(input),
+  };
+}
+
+function syncSteps(kube: KubeClient) {
   const discovery = new Discovery(kube);
 
   async function readLive(m: ManifestResource) {

@@ -17,6 +17,11 @@ export interface LocalClusterOptions {
   etcdPort?: number;
   /** Tests trade crash safety for speed. */
   etcdNoFsync?: boolean;
+  /**
+   * etcd and kube-apiserver alone (a second, destination-only cluster in tests): no
+   * controller manager, scheduler or kwok, so nothing becomes Ready there by itself.
+   */
+  controlPlaneOnly?: boolean;
   log?: (line: string) => void;
 }
 
@@ -136,45 +141,48 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   };
   let apiserver = await startApiserver();
 
-  const controllerArgs = [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--kube-api-qps=1000', '--kube-api-burst=2000', '--v=1'];
-  log('starting kube-controller-manager, kube-scheduler and kwok');
-  processes.start('kube-controller-manager', tools.kubeControllerManager, [
-    ...controllerArgs,
-    '--secure-port=0',
-    `--root-ca-file=${p('ca.crt')}`,
-    `--service-account-private-key-file=${p('sa.key')}`,
-    '--use-service-account-credentials=false',
-    '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-binder,-attachdetach,-ttl',
-    '--concurrent-replicaset-syncs=20',
-    // kwok's node is fake: a brief API server outage (a fault test) must not get it
-    // marked NotReady and tainted, which would leave new pods unscheduled.
-    '--node-monitor-grace-period=300s',
-    '--concurrent-deployment-syncs=20',
-  ]);
-  processes.start('kube-scheduler', tools.kubeScheduler, [...controllerArgs, '--secure-port=0']);
-  processes.start('kwok', tools.kwok, [
-    `--kubeconfig=${kubeconfigPath}`,
-    '--manage-all-nodes=false',
-    '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
-    '--manage-nodes-with-label-selector=',
-    '--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom',
-    '--disregard-status-with-label-selector=',
-    '--cidr=10.244.0.1/16',
-    '--node-ip=10.244.0.1',
-    '--node-lease-duration-seconds=40',
-  ]);
+  if (!opts.controlPlaneOnly) await startControllers();
+  async function startControllers() {
+    const controllerArgs = [`--kubeconfig=${kubeconfigPath}`, '--leader-elect=false', '--kube-api-qps=1000', '--kube-api-burst=2000', '--v=1'];
+    log('starting kube-controller-manager, kube-scheduler and kwok');
+    processes.start('kube-controller-manager', tools.kubeControllerManager, [
+      ...controllerArgs,
+      '--secure-port=0',
+      `--root-ca-file=${p('ca.crt')}`,
+      `--service-account-private-key-file=${p('sa.key')}`,
+      '--use-service-account-credentials=false',
+      '--controllers=*,-nodeipam,-cloud-node-lifecycle,-service-lb-controller,-node-route-controller,-persistentvolume-binder,-attachdetach,-ttl',
+      '--concurrent-replicaset-syncs=20',
+      // kwok's node is fake: a brief API server outage (a fault test) must not get it
+      // marked NotReady and tainted, which would leave new pods unscheduled.
+      '--node-monitor-grace-period=300s',
+      '--concurrent-deployment-syncs=20',
+    ]);
+    processes.start('kube-scheduler', tools.kubeScheduler, [...controllerArgs, '--secure-port=0']);
+    processes.start('kwok', tools.kwok, [
+      `--kubeconfig=${kubeconfigPath}`,
+      '--manage-all-nodes=false',
+      '--manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake',
+      '--manage-nodes-with-label-selector=',
+      '--disregard-status-with-annotation-selector=kwok.x-k8s.io/status=custom',
+      '--disregard-status-with-label-selector=',
+      '--cidr=10.244.0.1/16',
+      '--node-ip=10.244.0.1',
+      '--node-lease-duration-seconds=40',
+    ]);
 
-  await ensureKwokNode(kube);
-  await waitFor(
-    `node ${KWOK_NODE_NAME} to be Ready`,
-    async () => {
-      const node = await kube.get(Resources.node, undefined, KWOK_NODE_NAME);
-      return node.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    },
-    60_000,
-  );
-  // Pods need the namespace's default ServiceAccount, which the controller manager creates.
-  await waitFor('the default ServiceAccount', async () => (await kube.find({ group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true }, 'default', 'default')) ?? undefined, 60_000);
+    await ensureKwokNode(kube);
+    await waitFor(
+      `node ${KWOK_NODE_NAME} to be Ready`,
+      async () => {
+        const node = await kube.get(Resources.node, undefined, KWOK_NODE_NAME);
+        return node.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
+      },
+      60_000,
+    );
+    // Pods need the namespace's default ServiceAccount, which the controller manager creates.
+    await waitFor('the default ServiceAccount', async () => (await kube.find({ group: '', version: 'v1', plural: 'serviceaccounts', namespaced: true }, 'default', 'default')) ?? undefined, 60_000);
+  }
 
   return {
     kubeconfigPath,

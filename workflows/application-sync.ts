@@ -53,6 +53,8 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   const results: ResourceResult[] = [];
   const options = parseSyncOptions(spec.syncPolicy?.syncOptions ?? []);
   const namespace = spec.destination?.namespace ?? '';
+  // Every step acts on the destination cluster (the activities resolve it from the cluster Secrets).
+  const destination = spec.destination ? { server: spec.destination.server, name: spec.destination.name } : undefined;
   const waitTimeout = (ms: number) => ({ startToCloseTimeout: ms + 30_000, heartbeatTimeout: 10_000 });
   const waits = proxyActivities<SyncActivities>({ ...waitTimeout(Math.max(input.hookTimeoutMs, input.waveTimeoutMs)), retry: { initialInterval: '1s', maximumInterval: '5s' } });
 
@@ -83,8 +85,8 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
 
   const hookTimeout = input.hookTimeoutMs;
   const runHooks = async (tasks: SyncTask[]) => {
-    for (const t of tasks) await kube.runHook({ manifest: t.resource, operation, beforeHookCreation: t.deletePolicies.includes('BeforeHookCreation') });
-    const outcomes = await Promise.all(tasks.map((t) => waits.awaitHook({ manifest: t.resource, timeoutMs: hookTimeout })));
+    for (const t of tasks) await kube.runHook({ manifest: t.resource, operation, beforeHookCreation: t.deletePolicies.includes('BeforeHookCreation'), destination });
+    const outcomes = await Promise.all(tasks.map((t) => waits.awaitHook({ manifest: t.resource, timeoutMs: hookTimeout, destination })));
     const failed: string[] = [];
     const toDelete: ManifestResource[] = [];
     tasks.forEach((t, i) => {
@@ -93,7 +95,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
       if (o.phase === 'Failed') failed.push(o.message);
       if (t.deletePolicies.includes(o.phase === 'Succeeded' ? 'HookSucceeded' : 'HookFailed')) toDelete.push(t.resource);
     });
-    if (toDelete.length > 0) await kube.deleteResources({ manifests: toDelete, propagationPolicy: 'Background' });
+    if (toDelete.length > 0) await kube.deleteResources({ manifests: toDelete, propagationPolicy: 'Background', destination });
     if (failed.length > 0) throw new SyncFailed(failed.join('; '));
   };
 
@@ -118,7 +120,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   }
 
   try {
-    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await kube.ensureNamespace(namespace);
+    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await kube.ensureNamespace(namespace, destination);
     for (const step of plan.steps) {
       setCurrentDetails(`${step.phase} wave ${step.wave}: ${step.tasks.map((t) => `${t.resource.kind}/${t.resource.metadata.name}`).join(', ')}`);
       const prunes = step.tasks.filter((t) => t.action === 'prune' && (!t.requiresPruneConfirmation || pruneConfirmed));
@@ -127,17 +129,17 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
       if (prunes.length > 0) {
         const propagation = options.raw.find((o) => o.startsWith('PrunePropagationPolicy='))?.split('=')[1];
         const policy = propagation === 'background' ? 'Background' : propagation === 'orphan' ? 'Orphan' : 'Foreground';
-        results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun })));
+        results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun, destination })));
       }
       if (applies.length > 0) {
-        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate });
+        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate, destination });
         results.push(...applied);
         const failed = applied.filter((r) => r.status === 'SyncFailed');
         if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));
       }
       if (hooks.length > 0 && !request.dryRun) await runHooks(hooks);
       if (applies.length > 0 && !request.dryRun) {
-        const health = await waits.awaitWaveHealthy({ manifests: applies.map((t) => t.resource), timeoutMs: input.waveTimeoutMs });
+        const health = await waits.awaitWaveHealthy({ manifests: applies.map((t) => t.resource), timeoutMs: input.waveTimeoutMs, destination });
         if (!health.healthy) throw new SyncFailed(`${step.phase} wave ${step.wave}: ${health.message}`);
       }
     }
