@@ -27,7 +27,10 @@ export function registerGitWebhookRoutes(app: FastifyInstance, ctx: ApiContext):
     const refreshed: string[] = [];
     const commands = ctx.applicationCommands;
     for (const a of ctx.applications.list()) {
-      if (!pushConcerns(push, (a.spec as { source?: { repoURL?: string; targetRevision?: string } } | undefined)?.source)) continue;
+      // A multi-source app follows every one of its sources (a ref source's values included).
+      const spec = a.spec as { source?: { repoURL?: string; targetRevision?: string }; sources?: { repoURL?: string; targetRevision?: string }[] } | undefined;
+      const sources = spec?.sources?.length ? spec.sources : [spec?.source];
+      if (!sources.some((s) => pushConcerns(push, s))) continue;
       const ref = { namespace: a.metadata.namespace ?? '', name: a.metadata.name };
       if (commands) await commands.refresh(ref).catch(() => undefined); // its workflow not started yet: the watcher starts it with a fresh compare
       else await ctx.kube.patch(Resources.application, ref.namespace, ref.name, { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });

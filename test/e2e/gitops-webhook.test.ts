@@ -70,3 +70,24 @@ test('a signed GitHub push webhook syncs the new commit within seconds; a bad si
   console.log(`pushed commit applied ${took} ms after the webhook`);
   assert.ok(took < 5000, `took ${took} ms`);
 });
+
+test('a push to any of a multi-source app\'s repositories refreshes it', async () => {
+  await stack.kube.create(Resources.application, ns, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'multi', namespace: ns },
+    spec: {
+      project: 'default',
+      sources: [
+        { repoURL: 'https://git.example.com/not-this-one', targetRevision: 'main', path: 'x' },
+        { repoURL: repo.url, targetRevision: 'main', ref: 'values' },
+      ],
+      destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+    },
+  });
+  const body = JSON.stringify({ ref: 'refs/heads/main', after: repo.head(), repository: { clone_url: repo.url, default_branch: 'main' } });
+  const res = await postWebhook(body, `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
+  assert.equal(res.status, 200);
+  const { refreshed } = (await res.json()) as { refreshed: string[] };
+  assert.ok(refreshed.includes(`${ns}/multi`), JSON.stringify(refreshed));
+});
