@@ -207,6 +207,16 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       manifests.push(...rendered.manifests);
       sourceTypes.push(rendered.type);
     }
+    if (multi) {
+      // Two sources rendering the same object: the later one wins (Argo CD also warns with RepeatedResourceWarning).
+      const byKey = new Map<string, ManifestResource>();
+      for (const m of manifests) {
+        const key = resourceKey({ ...m, metadata: { ...m.metadata, namespace: m.metadata.namespace ?? namespace } });
+        byKey.delete(key);
+        byKey.set(key, m);
+      }
+      manifests.splice(0, manifests.length, ...byKey.values());
+    }
     const revision = multi ? joinRevisions(revisions) : revisions[0]!;
     const sourceType = sourceTypes[0] ?? 'Directory';
     const desired: Desired[] = [];

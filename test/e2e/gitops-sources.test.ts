@@ -28,6 +28,7 @@ data:
   greeting: {{ .Values.greeting | quote }}
   tier: {{ .Values.tier | quote }}
 `,
+  'dup-override/settings.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: dup-settings\ndata:\n  greeting: from-later-source\n',
   'plain/extra.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain-extra\ndata:\n  from: directory-source\n',
 };
 
@@ -125,4 +126,14 @@ test('an unknown $ref and a path leaving the ref\'d repository are ComparisonErr
   assert.match((await condition('escape-ref')).message, /spec\.sources\[0\]\.helm\.valueFiles .*leaves the repository/);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'bad-ref-settings'), undefined);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'escape-ref-settings'), undefined);
+});
+
+test('an object two sources render is kept once, from the later source', async () => {
+  await stack.kube.create(Resources.application, ns, application('dup', [
+    { repoURL: charts.url, targetRevision: 'main', path: 'multi-chart' },
+    { repoURL: charts.url, targetRevision: 'main', path: 'dup-override' },
+  ]));
+  const status = await syncedAndHealthy('dup');
+  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}`), ['ConfigMap/dup-settings']);
+  assert.deepEqual((await stack.kube.get<any>(Resources.configMap, ns, 'dup-settings')).data, { greeting: 'from-later-source' });
 });
