@@ -90,8 +90,15 @@ export function kubeConfigFor(cluster: RegisteredCluster): KubeConfig {
   return kc;
 }
 
+/**
+ * How long one read of the cluster Secrets serves: a compare and every sync step ask, so
+ * many Applications share a read; a Secret added or rotated is seen within this time.
+ */
+export const CLUSTER_SECRETS_REUSE_MS = 2000;
+
 export class ClusterClients {
   private readonly clients = new Map<string, { version: string; kube: KubeClient }>();
+  private last?: { at: number; read: Promise<{ clusters: RegisteredCluster[]; broken: { secret: KubeObject; error: string }[] }> };
 
   constructor(
     private readonly local: KubeClient,
@@ -100,6 +107,17 @@ export class ClusterClients {
 
   /** Every cluster Secret that parses (a broken one is skipped here and named when an app picks it). */
   async registered(): Promise<{ clusters: RegisteredCluster[]; broken: { secret: KubeObject; error: string }[] }> {
+    const now = Date.now();
+    if (this.last && now - this.last.at < CLUSTER_SECRETS_REUSE_MS) return this.last.read;
+    const read = this.read();
+    this.last = { at: now, read };
+    read.catch(() => {
+      if (this.last?.read === read) this.last = undefined; // a failed read is not reused
+    });
+    return read;
+  }
+
+  private async read(): Promise<{ clusters: RegisteredCluster[]; broken: { secret: KubeObject; error: string }[] }> {
     const clusters: RegisteredCluster[] = [];
     const broken: { secret: KubeObject; error: string }[] = [];
     for (const ns of this.namespaces) {
@@ -142,6 +160,8 @@ export class ClusterClients {
     if (cached && cached.version === picked.version) return { kube: cached.kube, cluster: picked };
     const kube = new KubeClient(kubeConfigFor(picked));
     this.clients.set(picked.secret, { version: picked.version, kube });
+    // A rotated Secret: the old client's connections go once requests under way have had time to finish.
+    if (cached) setTimeout(() => cached.kube.close(), 60_000).unref();
     return { kube, cluster: picked };
   }
 }
