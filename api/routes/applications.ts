@@ -4,12 +4,21 @@
 // RBAC as Argo CD's API server checks it, on `<project>/<app>`: get for reads, diff,
 // history and refresh; sync for sync, rollback and terminating an operation; create.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { KubeApiError, Resources, type KubeObject } from '../../k8s/kube-client';
+import { KubeApiError, Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
 import type { ApplicationRef } from '../../workflows/definitions';
 import { ApiError } from '../errors';
 import type { RouteDoc } from '../openapi';
 import { checkApplication, syncWindowVerdict, type AppProject } from '../projects/boundaries';
+import { ClusterClients } from '../../activities/clusters';
 import { appCheck, can, refParams, type ApiContext } from '../server';
+
+const registries = new WeakMap<KubeClient, ClusterClients>();
+/** The cluster Secrets as the API's client reads them (one registry per client). */
+function clusterRegistry(kube: KubeClient): ClusterClients {
+  let r = registries.get(kube);
+  if (!r) registries.set(kube, (r = new ClusterClients(kube)));
+  return r;
+}
 
 const doc = (summary: string): RouteDoc => ({ summary, tags: ['applications'] });
 
@@ -102,7 +111,9 @@ function registerApplicationCreate(app: FastifyInstance, ctx: ApiContext): void 
       ctx.authorize(req, appCheck(ctx, draft, 'create'));
       const project = await findProject(ctx, projectName, namespace);
       if (!project) throw new ApiError('InvalidRequest', `application ${namespace}/${name}: spec.project: AppProject ${projectName} not found`);
-      const verdict = checkApplication(project, draft.spec, { application: { name, namespace }, controllerNamespace: ctx.controlNamespace });
+      // Destinations by name resolve through the registered cluster Secrets, as the compare does.
+      const clusters = await clusterRegistry(ctx.kube).known();
+      const verdict = checkApplication(project, draft.spec, { application: { name, namespace }, controllerNamespace: ctx.controlNamespace, clusters });
       if (!verdict.ok) throw new ApiError('InvalidRequest', `application ${namespace}/${name} refused by AppProject ${projectName}: ${verdict.message}`);
       try {
         const created = await ctx.kube.create(Resources.application, namespace, {

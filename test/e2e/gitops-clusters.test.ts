@@ -15,6 +15,7 @@ import type { RunningSluice } from '../../worker/sluice';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
+import { ensureAdminToken } from '../support/api-token';
 
 let stack: TestStack;
 let ns: string;
@@ -188,5 +189,18 @@ test('an unknown cluster is a ComparisonError naming it; AppProject destinations
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'by-url'))}`);
   });
   assert.ok(await remote.kube.find(Resources.configMap, ns, 'by-url-settings'));
+  // The API's create checks the same rules: by name through the cluster Secrets.
+  const apiToken = await ensureAdminToken(stack.kube);
+  const post = (name: string, destination: Record<string, string>) =>
+    fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/applications`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
+      body: JSON.stringify({ metadata: { name }, spec: { project: 'remote-only', source: { repoURL: repo.url, path: 'remote-by-url' }, destination: { ...destination, namespace: ns } } }),
+    });
+  const created = await post('api-by-name', { name: `${ns}-remote` });
+  assert.equal(created.status, 200, await created.clone().text());
+  const refused = await post('api-local', { name: 'in-cluster' });
+  assert.equal(refused.status, 400);
+  assert.match(((await refused.json()) as { message: string }).message, /do not match any of the allowed destinations in project 'remote-only'/);
   assert.match((await error('local-refused')).message, /application destination server 'https:\/\/kubernetes\.default\.svc' and namespace '.*' do not match any of the allowed destinations in project 'remote-only'/);
 });
