@@ -67,6 +67,23 @@ export function isDeletionConfirmed(approved: string | undefined, operationStart
   return Math.floor(at / 1000) >= Math.floor(since / 1000);
 }
 
+/**
+ * An Argo-style multi-source operation names `revisions` (with optional 1-based
+ * `sourcePositions`); Sluice carries one revision per source joined with ',' in `revision`,
+ * an empty place meaning that source's targetRevision.
+ */
+export function withJoinedRevisions(operation: ApplicationObservation['operation'], spec: ApplicationSpec): ApplicationObservation['operation'] {
+  const sync = operation?.sync as (NonNullable<ApplicationObservation['operation']>['sync'] & { revisions?: string[]; sourcePositions?: number[] }) | undefined;
+  const count = spec.sources?.length ?? 0;
+  if (!operation || !sync || sync.revision || !sync.revisions?.length || count === 0) return operation;
+  const places: string[] = new Array(count).fill('');
+  sync.revisions.forEach((r, i) => {
+    const at = sync.sourcePositions?.[i] !== undefined ? sync.sourcePositions[i]! - 1 : i;
+    if (at >= 0 && at < count) places[at] = r;
+  });
+  return { ...operation, sync: { ...sync, revision: places.join(',') } };
+}
+
 export interface ApplicationObservation {
   exists: boolean;
   generation: number;
@@ -171,6 +188,9 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     if (sources.length === 0) throw new RenderError('spec.source is missing');
     const multi = isMultiSource(input.spec);
     const urls = sources.map(({ source }) => checkRepoURL(source.repoURL));
+    // Said plainly rather than failing as a git fetch of a Helm repository URL.
+    const fromHelmRepo = sources.find(({ source }) => source.chart);
+    if (fromHelmRepo) throw new RenderError(`${fromHelmRepo.field}.chart ${JSON.stringify(fromHelmRepo.source.chart)}: charts from Helm repositories are not supported yet; use a chart kept in a git repository (path)`);
     const refs = refNames(input.spec);
     const target = await targetFor(input.spec);
     const known = await clusters.known();
@@ -433,7 +453,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         exists: true,
         generation: app.metadata.generation ?? 0,
         spec: (app.spec ?? {}) as ApplicationSpec,
-        operation: (app as { operation?: ApplicationObservation['operation'] }).operation,
+        operation: withJoinedRevisions((app as { operation?: ApplicationObservation['operation'] }).operation, (app.spec ?? {}) as ApplicationSpec),
         refresh: app.metadata.annotations?.['argocd.argoproj.io/refresh'],
         createdAt: app.metadata.creationTimestamp,
       };

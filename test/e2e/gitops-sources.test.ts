@@ -124,6 +124,12 @@ test('an unknown $ref and a path leaving the ref\'d repository are ComparisonErr
     }, 60_000, 300);
   assert.match((await condition('bad-ref')).message, /spec\.sources\[0\]\.helm\.valueFiles "\$vaules\/env\/prod\/values\.yaml" references \$vaules, but no source has ref: vaules \(declared: \$values\)/);
   assert.match((await condition('escape-ref')).message, /spec\.sources\[0\]\.helm\.valueFiles .*leaves the repository/);
+  // The usual Argo pattern, a chart from a Helm repository with $values from git: said plainly, not fetched with git.
+  await stack.kube.create(Resources.application, ns, application('helm-repo', [
+    { repoURL: 'https://charts.example.com', chart: 'nginx', targetRevision: '1.0.0', helm: { valueFiles: ['$values/env/prod/values.yaml'] } },
+    { repoURL: config.url, ref: 'values' },
+  ]));
+  assert.match((await condition('helm-repo')).message, /spec\.sources\[0\]\.chart "nginx": charts from Helm repositories are not supported yet/);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'bad-ref-settings'), undefined);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'escape-ref-settings'), undefined);
 });

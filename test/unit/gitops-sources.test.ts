@@ -60,3 +60,13 @@ test('status of a multi-source app: sync.revisions and sourceTypes, history with
   assert.deepEqual(syncedSource(multi, 'aaa,bbb').revisions, ['aaa', 'bbb']);
   assert.deepEqual(syncedSource({ source: multi.source }, 'ccc'), { revision: 'ccc', source: multi.source });
 });
+
+test('an Argo-style operation with revisions (and sourcePositions) becomes one joined revision', async () => {
+  const { withJoinedRevisions } = await import('../../activities/application');
+  const three: ApplicationSpec = { sources: [{ repoURL: 'a', path: 'p' }, { repoURL: 'b', ref: 'v' }, { repoURL: 'c', path: 'q' }] };
+  assert.equal(withJoinedRevisions({ sync: { revisions: ['r1', 'r2', 'r3'] } } as any, three)?.sync?.revision, 'r1,r2,r3');
+  assert.equal(withJoinedRevisions({ sync: { revisions: ['v9'], sourcePositions: [2] } } as any, three)?.sync?.revision, ',v9,');
+  assert.deepEqual(revisionsFor({ sources: [{ repoURL: 'a', targetRevision: 'main' }, { repoURL: 'b', targetRevision: 'v1' }, { repoURL: 'c' }] }, ',v9,'), ['main', 'v9', undefined]);
+  assert.equal(withJoinedRevisions({ sync: { revision: 'x' } }, three)?.sync?.revision, 'x');
+  assert.equal(withJoinedRevisions({ sync: { revisions: ['r1'] } } as any, { source: { repoURL: 'a' } })?.sync?.revision, undefined);
+});
