@@ -39,7 +39,9 @@ async function main() {
   for (const target of CHECKPOINTS) {
     const names = Array.from({ length: target - created }, (_, i) => `idle-${created + i}`);
     await inBatches(names, 50, (n) => kube.create(Resources.rollout, NS, rolloutManifest(NS, n, 1, [{ setWeight: 50 }, { pause: {} }])));
-    await waitCount('Healthy', target, (r) => r.status?.phase === 'Healthy');
+    // The new batch Healthy (the earlier ones stay Paused), then all of them Paused.
+    const batch = new Set(names);
+    await waitCount('Healthy', names.length, (r) => batch.has(r.metadata.name) && r.status?.phase === 'Healthy');
     await inBatches(names, 50, (n) => kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' }));
     await waitCount('Paused', target, (r) => r.status?.phase === 'Paused');
     created = target;
