@@ -49,6 +49,12 @@ export interface MeasureRequest {
   measurementNumber: number;
   /** For runJobMetric after a restart / terminateJobMetric: the measurement in flight. */
   inFlight?: Measurement;
+  /**
+   * When the measurement is due (epoch ms). The workflow's timer fires a little early, to
+   * cover the time a woken workflow takes to reach this activity; the rest is waited here,
+   * on an in-process timer, so a measurement starts on time.
+   */
+  notBefore?: number;
 }
 
 /** Rollout-side input of an analysis (see workflows/analysis/rollout-analysis.ts). */
@@ -73,6 +79,8 @@ export interface RolloutAnalysisInput {
 }
 
 const REDACTED = '*****';
+/** Bounds the in-process wait before a due measurement (the workflow's lead is far smaller). */
+const MAX_EARLY_MS = 5000;
 const HEARTBEAT_MS = 1000;
 
 function redact(m: Measurement, secrets: string[]): Measurement {
@@ -81,6 +89,21 @@ function redact(m: Measurement, secrets: string[]): Measurement {
   if (out.message !== undefined) out.message = hide(out.message);
   if (out.value !== undefined) out.value = hide(out.value);
   return out;
+}
+
+/** Waits, on an in-process timer, until a measurement is due (cancellable). */
+function untilDue(notBefore: number | undefined, signal: AbortSignal): Promise<void> {
+  const wait = notBefore === undefined ? 0 : Math.min(notBefore - Date.now(), MAX_EARLY_MS);
+  if (wait <= 0 || signal.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, wait);
+    signal.addEventListener('abort', done);
+  });
 }
 
 /** Runs `fn` while heartbeating, so a dead worker is noticed within seconds and cancellation arrives. */
@@ -129,6 +152,7 @@ export function createAnalysisActivities(kube: KubeClient) {
 
   async function measure(provider: MetricProvider, req: MeasureRequest): Promise<Measurement> {
     const { metric, secrets } = await prepare(req);
+    await untilDue(req.notBefore, Context.current().cancellationSignal);
     return redact(await withHeartbeat(() => provider.run(context(req, metric))), secrets);
   }
 

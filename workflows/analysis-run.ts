@@ -11,6 +11,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   type RetryPolicy,
@@ -73,6 +74,18 @@ export interface AnalysisRunOutcome {
 }
 
 const SUPPORTED_PROVIDERS = ['prometheus', 'web', 'job'];
+
+/**
+ * A woken workflow takes a while to reach its measurement (the server fires the timer,
+ * queues the task, the worker picks it up and starts the local activity): under load,
+ * seconds. So the timer fires this much early and the activity waits the rest in-process.
+ * The lead adapts to the lateness seen (up by how late a measurement started, down by a
+ * tenth when on time), within a quarter of the interval and a second: a woken workflow
+ * then holds its task and an activity slot only briefly.
+ */
+const MAX_LEAD_MS = 1000;
+const INITIAL_LEAD_MS = 100;
+const ON_TIME_TOLERANCE_MS = 20;
 
 /** Bounds history: each measurement adds about ten events. */
 const MEASUREMENTS_PER_RUN = 500;
@@ -213,8 +226,8 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     status = { ...status, metricResults: [...others, r].sort((a, b) => order(a.name) - order(b.name)) };
   };
 
-  async function measure(index: number, metric: Metric, r: MetricResult, inFlight?: Measurement): Promise<Measurement> {
-    const req: MeasureRequest = { run: { ...ref, uid }, metric: spec.metrics[index], args: runArgs, measurementNumber: r.count + r.error + 1, inFlight };
+  async function measure(index: number, metric: Metric, r: MetricResult, inFlight?: Measurement, notBefore?: number): Promise<Measurement> {
+    const req: MeasureRequest = { run: { ...ref, uid }, metric: spec.metrics[index], args: runArgs, measurementNumber: r.count + r.error + 1, inFlight, ...(notBefore !== undefined ? { notBefore } : {}) };
     const p = metric.provider;
     if (p.prometheus) return quickMeasurements(p.prometheus.timeout ?? 30).queryPrometheus(req);
     if (p.web) return quickMeasurements(p.web.timeoutSeconds && p.web.timeoutSeconds > 0 ? p.web.timeoutSeconds : 10).callWebMetric(req);
@@ -241,25 +254,48 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     throw ApplicationFailure.nonRetryable(`metric ${metric.name}: no supported provider`); // validated above
   }
 
+  // Histories recorded before measurements waited in-process for their due time replay as they were.
+  const onTime = patched('analysis-measure-on-time');
+
   async function runMetric(index: number): Promise<void> {
     const metric = metrics[index];
+    const quick = !!(metric.provider.prometheus || metric.provider.web);
+    let lead = INITIAL_LEAD_MS;
+    let measuredSinceTimer = false;
     for (;;) {
       if (terminating() || moveOn || argumentError || gone()) return;
       const r = results().find((x) => x.name === metric.name) ?? newMetricResult(metric.name, dryRun.has(metric.name));
       if (isCompleted(r.phase)) return;
       const last = r.measurements[r.measurements.length - 1];
       const inFlight = last && !isCompleted(last.phase) ? last : undefined;
+      let due: number | undefined;
       if (!inFlight) {
         const delay = nextMeasurementDelay(metric, r.measurements.length > 0 ? r : undefined);
         if (delay === undefined) return;
         const from = last?.finishedAt ?? status.startedAt!;
-        const wait = Date.parse(from) + delay - now();
-        if (wait > 0) await condition(() => terminating() || moveOn || gone(), wait);
+        due = Date.parse(from) + delay;
+        // The timer starts only when this workflow task completes, which waits for the status
+        // write: start it after the write, for what remains (the write reports the time).
+        if (onTime && measuredSinceTimer) await flush();
+        const early = onTime && quick ? Math.min(lead, delay / 4, MAX_LEAD_MS) : 0;
+        let wait = due - now() - early;
+        // Each measurement is recorded (its workflow task completed) before the next one starts.
+        if (onTime && measuredSinceTimer && wait < 1) wait = 1;
+        if (wait > 0) {
+          await condition(() => terminating() || moveOn || gone(), wait);
+          measuredSinceTimer = false;
+        }
         if (terminating() || moveOn || gone()) return;
       }
       let m: Measurement;
       try {
-        m = await measure(index, metric, inFlight ? { ...r, measurements: r.measurements.slice(0, -1) } : r, inFlight);
+        const notBefore = onTime && quick ? due : undefined;
+        m = await measure(index, metric, inFlight ? { ...r, measurements: r.measurements.slice(0, -1) } : r, inFlight, notBefore);
+        measuredSinceTimer = true;
+        if (notBefore !== undefined && m.startedAt) {
+          const late = Date.parse(m.startedAt) - notBefore;
+          lead = late > ON_TIME_TOLERANCE_MS ? Math.min(MAX_LEAD_MS, lead + late) : Math.max(ON_TIME_TOLERANCE_MS, lead * 0.9);
+        }
       } catch (err) {
         // A local activity's failure may arrive unwrapped; a regular one's as its cause.
         const cause = err instanceof ActivityFailure ? err.cause : err;

@@ -181,3 +181,26 @@ test('reattaching to a run that completed meanwhile: its verdict, without measur
   assert.deepEqual(result, { phase: 'Failed', message: done.message, runName: 'checkout-bbb222-2-9' });
   assert.equal(measured, 0);
 });
+
+test('measurements are due at the previous finishedAt + interval, and the activity is told so (it waits the rest in-process)', async () => {
+  const { runs, activities } = memoryActivities(templates, () => 'Successful');
+  const asked: (number | undefined)[] = [];
+  const onTime = {
+    ...activities,
+    async queryPrometheus(req: Parameters<AnalysisActivities['queryPrometheus']>[0]): Promise<Measurement> {
+      asked.push(req.notBefore);
+      const wait = (req.notBefore ?? 0) - Date.now();
+      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      return activities.queryPrometheus!(req);
+    },
+  };
+  await probe(onTime, [input('error-rate', 5)]);
+  const status = runs.get('checkout-bbb222-2-5')!.status!;
+  const ms = status.metricResults[0].measurements;
+  assert.equal(ms.length, 3);
+  assert.equal(asked[0], Date.parse(status.startedAt!), 'the first is due at once (no initialDelay)');
+  for (let i = 1; i < ms.length; i++) {
+    assert.equal(asked[i], Date.parse(ms[i - 1].finishedAt!) + 200, `measurement ${i + 1} is due 200 ms after the previous finished`);
+    assert.ok(Date.parse(ms[i].startedAt!) >= asked[i]!, 'and does not start before it is due');
+  }
+});
