@@ -2,14 +2,14 @@
 // field manager "sluice"), wait until it is healthy, create a hook and wait for it to
 // finish, delete hooks by their policies, prune. Long waits heartbeat, so a worker that
 // dies mid-wait hands the step to another within seconds.
-import { ApplicationFailure, Context, heartbeat } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isNotFound, KubeApiError, resourcePath, Resources, type KubeClient, type ResourceRef } from '../k8s/kube-client';
 import { assessHealth } from '../workflows/health';
 import type { ResourceResult } from '../workflows/applications/types';
 import { groupOf, describeResource, syncOptionsOf, type ManifestResource } from '../workflows/sync/resources';
 import { FIELD_MANAGER } from './application';
 import { Discovery } from './discovery';
-import { whileHeartbeating } from './heartbeats';
+import { heartbeat, whileHeartbeating } from './heartbeats';
 import { ClusterClients, type Destination } from './clusters';
 import { SourceRefusedError } from '../workflows/applications/source-safety';
 
@@ -196,7 +196,7 @@ function syncSteps(kube: KubeClient) {
      * Waits until every resource of the wave exists and is no longer Progressing. Degraded
      * or Missing at the deadline fail the wave with a message naming the resource.
      */
-    async awaitWaveHealthy(input: { manifests: ManifestResource[]; timeoutMs: number }): Promise<{ healthy: boolean; message: string }> {
+    async awaitWaveHealthy(input: { manifests: ManifestResource[]; timeoutMs: number }): Promise<{ healthy: boolean; message: string; timedOut?: boolean }> {
       let last = '';
       const outcome = await poll(Date.now() + input.timeoutMs, async () => {
         for (const m of input.manifests) {
@@ -213,7 +213,7 @@ function syncSteps(kube: KubeClient) {
         }
         return { healthy: true, message: '' };
       });
-      return outcome ?? { healthy: false, message: `wave not healthy after ${Math.round(input.timeoutMs / 1000)}s: ${last}` };
+      return outcome ?? { healthy: false, message: `wave not healthy after ${Math.round(input.timeoutMs / 1000)}s: ${last}`, timedOut: true };
     },
 
     /**

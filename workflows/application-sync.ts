@@ -3,7 +3,7 @@
 // until the previous one is synced and healthy, hooks run and cleaned up by their delete
 // policies, prunes in reverse order; SyncFail hooks when it fails. Its history in Temporal
 // is the operation's whole story; a worker killed mid-wave resumes at that wave.
-import { CancellationScope, isCancellation, log, patched, proxyActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationActivities } from '../activities/application';
 import type { SyncActivities } from '../activities/sync';
 import type { ResourceResult, SyncResult, SyncWorkflowInput } from './applications/types';
@@ -27,6 +27,23 @@ const source = proxyActivities<ApplicationActivities>({
   heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
 });
+
+// The short steps (prepare, create the namespace, apply a wave, a first look at its health)
+// as local activities: one workflow task for a simple sync instead of a server round trip
+// per step. Each is idempotent (server-side apply), so a worker lost mid-task simply runs
+// them again on replay. Waits that may last (hooks, an unhealthy wave) stay ordinary,
+// heartbeating activities, so another worker takes them over within seconds.
+const LOCAL_STEPS = 'sync-local-steps';
+const localKube = proxyLocalActivities<SyncActivities>({
+  startToCloseTimeout: '2m',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+const localSource = proxyLocalActivities<ApplicationActivities>({
+  startToCloseTimeout: '10m',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
+});
+/** How long the local first look at a wave's health may wait before an ordinary, heartbeating wait takes over. */
+const LOCAL_HEALTH_LOOK_MS = 1500;
 
 function resultOf(t: SyncTask, status: ResourceResult['status'], message: string, extra: Partial<ResourceResult> = {}): ResourceResult {
   const m = t.resource;
@@ -61,7 +78,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   let plan: SyncPlan;
   let revision = input.revision;
   try {
-    const prepared = await source.prepareSync({ app: input.app, instance: input.instance, spec, kinds: input.kinds ?? [], known: input.known, revision: input.revision, freshSinceMs: input.revision ? undefined : Date.parse(input.startedAt) });
+    const prepared = await (patched(LOCAL_STEPS) ? localSource : source).prepareSync({ app: input.app, instance: input.instance, spec, kinds: input.kinds ?? [], known: input.known, revision: input.revision, freshSinceMs: input.revision ? undefined : Date.parse(input.startedAt) });
     revision = prepared.revision;
     let manifests: ManifestResource[] = prepared.manifests;
     const only = request.resources?.length ? new Set(request.resources) : undefined;
@@ -120,7 +137,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   }
 
   try {
-    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await kube.ensureNamespace(namespace, destination);
+    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await (patched(LOCAL_STEPS) ? localKube : kube).ensureNamespace(namespace, destination);
     for (const step of plan.steps) {
       setCurrentDetails(`${step.phase} wave ${step.wave}: ${step.tasks.map((t) => `${t.resource.kind}/${t.resource.metadata.name}`).join(', ')}`);
       const prunes = step.tasks.filter((t) => t.action === 'prune' && (!t.requiresPruneConfirmation || pruneConfirmed));
@@ -132,14 +149,18 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
         results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun, destination })));
       }
       if (applies.length > 0) {
-        const applied = await kube.applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate, destination });
+        const applied = await (patched(LOCAL_STEPS) ? localKube : kube).applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate, destination });
         results.push(...applied);
         const failed = applied.filter((r) => r.status === 'SyncFailed');
         if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));
       }
       if (hooks.length > 0 && !request.dryRun) await runHooks(hooks);
       if (applies.length > 0 && !request.dryRun) {
-        const health = await waits.awaitWaveHealthy({ manifests: applies.map((t) => t.resource), timeoutMs: input.waveTimeoutMs, destination });
+        const manifests = applies.map((t) => t.resource);
+        // Most waves (ConfigMaps, Services, an already rolled-out Deployment) are healthy, or
+        // Degraded, at once: only a wave still progressing needs the ordinary, heartbeating wait.
+        const firstLook = patched(LOCAL_STEPS) ? await localKube.awaitWaveHealthy({ manifests, timeoutMs: LOCAL_HEALTH_LOOK_MS, destination }) : undefined;
+        const health = firstLook && !firstLook.timedOut ? firstLook : await waits.awaitWaveHealthy({ manifests, timeoutMs: input.waveTimeoutMs, destination });
         if (!health.healthy) throw new SyncFailed(`${step.phase} wave ${step.wave}: ${health.message}`);
       }
     }

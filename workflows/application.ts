@@ -12,6 +12,7 @@ import {
   log,
   patched,
   proxyActivities,
+  proxyLocalActivities,
   setCurrentDetails,
   setHandler,
   sleep,
@@ -45,6 +46,22 @@ const quick = proxyActivities<ApplicationActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
+// A pass (read the Application, compare, decide, write status) as local activities runs in
+// one workflow task instead of a server round trip and a task per step, which is what a
+// burst of new Applications queues on. Each step is idempotent and only its result is
+// kept; a worker lost mid-pass replays the pass from its start. Compare may fetch and
+// render: the SDK keeps the workflow task alive while a local activity runs long.
+const LOCAL_PASS = 'app-local-pass';
+const localAct = proxyLocalActivities<ApplicationActivities>({
+  startToCloseTimeout: '10m',
+  retry: { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '10s' },
+});
+const localQuick = proxyLocalActivities<ApplicationActivities>({
+  startToCloseTimeout: '15s',
+  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
+});
+/** The pass's steps: local in workflows started (or continued) since LOCAL_PASS, ordinary in recorded ones. */
+const pass = (): { act: typeof act; quick: typeof quick } => (patched(LOCAL_PASS) ? { act: localAct, quick: localQuick } : { act, quick });
 
 export interface ApplicationTimings {
   reconcileMs: number;
@@ -168,7 +185,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     const status = projectStatus({ spec, comparison, lastGood: state.lastGood, operationState: blocked ?? state.operationState, history: state.history, reconciledAt: new Date().toISOString(), errorSince: state.errorSince });
     const json = JSON.stringify({ ...status, reconciledAt: undefined });
     if (json === lastStatusJson && !dirtyReconcile) return;
-    await quick.writeApplicationStatus(ref, status);
+    await pass().quick.writeApplicationStatus(ref, status);
     lastStatusJson = json;
   };
   let dirtyReconcile = true;
@@ -181,7 +198,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     dirty = false;
 
-    const obs: ApplicationObservation = await quick.observeApplication(ref);
+    const obs: ApplicationObservation = await pass().quick.observeApplication(ref);
     if (!obs.exists) {
       if (obs.cascade) await deleteManagedResources(obs.spec);
       log.info('application deleted; workflow ends', { application: id });
@@ -195,7 +212,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     refreshAskedAt = undefined;
     // A refresh, like the periodic reconcile, is reported through reconciledAt even when nothing changed.
     if (refresh || obs.refresh) dirtyReconcile = true;
-    if (obs.refresh || obs.operation) await quick.acknowledgeApplicationRequest(ref, { refresh: !!obs.refresh, operation: !!obs.operation });
+    if (obs.refresh || obs.operation) await pass().quick.acknowledgeApplicationRequest(ref, { refresh: !!obs.refresh, operation: !!obs.operation });
     if (obs.operation?.sync) {
       const op = obs.operation.sync;
       pending.push({
@@ -205,7 +222,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     refresh = undefined;
 
-    comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, hard, freshSinceMs });
+    comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, hard, freshSinceMs });
     hard = false;
     noteComparison(comparison);
 
@@ -220,7 +237,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     }
     // AppProject syncWindows are checked when an operation would start, never while one runs.
     if (next && patched('sync-windows')) {
-      const gate = await quick.checkSyncWindows({ app: ref, spec, manual: !next.initiatedBy.automated });
+      const gate = await pass().quick.checkSyncWindows({ app: ref, spec, manual: !next.initiatedBy.automated });
       if (gate.allowed) blocked = undefined;
       else {
         const message = gate.message ?? 'Sync operation blocked by sync window';
@@ -234,7 +251,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (next) {
       await runOperation(next);
       // The status shows the cluster after the sync, and the loop decides again from there.
-      comparison = await act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known });
+      comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known });
       noteComparison(comparison);
       dirty = true;
     }
