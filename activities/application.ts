@@ -23,6 +23,7 @@ import { RenderError, renderSource } from './render';
 import { insideRepo } from './render/paths';
 import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames, revisionsFor, sourcesOf } from '../workflows/applications/sources';
 import { stringify } from 'yaml';
+import { SharedReads } from './shared-reads';
 
 export const FIELD_MANAGER = 'sluice';
 const TRACKING_ID_ANNOTATION = 'argocd.argoproj.io/tracking-id';
@@ -139,28 +140,31 @@ interface Target {
   kube: KubeClient;
   discovery: Discovery;
   preferredVersion: Map<string, string>;
+  /** Lists of a kind in a namespace, shared by the first compares of a burst of new Applications. */
+  lists: SharedReads;
 }
 
 export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories(), jq = new JqPaths(), clusters = new ClusterClients(kube)) {
   const discovery = new Discovery(kube);
   const targets = new WeakMap<KubeClient, Target>();
+  const shared = new SharedReads();
 
   /** The destination's cluster (SourceRefusedError naming an unknown one); kube, the control plane, keeps Applications, projects and Secrets. */
   async function targetFor(spec: ApplicationSpec): Promise<Target> {
     const { kube: client } = await clusters.forDestination(spec.destination);
     let t = targets.get(client);
     if (!t) {
-      t = { kube: client, discovery: client === kube ? discovery : new Discovery(client), preferredVersion: new Map() };
+      t = { kube: client, discovery: client === kube ? discovery : new Discovery(client), preferredVersion: new Map(), lists: new SharedReads() };
       targets.set(client, t);
     }
     return t;
   }
 
-  async function credentialsFor(app: ApplicationRef, repoURL: string): Promise<GitCredentials | undefined> {
+  async function credentialsFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number): Promise<GitCredentials | undefined> {
     const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
     for (const ns of new Set([app.namespace, 'argocd'])) {
       try {
-        const { items } = await kube.list(Resources.secret, ns, { labelSelector: `${REPOSITORY_SECRET_LABEL} in (repository,repo-creds)` });
+        const { items } = await shared.get(`repository-secrets/${ns}`, () => kube.list(Resources.secret, ns, { labelSelector: `${REPOSITORY_SECRET_LABEL} in (repository,repo-creds)` }), notBeforeMs);
         for (const s of items) {
           const data = (s.data ?? {}) as Record<string, string>;
           const url = data.url ? Buffer.from(data.url, 'base64').toString('utf8') : '';
@@ -176,6 +180,11 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const data = (picked.secret.data ?? {}) as Record<string, string>;
     const text = (k: string) => (data[k] ? Buffer.from(data[k], 'base64').toString('utf8') : undefined);
     return { username: text('username'), password: text('password') };
+  }
+
+  /** The Application's AppProject, one read shared by the Applications asking together. */
+  function projectFor(app: ApplicationRef, spec: ApplicationSpec, notBeforeMs?: number): ReturnType<typeof projectOf> {
+    return shared.get(`project/${app.namespace}/${spec.project || 'default'}`, () => projectOf(kube, app, spec), notBeforeMs);
   }
 
   /**
@@ -194,7 +203,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const refs = refNames(input.spec);
     const target = await targetFor(input.spec);
     const known = await clusters.known();
-    const project = await projectOf(kube, input.app, input.spec);
+    const project = await projectFor(input.app, input.spec, input.freshSinceMs);
     checkProjectAllowsApp(project, input.app, input.spec, known);
     const wanted = revisionsFor(input.spec, input.revision);
     const revisions: string[] = [];
@@ -202,7 +211,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const refetched = new Set<string>();
     for (let i = 0; i < sources.length; i++) {
       const url = urls[i]!;
-      const creds = await credentialsFor(input.app, url);
+      const creds = await credentialsFor(input.app, url, input.freshSinceMs);
       // A hard refresh refetches each repository once, however many sources read it.
       const hard = !!input.hard && !refetched.has(url);
       refetched.add(url);
@@ -286,7 +295,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
    * compare costs the app's own objects, not the namespace's; without it (a new
    * workflow, a hard refresh), every object of the kinds is listed once.
    */
-  async function liveTracked(target: Target, instance: string, kinds: Iterable<string>, namespaces: Set<string>, desired: Desired[], known?: ObjectRef[]): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
+  async function liveTracked(target: Target, instance: string, kinds: Iterable<string>, namespaces: Set<string>, desired: Desired[], known?: ObjectRef[], notBeforeMs?: number): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
     const live = new Map<string, { ref: ResourceRef; obj: ManifestResource }>();
     if (known) {
       const candidates = new Map<string, { ref?: ResourceRef; at: ObjectRef }>();
@@ -314,7 +323,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       if (!ref) continue;
       const scopes = ref.namespaced ? [...namespaces] : [undefined];
       for (const ns of scopes) {
-        const { items } = await target.kube.list(ref, ns);
+        const { items } = await target.lists.get(`${ref.group}/${ref.version}/${ref.plural}/${ns ?? ''}`, () => target.kube.list(ref, ns), notBeforeMs);
         for (const obj of items as unknown as ManifestResource[]) {
           obj.apiVersion ??= group ? `${group}/${ref.version}` : ref.version;
           obj.kind ??= kind;
@@ -383,7 +392,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const managed = state.desired.filter((d) => !isHook(d.manifest, { strict: false }) && !isSkipped(d.manifest, { strict: false }));
     const kinds = new Set([...input.kinds, ...managed.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
     const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...managed.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-    const live = await liveTracked(state.target, input.instance, kinds, namespaces, managed, input.hard ? undefined : input.known);
+    const live = await liveTracked(state.target, input.instance, kinds, namespaces, managed, input.hard ? undefined : input.known, input.freshSinceMs);
     const liveRefs = [...live.values()].map(({ obj }) => objectRef(obj));
     const resources: ResourceStatus[] = [];
     const diffs: string[] = [];
@@ -484,7 +493,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         if (unknown) throw ApplicationFailure.nonRetryable(`${unknown.manifest.kind}/${unknown.manifest.metadata.name}: ${unknown.kindError}`, 'UnknownKind');
         const kinds = new Set([...input.kinds, ...state.desired.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
         const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...state.desired.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-        const live = await liveTracked(state.target, input.instance, kinds, namespaces, state.desired, input.known);
+        const live = await liveTracked(state.target, input.instance, kinds, namespaces, state.desired, input.known, input.freshSinceMs);
         const gitKeys = new Set(state.desired.map((d) => resourceKey(d.manifest)));
         const liveOnly = [...live.entries()].filter(([key]) => !gitKeys.has(key)).map(([, l]) => ({ apiVersion: l.obj.apiVersion, kind: l.obj.kind, metadata: { name: l.obj.metadata.name, namespace: l.obj.metadata.namespace, annotations: l.obj.metadata.annotations, labels: l.obj.metadata.labels } }) as ManifestResource);
         return { revision: state.revision, manifests: state.desired.map((d) => d.manifest), liveOnly };
