@@ -4,12 +4,17 @@
 // no-op reconcile pass over all of them, and as the reference, in the same run,
 // `kubectl apply --server-side` of the same N ConfigMaps.
 //   node dist/test/bench/gitops-apps.bench.js            (SLUICE_BENCH_APPS=200 for fewer)
+// BENCH_TIMELINE=1 also prints where the time went: per activity type and for workflow tasks,
+// the wait in the task queue (scheduled → started) and the run time, over the app workflows
+// and their first sync children, and the slowest app's history.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import { Resources } from '../../k8s/kube-client';
-import { applicationNudgeSignal, applicationWorkflowId } from '../../workflows/definitions';
+import type { Client } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { applicationNudgeSignal, applicationWorkflowId, syncWorkflowId } from '../../workflows/definitions';
 import { configFromEnv } from '../../worker/config';
 import { startSluice } from '../../worker/sluice';
 import { createNamespace, kubectl, testStack } from '../support/stack';
@@ -69,11 +74,14 @@ async function main() {
   const createdMs = Date.now() - started;
   let peakRss = 0;
   let done = 0;
+  const doneAt = new Map<string, number>();
   while (done < N) {
     await new Promise((r) => setTimeout(r, 1000));
     peakRss = Math.max(peakRss, process.memoryUsage().rss);
     const { items } = await stack.kube.list(Resources.application, ns);
-    done = items.filter((a) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy').length;
+    const ready = items.filter((a) => a.status?.sync?.status === 'Synced' && a.status?.health?.status === 'Healthy');
+    for (const a of ready) if (!doneAt.has(a.metadata.name)) doneAt.set(a.metadata.name, Date.now());
+    done = ready.length;
     process.stdout.write(`\r  ${done}/${N} Synced and Healthy after ${seconds(Date.now() - started)}   `);
     if (Date.now() - started > 30 * 60_000) throw new Error('gave up after 30 minutes');
   }
@@ -94,6 +102,10 @@ async function main() {
     if (Date.now() - passStarted > 10 * 60_000) throw new Error('reconcile pass gave up after 10 minutes');
   }
   const passMs = Date.now() - passStarted;
+  if (process.env.BENCH_TIMELINE) {
+    const slowest = [...doneAt.entries()].sort((a, b) => b[1] - a[1])[0]![0];
+    await printBreakdown(sluice.client, ns, [...doneAt.keys()], slowest, started);
+  }
 
   console.log(`applications:                 ${N} (one ConfigMap each, one shared repository)`);
   console.log(`created in:                   ${seconds(createdMs)}`);
@@ -110,6 +122,71 @@ async function main() {
   fs.rmSync(repoDir, { recursive: true, force: true });
   fs.rmSync(refFile, { force: true });
   await stack.stop();
+}
+
+type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
+const timeOf = (e: HistoryEvent) => Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
+const idOf = (v: unknown) => Number(v ?? 0);
+const typeOf = (e: HistoryEvent) => String(temporal.api.enums.v1.EventType[e.eventType ?? 0] ?? e.eventType);
+
+/** Queue waits and run times by activity type and for workflow tasks, until each app first synced; the slowest app's events. */
+async function printBreakdown(client: Client, ns: string, apps: string[], slowest: string, started: number): Promise<void> {
+  const stats = new Map<string, { n: number; wait: number; run: number; maxWait: number }>();
+  const add = (what: string, wait: number, run: number) => {
+    const s = stats.get(what) ?? { n: 0, wait: 0, run: 0, maxWait: 0 };
+    s.n++;
+    s.wait += wait;
+    s.run += run;
+    s.maxWait = Math.max(s.maxWait, wait);
+    stats.set(what, s);
+  };
+  const firstEvent: number[] = [];
+  for (const app of apps) {
+    for (const [kind, id] of [['app', applicationWorkflowId({ namespace: ns, name: app })], ['sync', syncWorkflowId({ namespace: ns, name: app }, 1)]] as const) {
+      let events: HistoryEvent[];
+      try {
+        events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+      } catch {
+        continue;
+      }
+      if (kind === 'app' && events[0]) firstEvent.push(timeOf(events[0]) - started);
+      const byId = new Map(events.map((e) => [idOf(e.eventId), e]));
+      for (const e of events) {
+        const type = typeOf(e);
+        const at = timeOf(e);
+        if (at > started + 10 * 60_000) break;
+        if (e.activityTaskStartedEventAttributes) {
+          const scheduled = byId.get(idOf(e.activityTaskStartedEventAttributes.scheduledEventId));
+          const done = events.find((x) => idOf(x.activityTaskCompletedEventAttributes?.startedEventId ?? x.activityTaskFailedEventAttributes?.startedEventId ?? x.activityTaskTimedOutEventAttributes?.startedEventId) === idOf(e.eventId));
+          const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
+          add(`${kind} activity ${name}`, at - timeOf(scheduled!), done ? timeOf(done) - at : 0);
+        } else if (e.workflowTaskStartedEventAttributes) {
+          const scheduled = byId.get(idOf(e.eventId) - 1);
+          const next = byId.get(idOf(e.eventId) + 1);
+          add(`${kind} workflow task`, scheduled ? at - timeOf(scheduled) : 0, next ? timeOf(next) - at : 0);
+          if (next && typeOf(next).includes('TIMED_OUT')) add(`${kind} workflow task timed out`, 0, 0);
+        } else if (e.markerRecordedEventAttributes) add(`${kind} local activity ${e.markerRecordedEventAttributes.markerName}`, 0, 0);
+        else if (type.includes('START_CHILD_WORKFLOW_EXECUTION_INITIATED')) {
+          const startedChild = events.find((x) => idOf(x.childWorkflowExecutionStartedEventAttributes?.initiatedEventId) === idOf(e.eventId));
+          if (startedChild) add(`${kind} child start`, timeOf(startedChild) - at, 0);
+        }
+      }
+    }
+  }
+  firstEvent.sort((a, b) => a - b);
+  console.error(`app workflows started after creation began: first ${firstEvent[0]} ms, median ${firstEvent[Math.floor(firstEvent.length / 2)]} ms, last ${firstEvent[firstEvent.length - 1]} ms`);
+  console.error('what (count): mean queue wait / max queue wait / mean run, in ms');
+  for (const [what, s] of [...stats.entries()].sort()) console.error(`  ${what} (${s.n}): ${Math.round(s.wait / s.n)} / ${s.maxWait} / ${Math.round(s.run / s.n)}`);
+  console.error(`slowest app ${slowest}:`);
+  for (const id of [applicationWorkflowId({ namespace: ns, name: slowest }), syncWorkflowId({ namespace: ns, name: slowest }, 1)]) {
+    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    for (const e of events) {
+      const at = timeOf(e) - started;
+      if (at > 10 * 60_000) break;
+      const name = e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName ?? '';
+      console.error(`${String(at).padStart(8)} ms  ${id.split('/')[0]} ${typeOf(e).replace('EVENT_TYPE_', '')} ${name}`);
+    }
+  }
 }
 
 main().then(
