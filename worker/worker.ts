@@ -21,6 +21,11 @@ export function installRuntime(): void {
   }
 }
 
+function envCount(name: string, fallback: number): number {
+  const n = Number(process.env[name]);
+  return Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
 export async function createSluiceWorker(opts: {
   connection: NativeConnection;
   namespace: string;
@@ -42,7 +47,10 @@ export async function createSluiceWorker(opts: {
     // cache, not by the number of objects.
     maxCachedWorkflows: opts.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: 200,
-    maxConcurrentWorkflowTaskExecutions: 100,
+    // A workflow task stays open (holding a slot) while its local activities run; these
+    // limits can be raised for many concurrent AnalysisRuns (defaults unchanged).
+    maxConcurrentWorkflowTaskExecutions: envCount('SLUICE_MAX_CONCURRENT_WORKFLOW_TASKS', 100),
+    maxConcurrentLocalActivityExecutions: envCount('SLUICE_MAX_CONCURRENT_LOCAL_ACTIVITIES', 100),
     // A dead worker's sticky queue holds tasks this long before any worker may take
     // them; the default 10 s would delay every rollout after a crash.
     stickyQueueScheduleToStartTimeout: '3s',
