@@ -191,18 +191,69 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let dirtyReconcile = true;
 
   let waitMs = 0;
+  /** A sync just ended and its compare is fresh: decide again from it (unless something asked meanwhile). */
+  let afterSync = false;
   for (let iteration = 0; ; iteration++) {
-    if (!dirty && pending.length === 0) {
+    if (!dirty && pending.length === 0 && !afterSync) {
       const woke = await condition(() => dirty || pending.length > 0, waitMs);
       dirtyReconcile = !woke; // the periodic reconcile refreshes reconciledAt even when nothing changed
     }
+    const reuse = afterSync && !dirty && pending.length === 0;
+    afterSync = false;
     dirty = false;
+    const compared = reuse ? comparison : await observeAndCompare();
+    if (!compared) return; // the Application is gone
 
+    let next = pending.shift() ?? held;
+    held = undefined;
+    let retryInMs: number | undefined;
+    if (!next) {
+      const auto = decideAutoSync(spec, compared, state.lastAuto, Date.now());
+      if (auto.sync) next = { request: { prune: !!spec.syncPolicy?.automated?.prune, revision: compared.revision }, initiatedBy: { automated: true } };
+      else retryInMs = auto.retryInMs;
+      summary = `${compared.error ? 'ComparisonError' : compared.syncStatus}, ${compared.health}; ${auto.reason}`;
+    }
+    // AppProject syncWindows are checked when an operation would start, never while one runs.
+    if (next && patched('sync-windows')) {
+      const gate = await pass().quick.checkSyncWindows({ app: ref, spec, manual: !next.initiatedBy.automated });
+      if (gate.allowed) blocked = undefined;
+      else {
+        const message = gate.message ?? 'Sync operation blocked by sync window';
+        blocked = { ...startedOperation(next.request, next.initiatedBy, spec, blocked?.startedAt ?? new Date().toISOString()), message };
+        if (!next.initiatedBy.automated) held = next; // automated syncs are decided afresh each time
+        summary = message;
+        next = undefined;
+        retryInMs = SYNC_WINDOW_RECHECK_MS;
+      }
+    } else if (!next && blocked) blocked = undefined; // nothing wants to sync any more
+    if (next) {
+      await runOperation(next);
+      // The status shows the cluster after the sync, and the loop decides again from there.
+      comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known });
+      noteComparison(comparison);
+      // That compare has just run: the next pass decides from it, and reads and compares
+      // again only if something asked meanwhile (a nudge, a request).
+      if (patched('app-decide-after-sync')) afterSync = true;
+      else dirty = true;
+    }
+    await writeStatus();
+    dirtyReconcile = false;
+    setCurrentDetails(`**${id}**: ${summary}`);
+    waitMs = retryInMs ?? timings.reconcileMs + reconcileJitterMs(id, timings.jitterMs);
+
+    if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && pending.length === 0 && !held) {
+      await condition(allHandlersFinished);
+      await continueAsNew<typeof applicationWorkflow>({ ...ref, timings: input.timings, state });
+    }
+  }
+
+  /** Reads the Application (ending the workflow if it is gone), takes what it asks for, and compares it with Git. */
+  async function observeAndCompare(): Promise<Comparison | undefined> {
     const obs: ApplicationObservation = await pass().quick.observeApplication(ref);
     if (!obs.exists) {
       if (obs.cascade) await deleteManagedResources(obs.spec);
       log.info('application deleted; workflow ends', { application: id });
-      return;
+      return undefined;
     }
     spec = obs.spec;
     let hard = refresh === 'hard' || obs.refresh === 'hard';
@@ -225,45 +276,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, hard, freshSinceMs });
     hard = false;
     noteComparison(comparison);
-
-    let next = pending.shift() ?? held;
-    held = undefined;
-    let retryInMs: number | undefined;
-    if (!next) {
-      const auto = decideAutoSync(spec, comparison, state.lastAuto, Date.now());
-      if (auto.sync) next = { request: { prune: !!spec.syncPolicy?.automated?.prune, revision: comparison.revision }, initiatedBy: { automated: true } };
-      else retryInMs = auto.retryInMs;
-      summary = `${comparison.error ? 'ComparisonError' : comparison.syncStatus}, ${comparison.health}; ${auto.reason}`;
-    }
-    // AppProject syncWindows are checked when an operation would start, never while one runs.
-    if (next && patched('sync-windows')) {
-      const gate = await pass().quick.checkSyncWindows({ app: ref, spec, manual: !next.initiatedBy.automated });
-      if (gate.allowed) blocked = undefined;
-      else {
-        const message = gate.message ?? 'Sync operation blocked by sync window';
-        blocked = { ...startedOperation(next.request, next.initiatedBy, spec, blocked?.startedAt ?? new Date().toISOString()), message };
-        if (!next.initiatedBy.automated) held = next; // automated syncs are decided afresh each time
-        summary = message;
-        next = undefined;
-        retryInMs = SYNC_WINDOW_RECHECK_MS;
-      }
-    } else if (!next && blocked) blocked = undefined; // nothing wants to sync any more
-    if (next) {
-      await runOperation(next);
-      // The status shows the cluster after the sync, and the loop decides again from there.
-      comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known });
-      noteComparison(comparison);
-      dirty = true;
-    }
-    await writeStatus();
-    dirtyReconcile = false;
-    setCurrentDetails(`**${id}**: ${summary}`);
-    waitMs = retryInMs ?? timings.reconcileMs + reconcileJitterMs(id, timings.jitterMs);
-
-    if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && pending.length === 0 && !held) {
-      await condition(allHandlersFinished);
-      await continueAsNew<typeof applicationWorkflow>({ ...ref, timings: input.timings, state });
-    }
+    return comparison;
   }
 
   /** Argo CD's cascading deletion: the managed objects go first, then the finalizer, then the Application. */
