@@ -40,20 +40,23 @@ const kubeCalls = proxyActivities<AnalysisActivities>({
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
 
-// A Prometheus or web measurement takes milliseconds, so it runs as a local activity,
-// and so does the status write after it: a measurement then costs one workflow task and
-// no round trips through the server's task queues, which is what lets hundreds of runs
-// measure every second. Both are recorded in history (queryPrometheus, callWebMetric,
-// writeAnalysisRunStatus); a worker lost mid-task means the task is retried elsewhere and
-// the measurement taken again, and recorded once. A provider error is a measurement
+// A Prometheus or web measurement takes milliseconds, so it runs as a local activity: no
+// round trip through the server's task queues. It is recorded in history (queryPrometheus,
+// callWebMetric); a worker lost mid-task means the task is retried elsewhere and the
+// measurement taken again, and recorded once. The status write after it is an ordinary
+// activity (see committedStatusWrites). A provider error is a measurement
 // Error, not an activity failure; retries cover only lost workers and the API server.
 const measurementRetry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' };
 const quickMeasurements = (timeoutSeconds: number) =>
   proxyLocalActivities<AnalysisActivities>({ startToCloseTimeout: `${timeoutSeconds + 15}s`, retry: measurementRetry });
-const statusWrites = proxyLocalActivities<AnalysisActivities>({
-  startToCloseTimeout: '10s',
-  retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
-});
+const statusWriteOptions = { startToCloseTimeout: '10s', retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' } } as const;
+// Only runs recorded before `analysis-status-after-commit` write their status locally.
+const localStatusWrites = proxyLocalActivities<AnalysisActivities>(statusWriteOptions);
+// The status write is an ordinary activity: it is scheduled only when the workflow task
+// that took the measurement completes, so the status never shows a measurement that the
+// history does not have. Written locally, a worker killed between the write and the
+// task's completion took that measurement again and the status lost the first one.
+const committedStatusWrites = proxyActivities<AnalysisActivities>(statusWriteOptions);
 
 const jobMeasurements = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '24h',
@@ -117,6 +120,7 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
 async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid: (uid: string) => void): Promise<AnalysisRunOutcome> {
   const ref: AnalysisRunRef = { namespace: input.namespace, name: input.name };
   const id = `${ref.namespace}/${ref.name}`;
+  const statusWrites = patched('analysis-status-after-commit') ? committedStatusWrites : localStatusWrites;
   const loaded: LoadedAnalysisRun = await kubeCalls.loadAnalysisRun(ref);
   if (!loaded.exists) return { phase: 'Error', message: `AnalysisRun ${id} not found` };
   const carried = input.carried?.uid === loaded.uid ? input.carried : undefined;
