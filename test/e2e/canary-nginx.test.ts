@@ -2,69 +2,21 @@
 // stable one and weighted at each step, Services selecting each side by pod template
 // hash, weight 0 after promotion and on abort, and the delayed scale-downs. The
 // objects are the proof; no ingress controller runs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Resources, type KubeObject } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
-import { createNamespace, deleteNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
+import { Resources } from '../../k8s/kube-client';
+import { eventually } from '../support/stack';
+import { nginxCanaryRig } from '../support/nginx-canary';
 
-let stack: TestStack;
-let sluice: RunningSluice;
-let ns: string;
-
-const manifests = (namespace: string) => [
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-stable', namespace }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-canary', namespace }, spec: { selector: { app: 'web' }, ports: [{ port: 80, targetPort: 8080 }] } },
-  {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name: 'web', namespace },
-    spec: { ingressClassName: 'nginx', rules: [{ host: 'web.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'web-stable', port: { number: 80 } } } }] } }] },
-  },
-  {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Rollout',
-    metadata: { name: 'web', namespace },
-    spec: {
-      replicas: 4,
-      selector: { matchLabels: { app: 'web' } },
-      template: { metadata: { labels: { app: 'web' } }, spec: { containers: [{ name: 'app', image: 'web:1' }] } },
-      strategy: {
-        canary: {
-          canaryService: 'web-canary',
-          stableService: 'web-stable',
-          scaleDownDelaySeconds: 3,
-          canaryMetadata: { labels: { role: 'canary' } },
-          stableMetadata: { labels: { role: 'stable' } },
-          abortScaleDownDelaySeconds: 3,
-          trafficRouting: { nginx: { stableIngress: 'web', additionalIngressAnnotations: { 'canary-by-header': 'X-Canary' } } },
-          steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: 1 } }],
-        },
-      },
-    },
-  },
-];
-
-before(async () => {
-  stack = await testStack();
-  ns = await createNamespace(stack.kube, 'e2e-nginx');
-  sluice = await startSluiceFor(stack, ns);
-  await kubectl(stack, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests(ns) }));
-  await eventually('Healthy', async () => (await get()).status?.phase === 'Healthy');
+const rig = nginxCanaryRig('web', 'e2e-nginx', 4, {
+  scaleDownDelaySeconds: 3,
+  canaryMetadata: { labels: { role: 'canary' } },
+  stableMetadata: { labels: { role: 'stable' } },
+  abortScaleDownDelaySeconds: 3,
+  trafficRouting: { nginx: { additionalIngressAnnotations: { 'canary-by-header': 'X-Canary' } } },
+  steps: [{ setWeight: 25 }, { pause: {} }, { setWeight: 50 }, { pause: { duration: 1 } }],
 });
-after(async () => {
-  await sluice?.stop();
-  if (ns) await deleteNamespace(stack.kube, ns);
-  await stack?.stop();
-});
-
-const get = () => stack.kube.get(Resources.rollout, ns, 'web');
-const canaryIngress = () => stack.kube.find(Resources.ingress, ns, 'web-web-canary');
-const weightOf = (ing: KubeObject | undefined) => ing?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight'];
-const selector = async (svc: string) => (await stack.kube.get(Resources.service, ns, svc)).spec.selector['rollouts-pod-template-hash'];
-const rs = (hash: string) => stack.kube.get(Resources.replicaSet, ns, `web-${hash}`);
-const setImage = (image: string) => kubectl(stack, ['patch', 'rollout', 'web', '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }])]);
-const post = (cmd: string) => fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/web/${cmd}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` }, body: '{}' });
+const { get, canaryIngress, weightOf, rs, selector, setImage, post } = rig;
 
 test('weights follow the steps on the canary Ingress, and return to 0 after promotion', async () => {
   const v1 = (await get()).status.stableRS;
@@ -88,7 +40,7 @@ test('weights follow the steps on the canary Ingress, and return to 0 after prom
   assert.equal((await rs(v2)).spec.replicas, 1);
   // canaryMetadata / stableMetadata: each side's pods carry their role.
   await eventually('pods labelled by role', async () => {
-    const pods = (await stack.kube.list(Resources.pod, ns, { labelSelector: 'app=web' })).items.filter((p) => !p.metadata.deletionTimestamp);
+    const pods = (await rig.stack.kube.list(Resources.pod, rig.ns, { labelSelector: 'app=web' })).items.filter((p) => !p.metadata.deletionTimestamp);
     const roleOf = (hash: string) => pods.filter((p) => p.metadata.labels!['rollouts-pod-template-hash'] === hash).map((p) => p.metadata.labels!.role);
     return roleOf(v2).length === 1 && roleOf(v2).every((r) => r === 'canary') && roleOf(v1).length === 4 && roleOf(v1).every((r) => r === 'stable');
   });
@@ -100,7 +52,7 @@ test('weights follow the steps on the canary Ingress, and return to 0 after prom
   });
   assert.equal(await selector('web-stable'), v2);
   await eventually('the promoted pods are now labelled stable', async () => {
-    const pods = (await stack.kube.list(Resources.pod, ns, { labelSelector: `rollouts-pod-template-hash=${v2}` })).items;
+    const pods = (await rig.stack.kube.list(Resources.pod, rig.ns, { labelSelector: `rollouts-pod-template-hash=${v2}` })).items;
     return pods.length === 4 && pods.every((p) => p.metadata.labels!.role === 'stable');
   });
   await eventually('traffic weight back to 0', async () => weightOf(await canaryIngress()) === '0');

@@ -2,72 +2,18 @@
 // ReplicaSet is sized apart from the traffic weight on the canary Ingress until a
 // matchTrafficWeight step, minPodsPerReplicaSet raising the canary's size there, then
 // completion. The objects are the proof; no ingress controller runs.
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Resources, type KubeObject } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
-import { createNamespace, deleteNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
+import { eventually } from '../support/stack';
+import { nginxCanaryRig } from '../support/nginx-canary';
 
-let stack: TestStack;
-let sluice: RunningSluice;
-let ns: string;
-
-const manifests = (namespace: string) => [
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop-stable', namespace }, spec: { selector: { app: 'shop' }, ports: [{ port: 80, targetPort: 8080 }] } },
-  { apiVersion: 'v1', kind: 'Service', metadata: { name: 'shop-canary', namespace }, spec: { selector: { app: 'shop' }, ports: [{ port: 80, targetPort: 8080 }] } },
-  {
-    apiVersion: 'networking.k8s.io/v1',
-    kind: 'Ingress',
-    metadata: { name: 'shop', namespace },
-    spec: { ingressClassName: 'nginx', rules: [{ host: 'shop.example.com', http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: 'shop-stable', port: { number: 80 } } } }] } }] },
-  },
-  {
-    apiVersion: 'argoproj.io/v1alpha1',
-    kind: 'Rollout',
-    metadata: { name: 'shop', namespace },
-    spec: {
-      replicas: 4,
-      selector: { matchLabels: { app: 'shop' } },
-      template: { metadata: { labels: { app: 'shop' } }, spec: { containers: [{ name: 'app', image: 'shop:1' }] } },
-      strategy: {
-        canary: {
-          canaryService: 'shop-canary',
-          stableService: 'shop-stable',
-          scaleDownDelaySeconds: 2,
-          minPodsPerReplicaSet: 2,
-          trafficRouting: { nginx: { stableIngress: 'shop' } },
-          steps: [
-            { setCanaryScale: { replicas: 3 } },
-            { setWeight: 25 },
-            { pause: {} },
-            { setCanaryScale: { matchTrafficWeight: true } },
-            { pause: {} },
-          ],
-        },
-      },
-    },
-  },
-];
-
-before(async () => {
-  stack = await testStack();
-  ns = await createNamespace(stack.kube, 'e2e-canary-scale');
-  sluice = await startSluiceFor(stack, ns);
-  await kubectl(stack, ['apply', '-f', '-'], JSON.stringify({ apiVersion: 'v1', kind: 'List', items: manifests(ns) }));
-  await eventually('Healthy', async () => (await get()).status?.phase === 'Healthy');
+const rig = nginxCanaryRig('shop', 'e2e-canary-scale', 4, {
+  scaleDownDelaySeconds: 2,
+  minPodsPerReplicaSet: 2,
+  steps: [{ setCanaryScale: { replicas: 3 } }, { setWeight: 25 }, { pause: {} }, { setCanaryScale: { matchTrafficWeight: true } }, { pause: {} }],
 });
-after(async () => {
-  await sluice?.stop();
-  if (ns) await deleteNamespace(stack.kube, ns);
-  await stack?.stop();
-});
-
-const get = () => stack.kube.get(Resources.rollout, ns, 'shop');
-const canaryIngress = () => stack.kube.find(Resources.ingress, ns, 'shop-shop-canary');
-const weightOf = (ing: KubeObject | undefined) => ing?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight'];
-const rs = (hash: string) => stack.kube.get(Resources.replicaSet, ns, `shop-${hash}`);
-const setImage = (image: string) => kubectl(stack, ['patch', 'rollout', 'shop', '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }])]);
-const promote = () => fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/shop/promote`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` }, body: '{}' });
+const { get, canaryIngress, weightOf, rs, setImage } = rig;
+const promote = () => rig.post('promote');
 
 test('setCanaryScale sizes the canary apart from the Ingress weight, matchTrafficWeight brings them together, then completion', async () => {
   const v1 = (await get()).status.stableRS;
