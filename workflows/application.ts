@@ -259,7 +259,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     let hard = refresh === 'hard' || obs.refresh === 'hard';
     // A refresh reads Git as of when it was asked; a new Application as of its creation.
     let freshSinceMs: number | undefined = refreshAskedAt ?? (obs.refresh ? Date.now() : undefined);
-    if (freshSinceMs === undefined && state.known === undefined) freshSinceMs = obs.createdAt ? Date.parse(obs.createdAt) : Date.now();
+    // creationTimestamp has whole seconds: a fetch started later in that second may predate
+    // a commit pushed just before the Application was created. The end of that second (or
+    // now, if sooner: this pass runs after the creation was seen) is safely after it.
+    if (freshSinceMs === undefined && state.known === undefined) freshSinceMs = obs.createdAt ? Math.min(Date.parse(obs.createdAt) + 1000, Date.now()) : Date.now();
     refreshAskedAt = undefined;
     // A refresh, like the periodic reconcile, is reported through reconciledAt even when nothing changed.
     if (refresh || obs.refresh) dirtyReconcile = true;
