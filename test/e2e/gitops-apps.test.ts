@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import { Resources } from '../../k8s/kube-client';
 import type { RunningSluice } from '../../worker/sluice';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
-import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
+import { startGitOpsSluice, waitForApplication } from '../support/gitops';
 import { createNamespace, eventually, kubectl, testStack, type TestStack } from '../support/stack';
 import { ApplicationCommands } from '../../api/application-commands';
 
@@ -41,14 +41,7 @@ function application(name: string, source: Record<string, unknown>, syncPolicy: 
   };
 }
 
-async function waitForStatus(name: string, what: string, ok: (s: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  return eventually(`${name}: ${what}`, async () => {
-    const s = await applicationStatus(stack, ns, name);
-    return ok(s) ? s : undefined;
-  }, timeoutMs, 300).catch(async (err) => {
-    throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, name))}`);
-  });
-}
+const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> => waitForApplication(stack, ns, name, what, ok, timeoutMs);
 
 const syncedHealthy = (s: any) => s.sync?.status === 'Synced' && s.health?.status === 'Healthy' && s.operationState?.phase === 'Succeeded';
 

@@ -8,7 +8,7 @@ import { Resources } from '../../k8s/kube-client';
 import type { RunningSluice } from '../../worker/sluice';
 import { ApplicationCommands } from '../../api/application-commands';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
-import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
+import { startGitOpsSluice, waitForApplication } from '../support/gitops';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
 
 const HOOK_TIMEOUT_MS = 4000;
@@ -71,14 +71,7 @@ function application(name: string, path: string, automated: boolean) {
   };
 }
 
-async function waitForStatus(name: string, what: string, ok: (s: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  return eventually(`${name}: ${what}`, async () => {
-    const s = await applicationStatus(stack, ns, name);
-    return ok(s) ? s : undefined;
-  }, timeoutMs, 300).catch(async (err) => {
-    throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, name))}`);
-  });
-}
+const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> => waitForApplication(stack, ns, name, what, ok, timeoutMs);
 
 test('a hook Job that never finishes fails the sync after the hook timeout, with a message; the Sync phase never starts; the SyncFail hook runs', async () => {
   const started = Date.now();

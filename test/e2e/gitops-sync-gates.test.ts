@@ -10,7 +10,7 @@ import type { RunningSluice } from '../../worker/sluice';
 import { ApplicationCommands } from '../../api/application-commands';
 import { ensureAdminToken } from '../support/api-token';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
-import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
+import { applicationStatus, startGitOpsSluice, waitForApplication } from '../support/gitops';
 import { cliPath } from '../support/paths';
 import { createNamespace, eventually, runCommand, testStack, type TestStack } from '../support/stack';
 
@@ -93,14 +93,7 @@ function application(name: string, path: string, opts: { automated?: boolean; pr
   };
 }
 
-async function waitForStatus(name: string, what: string, ok: (s: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  return eventually(`${name}: ${what}`, async () => {
-    const s = await applicationStatus(stack, ns, name);
-    return ok(s) ? s : undefined;
-  }, timeoutMs, 300).catch(async (err) => {
-    throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, name))}`);
-  });
-}
+const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> => waitForApplication(stack, ns, name, what, ok, timeoutMs);
 
 const api = async (method: string, path: string, body?: object) => {
   const res = await fetch(`${sluice.apiUrl}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
