@@ -62,6 +62,7 @@ type Reconcile = Pick<RolloutActivities, 'observeRollout' | 'scaleReplicaSet' | 
 
 /** Safety net for a missed watch event; normally a nudge arrives within milliseconds. */
 const RESYNC_MS = 60_000;
+const RESTART_POLL_MS = 2_000;
 const MAX_ITERATIONS_PER_RUN = 300;
 
 const PHASE_KEY = defineSearchAttributeKey('SluicePhase', SearchAttributeType.KEYWORD);
@@ -329,7 +330,10 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     let status: RolloutStatus = decision.status;
     const outcome = await perform(ref, decision.actions, k);
     if (outcome.failure) status = { ...status, phase: 'Degraded', message: `ReplicaSetError: ${outcome.failure}` };
-    if (outcome.restartDone) progress.restartedAt = snap.spec.restartAt;
+    if (outcome.restartDone) {
+      progress.restartedAt = snap.spec.restartAt;
+      status = { ...status, restartedAt: progress.restartedAt };
+    }
 
     const statusJson = JSON.stringify(status);
     if (statusJson !== (reconcileLocally ? requestedStatusJson : lastStatusJson)) await writeStatus(status, statusJson);
@@ -344,6 +348,9 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       indexed = index;
     }
     waitMs = decision.wakeAt !== undefined ? Math.max(0, decision.wakeAt - Date.now()) : RESYNC_MS;
+    // A pod still terminating after a restart's deletion changes no ReplicaSet, so no
+    // event would wake us to delete the next one: look again shortly.
+    if (outcome.restartDone === false) waitMs = Math.min(waitMs, RESTART_POLL_MS);
     // Some actions (Service selectors, traffic weights, pod metadata) produce no
     // ReplicaSet event for the watcher to nudge with: look again at once. A batch that
     // is the same as the last one does not loop, it waits for a real change.

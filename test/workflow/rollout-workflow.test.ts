@@ -116,3 +116,36 @@ test('canary steps: setWeight, indefinite pause released by promote, timed pause
     await handle.terminate('test done');
   });
 });
+
+test('restartAt keeps going while deleted pods terminate, though no ReplicaSet event arrives', async () => {
+  const cluster = new FakeCluster(canarySpec([{ setWeight: 50 }]), 'shop', 'restart');
+  const taskQueue = `wf-test-restart-${Date.now()}`;
+  const workflowId = `rollout/shop/restart-${taskQueue}`;
+  const nudge = () => void env.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: 'replicaset changed' }).catch(() => undefined);
+  // Three stale pods; each call deletes one, and the ReplicaSet never changes, so the
+  // watcher would have nothing to nudge with: only the workflow's own poll moves it on.
+  let stale = 3;
+  const deletions: number[] = [];
+  const activities = {
+    ...fakeActivities(cluster, [], nudge),
+    async restartPods() {
+      if (stale > 0) {
+        stale--;
+        deletions.push(Date.now());
+      }
+      return { remaining: stale };
+    },
+  };
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'restart' }] });
+    await eventually('first revision Healthy', async () => cluster.status.phase === 'Healthy');
+    const restartAt = new Date().toISOString();
+    cluster.spec.restartAt = restartAt;
+    await handle.signal(nudgeSignal, { reason: 'test' });
+    // Well under the 60 s resync: the poll, not the resync, finished the restart.
+    await eventually('restartedAt recorded', async () => cluster.status.restartedAt === restartAt, 20_000);
+    assert.equal(deletions.length, 3);
+    await handle.terminate('test done');
+  });
+});
