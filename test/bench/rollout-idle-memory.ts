@@ -47,7 +47,7 @@ async function main() {
     created = target;
     await new Promise((r) => setTimeout(r, 5000)); // let the process settle after the burst
     global.gc?.();
-    console.log(`  ${String(target).padStart(5)} rollouts paused                        ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)`);
+    console.log(`  ${String(target).padStart(5)} rollouts paused                        ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)   ${await heapOf(sluice.apiUrl)}`);
   }
   await sluice.kill('SIGTERM');
   await stop();
@@ -62,6 +62,13 @@ async function main() {
     }
     throw new Error(`timed out waiting for ${n} rollouts ${what}`);
   }
+}
+
+/** What of the resident memory is JavaScript heap, from the process's own metrics. */
+async function heapOf(apiUrl: string): Promise<string> {
+  const text = await (await fetch(`${apiUrl}/metrics`)).text();
+  const value = (name: string) => Number(text.match(new RegExp(`^${name} (\\S+)`, 'm'))?.[1] ?? NaN) / 2 ** 20;
+  return `heap used ${value('sluice_process_nodejs_heap_size_used_bytes').toFixed(0)} MiB of ${value('sluice_process_nodejs_heap_size_total_bytes').toFixed(0)}, external ${value('sluice_process_nodejs_external_memory_bytes').toFixed(0)} MiB`;
 }
 
 main().catch((err) => {

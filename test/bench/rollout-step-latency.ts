@@ -6,7 +6,7 @@
 // event that shows it — the floor any controller pays for one write.
 // Run: npm run bench:rollout-steps
 import type { Client } from '@temporalio/client';
-import { Resources, type KubeObject } from '../../k8s/kube-client';
+import { Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
 import { configFromEnv } from '../../worker/config';
 import { startSluice } from '../../worker/sluice';
 import { benchStack, inBatches, ms, percentile, rolloutManifest } from './bench-support';
@@ -33,6 +33,7 @@ async function main() {
   const watching = kube.watch(Resources.replicaSet, NS, { resourceVersion, timeoutSeconds: 600 }, (ev) => events.push({ at: performance.now(), rs: ev.object }), abort.signal).catch(() => undefined);
 
   const before = new Map((await kube.list(Resources.rollout, NS)).items.map((r) => [r.metadata.name, r.status?.currentPodHash as string]));
+  const requestsBefore = process.env.BENCH_APISERVER ? await apiserverRequests(kube) : undefined;
   const started = performance.now();
   await Promise.all(names.map((n) => kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' })));
   await waitUntil('all rollouts promoted', async () => {
@@ -41,6 +42,7 @@ async function main() {
     return items.filter(done).length === ROLLOUTS;
   });
   const total = performance.now() - started;
+  if (requestsBefore) printRequestDeltas(requestsBefore, await apiserverRequests(kube));
 
   // Transitions, per rollout: walk its ReplicaSet events in order, keeping the latest
   // state of each; the step's condition holds at the first event in which the canary
@@ -126,6 +128,26 @@ async function main() {
   await sluice.stop();
   await stop();
   process.exit(0);
+}
+
+/** apiserver_request_total summed by verb, resource and subresource. */
+async function apiserverRequests(kube: KubeClient): Promise<Map<string, number>> {
+  const { text } = await kube.getText('/metrics');
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (k: string) => line.match(new RegExp(`[{,]${k}="([^"]*)"`))?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+/** BENCH_APISERVER=1: which requests the API server served during the steps. */
+function printRequestDeltas(before: Map<string, number>, after: Map<string, number>): void {
+  const deltas = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
+  console.log('API server requests during the steps (verb resource/subresource: count)');
+  for (const [k, d] of deltas.slice(0, 20)) console.log(`  ${String(d).padStart(6)}  ${k}`);
 }
 
 async function printTimeline(client: Client, rollout: string, rsEvents: { at: number; rs: KubeObject }[], started: number): Promise<void> {
