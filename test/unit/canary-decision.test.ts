@@ -126,9 +126,15 @@ test('going back to an older revision reuses its ReplicaSet, and promote --full 
   d = converge(cluster, d.progress, T0 + 3);
   assert.equal(d.status.currentPodHash, blue);
   assert.equal(d.status.currentStepIndex, 1);
+  // As Argo: a full promotion counts every step as done, while it runs and after.
+  const promoting = decideCanary(cluster.snapshot(), { ...d.progress, promoteFull: true }, T0 + 4);
+  assert.equal(promoting.status.currentStepIndex, steps.length);
   d = converge(cluster, { ...d.progress, promoteFull: true }, T0 + 4);
   assert.equal(d.status.phase, 'Healthy', d.status.message);
   assert.equal(d.status.stableRS, blue);
+  assert.equal(d.status.currentStepIndex, steps.length);
+  d = converge(cluster, d.progress, T0 + 5);
+  assert.equal(d.status.currentStepIndex, steps.length, 'still every step once promoted');
   assert.equal(cluster.created.length, 2, 'the old ReplicaSet was reused');
 });
 

@@ -258,8 +258,10 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
 
   // Fully promoted: the canary becomes the stable ReplicaSet.
   const canaryFull = !!canaryRS && canaryRS.specReplicas === replicas && canaryRS.availableReplicas >= replicas && canaryRS.observed;
+  let promotedFully = false;
   if (!p.aborted && weight === 100 && canaryFull && p.stableHash !== p.currentHash && (!routed || p.trafficWeight === 100)) {
     p.stableHash = p.currentHash;
+    promotedFully = p.promoteFull;
     p.promoteFull = false;
   }
 
@@ -300,13 +302,15 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   // setCanaryScale step leaves apart from the replica sizes; it is also what an adopted or
   // restarted workflow reads back as the router's weight.
   const statusWeight = routedArgo && !rolledToStable() ? (p.trafficWeight ?? 0) : rolledToStable() ? 0 : canaryWeight;
+  if (promotedFully) p.stepIndex = steps.length;
   const status: RolloutStatus = {
     phase,
     message,
     observedGeneration: String(snap.generation),
     currentPodHash: p.currentHash,
     stableRS: p.stableHash,
-    currentStepIndex: steps.length > 0 ? p.stepIndex : undefined,
+    // As Argo: a full promotion counts every step as done, from the moment it is asked for.
+    currentStepIndex: steps.length > 0 ? (p.promoteFull ? steps.length : p.stepIndex) : undefined,
     pauseConditions: p.pauseConditions.length > 0 ? p.pauseConditions : null,
     controllerPause: p.pauseConditions.length > 0,
     abort: p.aborted,
