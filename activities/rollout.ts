@@ -19,6 +19,7 @@ import {
   type RolloutStatus,
 } from '../workflows/rollouts/types';
 import type { RolloutRef } from '../workflows/definitions';
+import type { ReconcileAction } from '../workflows/rollouts/actions';
 import { cacheCovers, TEMPLATE_ANNOTATION, type RolloutCache } from './rollout-cache';
 
 /** Client errors that no retry will fix: the object itself is refused. */
@@ -77,7 +78,7 @@ export function createRolloutActivities(kube: KubeClient, cache?: RolloutCache) 
     return kube.find(Resources.rollout, ref.namespace, ref.name);
   }
 
-  return {
+  const activities = {
     async observeRollout(ref: RolloutRef): Promise<RolloutSnapshot> {
       const copy = cacheCovers(cache, ref.namespace) ? cache : undefined;
       // A Rollout missing from the copy is looked up: a workflow must not end because
@@ -306,6 +307,37 @@ export function createRolloutActivities(kube: KubeClient, cache?: RolloutCache) 
       }
     },
   };
+  return {
+    ...activities,
+    /**
+     * A pass's patches in one call, in order: one local activity instead of one each.
+     * Each is idempotent, so a retry of the whole batch after a partial run is harmless;
+     * the first refusal stops the batch, as it stopped the calls one by one.
+     */
+    async applyActions(ref: RolloutRef, actions: ReconcileAction[]): Promise<void> {
+      for (const action of actions) await applyReconcileAction(activities, ref, action);
+    },
+  };
+}
+
+type PatchActivities = Pick<RolloutActivities, 'scaleReplicaSet' | 'setScaleDownDeadline' | 'setReplicaSetRevision' | 'switchServiceSelector' | 'setPodMetadata' | 'setTrafficWeight'>;
+
+/** One reconcile action through the activity that does it (shared with the tests' fakes). */
+export async function applyReconcileAction(a: PatchActivities, ref: RolloutRef, action: ReconcileAction): Promise<void> {
+  switch (action.kind) {
+    case 'scaleReplicaSet':
+      return a.scaleReplicaSet(ref, action);
+    case 'setScaleDownDeadline':
+      return a.setScaleDownDeadline(ref, action);
+    case 'setRevision':
+      return a.setReplicaSetRevision(ref, action);
+    case 'setServiceSelector':
+      return a.switchServiceSelector(ref, action);
+    case 'setPodMetadata':
+      return a.setPodMetadata(ref, action);
+    case 'setTrafficWeight':
+      return a.setTrafficWeight(ref, action);
+  }
 }
 
 export type RolloutActivities = ReturnType<typeof createRolloutActivities>;

@@ -34,7 +34,7 @@ import {
   type RolloutRef,
 } from './definitions';
 import { RolloutAnalysisError, startRolloutAnalysis, type RolloutAnalysisHandle } from './analysis/rollout-analysis';
-import type { AnalysisRequest, RolloutAction } from './rollouts/actions';
+import { isReconcileAction, type AnalysisRequest, type ReconcileAction, type RolloutAction } from './rollouts/actions';
 import { decideRollout } from './rollouts/decide';
 import { progressFromStatus, type RolloutProgress } from './rollouts/progress';
 import type { RolloutSnapshot, RolloutStatus } from './rollouts/types';
@@ -58,7 +58,7 @@ const act = proxyActivities<RolloutActivities>(activityOptions);
 // also sees after any restart. Creating and deleting ReplicaSets stay ordinary too,
 // the rare, heavy events worth their own line in the history.
 const local = proxyLocalActivities<RolloutActivities>(activityOptions);
-type Reconcile = Pick<RolloutActivities, 'observeRollout' | 'scaleReplicaSet' | 'setScaleDownDeadline' | 'setReplicaSetRevision' | 'switchServiceSelector' | 'setPodMetadata' | 'setTrafficWeight'>;
+type Reconcile = Pick<RolloutActivities, 'observeRollout' | 'scaleReplicaSet' | 'setScaleDownDeadline' | 'setReplicaSetRevision' | 'switchServiceSelector' | 'setPodMetadata' | 'setTrafficWeight' | 'applyActions'>;
 
 /** Safety net for a missed watch event; normally a nudge arrives within milliseconds. */
 const RESYNC_MS = 60_000;
@@ -328,7 +328,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     await runAnalyses(snap, decision.startAnalyses ?? [], decision.stopAnalyses ?? []);
 
     let status: RolloutStatus = decision.status;
-    const outcome = await perform(ref, decision.actions, k);
+    // A pass's patches go in one local activity; runs recorded before replay one by one.
+    const outcome = await perform(ref, decision.actions, k, reconcileLocally && patched('batched-reconcile'));
     if (outcome.failure) status = { ...status, phase: 'Degraded', message: `ReplicaSetError: ${outcome.failure}` };
     if (outcome.restartDone) {
       progress.restartedAt = snap.spec.restartAt;
@@ -403,10 +404,21 @@ function applyStatusCommands(p: RolloutProgress, written: RolloutStatus, seen: R
 }
 
 /** Runs the actions in order; a refusal from Kubernetes is reported, not retried forever. */
-async function perform(ref: RolloutRef, actions: RolloutAction[], k: Reconcile): Promise<{ failure?: string; restartDone?: boolean }> {
+async function perform(ref: RolloutRef, actions: RolloutAction[], k: Reconcile, batched: boolean): Promise<{ failure?: string; restartDone?: boolean }> {
   let restartDone: boolean | undefined;
-  for (const action of actions) {
+  let batch: ReconcileAction[] = [];
+  for (const [i, action] of actions.entries()) {
     try {
+      if (batched && isReconcileAction(action)) {
+        batch.push(action);
+        // Sent when the run of patches ends: order with the other actions is kept.
+        if (i === actions.length - 1 || !isReconcileAction(actions[i + 1])) {
+          const sending = batch;
+          batch = [];
+          await k.applyActions(ref, sending);
+        }
+        continue;
+      }
       switch (action.kind) {
         case 'createReplicaSet':
           await act.createReplicaSet(ref, action);

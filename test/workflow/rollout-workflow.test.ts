@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { RolloutActivities } from '../../activities/rollout';
+import { applyReconcileAction, type RolloutActivities } from '../../activities/rollout';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { nudgeSignal, promoteUpdate, rolloutViewQuery } from '../../workflows/definitions';
 import type { RolloutStatus } from '../../workflows/rollouts/types';
@@ -29,7 +29,7 @@ after(() => env?.teardown());
 
 /** The fake activities nudge the workflow after each change, as the watcher does for real ReplicaSets. */
 function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void): RolloutActivities {
-  return {
+  const fake: Omit<RolloutActivities, 'applyActions'> = {
     async observeRollout() {
       calls.push('observeRollout');
       return cluster.snapshot();
@@ -75,6 +75,12 @@ function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void
     },
     async undoRollout() {
       throw new Error('not used here');
+    },
+  };
+  return {
+    ...fake,
+    async applyActions(ref, actions) {
+      for (const action of actions) await applyReconcileAction(fake, ref, action);
     },
   };
 }

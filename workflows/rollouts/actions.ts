@@ -18,6 +18,13 @@ export type RolloutAction =
   /** Replace pods created before `before`, at most `max` at a time. */
   | { kind: 'restartPods'; replicaSet: string; before: string; max: number };
 
+/** Actions that only patch existing objects: one pass runs them together, in order. */
+export type ReconcileAction = Extract<RolloutAction, { kind: 'scaleReplicaSet' | 'setScaleDownDeadline' | 'setRevision' | 'setServiceSelector' | 'setPodMetadata' | 'setTrafficWeight' }>;
+
+export function isReconcileAction(a: RolloutAction): a is ReconcileAction {
+  return a.kind !== 'createReplicaSet' && a.kind !== 'deleteReplicaSet' && a.kind !== 'restartPods';
+}
+
 /** An analysis the workflow must start (the AnalysisRun and its child workflow). */
 export interface AnalysisRequest {
   key: string;
