@@ -85,6 +85,14 @@ test('the API server is unreachable for 20 s in the middle of a step: the step c
   const rss = await replicaSets(ns);
   assert.equal(rss.length, 2, 'no duplicate ReplicaSet');
   assert.equal(rss.find((rs) => rs.metadata.labels!['rollouts-pod-template-hash'] === paused.status.currentPodHash)!.spec.replicas, 1);
+
+  // The step above needed no new pod, but the next test does: kwok's pod watch takes up to
+  // a minute to come back after the outage, so wait until a new pod runs again.
+  await stack.kube.create(Resources.pod, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe' }, spec: { containers: [{ name: 'probe', image: 'probe:1' }] } });
+  await eventually('pods become ready again after the outage', async () => {
+    const pod = await stack.kube.find(Resources.pod, ns, 'probe');
+    return pod?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+  }, 180_000, 500);
 });
 
 test('worker killed while blue-green waits for promotion, and again during the scale-down delay', async () => {
