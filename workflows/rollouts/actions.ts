@@ -19,10 +19,13 @@ export type RolloutAction =
   | { kind: 'restartPods'; replicaSet: string; before: string; max: number };
 
 /** Actions that only patch existing objects: one pass runs them together, in order. */
-export type ReconcileAction = Extract<RolloutAction, { kind: 'scaleReplicaSet' | 'setScaleDownDeadline' | 'setRevision' | 'setServiceSelector' | 'setPodMetadata' | 'setTrafficWeight' }>;
+const RECONCILE_KINDS = ['scaleReplicaSet', 'setScaleDownDeadline', 'setRevision', 'setServiceSelector', 'setPodMetadata', 'setTrafficWeight'] as const;
+export type ReconcileAction = Extract<RolloutAction, { kind: (typeof RECONCILE_KINDS)[number] }>;
 
+// Named, not "anything but create/delete/restart": a new kind of action is not batched
+// until it is listed here and applyReconcileAction knows it.
 export function isReconcileAction(a: RolloutAction): a is ReconcileAction {
-  return a.kind !== 'createReplicaSet' && a.kind !== 'deleteReplicaSet' && a.kind !== 'restartPods';
+  return (RECONCILE_KINDS as readonly string[]).includes(a.kind);
 }
 
 /** An analysis the workflow must start (the AnalysisRun and its child workflow). */
