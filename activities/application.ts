@@ -24,6 +24,7 @@ import { insideRepo } from './render/paths';
 import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames, revisionsFor, sourcesOf } from '../workflows/applications/sources';
 import { stringify } from 'yaml';
 import { SharedReads } from './shared-reads';
+import { CompareVerdicts } from './compare-verdicts';
 
 export const FIELD_MANAGER = 'sluice';
 const TRACKING_ID_ANNOTATION = 'argocd.argoproj.io/tracking-id';
@@ -142,6 +143,8 @@ interface Target {
   preferredVersion: Map<string, string>;
   /** Lists of a kind in a namespace, shared by the first compares of a burst of new Applications. */
   lists: SharedReads;
+  /** Dry-run verdicts of the last compares, by object. */
+  verdicts: CompareVerdicts;
 }
 
 export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories(), jq = new JqPaths(), clusters = new ClusterClients(kube)) {
@@ -154,7 +157,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const { kube: client } = await clusters.forDestination(spec.destination);
     let t = targets.get(client);
     if (!t) {
-      t = { kube: client, discovery: client === kube ? discovery : new Discovery(client), preferredVersion: new Map(), lists: new SharedReads() };
+      t = { kube: client, discovery: client === kube ? discovery : new Discovery(client), preferredVersion: new Map(), lists: new SharedReads(), verdicts: new CompareVerdicts() };
       targets.set(client, t);
     }
     return t;
@@ -409,6 +412,15 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         if (withDiff) diffs.push(unifiedDiff('', stringify(normalizeForDiff(d.manifest)), { from: `${key} (live)`, to: `${key} (git)` }));
         continue;
       }
+      const h = assessHealth(found.obj);
+      // Same desired manifest, same live object version: the dry-run would answer as before.
+      const liveMeta = found.obj.metadata as { uid?: string; resourceVersion?: string };
+      const fingerprint = withDiff || input.hard ? undefined : CompareVerdicts.fingerprint(d.manifest, liveMeta.uid, liveMeta.resourceVersion, input.spec.ignoreDifferences);
+      const known = fingerprint === undefined ? undefined : state.target.verdicts.get(key, fingerprint);
+      if (known !== undefined) {
+        resources.push(statusOf(d.manifest, d.ref, known ? 'OutOfSync' : 'Synced', h ?? { status: 'Healthy' }));
+        continue;
+      }
       let target: ManifestResource;
       try {
         target = await dryRunApply(state.target, d.ref, d.manifest);
@@ -421,7 +433,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       target = await jq.strip(target, jqPaths);
       const liveCompared = await jq.strip(found.obj, jqPaths);
       const outOfSync = differs(target, liveCompared, input.spec.ignoreDifferences);
-      const h = assessHealth(found.obj);
+      if (fingerprint) state.target.verdicts.set(key, fingerprint, outOfSync);
       resources.push(statusOf(d.manifest, d.ref, outOfSync ? 'OutOfSync' : 'Synced', h ?? { status: 'Healthy' }));
       if (withDiff && outOfSync) {
         const owned = ignoredFieldSets(found.obj, input.spec.ignoreDifferences);
