@@ -104,7 +104,7 @@ export class ApplicationWatcher {
     if (!tracking) return;
     if (!this.changed(`${res.group}/${res.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, type, obj)) return;
     const workflowId = applicationWorkflowId(appFromInstance(tracking.instance));
-    const nudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}` };
+    const nudge: ApplicationNudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}`, managed: true };
     this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
   }
 }

@@ -120,9 +120,15 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let held: PendingSync | undefined;
   /** Shown as operationState while a sync window holds a sync back (Argo: Running, "Sync operation blocked by sync window"). */
   let blocked: OperationState | undefined;
+  /**
+   * Something other than a managed resource's change asked for a pass since the last full
+   * one (the Application changed, a refresh): a compare of the cluster alone does not cover it.
+   */
+  let beyondCluster = false;
 
   setHandler(applicationNudgeSignal, (n) => {
     dirty = true;
+    if (!n.managed || n.refresh) beyondCluster = true;
     if (n.refresh === 'hard' || (n.refresh && !refresh)) refresh = n.refresh;
     if (n.refresh) refreshAskedAt ??= Date.now();
   });
@@ -141,6 +147,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     refresh = hard ? 'hard' : (refresh ?? 'normal');
     refreshAskedAt ??= Date.now();
     dirty = true;
+    beyondCluster = true;
     return { message: `${hard ? 'hard ' : ''}refresh of application ${id} requested` };
   });
   setHandler(
@@ -228,6 +235,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     } else if (!next && blocked) blocked = undefined; // nothing wants to sync any more
     if (next) {
       await runOperation(next);
+      // The managed resources the sync itself changed have nudged this workflow meanwhile;
+      // the compare below reads the cluster after all of that, so those nudges need no pass
+      // of their own. A change of the Application, a refresh or a later nudge still does.
+      if (!beyondCluster && patched('app-sync-covers-own-nudges')) dirty = false;
       // The status shows the cluster after the sync, and the loop decides again from there.
       comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known });
       noteComparison(comparison);
@@ -249,6 +260,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
   /** Reads the Application (ending the workflow if it is gone), takes what it asks for, and compares it with Git. */
   async function observeAndCompare(): Promise<Comparison | undefined> {
+    beyondCluster = false;
     const obs: ApplicationObservation = await pass().quick.observeApplication(ref);
     if (!obs.exists) {
       if (obs.cascade) await deleteManagedResources(obs.spec);

@@ -70,6 +70,8 @@ export const syncWorkflowId = (ref: { namespace: string; name: string }, n: numb
 export interface ApplicationNudge {
   reason: string;
   refresh?: 'normal' | 'hard';
+  /** A managed resource changed (not the Application): a compare that reads the cluster afterwards covers it. */
+  managed?: boolean;
 }
 export const applicationNudgeSignal = defineSignal<[ApplicationNudge]>('applicationNudge');
 

@@ -41,11 +41,11 @@ interface StubOptions {
   withUnchanged?: boolean;
   /** What checkSyncWindows answers (mutable, so a test can open the window). */
   window?: { allowed: boolean; message?: string };
-  /** Called as each wave is awaited (e.g. to close a window mid-sync). */
-  onWave?: () => void;
+  /** Called as each wave is awaited (e.g. to close a window mid-sync, or to nudge the app). */
+  onWave?: (workflowId: string) => void | Promise<void>;
 }
 
-function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: StubOptions = {}) {
+function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: StubOptions = {}, workflowId = '') {
   let synced = false;
   let failWaves = opts.failWaves ?? 0;
   const comparison = (): Comparison => ({
@@ -93,7 +93,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
     },
     async awaitWaveHealthy() {
       calls.push('awaitWaveHealthy');
-      opts.onWave?.();
+      await opts.onWave?.(workflowId);
       if (failWaves-- > 0) return { healthy: false, message: 'ConfigMap/settings is Degraded' };
       synced = true;
       return { healthy: true, message: '' };
@@ -118,7 +118,7 @@ async function runApp(spec: ApplicationSpec, opts: StubOptions, body: (h: { call
   const statuses: any[] = [];
   const taskQueue = `wf-app-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
   const workflowId = `application/shop/web-${taskQueue}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities: stubs(spec, calls, statuses, opts) });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities: stubs(spec, calls, statuses, opts, workflowId) });
   await worker.runUntil(async () => {
     const handle = await env.client.workflow.start('applicationWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs: 600_000, jitterMs: 0 } }] });
     try {
@@ -153,6 +153,20 @@ test('automated sync: PreSync hook, then the wave applied and awaited; hook dele
       fs.writeFileSync(path.join(dir, 'application-sync.json'), historyToJSON(await env.client.workflow.getHandle(syncId).fetchHistory()));
     }
   });
+});
+
+test('nudges from the resources a sync changed need no pass of their own; a change of the Application still gets one', async () => {
+  for (const [nudge, compares] of [
+    [{ reason: 'ConfigMap settings added', managed: true }, 2], // the first compare and the one after the sync
+    [{ reason: 'application modified' }, 3], // and one more for the Application's change
+  ] as const) {
+    const onWave = (workflowId: string) => env.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge);
+    await runApp(automated, { onWave }, async ({ calls, statuses }) => {
+      await eventually('status Synced after a Succeeded operation', async () => statuses[statuses.length - 1]?.operationState?.phase === 'Succeeded', 20_000);
+      await new Promise((r) => setTimeout(r, 1500)); // time for a pass that should not happen
+      assert.equal(calls.filter((c) => c === 'compare').length, compares, `${nudge.reason}: ${calls.join(', ')}`);
+    });
+  }
 });
 
 test('a failed wave is retried with backoff when retry allows, and the operation then Succeeds', async () => {
@@ -193,7 +207,7 @@ test('a sync window holding back an automated sync: nothing applied, the operati
 test('a window closing while a sync runs does not interrupt it (checked only when an operation starts)', async () => {
   const window = { allowed: true, message: undefined as string | undefined };
   const spec = { ...automated, syncPolicy: { ...automated.syncPolicy, retry: { limit: 2, backoff: { duration: '1s', factor: 2 } } } };
-  const close = () => Object.assign(window, { allowed: false, message: 'Sync operation blocked by sync window: deny window closed meanwhile' });
+  const close = () => void Object.assign(window, { allowed: false, message: 'Sync operation blocked by sync window: deny window closed meanwhile' });
   await runApp(spec, { window, failWaves: 1, onWave: close }, async ({ calls, statuses }) => {
     const last = () => statuses[statuses.length - 1];
     await eventually('Succeeded, through a retry, after the window closed', async () => last()?.operationState?.phase === 'Succeeded', 20_000);
