@@ -3,6 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLocalStack, type LocalStack } from '../../k8s/local-stack';
+import type { KubeClient } from '../../k8s/kube-client';
 
 export async function benchStack(prometheus = false): Promise<{ stack: LocalStack; stateDir: string; stop: () => Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
@@ -41,4 +42,49 @@ export function rolloutManifest(namespace: string, name: string, replicas: numbe
       strategy: { canary: { steps } },
     },
   };
+}
+
+/** The API server's request counters by verb and resource (BENCH_APISERVER=1 in the benches). */
+export async function apiserverRequests(kube: KubeClient): Promise<Map<string, number>> {
+  const { text } = await kube.getText('/metrics');
+  const out = new Map<string, number>();
+  for (const line of text.split('\n')) {
+    if (!line.startsWith('apiserver_request_total{')) continue;
+    const label = (k: string) => line.match(new RegExp(`[{,]${k}="([^"]*)"`))?.[1] ?? '';
+    const key = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
+    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+  }
+  return out;
+}
+
+export function printRequestDeltas(when: string, before: Map<string, number>, after: Map<string, number>): void {
+  const deltas = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
+  console.log(`API server requests ${when} (verb resource/subresource: count)`);
+  for (const [k, d] of deltas.slice(0, 20)) console.log(`  ${String(d).padStart(6)}  ${k}`);
+}
+
+/** CPU seconds used so far by this process and each process under it, by program name (from /proc). */
+export function cpuByProgram(): Map<string, number> {
+  const tick = 100; // USER_HZ on Linux
+  const procs = new Map<number, { ppid: number; name: string; cpu: number }>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      procs.set(Number(entry), { ppid: Number(f[1]), name, cpu: (Number(f[11]) + Number(f[12])) / tick });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const mine = (pid: number): boolean => pid === process.pid || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
+  const out = new Map<string, number>();
+  for (const [pid, p] of procs) if (mine(pid)) out.set(p.name, (out.get(p.name) ?? 0) + p.cpu);
+  return out;
+}
+
+export function printCpuDeltas(when: string, before: Map<string, number>, after: Map<string, number>): void {
+  const deltas = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d >= 0.05).sort((a, b) => b[1] - a[1]);
+  console.log(`CPU seconds ${when}, by program (this process is "node"): ${deltas.map(([k, d]) => `${k} ${d.toFixed(1)}`).join(', ')}`);
 }

@@ -18,6 +18,7 @@ import { applicationNudgeSignal, applicationWorkflowId, syncWorkflowId } from '.
 import { configFromEnv } from '../../worker/config';
 import { startSluice } from '../../worker/sluice';
 import { createNamespace, kubectl, testStack } from '../support/stack';
+import { apiserverRequests, cpuByProgram, printCpuDeltas, printRequestDeltas } from './bench-support';
 
 const N = Number(process.env.SLUICE_BENCH_APPS ?? 1000);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -62,6 +63,8 @@ async function main() {
   const sluice = await startSluice(config, stack.kube, () => undefined);
   const rssBefore = process.memoryUsage().rss;
 
+  const cpuBefore = cpuByProgram();
+  const requestsBefore = process.env.BENCH_APISERVER ? await apiserverRequests(stack.kube) : undefined;
   const started = Date.now();
   await inBatches([...Array(N).keys()], 50, (i) =>
     stack.kube.create(Resources.application, ns, {
@@ -87,6 +90,8 @@ async function main() {
   }
   const syncedMs = Date.now() - started;
   console.log('');
+  const cpuSynced = cpuByProgram();
+  const requestsSynced = requestsBefore && (await apiserverRequests(stack.kube));
 
   // A no-op reconcile pass: every Application refreshed, nothing to change.
   const passStarted = Date.now();
@@ -102,6 +107,11 @@ async function main() {
     if (Date.now() - passStarted > 10 * 60_000) throw new Error('reconcile pass gave up after 10 minutes');
   }
   const passMs = Date.now() - passStarted;
+  const cpuPassed = cpuByProgram();
+  if (requestsBefore && requestsSynced) {
+    printRequestDeltas('until all were synced', requestsBefore, requestsSynced);
+    printRequestDeltas('during the no-op pass', requestsSynced, await apiserverRequests(stack.kube));
+  }
   if (process.env.BENCH_TIMELINE) {
     const slowest = [...doneAt.entries()].sort((a, b) => b[1] - a[1])[0]![0];
     await printBreakdown(sluice.client, ns, [...doneAt.keys()], slowest, started);
@@ -113,6 +123,8 @@ async function main() {
   console.log(`applications per second:      ${(N / (syncedMs / 1000)).toFixed(1)}`);
   console.log(`reference kubectl apply --server-side of ${N} ConfigMaps: ${seconds(referenceMs)}  (ratio ${(syncedMs / referenceMs).toFixed(1)}×, target ≤ 5×)`);
   console.log(`no-op reconcile pass:         ${seconds(passMs)}  (target ≤ 20 s)`);
+  printCpuDeltas('until all were synced', cpuBefore, cpuSynced);
+  printCpuDeltas('during the no-op pass', cpuSynced, cpuPassed);
   console.log(`resident memory (this process: worker, watcher, API and the bench): ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(peakRss / 2 ** 20)} MiB peak`);
 
   await stack.kube.delete(Resources.namespace, undefined, ns).catch(() => undefined);

@@ -49,6 +49,12 @@ async function main() {
     global.gc?.();
     console.log(`  ${String(target).padStart(5)} rollouts paused                        ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)   ${await heapOf(sluice.apiUrl)}`);
   }
+  // RSS keeps the heaps' high-water mark from the burst; V8 gives pages back once the
+  // process has been idle a while. What stays is what the rollouts really cost.
+  for (const idleFor of [60, 120, 180]) {
+    await new Promise((r) => setTimeout(r, 60_000));
+    console.log(`  ${String(TOTAL).padStart(5)} rollouts paused, process idle ${idleFor} s          ${rssMiB(pid).toFixed(0)} MiB   ${await heapOf(sluice.apiUrl)}`);
+  }
   await sluice.kill('SIGTERM');
   await stop();
   process.exit(0);

@@ -6,10 +6,10 @@
 // event that shows it — the floor any controller pays for one write.
 // Run: npm run bench:rollout-steps
 import type { Client } from '@temporalio/client';
-import { Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
+import { Resources, type KubeObject } from '../../k8s/kube-client';
 import { configFromEnv } from '../../worker/config';
 import { startSluice } from '../../worker/sluice';
-import { benchStack, inBatches, ms, percentile, rolloutManifest } from './bench-support';
+import { apiserverRequests, benchStack, inBatches, ms, percentile, printRequestDeltas, rolloutManifest } from './bench-support';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 50);
 const REPLICAS = 10;
@@ -42,7 +42,7 @@ async function main() {
     return items.filter(done).length === ROLLOUTS;
   });
   const total = performance.now() - started;
-  if (requestsBefore) printRequestDeltas(requestsBefore, await apiserverRequests(kube));
+  if (requestsBefore) printRequestDeltas('during the steps', requestsBefore, await apiserverRequests(kube));
 
   // Transitions, per rollout: walk its ReplicaSet events in order, keeping the latest
   // state of each; the step's condition holds at the first event in which the canary
@@ -131,25 +131,6 @@ async function main() {
 }
 
 /** apiserver_request_total summed by verb, resource and subresource. */
-async function apiserverRequests(kube: KubeClient): Promise<Map<string, number>> {
-  const { text } = await kube.getText('/metrics');
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (!line.startsWith('apiserver_request_total{')) continue;
-    const label = (k: string) => line.match(new RegExp(`[{,]${k}="([^"]*)"`))?.[1] ?? '';
-    const key = `${label('verb')} ${label('resource')}${label('subresource') ? '/' + label('subresource') : ''}`;
-    out.set(key, (out.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-  }
-  return out;
-}
-
-/** BENCH_APISERVER=1: which requests the API server served during the steps. */
-function printRequestDeltas(before: Map<string, number>, after: Map<string, number>): void {
-  const deltas = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
-  console.log('API server requests during the steps (verb resource/subresource: count)');
-  for (const [k, d] of deltas.slice(0, 20)) console.log(`  ${String(d).padStart(6)}  ${k}`);
-}
-
 async function printTimeline(client: Client, rollout: string, rsEvents: { at: number; rs: KubeObject }[], started: number): Promise<void> {
   const origin = performance.timeOrigin;
   const lines: [number, string][] = rsEvents.map(({ at, rs }) => [origin + at, `rs ${rs.metadata.name} spec=${rs.spec.replicas} avail=${rs.status?.availableReplicas ?? 0} gen=${rs.metadata.generation}/${rs.status?.observedGeneration ?? 0}`]);
