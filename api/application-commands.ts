@@ -41,7 +41,8 @@ export class ApplicationCommands {
   }
 
   refresh(ref: ApplicationRef, opts: { hard?: boolean } = {}): Promise<CommandResult> {
-    return this.call(ref, () => this.handle(ref).executeUpdate(appRefreshUpdate, { args: [opts] }));
+    const askedAt = Date.now();
+    return this.call(ref, () => this.handle(ref).executeUpdate(appRefreshUpdate, { args: [{ ...opts, askedAt }] }));
   }
 
   terminate(ref: ApplicationRef): Promise<CommandResult> {

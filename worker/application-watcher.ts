@@ -80,7 +80,7 @@ export class ApplicationWatcher {
     const hasOperation = (app as { operation?: unknown }).operation != null;
     const genChanged = this.changed(`app/${workflowId}`, type, app);
     if (!genChanged && !refresh && !hasOperation) return;
-    const nudge: ApplicationNudge = { reason: `application ${type.toLowerCase()}`, ...(refresh === 'hard' || refresh === 'normal' ? { refresh } : {}) };
+    const nudge: ApplicationNudge = { reason: `application ${type.toLowerCase()}`, ...(refresh === 'hard' || refresh === 'normal' ? { refresh, askedAt: Date.now() } : {}) };
     const { client, taskQueue, useSearchAttributes } = this.opts;
     if (type === 'DELETED') {
       this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));

@@ -31,7 +31,7 @@ import {
   syncWorkflowId,
 } from './definitions';
 import { applicationSyncWorkflow } from './application-sync';
-import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
+import { decideAutoSync, historyEntry, refreshAskedWhen, projectStatus, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
 import { instanceName } from './applications/tracking';
 import { isMultiSource } from './applications/sources';
 import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, ObjectRef, SyncRequest, SyncResult } from './applications/types';
@@ -130,7 +130,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     dirty = true;
     if (!n.managed || n.refresh) beyondCluster = true;
     if (n.refresh === 'hard' || (n.refresh && !refresh)) refresh = n.refresh;
-    if (n.refresh) refreshAskedAt ??= Date.now();
+    if (n.refresh) refreshAskedAt ??= refreshAskedWhen(Date.now(), n.askedAt);
   });
   setHandler(appViewQuery, () => ({ summary, syncing: syncing !== undefined }));
   setHandler(appHistoryQuery, () => state.history);
@@ -143,9 +143,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     },
     { validator: (_request: SyncRequest) => refuseWhileSyncing() },
   );
-  setHandler(appRefreshUpdate, ({ hard }) => {
+  setHandler(appRefreshUpdate, ({ hard, askedAt }) => {
     refresh = hard ? 'hard' : (refresh ?? 'normal');
-    refreshAskedAt ??= Date.now();
+    refreshAskedAt ??= refreshAskedWhen(Date.now(), askedAt);
     dirty = true;
     beyondCluster = true;
     return { message: `${hard ? 'hard ' : ''}refresh of application ${id} requested` };

@@ -72,11 +72,13 @@ export interface ApplicationNudge {
   refresh?: 'normal' | 'hard';
   /** A managed resource changed (not the Application): a compare that reads the cluster afterwards covers it. */
   managed?: boolean;
+  /** When the refresh was asked for (epoch ms, the sender's clock): Git is read as of then. */
+  askedAt?: number;
 }
 export const applicationNudgeSignal = defineSignal<[ApplicationNudge]>('applicationNudge');
 
 export const appSyncUpdate = defineUpdate<CommandResult, [SyncRequest]>('appSync');
-export const appRefreshUpdate = defineUpdate<CommandResult, [{ hard?: boolean }]>('appRefresh');
+export const appRefreshUpdate = defineUpdate<CommandResult, [{ hard?: boolean; askedAt?: number }]>('appRefresh');
 export const appTerminateUpdate = defineUpdate<CommandResult, []>('appTerminateOperation');
 export const appRollbackUpdate = defineUpdate<CommandResult, [{ id: number }]>('appRollback');
 /** A unified diff, live → Git, of every out-of-sync resource. */

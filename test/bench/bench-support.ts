@@ -63,24 +63,29 @@ export function printRequestDeltas(when: string, before: Map<string, number>, af
   for (const [k, d] of deltas.slice(0, 20)) console.log(`  ${String(d).padStart(6)}  ${k}`);
 }
 
-/** CPU seconds used so far by this process and each process under it, by program name (from /proc). */
+/** CPU seconds used so far by this process and each process under it, by program name (from /proc), and by their exited children. */
 export function cpuByProgram(): Map<string, number> {
   const tick = 100; // USER_HZ on Linux
-  const procs = new Map<number, { ppid: number; name: string; cpu: number }>();
+  const procs = new Map<number, { ppid: number; name: string; cpu: number; reaped: number }>();
   for (const entry of fs.readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
       const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      procs.set(Number(entry), { ppid: Number(f[1]), name, cpu: (Number(f[11]) + Number(f[12])) / tick });
+      procs.set(Number(entry), { ppid: Number(f[1]), name, cpu: (Number(f[11]) + Number(f[12])) / tick, reaped: (Number(f[13]) + Number(f[14])) / tick });
     } catch {
       /* gone meanwhile */
     }
   }
   const mine = (pid: number): boolean => pid === process.pid || (pid > 1 && procs.has(pid) && mine(procs.get(pid)!.ppid));
   const out = new Map<string, number>();
-  for (const [pid, p] of procs) if (mine(pid)) out.set(p.name, (out.get(p.name) ?? 0) + p.cpu);
+  for (const [pid, p] of procs) {
+    if (!mine(pid)) continue;
+    out.set(p.name, (out.get(p.name) ?? 0) + p.cpu);
+    // Short-lived children (git, tar, kustomize) are gone by now: their time is their parent's "reaped" time.
+    if (p.reaped > 0) out.set(`${p.name}'s exited children`, (out.get(`${p.name}'s exited children`) ?? 0) + p.reaped);
+  }
   return out;
 }
 

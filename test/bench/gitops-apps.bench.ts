@@ -97,7 +97,7 @@ async function main() {
   const passStarted = Date.now();
   const since = new Date(passStarted).toISOString();
   await inBatches([...Array(N).keys()], 100, (i) =>
-    sluice.client.workflow.getHandle(applicationWorkflowId({ namespace: ns, name: `app-${i}` })).signal(applicationNudgeSignal, { reason: 'bench reconcile pass', refresh: 'normal' }),
+    sluice.client.workflow.getHandle(applicationWorkflowId({ namespace: ns, name: `app-${i}` })).signal(applicationNudgeSignal, { reason: 'bench reconcile pass', refresh: 'normal', askedAt: Date.now() }),
   );
   let reconciled = 0;
   while (reconciled < N) {

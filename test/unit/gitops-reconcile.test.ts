@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, retryDelayMs, SELF_HEAL_BACKOFF_MS } from '../../workflows/applications/reconcile';
+import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, refreshAskedWhen, retryDelayMs, SELF_HEAL_BACKOFF_MS } from '../../workflows/applications/reconcile';
 import type { Comparison, ResourceStatus } from '../../workflows/applications/types';
 
 const res = (status: ResourceStatus['status'], extra: Partial<ResourceStatus> = {}): ResourceStatus => ({ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'n', name: 'd', status, ...extra });
@@ -70,4 +70,12 @@ test('history ids increase and the object keeps revisionHistoryLimit entries', (
   assert.deepEqual([h1.id, h2.id], [0, 1]);
   const s = projectStatus({ spec: { revisionHistoryLimit: 1 }, comparison: cmp([]), history: [h1, h2], reconciledAt: 't' }) as any;
   assert.deepEqual(s.history.map((h: any) => h.revision), ['r2']);
+});
+
+test("a refresh is read as of its sender's time, within a minute before now and never after it", () => {
+  const now = 1_000_000;
+  assert.equal(refreshAskedWhen(now, undefined), now);
+  assert.equal(refreshAskedWhen(now, now - 3_000), now - 3_000, 'taken 3 s after it was asked: a fetch since then serves it');
+  assert.equal(refreshAskedWhen(now, now + 5_000), now, "a sender's clock ahead counts as now");
+  assert.equal(refreshAskedWhen(now, now - 3_600_000), now - 60_000, "a sender's clock far behind is not trusted further than a minute");
 });

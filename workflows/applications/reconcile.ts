@@ -138,3 +138,15 @@ export function syncedSource(spec: ApplicationSpec, revision: string): { revisio
   if (isMultiSource(spec)) return { revision, sources: spec.sources, revisions: revision ? revision.split(',') : [] };
   return { revision, source: spec.source };
 }
+
+/** A refresh's own time is trusted this far back: a sender's clock far behind must not make stale Git count as fresh. */
+const REFRESH_ASKED_AT_TRUST_MS = 60_000;
+
+/**
+ * When a refresh was asked for, as its sender says, so that a burst of refreshes a busy
+ * worker takes over many seconds shares one fetch; never after `now`, never more than a
+ * minute before it. Without the sender's time: now.
+ */
+export function refreshAskedWhen(now: number, askedAt: number | undefined): number {
+  return askedAt === undefined ? now : Math.min(now, Math.max(askedAt, now - REFRESH_ASKED_AT_TRUST_MS));
+}
