@@ -62,6 +62,13 @@ type Reconcile = Pick<RolloutActivities, 'observeRollout' | 'scaleReplicaSet' | 
 
 /** Safety net for a missed watch event; normally a nudge arrives within milliseconds. */
 const RESYNC_MS = 60_000;
+/**
+ * A rollout at rest (Healthy, or Paused until someone promotes it) changes only through
+ * its objects and commands, which nudge it; a busy safety net there would cost every idle
+ * rollout a workflow task a minute, and a replay once it has left the cache. Argo
+ * Rollouts resyncs every 15 minutes.
+ */
+const AT_REST_RESYNC_MS = 15 * 60_000;
 const RESTART_POLL_MS = 2_000;
 const MAX_ITERATIONS_PER_RUN = 300;
 
@@ -348,7 +355,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       ]);
       indexed = index;
     }
-    waitMs = decision.wakeAt !== undefined ? Math.max(0, decision.wakeAt - Date.now()) : RESYNC_MS;
+    const atRest = decision.actions.length === 0 && (status.phase === 'Healthy' || status.phase === 'Paused');
+    waitMs = decision.wakeAt !== undefined ? Math.max(0, decision.wakeAt - Date.now()) : atRest ? AT_REST_RESYNC_MS : RESYNC_MS;
     // A pod still terminating after a restart's deletion changes no ReplicaSet, so no
     // event would wake us to delete the next one: look again shortly.
     if (outcome.restartDone === false) waitMs = Math.min(waitMs, RESTART_POLL_MS);

@@ -85,6 +85,12 @@ function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void
   };
 }
 
+/** The duration of the last timer the workflow started (its wait for the next pass). */
+async function lastTimerSeconds(handle: { fetchHistory(): Promise<{ events?: any[] | null }> }): Promise<number | undefined> {
+  const timers = ((await handle.fetchHistory()).events ?? []).filter((e) => e.timerStartedEventAttributes);
+  return Number(timers[timers.length - 1]?.timerStartedEventAttributes.startToFireTimeout?.seconds ?? NaN);
+}
+
 test('canary steps: setWeight, indefinite pause released by promote, timed pause, promotion', async () => {
   const cluster = new FakeCluster(canarySpec([{ setWeight: 33 }, { pause: {} }, { setWeight: 66 }, { pause: { duration: '1s' } }]), 'shop', 'checkout');
   const calls: string[] = [];
@@ -108,10 +114,13 @@ test('canary steps: setWeight, indefinite pause released by promote, timed pause
     await handle.signal(nudgeSignal, { reason: 'test' });
     await eventually('paused at step 1', async () => cluster.status.phase === 'Paused' && cluster.status.currentStepIndex === 1);
     assert.match((await handle.query(rolloutViewQuery)).summary, /step 2\/4: pause \(until promoted\)/);
+    // At rest, the safety-net timer is Argo's 15-minute resync, not the minute of a rollout in motion.
+    await eventually('a 15-minute resync while paused until promoted', async () => (await lastTimerSeconds(handle)) === 900);
 
     const result = await handle.executeUpdate(promoteUpdate, { args: [{}] });
     assert.equal(result.message, 'rollout shop/checkout promoted');
     await eventually('completed', async () => cluster.status.phase === 'Healthy' && cluster.status.stableRS === cluster.status.currentPodHash, 30_000);
+    await eventually('a 15-minute resync once Healthy', async () => (await lastTimerSeconds(handle)) === 900);
     assert.equal(cluster.created.length, 2, 'one ReplicaSet per revision');
     assert.equal(calls.filter((c) => c.startsWith('createReplicaSet')).length, 2, 'each creation ran once');
 
