@@ -45,6 +45,11 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
     `--port=${port}`,
     `--db-filename=${path.join(opts.stateDir, 'temporal.sqlite')}`,
     '--log-level=warn',
+    // Write-ahead log without an fsync per transaction: every write survives the server
+    // being killed (the fault tests do that), only an OS crash could lose the last few.
+    // The default journal fsyncs each of the many small transactions a workflow task makes.
+    '--sqlite-pragma=journal_mode=wal',
+    '--sqlite-pragma=synchronous=normal',
     ...(opts.headless ? ['--headless'] : [`--ui-port=${uiPort}`, '--ui-ip=127.0.0.1']),
     ...Object.entries(SEARCH_ATTRIBUTES).map(([k, t]) => `--search-attribute=${k}=${t}`),
   ];
