@@ -562,7 +562,9 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     async checkSyncWindows(input: { app: ApplicationRef; spec: ApplicationSpec; manual: boolean }): Promise<{ allowed: boolean; message?: string }> {
       let found: Awaited<ReturnType<typeof projectOf>>;
       try {
-        found = await projectOf(kube, input.app, input.spec);
+        // A read at most SHARED_READ_REUSE_MS old, as an informer's copy would be: a burst
+        // of syncs asks once, not once per sync.
+        found = await projectFor(input.app, input.spec);
       } catch (err) {
         if (err instanceof SourceRefusedError) return { allowed: true };
         throw err;
