@@ -416,26 +416,25 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       // Same desired manifest, same live object version: the dry-run would answer as before.
       const liveMeta = found.obj.metadata as { uid?: string; resourceVersion?: string };
       const fingerprint = withDiff || input.hard ? undefined : CompareVerdicts.fingerprint(d.manifest, liveMeta.uid, liveMeta.resourceVersion, input.spec.ignoreDifferences);
-      const known = fingerprint === undefined ? undefined : state.target.verdicts.get(key, fingerprint);
-      if (known !== undefined) {
-        resources.push(statusOf(d.manifest, d.ref, known ? 'OutOfSync' : 'Synced', h ?? { status: 'Healthy' }));
-        continue;
+      let outOfSync = fingerprint === undefined ? undefined : state.target.verdicts.get(key, fingerprint);
+      let target: ManifestResource | undefined;
+      let liveCompared: ManifestResource | undefined;
+      if (outOfSync === undefined) {
+        try {
+          target = await dryRunApply(state.target, d.ref, d.manifest);
+        } catch (err) {
+          if (!((err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode)) || isSchemaMismatch(err))) throw err;
+          resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Unknown', message: (err as Error).message }));
+          continue;
+        }
+        const jqPaths = ignoredJqExpressions(found.obj, input.spec.ignoreDifferences);
+        target = await jq.strip(target, jqPaths);
+        liveCompared = await jq.strip(found.obj, jqPaths);
+        outOfSync = differs(target, liveCompared, input.spec.ignoreDifferences);
+        if (fingerprint) state.target.verdicts.set(key, fingerprint, outOfSync);
       }
-      let target: ManifestResource;
-      try {
-        target = await dryRunApply(state.target, d.ref, d.manifest);
-      } catch (err) {
-        if (!((err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode)) || isSchemaMismatch(err))) throw err;
-        resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Unknown', message: (err as Error).message }));
-        continue;
-      }
-      const jqPaths = ignoredJqExpressions(found.obj, input.spec.ignoreDifferences);
-      target = await jq.strip(target, jqPaths);
-      const liveCompared = await jq.strip(found.obj, jqPaths);
-      const outOfSync = differs(target, liveCompared, input.spec.ignoreDifferences);
-      if (fingerprint) state.target.verdicts.set(key, fingerprint, outOfSync);
       resources.push(statusOf(d.manifest, d.ref, outOfSync ? 'OutOfSync' : 'Synced', h ?? { status: 'Healthy' }));
-      if (withDiff && outOfSync) {
+      if (withDiff && outOfSync && target && liveCompared) {
         const owned = ignoredFieldSets(found.obj, input.spec.ignoreDifferences);
         diffs.push(unifiedDiff(stringify(normalizeForDiff(liveCompared, input.spec.ignoreDifferences, owned)), stringify(normalizeForDiff(target, input.spec.ignoreDifferences, owned)), { from: `${key} (live)`, to: `${key} (git)` }));
       }

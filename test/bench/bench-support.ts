@@ -57,10 +57,14 @@ export async function apiserverRequests(kube: KubeClient): Promise<Map<string, n
   return out;
 }
 
+/** What each counter gained between two readings, largest first, above a floor. */
+function deltas(before: Map<string, number>, after: Map<string, number>, floor: number): (readonly [string, number])[] {
+  return [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d >= floor).sort((a, b) => b[1] - a[1]);
+}
+
 export function printRequestDeltas(when: string, before: Map<string, number>, after: Map<string, number>): void {
-  const deltas = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d > 0).sort((a, b) => b[1] - a[1]);
   console.log(`API server requests ${when} (verb resource/subresource: count)`);
-  for (const [k, d] of deltas.slice(0, 20)) console.log(`  ${String(d).padStart(6)}  ${k}`);
+  for (const [k, d] of deltas(before, after, 1).slice(0, 20)) console.log(`  ${String(d).padStart(6)}  ${k}`);
 }
 
 /** CPU seconds used so far by this process and each process under it, by program name (from /proc), and by their exited children. */
@@ -92,6 +96,5 @@ export function cpuByProgram(): Map<string, number> {
 }
 
 export function printCpuDeltas(when: string, before: Map<string, number>, after: Map<string, number>): void {
-  const deltas = [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d >= 0.05).sort((a, b) => b[1] - a[1]);
-  console.log(`CPU seconds ${when}, by program (this process is "node"): ${deltas.map(([k, d]) => `${k} ${d.toFixed(1)}`).join(', ')}`);
+  console.log(`CPU seconds ${when}, by program (this process is "node"): ${deltas(before, after, 0.05).map(([k, d]) => `${k} ${d.toFixed(1)}`).join(', ')}`);
 }

@@ -9,7 +9,7 @@ import type { Client } from '@temporalio/client';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
 import { configFromEnv } from '../../worker/config';
 import { startSluice } from '../../worker/sluice';
-import { apiserverRequests, benchStack, inBatches, ms, percentile, printRequestDeltas, rolloutManifest } from './bench-support';
+import { apiserverRequests, benchStack, cpuByProgram, inBatches, ms, percentile, printCpuDeltas, printRequestDeltas, rolloutManifest } from './bench-support';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 50);
 const REPLICAS = 10;
@@ -34,6 +34,7 @@ async function main() {
 
   const before = new Map((await kube.list(Resources.rollout, NS)).items.map((r) => [r.metadata.name, r.status?.currentPodHash as string]));
   const requestsBefore = process.env.BENCH_APISERVER ? await apiserverRequests(kube) : undefined;
+  const cpuBefore = cpuByProgram();
   const started = performance.now();
   await Promise.all(names.map((n) => kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' })));
   await waitUntil('all rollouts promoted', async () => {
@@ -42,6 +43,7 @@ async function main() {
     return items.filter(done).length === ROLLOUTS;
   });
   const total = performance.now() - started;
+  printCpuDeltas('during the steps', cpuBefore, cpuByProgram());
   if (requestsBefore) printRequestDeltas('during the steps', requestsBefore, await apiserverRequests(kube));
 
   // Transitions, per rollout: walk its ReplicaSet events in order, keeping the latest
