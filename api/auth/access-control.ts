@@ -4,7 +4,9 @@
 //   ConfigMap sluice-rbac-cm   RBAC (argocd-rbac-cm keys: policy.csv, policy.default, ...)
 //   Secret    sluice-tokens    one key per API token: its salted hash, account, expiry
 // All three are created at start when absent and watched, so an edit (a new policy
-// line, a disabled account, a token revoked by another replica) applies at once.
+// line, a disabled account, a token revoked by another replica) applies as soon as the
+// watch delivers it (milliseconds on a healthy apiserver); this replica's own writes
+// apply at once.
 import { Resources, isConflict, type KubeClient, type KubeObject, type ResourceRef } from '../../k8s/kube-client';
 import { ObjectCache } from '../object-cache';
 import { enforce, parsePolicy, policyFromConfigMap, type Policy } from '../rbac/policy';
