@@ -11,6 +11,7 @@ import { isSchemaMismatch } from './sync';
 import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
 import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
+import { freshSince, passStatus, type PassStatusInput } from '../workflows/applications/reconcile';
 import { ANNOTATION_SYNC_OPTIONS, annotationList, groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
 import { ClusterClients } from './clusters';
@@ -25,6 +26,7 @@ import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames,
 import { stringify } from 'yaml';
 import { SharedReads } from './shared-reads';
 import { CompareVerdicts } from './compare-verdicts';
+import { cachedApplication, cachedManaged, type ApplicationCache } from './application-cache';
 
 export const FIELD_MANAGER = 'sluice';
 const TRACKING_ID_ANNOTATION = 'argocd.argoproj.io/tracking-id';
@@ -116,6 +118,42 @@ export interface CompareInput {
   /** A revision to compare at instead of targetRevision (a rollback, a sync to a revision). */
   revision?: string;
   hard?: boolean;
+  /**
+   * Read live objects from the API server, not the watcher's copies: right after a sync,
+   * whose writes the copies may not have yet.
+   */
+  fromServer?: boolean;
+}
+
+/** A tracked live object; `copy` when it is the watcher's copy rather than the API server's answer. */
+interface LiveTracked {
+  ref: ResourceRef;
+  obj: ManifestResource;
+  copy?: true;
+}
+
+/** One reconcile pass (see reconcileApplication): what the workflow knows that the pass needs. */
+export interface ReconcileInput {
+  app: ApplicationRef;
+  instance: string;
+  kinds: string[];
+  known?: ObjectRef[];
+  /** The workflow holds a hard refresh (a signal or an update asked for one). */
+  hard: boolean;
+  /** When the refresh the workflow holds was asked for. */
+  refreshAskedAt?: number;
+  /** The pass must write reconciledAt even if nothing else changed (the periodic reconcile, a refresh). */
+  reportReconcile: boolean;
+  /** What the status projects besides the comparison, and the key of the status last written. */
+  status: PassStatusInput;
+}
+
+export interface ReconcileResult {
+  obs: ApplicationObservation;
+  comparison?: Comparison;
+  errorSince?: string;
+  /** The statusKey of the status this pass wrote, if it wrote one. */
+  written?: string;
 }
 
 interface Desired {
@@ -147,7 +185,7 @@ interface Target {
   verdicts: CompareVerdicts;
 }
 
-export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories(), jq = new JqPaths(), clusters = new ClusterClients(kube)) {
+export function createApplicationActivities(kube: KubeClient, repos = new GitRepositories(), jq = new JqPaths(), clusters = new ClusterClients(kube), cache?: ApplicationCache) {
   const discovery = new Discovery(kube);
   const targets = new WeakMap<KubeClient, Target>();
   const shared = new SharedReads();
@@ -298,8 +336,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
    * compare costs the app's own objects, not the namespace's; without it (a new
    * workflow, a hard refresh), every object of the kinds is listed once.
    */
-  async function liveTracked(target: Target, instance: string, kinds: Iterable<string>, namespaces: Set<string>, desired: Desired[], known?: ObjectRef[], notBeforeMs?: number): Promise<Map<string, { ref: ResourceRef; obj: ManifestResource }>> {
-    const live = new Map<string, { ref: ResourceRef; obj: ManifestResource }>();
+  async function liveTracked(target: Target, instance: string, kinds: Iterable<string>, namespaces: Set<string>, desired: Desired[], known?: ObjectRef[], notBeforeMs?: number, copies = false): Promise<Map<string, LiveTracked>> {
+    const live = new Map<string, LiveTracked>();
     if (known) {
       const candidates = new Map<string, { ref?: ResourceRef; at: ObjectRef }>();
       for (const d of desired) if (d.ref) candidates.set(resourceKey(d.manifest), { ref: d.ref, at: { apiVersion: d.manifest.apiVersion, kind: d.manifest.kind, namespace: d.manifest.metadata.namespace, name: d.manifest.metadata.name } });
@@ -315,8 +353,9 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
           if (err instanceof UnknownKindError) continue;
           throw err;
         }
-        const obj = await target.kube.find<ManifestResource>(ref, at.namespace, at.name);
-        if (obj && isTrackedBy(instance, obj)) live.set(resourceKey(obj), { ref, obj });
+        const copy = copies && target.kube === kube ? (cachedManaged(cache, ref, at.namespace, at.name) as ManifestResource | undefined) : undefined;
+        const obj = copy ?? (await target.kube.find<ManifestResource>(ref, at.namespace, at.name));
+        if (obj && isTrackedBy(instance, obj)) live.set(resourceKey(obj), { ref, obj, ...(copy ? { copy: true } : {}) });
       }
       return live;
     }
@@ -395,7 +434,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     const managed = state.desired.filter((d) => !isHook(d.manifest, { strict: false }) && !isSkipped(d.manifest, { strict: false }));
     const kinds = new Set([...input.kinds, ...managed.filter((d) => d.ref).map((d) => groupKind(d.manifest))]);
     const namespaces = new Set<string>([input.spec.destination?.namespace ?? '', ...managed.map((d) => d.manifest.metadata.namespace ?? '')].filter((n) => n !== ''));
-    const live = await liveTracked(state.target, input.instance, kinds, namespaces, managed, input.hard ? undefined : input.known, input.freshSinceMs);
+    const live = await liveTracked(state.target, input.instance, kinds, namespaces, managed, input.hard ? undefined : input.known, input.freshSinceMs, !withDiff && !input.fromServer);
     const liveRefs = [...live.values()].map(({ obj }) => objectRef(obj));
     const resources: ResourceStatus[] = [];
     const diffs: string[] = [];
@@ -412,13 +451,27 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
         if (withDiff) diffs.push(unifiedDiff('', stringify(normalizeForDiff(d.manifest)), { from: `${key} (live)`, to: `${key} (git)` }));
         continue;
       }
-      const h = assessHealth(found.obj);
       // Same desired manifest, same live object version: the dry-run would answer as before.
-      const liveMeta = found.obj.metadata as { uid?: string; resourceVersion?: string };
-      const fingerprint = withDiff || input.hard ? undefined : CompareVerdicts.fingerprint(d.manifest, liveMeta.uid, liveMeta.resourceVersion, input.spec.ignoreDifferences);
+      const fingerprintOf = (obj: ManifestResource) => {
+        const meta = obj.metadata as { uid?: string; resourceVersion?: string };
+        return withDiff || input.hard ? undefined : CompareVerdicts.fingerprint(d.manifest, meta.uid, meta.resourceVersion, input.spec.ignoreDifferences);
+      };
+      let fingerprint = fingerprintOf(found.obj);
       let outOfSync = fingerprint === undefined ? undefined : state.target.verdicts.get(key, fingerprint);
       let target: ManifestResource | undefined;
       let liveCompared: ManifestResource | undefined;
+      if (outOfSync === undefined && found.copy) {
+        // A full comparison works on the object as the API server has it (managed fields too).
+        const fresh = await state.target.kube.find<ManifestResource>(d.ref, d.manifest.metadata.namespace, d.manifest.metadata.name);
+        if (!fresh || !isTrackedBy(input.instance, fresh)) {
+          resources.push(statusOf(d.manifest, d.ref, 'OutOfSync', { status: 'Missing' }));
+          continue;
+        }
+        found.obj = fresh;
+        fingerprint = fingerprintOf(fresh);
+        outOfSync = fingerprint === undefined ? undefined : state.target.verdicts.get(key, fingerprint);
+      }
+      const h = assessHealth(found.obj);
       if (outOfSync === undefined) {
         try {
           target = await dryRunApply(state.target, d.ref, d.manifest);
@@ -451,9 +504,38 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     return { comparison: { revision: state.revision, resources, syncStatus, health, kinds: [...kinds].sort(), live: liveRefs, sourceType: state.sourceType, ...(state.revisions ? { revisions: state.revisions, sourceTypes: state.sourceTypes } : {}), ...(orphaned ? { warnings: [{ type: 'OrphanedResourceWarning', message: orphaned }] } : {}) }, diffs };
   }
 
+  /** The Application as a pass needs it: from the watcher's copy when there is one. */
+  async function observe(ref: ApplicationRef): Promise<ApplicationObservation> {
+    const app = cachedApplication(cache, ref.namespace, ref.name) ?? (await kube.find(Resources.application, ref.namespace, ref.name));
+    if (!app) return { exists: false, generation: 0, spec: {} };
+    if (app.metadata.deletionTimestamp) {
+      const finalizers = (app.metadata.finalizers as string[] | undefined) ?? [];
+      return { exists: false, generation: 0, spec: (app.spec ?? {}) as ApplicationSpec, cascade: finalizers.some((f) => f.startsWith(RESOURCES_FINALIZER)) };
+    }
+    return {
+      exists: true,
+      generation: app.metadata.generation ?? 0,
+      spec: (app.spec ?? {}) as ApplicationSpec,
+      operation: withJoinedRevisions((app as { operation?: ApplicationObservation['operation'] }).operation, (app.spec ?? {}) as ApplicationSpec),
+      refresh: app.metadata.annotations?.['argocd.argoproj.io/refresh'],
+      createdAt: app.metadata.creationTimestamp,
+    };
+  }
+
+  /** Clears what asked for work once the work is taken: the refresh annotation, the operation field. */
+  async function acknowledge(ref: ApplicationRef, what: { refresh?: boolean; operation?: boolean }): Promise<void> {
+    const body: Record<string, unknown> = {};
+    if (what.refresh) body.metadata = { annotations: { 'argocd.argoproj.io/refresh': null } };
+    if (what.operation) body.operation = null;
+    if (Object.keys(body).length > 0) await patchApplication(ref, body);
+  }
+
   async function patchApplication(ref: ApplicationRef, body: unknown, subresource?: string): Promise<void> {
     try {
-      await kube.patch(Resources.application, ref.namespace, ref.name, body, { type: 'merge', subresource });
+      // The copy takes our own write at once: a pass right after an acknowledged refresh
+      // must not see the refresh annotation again.
+      const written = await kube.patch(Resources.application, ref.namespace, ref.name, body, { type: 'merge', subresource });
+      if (cache?.applications.covers(ref.namespace)) cache.applications.upsert(written);
     } catch (err) {
       if (isNotFound(err)) return; // deleted meanwhile: the next observation ends the workflow
       if (err instanceof KubeApiError && [400, 422].includes(err.statusCode)) throw ApplicationFailure.nonRetryable(`Application ${ref.namespace}/${ref.name}: ${err.message}`, err.reason);
@@ -462,21 +544,26 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
   }
 
   return {
-    async observeApplication(ref: ApplicationRef): Promise<ApplicationObservation> {
-      const app = await kube.find(Resources.application, ref.namespace, ref.name);
-      if (!app) return { exists: false, generation: 0, spec: {} };
-      if (app.metadata.deletionTimestamp) {
-        const finalizers = (app.metadata.finalizers as string[] | undefined) ?? [];
-        return { exists: false, generation: 0, spec: (app.spec ?? {}) as ApplicationSpec, cascade: finalizers.some((f) => f.startsWith(RESOURCES_FINALIZER)) };
-      }
-      return {
-        exists: true,
-        generation: app.metadata.generation ?? 0,
-        spec: (app.spec ?? {}) as ApplicationSpec,
-        operation: withJoinedRevisions((app as { operation?: ApplicationObservation['operation'] }).operation, (app.spec ?? {}) as ApplicationSpec),
-        refresh: app.metadata.annotations?.['argocd.argoproj.io/refresh'],
-        createdAt: app.metadata.creationTimestamp,
-      };
+    observeApplication: observe,
+
+    /**
+     * A whole reconcile pass in one step, so that a pass costs one workflow activation
+     * rather than one per step: read the Application, take its refresh or operation,
+     * compare, and write the status it projects unless an operation is about to start
+     * (which writes its own). The workflow writes again only if its decisions change the
+     * projection. Idempotent: a retried pass reads, compares and writes again.
+     */
+    async reconcileApplication(input: ReconcileInput): Promise<ReconcileResult> {
+      const obs = await observe(input.app);
+      if (!obs.exists) return { obs };
+      const startedMs = Date.now();
+      const freshSinceMs = freshSince({ refreshAskedAt: input.refreshAskedAt, annotatedRefresh: !!obs.refresh, firstCompare: input.known === undefined, createdAt: obs.createdAt, nowMs: startedMs });
+      if (obs.refresh || obs.operation) await acknowledge(input.app, { refresh: !!obs.refresh, operation: !!obs.operation });
+      const { comparison } = await whileHeartbeating(() => compare({ app: input.app, instance: input.instance, spec: obs.spec, kinds: input.kinds, known: input.known, hard: input.hard || obs.refresh === 'hard', freshSinceMs }, false));
+      const pass = passStatus({ spec: obs.spec, comparison, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile || !!obs.refresh });
+      if (obs.operation?.sync || !pass.write) return { obs, comparison, errorSince: pass.errorSince };
+      await patchApplication(input.app, { status: pass.status }, 'status');
+      return { obs, comparison, errorSince: pass.errorSince, written: pass.key };
     },
 
     async compareApplication(input: CompareInput): Promise<Comparison> {
@@ -597,12 +684,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
     },
 
     /** Clears what asked for work once the work is taken: the refresh annotation, the operation field. */
-    async acknowledgeApplicationRequest(ref: ApplicationRef, what: { refresh?: boolean; operation?: boolean }): Promise<void> {
-      const body: Record<string, unknown> = {};
-      if (what.refresh) body.metadata = { annotations: { 'argocd.argoproj.io/refresh': null } };
-      if (what.operation) body.operation = null;
-      if (Object.keys(body).length > 0) await patchApplication(ref, body);
-    },
+    acknowledgeApplicationRequest: acknowledge,
   };
 }
 

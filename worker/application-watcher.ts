@@ -6,6 +6,7 @@
 // deleted nudges its Application, which is how selfHeal sees drift.
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
+import { isTrackedCopy, keepTracked, kindKey, MANAGED_KINDS, type ApplicationCache } from '../activities/application-cache';
 import { applicationNudgeSignal, applicationWorkflowId, type ApplicationNudge } from '../workflows/definitions';
 import type { ApplicationTimings } from '../workflows/application';
 import { appFromInstance, parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
@@ -20,18 +21,9 @@ export interface ApplicationWatcherOptions {
   useSearchAttributes: boolean;
   timings?: Partial<ApplicationTimings>;
   log: (msg: string, fields?: Record<string, unknown>) => void;
+  /** Kept up to date from the same watches, for the application activities to read. */
+  cache?: ApplicationCache;
 }
-
-/** Kinds watched for drift; a managed object of another kind is seen at the next reconcile. */
-const MANAGED_KINDS: ResourceRef[] = [
-  Resources.deployment,
-  { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
-  { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
-  Resources.service,
-  Resources.configMap,
-  Resources.job,
-  Resources.ingress,
-];
 
 export class ApplicationWatcher {
   private readonly abort = new AbortController();
@@ -48,8 +40,20 @@ export class ApplicationWatcher {
   }
 
   start(): void {
-    this.loops.push(inform(this.informOptions(Resources.application), (type, app) => this.onApplication(type, app)));
-    for (const res of MANAGED_KINDS) this.loops.push(inform(this.informOptions(res), (type, obj) => this.onManaged(res, type, obj)));
+    const { cache } = this.opts;
+    // Each copy is updated before the nudge goes out, so the pass it causes sees the change.
+    const apps = cache?.applications;
+    this.loops.push(
+      inform(
+        this.informOptions(Resources.application),
+        (type, app) => (type === 'DELETED' ? apps?.remove(app) : apps?.upsert(app), this.onApplication(type, app)),
+        apps && ((items) => apps.replace(items)),
+      ),
+    );
+    for (const res of MANAGED_KINDS) {
+      const copy = cache?.managed.get(kindKey(res));
+      this.loops.push(inform(this.informOptions(res), (type, obj) => (keepTracked(copy, type, obj), this.onManaged(res, type, obj)), copy && ((items) => copy.replace(items.filter(isTrackedCopy)))));
+    }
   }
 
   private informOptions(resource: ResourceRef) {

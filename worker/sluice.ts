@@ -14,6 +14,7 @@ import { Watcher } from './watcher';
 import { ApplicationWatcher } from './application-watcher';
 import { createSluiceWorker, installRuntime } from './worker';
 import { createRolloutCache } from '../activities/rollout-cache';
+import { createApplicationCache } from '../activities/application-cache';
 
 export interface RunningSluice {
   apiUrl: string;
@@ -33,6 +34,8 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
 
   // The watcher keeps this copy of Rollouts, ReplicaSets and Services; the activities read it.
   const rolloutCache = createRolloutCache(config.watchNamespace);
+  // And this one of Applications and the objects they track.
+  const applicationCache = createApplicationCache(config.watchNamespace);
   installRuntime();
   const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
   const worker = await createSluiceWorker({
@@ -42,12 +45,13 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     kube,
     maxCachedWorkflows: config.maxCachedWorkflows,
     rolloutCache,
+    applicationCache,
   });
   const workerRun = worker.run();
 
   const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log, cache: rolloutCache });
   watcher.start();
-  const applicationWatcher = new ApplicationWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, timings: config.applicationTimings, log });
+  const applicationWatcher = new ApplicationWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, timings: config.applicationTimings, log, cache: applicationCache });
   applicationWatcher.start();
   const analysisWatcher = new AnalysisWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
   analysisWatcher.start();

@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { KubeClient } from '../k8s/kube-client';
+import type { ApplicationCache } from '../activities/application-cache';
 import type { RolloutCache } from '../activities/rollout-cache';
 
 /** Built by scripts/prepare.js, so a worker starts without bundling workflows again. */
@@ -33,6 +34,7 @@ export async function createSluiceWorker(opts: {
   kube: KubeClient;
   maxCachedWorkflows: number;
   rolloutCache?: RolloutCache;
+  applicationCache?: ApplicationCache;
 }): Promise<Worker> {
   const workflowSource = fs.existsSync(prebuiltBundlePath)
     ? { workflowBundle: { codePath: prebuiltBundlePath } }
@@ -42,7 +44,7 @@ export async function createSluiceWorker(opts: {
     namespace: opts.namespace,
     taskQueue: opts.taskQueue,
     ...workflowSource,
-    activities: createActivities(opts.kube, opts.rolloutCache),
+    activities: createActivities(opts.kube, opts.rolloutCache, opts.applicationCache),
     // Idle rollouts are evicted and replayed on demand, so memory is bounded by the
     // cache, not by the number of objects.
     maxCachedWorkflows: opts.maxCachedWorkflows,

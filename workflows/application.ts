@@ -31,7 +31,7 @@ import {
   syncWorkflowId,
 } from './definitions';
 import { applicationSyncWorkflow } from './application-sync';
-import { decideAutoSync, historyEntry, refreshAskedWhen, projectStatus, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
+import { decideAutoSync, freshSince, historyEntry, refreshAskedWhen, projectStatus, statusKey, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
 import { instanceName } from './applications/tracking';
 import { isMultiSource } from './applications/sources';
 import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, ObjectRef, SyncRequest, SyncResult } from './applications/types';
@@ -60,6 +60,8 @@ const localQuick = proxyLocalActivities<ApplicationActivities>({
   startToCloseTimeout: '15s',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
 });
+/** A pass as one local activity that also writes the status (see reconcileInOneStep). */
+const ONE_STEP_PASS = 'app-one-step-pass';
 /** The pass's steps: local in workflows started (or continued) since LOCAL_PASS, ordinary in recorded ones. */
 const pass = (): { act: typeof act; quick: typeof quick } => (patched(LOCAL_PASS) ? { act: localAct, quick: localQuick } : { act, quick });
 
@@ -190,7 +192,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   const writeStatus = async () => {
     if (!comparison) return;
     const status = projectStatus({ spec, comparison, lastGood: state.lastGood, operationState: blocked ?? state.operationState, history: state.history, reconciledAt: new Date().toISOString(), errorSince: state.errorSince });
-    const json = JSON.stringify({ ...status, reconciledAt: undefined });
+    const json = statusKey(status);
     if (json === lastStatusJson && !dirtyReconcile) return;
     await pass().quick.writeApplicationStatus(ref, status);
     lastStatusJson = json;
@@ -240,7 +242,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       // of their own. A change of the Application, a refresh or a later nudge still does.
       if (!beyondCluster && patched('app-sync-covers-own-nudges')) dirty = false;
       // The status shows the cluster after the sync, and the loop decides again from there.
-      comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known });
+      comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, fromServer: true });
       noteComparison(comparison);
       // That compare has just run: the next pass decides from it, and reads and compares
       // again only if something asked meanwhile (a nudge, a request).
@@ -261,37 +263,72 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   /** Reads the Application (ending the workflow if it is gone), takes what it asks for, and compares it with Git. */
   async function observeAndCompare(): Promise<Comparison | undefined> {
     beyondCluster = false;
+    if (patched(ONE_STEP_PASS)) return reconcileInOneStep();
     const obs: ApplicationObservation = await pass().quick.observeApplication(ref);
-    if (!obs.exists) {
-      if (obs.cascade) await deleteManagedResources(obs.spec);
-      log.info('application deleted; workflow ends', { application: id });
-      return undefined;
-    }
+    if (!obs.exists) return applicationGone(obs);
     spec = obs.spec;
-    let hard = refresh === 'hard' || obs.refresh === 'hard';
+    const hard = refresh === 'hard' || obs.refresh === 'hard';
     // A refresh reads Git as of when it was asked; a new Application as of its creation.
-    let freshSinceMs: number | undefined = refreshAskedAt ?? (obs.refresh ? Date.now() : undefined);
-    // creationTimestamp has whole seconds: a fetch started later in that second may predate
-    // a commit pushed just before the Application was created. The end of that second (or
-    // now, if sooner: this pass runs after the creation was seen) is safely after it.
-    if (freshSinceMs === undefined && state.known === undefined) freshSinceMs = obs.createdAt ? Math.min(Date.parse(obs.createdAt) + 1000, Date.now()) : Date.now();
+    const freshSinceMs = freshSince({ refreshAskedAt, annotatedRefresh: !!obs.refresh, firstCompare: state.known === undefined, createdAt: obs.createdAt, nowMs: Date.now() });
     refreshAskedAt = undefined;
     // A refresh, like the periodic reconcile, is reported through reconciledAt even when nothing changed.
     if (refresh || obs.refresh) dirtyReconcile = true;
     if (obs.refresh || obs.operation) await pass().quick.acknowledgeApplicationRequest(ref, { refresh: !!obs.refresh, operation: !!obs.operation });
-    if (obs.operation?.sync) {
-      const op = obs.operation.sync;
-      pending.push({
-        request: { revision: op.revision, prune: op.prune, dryRun: op.dryRun, resources: op.resources?.map((r) => `${r.group ?? ''}/${r.kind}/${r.namespace ?? ''}/${r.name}`) },
-        initiatedBy: obs.operation.initiatedBy ?? { username: 'kubectl' },
-      });
-    }
+    takeOperation(obs);
     refresh = undefined;
 
     comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, hard, freshSinceMs });
-    hard = false;
     noteComparison(comparison);
     return comparison;
+  }
+
+  /**
+   * The same pass as one local activity, which also writes the status it projects: a
+   * no-op pass is then one workflow activation for the step instead of four. The status is
+   * written again at the end of the iteration only if the decisions change it.
+   */
+  async function reconcileInOneStep(): Promise<Comparison | undefined> {
+    const reportReconcile = dirtyReconcile || refresh !== undefined;
+    const result = await localAct.reconcileApplication({
+      app: ref,
+      instance,
+      kinds: state.kinds,
+      known: state.known,
+      hard: refresh === 'hard',
+      refreshAskedAt,
+      reportReconcile,
+      status: { operationState: blocked ?? state.operationState, history: state.history, lastGood: state.lastGood, errorSince: state.errorSince, lastWritten: lastStatusJson },
+    });
+    refresh = undefined;
+    refreshAskedAt = undefined;
+    const { obs } = result;
+    if (!obs.exists || !result.comparison) return applicationGone(obs);
+    spec = obs.spec;
+    takeOperation(obs);
+    if (result.written !== undefined) {
+      lastStatusJson = result.written;
+      dirtyReconcile = false;
+    } else if (reportReconcile || obs.refresh) dirtyReconcile = true; // not written: an operation starts and writes it
+    comparison = result.comparison;
+    if (result.errorSince) state.errorSince ??= result.errorSince;
+    noteComparison(comparison);
+    return comparison;
+  }
+
+  async function applicationGone(obs: ApplicationObservation): Promise<undefined> {
+    if (obs.cascade) await deleteManagedResources(obs.spec);
+    log.info('application deleted; workflow ends', { application: id });
+    return undefined;
+  }
+
+  /** An Argo-style `operation` written on the Application becomes a pending sync. */
+  function takeOperation(obs: ApplicationObservation): void {
+    if (!obs.operation?.sync) return;
+    const op = obs.operation.sync;
+    pending.push({
+      request: { revision: op.revision, prune: op.prune, dryRun: op.dryRun, resources: op.resources?.map((r) => `${r.group ?? ''}/${r.kind}/${r.namespace ?? ''}/${r.name}`) },
+      initiatedBy: obs.operation.initiatedBy ?? { username: 'kubectl' },
+    });
   }
 
   /** Argo CD's cascading deletion: the managed objects go first, then the finalizer, then the Application. */

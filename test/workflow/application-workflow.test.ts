@@ -15,6 +15,7 @@ import { ensureTools } from '../../k8s/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { applicationNudgeSignal, appHistoryQuery } from '../../workflows/definitions';
 import type { ApplicationSpec, Comparison } from '../../workflows/applications/types';
+import { passStatus } from '../../workflows/applications/reconcile';
 import type { ManifestResource } from '../../workflows/sync/resources';
 import { eventually } from '../support/stack';
 import { repoRoot } from '../support/paths';
@@ -77,6 +78,15 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
       statuses.push(status);
     },
     async acknowledgeApplicationRequest() {},
+    async reconcileApplication(input) {
+      const obs = { exists: true, generation: 1, spec };
+      calls.push('compare');
+      const c = comparison();
+      const pass = passStatus({ spec, comparison: c, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile });
+      if (!pass.write) return { obs, comparison: c, errorSince: pass.errorSince };
+      statuses.push(pass.status);
+      return { obs, comparison: c, errorSince: pass.errorSince, written: pass.key };
+    },
     async checkSyncWindows(input) {
       calls.push(`checkSyncWindows ${input.manual ? 'manual' : 'automated'}`);
       return opts.window ?? { allowed: true };

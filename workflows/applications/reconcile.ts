@@ -88,6 +88,51 @@ export interface StatusInput {
   errorSince?: string;
 }
 
+/** What decides whether a status needs writing again: all of it but reconciledAt. */
+export function statusKey(status: Record<string, unknown>): string {
+  return JSON.stringify({ ...status, reconciledAt: undefined });
+}
+
+/** After a comparison: the last good one and since when comparisons have failed. */
+export function afterComparison(c: Comparison, before: { lastGood?: Comparison; errorSince?: string }, nowIso: string): { lastGood?: Comparison; errorSince?: string } {
+  return c.error ? { lastGood: before.lastGood, errorSince: before.errorSince ?? nowIso } : { lastGood: c, errorSince: undefined };
+}
+
+/** What a pass projects onto status besides its comparison. */
+export interface PassStatusInput {
+  operationState?: OperationState;
+  history: HistoryEntry[];
+  lastGood?: Comparison;
+  errorSince?: string;
+  /** The statusKey of the status last written. */
+  lastWritten: string;
+}
+
+/**
+ * The status a pass projects from its comparison, and whether it needs writing: when it
+ * differs from the last one written, or when the pass must report reconciledAt anyway.
+ */
+export function passStatus(input: { spec: ApplicationSpec; comparison: Comparison; status: PassStatusInput; nowIso: string; reportReconcile: boolean }): { status: Record<string, unknown>; key: string; write: boolean; errorSince?: string } {
+  const after = afterComparison(input.comparison, input.status, input.nowIso);
+  const status = projectStatus({ spec: input.spec, comparison: input.comparison, ...after, operationState: input.status.operationState, history: input.status.history, reconciledAt: input.nowIso });
+  const key = statusKey(status);
+  return { status, key, write: input.reportReconcile || key !== input.status.lastWritten, errorSince: after.errorSince };
+}
+
+/**
+ * As of when a compare must read Git (epoch ms), or undefined for the usual reuse: when a
+ * refresh was asked (by whoever asked, or now for an annotation), or, for the first compare
+ * of a new Application, the end of its creationTimestamp's second. Timestamps have whole
+ * seconds: a fetch started later in that second may predate a commit pushed just before the
+ * Application was created, and the end of that second (or now, if sooner: this pass runs
+ * after the creation was seen) is safely after it.
+ */
+export function freshSince(input: { refreshAskedAt?: number; annotatedRefresh: boolean; firstCompare: boolean; createdAt?: string; nowMs: number }): number | undefined {
+  const asked = input.refreshAskedAt ?? (input.annotatedRefresh ? input.nowMs : undefined);
+  if (asked !== undefined || !input.firstCompare) return asked;
+  return input.createdAt ? Math.min(Date.parse(input.createdAt) + 1000, input.nowMs) : input.nowMs;
+}
+
 /** status as Argo CD shapes it: sync, health, resources, conditions, operationState, history, reconciledAt. */
 export function projectStatus(input: StatusInput): Record<string, unknown> {
   const { comparison, spec } = input;
