@@ -98,6 +98,14 @@ interface PendingSync {
   rollbackTo?: HistoryEntry;
 }
 
+interface PeriodicTimer {
+  dueMs: number;
+  fired: boolean;
+  scope: CancellationScope;
+}
+
+/** The periodic reconcile's timer outlives nudged passes (see reconcileTimer). */
+const KEEP_RECONCILE_TIMER = 'app-keeps-reconcile-timer';
 const MAX_ITERATIONS_PER_RUN = 200;
 /** How soon a sync held by a sync window asks again (a window may open any minute). */
 const SYNC_WINDOW_RECHECK_MS = 30_000;
@@ -200,12 +208,38 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let dirtyReconcile = true;
 
   let waitMs = 0;
+  let periodic: PeriodicTimer | undefined;
+  /**
+   * The timer of the next periodic reconcile, kept across the passes that nudges cause: a
+   * nudged pass would otherwise cancel and start a timer (two events and a timer task each),
+   * which at a thousand apps is a good part of the server's work. A reconcile a little
+   * sooner than `waitMs` after a nudged pass is harmless; a shorter wait (a retry, a
+   * self-heal backoff) replaces the timer.
+   */
+  function reconcileTimer(ms: number): PeriodicTimer {
+    const dueMs = Date.now() + ms;
+    if (periodic && !periodic.fired && periodic.dueMs <= dueMs) return periodic;
+    periodic?.scope.cancel();
+    const timer: PeriodicTimer = { dueMs, fired: false, scope: new CancellationScope() };
+    timer.scope.run(() => sleep(ms)).then(
+      () => void (timer.fired = true),
+      () => undefined, // replaced by a sooner one
+    );
+    periodic = timer;
+    return timer;
+  }
   /** A sync just ended and its compare is fresh: decide again from it (unless something asked meanwhile). */
   let afterSync = false;
   for (let iteration = 0; ; iteration++) {
     if (!dirty && pending.length === 0 && !afterSync) {
-      const woke = await condition(() => dirty || pending.length > 0, waitMs);
-      dirtyReconcile = !woke; // the periodic reconcile refreshes reconciledAt even when nothing changed
+      if (patched(KEEP_RECONCILE_TIMER)) {
+        const timer = reconcileTimer(waitMs);
+        await condition(() => dirty || pending.length > 0 || timer.fired);
+        dirtyReconcile = timer.fired; // the periodic reconcile refreshes reconciledAt even when nothing changed
+      } else {
+        const woke = await condition(() => dirty || pending.length > 0, waitMs);
+        dirtyReconcile = !woke;
+      }
     }
     const reuse = afterSync && !dirty && pending.length === 0;
     afterSync = false;

@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
+import { temporal } from '@temporalio/proto';
 import type { ApplicationActivities } from '../../activities/application';
 import type { SyncActivities } from '../../activities/sync';
 import { ensureTools } from '../../k8s/toolchain';
@@ -123,14 +124,14 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
   return { ...app, ...sync } as ApplicationActivities & SyncActivities;
 }
 
-async function runApp(spec: ApplicationSpec, opts: StubOptions, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>) {
+async function runApp(spec: ApplicationSpec, opts: StubOptions, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>, reconcileMs = 600_000) {
   const calls: string[] = [];
   const statuses: any[] = [];
   const taskQueue = `wf-app-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
   const workflowId = `application/shop/web-${taskQueue}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities: stubs(spec, calls, statuses, opts, workflowId) });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('applicationWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs: 600_000, jitterMs: 0 } }] });
+    const handle = await env.client.workflow.start('applicationWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs, jitterMs: 0 } }] });
     try {
       await body({ calls, statuses, workflowId });
     } finally {
@@ -177,6 +178,29 @@ test('nudges from the resources a sync changed need no pass of their own; a chan
       assert.equal(calls.filter((c) => c === 'compare').length, compares, `${nudge.reason}: ${calls.join(', ')}`);
     });
   }
+});
+
+test('a nudged pass keeps the periodic reconcile timer, which still fires on time', async () => {
+  await runApp(
+    automated,
+    {},
+    async ({ calls, statuses, workflowId }) => {
+      await eventually('status Synced after a Succeeded operation', async () => statuses[statuses.length - 1]?.operationState?.phase === 'Succeeded', 20_000);
+      const handle = env.client.workflow.getHandle(workflowId);
+      const compares = () => calls.filter((c) => c === 'compare').length;
+      const before = compares();
+      for (let i = 1; i <= 2; i++) {
+        await handle.signal(applicationNudgeSignal, { reason: 'test' });
+        await eventually(`nudged pass ${i}`, async () => compares() >= before + i, 10_000);
+      }
+      const types = ((await handle.fetchHistory()).events ?? []).map((e) => String(e.eventType));
+      assert.equal(types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_CANCELED)).length, 0, 'no timer was cancelled by the nudges');
+      assert.equal(types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED)).length, 1, 'one periodic timer across the nudged passes');
+      const reported = statuses.length;
+      await eventually('the periodic reconcile ran and reported reconciledAt', async () => compares() >= before + 3 && statuses.length > reported, 15_000);
+    },
+    6_000,
+  );
 });
 
 test('a failed wave is retried with backoff when retry allows, and the operation then Succeeds', async () => {
