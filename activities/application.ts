@@ -273,7 +273,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
             return referenced && insideRepo(trees[referenced.source]!, referenced.path, `${where} ${JSON.stringify(file)}`);
           }
         : undefined;
-      const rendered = await renderSource(trees[i]!, source, input.app.name, namespace, { field, fromRef });
+      const rendered = await renderSource(trees[i]!, source, input.app.name, namespace, { field, fromRef, hard: input.hard });
       manifests.push(...rendered.manifests);
       sourceTypes.push(rendered.type);
     }

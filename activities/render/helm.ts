@@ -11,6 +11,7 @@ import type { ManifestResource } from '../../workflows/sync/resources';
 import { parseManifests } from './manifests';
 import { insideRepo } from './paths';
 import { runTool } from './tool';
+import { renderedOutputs } from './rendered-output';
 
 export function isHelmChart(dir: string): boolean {
   return fs.existsSync(path.join(dir, 'Chart.yaml'));
@@ -19,7 +20,7 @@ export function isHelmChart(dir: string): boolean {
 /** A value file written `$<ref>/<path>` (multiple sources): its real path in the ref'd source, or undefined for a plain file. */
 export type ValueFileResolver = (file: string) => string | undefined;
 
-export async function renderHelm(repoRoot: string, relPath: string, opts: HelmOptions | undefined, appName: string, namespace: string, fromRef?: ValueFileResolver): Promise<ManifestResource[]> {
+export async function renderHelm(repoRoot: string, relPath: string, opts: HelmOptions | undefined, appName: string, namespace: string, fromRef?: ValueFileResolver, hard = false): Promise<ManifestResource[]> {
   const helm = await ensureRenderer('helm');
   const chartDir = path.join(repoRoot, relPath);
   const release = opts?.releaseName || appName;
@@ -47,7 +48,9 @@ export async function renderHelm(repoRoot: string, relPath: string, opts: HelmOp
     }
     for (const p of opts?.parameters ?? []) args.push(p.forceString ? '--set-string' : '--set', `${p.name}=${p.value}`);
     const shown = relPath || '.';
-    const out = await runTool(helm, args, tmp, `helm template ${shown}`);
+    // The temporary files hold opts.values and valuesObject, which the key names instead.
+    const inputs = { helm: args.filter((a) => !a.startsWith(tmp)), values: opts?.values, valuesObject: opts?.valuesObject };
+    const out = await renderedOutputs.get(inputs, () => runTool(helm, args, tmp, `helm template ${shown}`), hard);
     return parseManifests(out, `helm template ${shown}`);
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true });

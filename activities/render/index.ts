@@ -21,13 +21,13 @@ export function sourceTypeOf(dir: string, source: ApplicationSource): SourceType
   return 'Directory';
 }
 
-export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string, opts: { field?: string; fromRef?: ValueFileResolver } = {}): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
+export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string, opts: { field?: string; fromRef?: ValueFileResolver; hard?: boolean } = {}): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
   const field = `${opts.field ?? 'spec.source'}.path`;
   const dir = insideRepo(repoRoot, source.path ?? '', field);
   const rel = (source.path ?? '').replace(/^\.?\/*/, '').replace(/\/+$/, '');
   if (!fs.statSync(dir).isDirectory()) throw new RenderError(`${field} ${JSON.stringify(source.path)} is not a directory`);
   const type = sourceTypeOf(dir, source);
-  if (type === 'Helm') return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace, opts.fromRef) };
-  if (type === 'Kustomize') return { type, manifests: await renderKustomize(repoRoot, rel, source.kustomize) };
+  if (type === 'Helm') return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace, opts.fromRef, opts.hard) };
+  if (type === 'Kustomize') return { type, manifests: await renderKustomize(repoRoot, rel, source.kustomize, opts.hard) };
   return { type, manifests: renderDirectory(repoRoot, dir, rel, source.directory ?? {}) };
 }

@@ -10,6 +10,7 @@ import type { ManifestResource } from '../../workflows/sync/resources';
 import { RenderError } from './errors';
 import { parseManifests } from './manifests';
 import { runTool } from './tool';
+import { renderedOutputs } from './rendered-output';
 
 export const KUSTOMIZATION_FILES = ['kustomization.yaml', 'kustomization.yml', 'Kustomization'];
 
@@ -34,20 +35,21 @@ export function kustomizeEdits(o: KustomizeOptions): string[][] {
   return edits;
 }
 
-export async function renderKustomize(repoRoot: string, relPath: string, options: KustomizeOptions | undefined): Promise<ManifestResource[]> {
+export async function renderKustomize(repoRoot: string, relPath: string, options: KustomizeOptions | undefined, hard = false): Promise<ManifestResource[]> {
   const kustomize = await ensureRenderer('kustomize');
   const shown = relPath || '.';
-  if (!hasOptions(options)) {
-    const out = await runTool(kustomize, ['build', path.join(repoRoot, relPath)], repoRoot, `kustomize build ${shown}`);
-    return parseManifests(out, `kustomize build ${shown}`);
-  }
+  const out = await renderedOutputs.get({ kustomize: path.join(repoRoot, relPath), options: options ?? null }, () => build(kustomize, repoRoot, relPath, options, shown), hard);
+  return parseManifests(out, `kustomize build ${shown}`);
+}
+
+async function build(kustomize: string, repoRoot: string, relPath: string, options: KustomizeOptions | undefined, shown: string): Promise<string> {
+  if (!hasOptions(options)) return runTool(kustomize, ['build', path.join(repoRoot, relPath)], repoRoot, `kustomize build ${shown}`);
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-kustomize-'));
   try {
     fs.cpSync(repoRoot, tmp, { recursive: true, verbatimSymlinks: true });
     const dir = path.join(tmp, relPath);
     for (const edit of kustomizeEdits(options)) await runTool(kustomize, edit, dir, `kustomize ${edit.slice(0, 3).join(' ')} in ${shown}`);
-    const out = await runTool(kustomize, ['build', dir], dir, `kustomize build ${shown}`);
-    return parseManifests(out, `kustomize build ${shown}`);
+    return await runTool(kustomize, ['build', dir], dir, `kustomize build ${shown}`);
   } catch (err) {
     if (err instanceof RenderError) throw err;
     throw new RenderError(`kustomize ${shown}: ${(err as Error).message}`);
