@@ -55,6 +55,22 @@ test('only tracked objects of the watched kinds are kept, without managed fields
   assert.equal(cachedManaged(cache, Resources.configMap, 'shop', 'gone'), undefined);
 });
 
+test('copies from a LIST, whose items carry no apiVersion or kind, get them from the kind they were listed as', () => {
+  const cache = createApplicationCache('shop');
+  const listed = trackedCm('cm', '7');
+  delete (listed as Partial<KubeObject>).apiVersion;
+  delete (listed as Partial<KubeObject>).kind;
+  cache.managed.get(kindKey(Resources.configMap))!.replace([listed]);
+  const copy = cachedManaged(cache, Resources.configMap, 'shop', 'cm')!;
+  assert.equal(copy.apiVersion, 'v1');
+  assert.equal(copy.kind, 'ConfigMap');
+  const deployment = { metadata: { name: 'web', namespace: 'shop', resourceVersion: '3', annotations: { [TRACKING_ANNOTATION]: 'shop_app:apps/Deployment:shop/web' } } } as KubeObject;
+  cache.managed.get(kindKey(Resources.deployment))!.replace([deployment]);
+  assert.equal(cachedManaged(cache, Resources.deployment, 'shop', 'web')!.apiVersion, 'apps/v1');
+  cache.applications.replace([{ metadata: { name: 'app', namespace: 'shop', resourceVersion: '1' }, spec: {} } as KubeObject]);
+  assert.equal(cachedApplication(cache, 'shop', 'app')!.kind, 'Application');
+});
+
 test('kinds outside the watched ones, and cluster-scoped reads, always go to the API server', () => {
   const cache = createApplicationCache(undefined);
   for (const store of cache.managed.values()) store.replace([]);
