@@ -8,6 +8,7 @@ import { isCompleted } from '../workflows/analysis/types';
 import { analysisRunNudgeSignal, analysisRunWorkflowId, type AnalysisRunNudge } from '../workflows/definitions';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
+import { CURRENT_GENERATION } from '../workflows/generation';
 
 export interface AnalysisWatcherOptions {
   kube: KubeClient;
@@ -78,7 +79,7 @@ export class AnalysisWatcher {
     return this.opts.client.workflow.signalWithStart('analysisRunWorkflow', {
       workflowId,
       taskQueue,
-      args: [ref],
+      args: [{ ...ref, generation: CURRENT_GENERATION }],
       signal: analysisRunNudgeSignal,
       signalArgs: [nudge],
       staticSummary: `AnalysisRun ${ref.namespace}/${ref.name}`,

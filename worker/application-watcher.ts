@@ -12,6 +12,7 @@ import type { ApplicationTimings } from '../workflows/application';
 import { appFromInstance, parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
+import { CURRENT_GENERATION } from '../workflows/generation';
 
 export interface ApplicationWatcherOptions {
   kube: KubeClient;
@@ -94,7 +95,7 @@ export class ApplicationWatcher {
       await client.workflow.signalWithStart('applicationWorkflow', {
         workflowId,
         taskQueue,
-        args: [{ ...ref, timings: this.opts.timings }],
+        args: [{ ...ref, timings: this.opts.timings, generation: CURRENT_GENERATION }],
         signal: applicationNudgeSignal,
         signalArgs: [nudge],
         staticSummary: `Application ${ref.namespace}/${ref.name}`,

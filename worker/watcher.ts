@@ -10,6 +10,7 @@ import type { RolloutCache } from '../activities/rollout-cache';
 import type { ObjectStore } from '../k8s/object-store';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
+import { CURRENT_GENERATION } from '../workflows/generation';
 
 export interface WatcherOptions {
   kube: KubeClient;
@@ -83,7 +84,7 @@ export class Watcher {
       await client.workflow.signalWithStart('rolloutWorkflow', {
         workflowId,
         taskQueue,
-        args: [{ ...ref, useSearchAttributes }],
+        args: [{ ...ref, useSearchAttributes, generation: CURRENT_GENERATION }],
         signal: nudgeSignal,
         signalArgs: [nudge],
         staticSummary: `Rollout ${ref.namespace}/${ref.name}`,

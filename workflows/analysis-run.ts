@@ -11,7 +11,6 @@ import {
   continueAsNew,
   isCancellation,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   type RetryPolicy,
@@ -34,6 +33,7 @@ import {
 } from './analysis/assessment';
 import { isCompleted, type AnalysisPhase, type AnalysisRunStatus, type Argument, type Measurement, type Metric, type MetricResult } from './analysis/types';
 import { analysisRunNudgeSignal } from './definitions';
+import { CURRENT_GENERATION, hasChange } from './generation';
 
 const kubeCalls = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '10s',
@@ -65,6 +65,8 @@ const jobMeasurements = proxyActivities<AnalysisActivities>({
 });
 
 export interface AnalysisRunWorkflowInput extends AnalysisRunRef {
+  /** The code generation that started this run (see workflows/generation.ts); absent in older runs. */
+  generation?: number;
   /** Carried across continueAsNew. */
   carried?: { uid: string; status: AnalysisRunStatus; terminate: boolean };
   /** Measurements before continuing as new (tests set it low). */
@@ -113,14 +115,14 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
   });
   const outcome = await analyse(input, news, (u) => (uid = u));
   // The object was replaced by a new one of the same name (same workflow ID): run that one.
-  if (news.latestUid) await continueAsNew<typeof analysisRunWorkflow>({ namespace: input.namespace, name: input.name });
+  if (news.latestUid) await continueAsNew<typeof analysisRunWorkflow>({ namespace: input.namespace, name: input.name, generation: CURRENT_GENERATION });
   return outcome;
 }
 
 async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid: (uid: string) => void): Promise<AnalysisRunOutcome> {
   const ref: AnalysisRunRef = { namespace: input.namespace, name: input.name };
   const id = `${ref.namespace}/${ref.name}`;
-  const statusWrites = patched('analysis-status-after-commit') ? committedStatusWrites : localStatusWrites;
+  const statusWrites = hasChange(input.generation, 'analysis-status-after-commit') ? committedStatusWrites : localStatusWrites;
   const loaded: LoadedAnalysisRun = await kubeCalls.loadAnalysisRun(ref);
   if (!loaded.exists) return { phase: 'Error', message: `AnalysisRun ${id} not found` };
   const carried = input.carried?.uid === loaded.uid ? input.carried : undefined;
@@ -259,7 +261,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   }
 
   // Histories recorded before measurements waited in-process for their due time replay as they were.
-  const onTime = patched('analysis-measure-on-time');
+  const onTime = hasChange(input.generation, 'analysis-measure-on-time');
 
   async function runMetric(index: number): Promise<void> {
     const metric = metrics[index];
@@ -327,7 +329,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
 
   if (moveOn && !terminating() && !isCompleted(status.phase)) {
     await flush();
-    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate: news.terminate }, measurementsPerRun: input.measurementsPerRun });
+    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate: news.terminate }, measurementsPerRun: input.measurementsPerRun, generation: CURRENT_GENERATION });
   }
   reassess();
   if (!isCompleted(status.phase)) {

@@ -3,10 +3,11 @@
 // until the previous one is synced and healthy, hooks run and cleaned up by their delete
 // policies, prunes in reverse order; SyncFail hooks when it fails. Its history in Temporal
 // is the operation's whole story; a worker killed mid-wave resumes at that wave.
-import { CancellationScope, isCancellation, log, patched, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { CancellationScope, isCancellation, log, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationActivities } from '../activities/application';
 import type { SyncActivities } from '../activities/sync';
 import type { ResourceResult, SyncResult, SyncWorkflowInput } from './applications/types';
+import { hasChange } from './generation';
 import { describePlan, planSync, type SyncPlan, type SyncTask } from './sync/plan';
 import { groupOf, parseSyncOptions, type ManifestResource } from './sync/resources';
 
@@ -78,7 +79,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   let plan: SyncPlan;
   let revision = input.revision;
   try {
-    const prepared = await (patched(LOCAL_STEPS) ? localSource : source).prepareSync({ app: input.app, instance: input.instance, spec, kinds: input.kinds ?? [], known: input.known, revision: input.revision, freshSinceMs: input.revision ? undefined : Date.parse(input.startedAt) });
+    const prepared = await (hasChange(input.generation, LOCAL_STEPS) ? localSource : source).prepareSync({ app: input.app, instance: input.instance, spec, kinds: input.kinds ?? [], known: input.known, revision: input.revision, freshSinceMs: input.revision ? undefined : Date.parse(input.startedAt) });
     revision = prepared.revision;
     let manifests: ManifestResource[] = prepared.manifests;
     const only = request.resources?.length ? new Set(request.resources) : undefined;
@@ -121,7 +122,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   // `sluice app confirm-deletion`) at or after the operation's start.
   const toConfirm = plan.steps.flatMap((s) => s.tasks).filter((t) => t.action === 'prune' && t.requiresPruneConfirmation);
   let pruneConfirmed = false;
-  if (toConfirm.length > 0 && !request.dryRun && patched('prune-confirm')) {
+  if (toConfirm.length > 0 && !request.dryRun && hasChange(input.generation, 'prune-confirm')) {
     const first = toConfirm[0]!.resource;
     const message = `Waiting for pruning confirmation of ${first.apiVersion}/${first.kind}/${first.metadata.name}${toConfirm.length > 1 ? ` and ${toConfirm.length - 1} more resources` : ''}`;
     setCurrentDetails(message);
@@ -137,7 +138,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   }
 
   try {
-    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await (patched(LOCAL_STEPS) ? localKube : kube).ensureNamespace(namespace, destination);
+    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await (hasChange(input.generation, LOCAL_STEPS) ? localKube : kube).ensureNamespace(namespace, destination);
     for (const step of plan.steps) {
       setCurrentDetails(`${step.phase} wave ${step.wave}: ${step.tasks.map((t) => `${t.resource.kind}/${t.resource.metadata.name}`).join(', ')}`);
       const prunes = step.tasks.filter((t) => t.action === 'prune' && (!t.requiresPruneConfirmation || pruneConfirmed));
@@ -149,7 +150,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
         results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun, destination })));
       }
       if (applies.length > 0) {
-        const applied = await (patched(LOCAL_STEPS) ? localKube : kube).applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate, destination });
+        const applied = await (hasChange(input.generation, LOCAL_STEPS) ? localKube : kube).applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate, destination });
         results.push(...applied);
         const failed = applied.filter((r) => r.status === 'SyncFailed');
         if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));
@@ -159,7 +160,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
         const manifests = applies.map((t) => t.resource);
         // Most waves (ConfigMaps, Services, an already rolled-out Deployment) are healthy, or
         // Degraded, at once: only a wave still progressing needs the ordinary, heartbeating wait.
-        const firstLook = patched(LOCAL_STEPS) ? await localKube.awaitWaveHealthy({ manifests, timeoutMs: LOCAL_HEALTH_LOOK_MS, destination }) : undefined;
+        const firstLook = hasChange(input.generation, LOCAL_STEPS) ? await localKube.awaitWaveHealthy({ manifests, timeoutMs: LOCAL_HEALTH_LOOK_MS, destination }) : undefined;
         const health = firstLook && !firstLook.timedOut ? firstLook : await waits.awaitWaveHealthy({ manifests, timeoutMs: input.waveTimeoutMs, destination });
         if (!health.healthy) throw new SyncFailed(`${step.phase} wave ${step.wave}: ${health.message}`);
       }

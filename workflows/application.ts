@@ -10,7 +10,6 @@ import {
   continueAsNew,
   executeChild,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -31,6 +30,7 @@ import {
   syncWorkflowId,
 } from './definitions';
 import { applicationSyncWorkflow } from './application-sync';
+import { CURRENT_GENERATION, hasChange } from './generation';
 import { decideAutoSync, freshSince, historyEntry, refreshAskedWhen, projectStatus, statusKey, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
 import { instanceName } from './applications/tracking';
 import { isMultiSource } from './applications/sources';
@@ -62,8 +62,6 @@ const localQuick = proxyLocalActivities<ApplicationActivities>({
 });
 /** A pass as one local activity that also writes the status (see reconcileInOneStep). */
 const ONE_STEP_PASS = 'app-one-step-pass';
-/** The pass's steps: local in workflows started (or continued) since LOCAL_PASS, ordinary in recorded ones. */
-const pass = (): { act: typeof act; quick: typeof quick } => (patched(LOCAL_PASS) ? { act: localAct, quick: localQuick } : { act, quick });
 
 export interface ApplicationTimings {
   reconcileMs: number;
@@ -87,6 +85,8 @@ interface CarriedState {
 }
 
 export interface ApplicationWorkflowInput extends ApplicationRef {
+  /** The code generation that started this run (see workflows/generation.ts); absent in older runs. */
+  generation?: number;
   timings?: Partial<ApplicationTimings>;
   state?: CarriedState;
 }
@@ -117,6 +117,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   const timings: ApplicationTimings = { ...DEFAULT_TIMINGS, ...input.timings };
   const instance = instanceName(ref);
   const state: CarriedState = input.state ?? { syncCount: 0, kinds: [], history: [] };
+  const has = (change: string) => hasChange(input.generation, change);
+  /** The pass's steps: local in workflows started (or continued) since LOCAL_PASS, ordinary in recorded ones. */
+  const pass = (): { act: typeof act; quick: typeof quick } => (has(LOCAL_PASS) ? { act: localAct, quick: localQuick } : { act, quick });
   let dirty = true;
   let refresh: 'normal' | 'hard' | undefined;
   /** When the pending refresh was asked for: Git is read as of then. */
@@ -232,7 +235,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   let afterSync = false;
   for (let iteration = 0; ; iteration++) {
     if (!dirty && pending.length === 0 && !afterSync) {
-      if (patched(KEEP_RECONCILE_TIMER)) {
+      if (has(KEEP_RECONCILE_TIMER)) {
         const timer = reconcileTimer(waitMs);
         await condition(() => dirty || pending.length > 0 || timer.fired);
         dirtyReconcile = timer.fired; // the periodic reconcile refreshes reconciledAt even when nothing changed
@@ -257,7 +260,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       summary = `${compared.error ? 'ComparisonError' : compared.syncStatus}, ${compared.health}; ${auto.reason}`;
     }
     // AppProject syncWindows are checked when an operation would start, never while one runs.
-    if (next && patched('sync-windows')) {
+    if (next && has('sync-windows')) {
       const gate = await pass().quick.checkSyncWindows({ app: ref, spec, manual: !next.initiatedBy.automated });
       if (gate.allowed) blocked = undefined;
       else {
@@ -274,13 +277,13 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       // The managed resources the sync itself changed have nudged this workflow meanwhile;
       // the compare below reads the cluster after all of that, so those nudges need no pass
       // of their own. A change of the Application, a refresh or a later nudge still does.
-      if (!beyondCluster && patched('app-sync-covers-own-nudges')) dirty = false;
+      if (!beyondCluster && has('app-sync-covers-own-nudges')) dirty = false;
       // The status shows the cluster after the sync, and the loop decides again from there.
       comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, fromServer: true });
       noteComparison(comparison);
       // That compare has just run: the next pass decides from it, and reads and compares
       // again only if something asked meanwhile (a nudge, a request).
-      if (patched('app-decide-after-sync')) afterSync = true;
+      if (has('app-decide-after-sync')) afterSync = true;
       else dirty = true;
     }
     await writeStatus();
@@ -290,14 +293,14 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
 
     if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && pending.length === 0 && !held) {
       await condition(allHandlersFinished);
-      await continueAsNew<typeof applicationWorkflow>({ ...ref, timings: input.timings, state });
+      await continueAsNew<typeof applicationWorkflow>({ ...ref, timings: input.timings, state, generation: CURRENT_GENERATION });
     }
   }
 
   /** Reads the Application (ending the workflow if it is gone), takes what it asks for, and compares it with Git. */
   async function observeAndCompare(): Promise<Comparison | undefined> {
     beyondCluster = false;
-    if (patched(ONE_STEP_PASS)) return reconcileInOneStep();
+    if (has(ONE_STEP_PASS)) return reconcileInOneStep();
     const obs: ApplicationObservation = await pass().quick.observeApplication(ref);
     if (!obs.exists) return applicationGone(obs);
     spec = obs.spec;
@@ -406,7 +409,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
         result = await syncing.run(() =>
           executeChild(applicationSyncWorkflow, {
             workflowId: syncWorkflowId(ref, n),
-            args: [{ app: ref, instance, spec: operationSpec, revision: op.request.revision ?? '', request: op.request, kinds: state.kinds, known: state.known, outOfSync: outOfSyncKeys(), hookTimeoutMs: timings.hookTimeoutMs, waveTimeoutMs: timings.waveTimeoutMs, startedAt }],
+            args: [{ app: ref, instance, spec: operationSpec, revision: op.request.revision ?? '', request: op.request, kinds: state.kinds, known: state.known, outOfSync: outOfSyncKeys(), hookTimeoutMs: timings.hookTimeoutMs, waveTimeoutMs: timings.waveTimeoutMs, startedAt, generation: CURRENT_GENERATION }],
             staticSummary: `sync of Application ${id}${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`,
           }),
         );

@@ -10,7 +10,6 @@ import {
   condition,
   continueAsNew,
   log,
-  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -38,6 +37,7 @@ import { isReconcileAction, type AnalysisRequest, type ReconcileAction, type Rol
 import { decideRollout } from './rollouts/decide';
 import { progressFromStatus, type RolloutProgress } from './rollouts/progress';
 import type { RolloutSnapshot, RolloutStatus } from './rollouts/types';
+import { CURRENT_GENERATION, hasChange } from './generation';
 
 const activityOptions = {
   // Kubernetes calls take milliseconds; a short timeout bounds how long a call that
@@ -76,6 +76,8 @@ const PHASE_KEY = defineSearchAttributeKey('SluicePhase', SearchAttributeType.KE
 const REVISION_KEY = defineSearchAttributeKey('SluiceRevision', SearchAttributeType.KEYWORD);
 
 export interface RolloutWorkflowInput extends RolloutRef {
+  /** The code generation that started this run (see workflows/generation.ts); absent in older runs. */
+  generation?: number;
   progress?: RolloutProgress;
   lastStatusJson?: string;
   /** Whether the Sluice search attributes exist in this Temporal namespace. */
@@ -272,7 +274,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
 
   // Runs recorded before local activities replay with ordinary ones and write their
   // status in line.
-  const reconcileLocally = patched('local-reconcile');
+  const reconcileLocally = hasChange(input.generation, 'local-reconcile');
   const k: Reconcile = reconcileLocally ? local : act;
   // The status write leaves the critical path: the next pass (a ReplicaSet settling,
   // say) need not wait for the previous pass's status to land. Writes stay in order,
@@ -328,7 +330,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     else if (lastStatusJson) applyStatusCommands(progress, JSON.parse(lastStatusJson) as RolloutStatus, snap.status);
 
     // Histories from before Argo's traffic-routed arithmetic replay with the old one.
-    const decision = decideRollout(snap, progress, Date.now(), { argoCanaryScale: patched('argo-canary-scale') });
+    const decision = decideRollout(snap, progress, Date.now(), { argoCanaryScale: hasChange(input.generation, 'argo-canary-scale') });
     progress = decision.progress;
     summary = decision.summary;
 
@@ -336,7 +338,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
 
     let status: RolloutStatus = decision.status;
     // A pass's patches go in one local activity; runs recorded before replay one by one.
-    const outcome = await perform(ref, decision.actions, k, reconcileLocally && patched('batched-reconcile'));
+    const outcome = await perform(ref, decision.actions, k, reconcileLocally && hasChange(input.generation, 'batched-reconcile'));
     if (outcome.failure) status = { ...status, phase: 'Degraded', message: `ReplicaSetError: ${outcome.failure}` };
     if (outcome.restartDone) {
       progress.restartedAt = snap.spec.restartAt;
@@ -364,12 +366,12 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     // ReplicaSet event for the watcher to nudge with: look again at once. A batch that
     // is the same as the last one does not loop, it waits for a real change.
     const actionsJson = JSON.stringify(decision.actions);
-    if (patched('reobserve-after-actions') && decision.actions.length > 0 && actionsJson !== lastActionsJson) changed = true;
+    if (hasChange(input.generation, 'reobserve-after-actions') && decision.actions.length > 0 && actionsJson !== lastActionsJson) changed = true;
     lastActionsJson = actionsJson;
 
     if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && !writing);
-      await continueAsNew<typeof rolloutWorkflow>({ ...ref, progress, lastStatusJson, useSearchAttributes: input.useSearchAttributes });
+      await continueAsNew<typeof rolloutWorkflow>({ ...ref, progress, lastStatusJson, useSearchAttributes: input.useSearchAttributes, generation: CURRENT_GENERATION });
     }
   }
 }

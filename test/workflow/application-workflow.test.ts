@@ -17,6 +17,7 @@ import { prebuiltBundlePath } from '../../worker/worker';
 import { applicationNudgeSignal, appHistoryQuery } from '../../workflows/definitions';
 import type { ApplicationSpec, Comparison } from '../../workflows/applications/types';
 import { passStatus } from '../../workflows/applications/reconcile';
+import { CURRENT_GENERATION } from '../../workflows/generation';
 import type { ManifestResource } from '../../workflows/sync/resources';
 import { eventually } from '../support/stack';
 import { repoRoot } from '../support/paths';
@@ -131,7 +132,7 @@ async function runApp(spec: ApplicationSpec, opts: StubOptions, body: (h: { call
   const workflowId = `application/shop/web-${taskQueue}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities: stubs(spec, calls, statuses, opts, workflowId) });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('applicationWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs, jitterMs: 0 } }] });
+    const handle = await env.client.workflow.start('applicationWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs, jitterMs: 0 }, generation: CURRENT_GENERATION }] });
     try {
       await body({ calls, statuses, workflowId });
     } finally {
@@ -193,7 +194,10 @@ test('a nudged pass keeps the periodic reconcile timer, which still fires on tim
         await handle.signal(applicationNudgeSignal, { reason: 'test' });
         await eventually(`nudged pass ${i}`, async () => compares() >= before + i, 10_000);
       }
-      const types = ((await handle.fetchHistory()).events ?? []).map((e) => String(e.eventType));
+      const events = (await handle.fetchHistory()).events ?? [];
+      const types = events.map((e) => String(e.eventType));
+      // Started as production starts it, with the code generation: no patch asked, so no patch markers.
+      assert.deepEqual(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length, 0, 'no patch markers in a run of the current generation');
       assert.equal(types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_CANCELED)).length, 0, 'no timer was cancelled by the nudges');
       assert.equal(types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED)).length, 1, 'one periodic timer across the nudged passes');
       const reported = statuses.length;

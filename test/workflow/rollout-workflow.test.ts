@@ -16,6 +16,7 @@ import { canarySpec, FakeCluster } from '../support/fake-cluster';
 import { repoRoot } from '../support/paths';
 import { eventually } from '../support/stack';
 import { ensureTools } from '../../k8s/toolchain';
+import { CURRENT_GENERATION } from '../../workflows/generation';
 
 let env: TestWorkflowEnvironment;
 
@@ -104,7 +105,7 @@ test('canary steps: setWeight, indefinite pause released by promote, timed pause
     activities: fakeActivities(cluster, calls, nudge),
   });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'checkout' }] });
+    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'checkout', generation: CURRENT_GENERATION }] });
     await eventually('first revision Healthy', async () => cluster.status.phase === 'Healthy');
 
     // Promote is refused when there is nothing paused, with a message naming the rollout.

@@ -17,6 +17,7 @@ import type { AnalysisActivities, RolloutAnalysisInput } from '../../activities/
 import { analysisRunWorkflow } from '../analysis-run';
 import { analysisRunNudgeSignal, analysisRunWorkflowId } from '../definitions';
 import { isCompleted } from './types';
+import { CURRENT_GENERATION } from '../generation';
 
 export type { RolloutAnalysisInput } from '../../activities/analysis';
 
@@ -61,7 +62,7 @@ export async function startRolloutAnalysis(input: RolloutAnalysisInput): Promise
   try {
     const child = await startChild(analysisRunWorkflow, {
       workflowId,
-      args: [ref],
+      args: [{ ...ref, generation: CURRENT_GENERATION }],
       parentClosePolicy: ParentClosePolicy.ABANDON,
       staticSummary: `AnalysisRun ${ref.namespace}/${runName} (${input.kind} of rollout ${input.rollout.name})`,
     });

@@ -147,6 +147,8 @@ export interface SyncRequest {
 }
 
 export interface SyncWorkflowInput {
+  /** The code generation that started this run (see workflows/generation.ts); absent in older runs. */
+  generation?: number;
   app: ApplicationRef;
   /** The instance name in tracking ids. */
   instance: string;
