@@ -11,7 +11,7 @@ import { isSchemaMismatch } from './sync';
 import { checkRepoURL, pickRepoCredentials, redactURL, SourceRefusedError } from '../workflows/applications/source-safety';
 import { isTrackedBy, prepareManifest } from '../workflows/applications/tracking';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef, ResourceStatus, SyncSource } from '../workflows/applications/types';
-import { freshSince, passStatus, type PassStatusInput } from '../workflows/applications/reconcile';
+import { freshSince, passStatus, syncExpected, type LastAutoSync, type PassStatusInput } from '../workflows/applications/reconcile';
 import { ANNOTATION_SYNC_OPTIONS, annotationList, groupOf, isHook, isSkipped, resourceKey, type ManifestResource } from '../workflows/sync/resources';
 import { Discovery, UnknownKindError } from './discovery';
 import { ClusterClients } from './clusters';
@@ -146,6 +146,10 @@ export interface ReconcileInput {
   reportReconcile: boolean;
   /** What the status projects besides the comparison, and the key of the status last written. */
   status: PassStatusInput;
+  /** A sync is already asked for (the API, a held operation): its first write shows the status. */
+  syncRequested?: boolean;
+  /** The last automated sync, to tell whether one is due now. */
+  lastAuto?: LastAutoSync;
 }
 
 export interface ReconcileResult {
@@ -561,7 +565,8 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       if (obs.refresh || obs.operation) await acknowledge(input.app, { refresh: !!obs.refresh, operation: !!obs.operation });
       const { comparison } = await whileHeartbeating(() => compare({ app: input.app, instance: input.instance, spec: obs.spec, kinds: input.kinds, known: input.known, hard: input.hard || obs.refresh === 'hard', freshSinceMs }, false));
       const pass = passStatus({ spec: obs.spec, comparison, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile || !!obs.refresh });
-      if (obs.operation?.sync || !pass.write) return { obs, comparison, errorSince: pass.errorSince };
+      const syncing = syncExpected({ spec: obs.spec, comparison, lastAuto: input.lastAuto, nowMs: Date.now(), requested: input.syncRequested || !!obs.operation?.sync });
+      if (syncing || !pass.write) return { obs, comparison, errorSince: pass.errorSince };
       await patchApplication(input.app, { status: pass.status }, 'status');
       return { obs, comparison, errorSince: pass.errorSince, written: pass.key };
     },

@@ -335,6 +335,8 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       refreshAskedAt,
       reportReconcile,
       status: { operationState: blocked ?? state.operationState, history: state.history, lastGood: state.lastGood, errorSince: state.errorSince, lastWritten: lastStatusJson },
+      syncRequested: pending.length > 0 || held !== undefined,
+      lastAuto: state.lastAuto,
     });
     refresh = undefined;
     refreshAskedAt = undefined;
@@ -345,7 +347,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (result.written !== undefined) {
       lastStatusJson = result.written;
       dirtyReconcile = false;
-    } else if (reportReconcile || obs.refresh) dirtyReconcile = true; // not written: an operation starts and writes it
+    } else if (reportReconcile || obs.refresh) dirtyReconcile = true; // not written: a sync is expected to write it
     comparison = result.comparison;
     if (result.errorSince) state.errorSince ??= result.errorSince;
     noteComparison(comparison);

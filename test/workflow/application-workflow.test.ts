@@ -16,7 +16,7 @@ import { ensureTools } from '../../k8s/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { applicationNudgeSignal, appHistoryQuery } from '../../workflows/definitions';
 import type { ApplicationSpec, Comparison } from '../../workflows/applications/types';
-import { passStatus } from '../../workflows/applications/reconcile';
+import { passStatus, syncExpected } from '../../workflows/applications/reconcile';
 import { CURRENT_GENERATION } from '../../workflows/generation';
 import type { ManifestResource } from '../../workflows/sync/resources';
 import { eventually } from '../support/stack';
@@ -85,7 +85,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
       calls.push('compare');
       const c = comparison();
       const pass = passStatus({ spec, comparison: c, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile });
-      if (!pass.write) return { obs, comparison: c, errorSince: pass.errorSince };
+      if (!pass.write || syncExpected({ spec, comparison: c, lastAuto: input.lastAuto, nowMs: Date.now(), requested: !!input.syncRequested })) return { obs, comparison: c, errorSince: pass.errorSince };
       statuses.push(pass.status);
       return { obs, comparison: c, errorSince: pass.errorSince, written: pass.key };
     },
@@ -151,6 +151,7 @@ test('automated sync: PreSync hook, then the wave applied and awaited; hook dele
     assert.deepEqual(syncSteps, ['prepareSync', 'runHook backup', 'awaitHook backup', 'delete backup', 'applyWave settings', 'awaitWaveHealthy']);
     assert.equal(last().history.length, 1);
     assert.equal(last().history[0].revision, REV_A);
+    assert.equal(statuses[0].operationState?.phase, 'Running', 'the pass that decides to sync leaves the first write to the operation');
     assert.equal(last().operationState.operation.initiatedBy.automated, true);
     // A nudge with nothing new: compared again, not synced again.
     await env.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, { reason: 'test' });

@@ -120,6 +120,16 @@ export function passStatus(input: { spec: ApplicationSpec; comparison: Compariso
 }
 
 /**
+ * Whether the workflow is about to start a sync after this pass (a sync asked for, an
+ * operation on the object, or an automated sync due), so the pass leaves the status to
+ * the operation's first write. A wrong guess costs one write, never a missing one: the
+ * workflow writes whatever its decisions project.
+ */
+export function syncExpected(input: { spec: ApplicationSpec; comparison: Comparison; lastAuto?: LastAutoSync; nowMs: number; requested: boolean }): boolean {
+  return input.requested || decideAutoSync(input.spec, input.comparison, input.lastAuto, input.nowMs).sync;
+}
+
+/**
  * As of when a compare must read Git (epoch ms), or undefined for the usual reuse: when a
  * refresh was asked (by whoever asked, or now for an annotation), or, for the first compare
  * of a new Application, the end of its creationTimestamp's second. Timestamps have whole
