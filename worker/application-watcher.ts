@@ -12,6 +12,7 @@ import type { ApplicationTimings } from '../workflows/application';
 import { appFromInstance, parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
+import { FIELD_MANAGER } from '../activities/application';
 import { CURRENT_GENERATION } from '../workflows/generation';
 
 export interface ApplicationWatcherOptions {
@@ -108,8 +109,25 @@ export class ApplicationWatcher {
     const tracking = parseTrackingId(obj.metadata.annotations?.[TRACKING_ANNOTATION]);
     if (!tracking) return;
     if (!this.changed(`${res.group}/${res.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, type, obj)) return;
+    // A sync's own apply: the compare after that sync reads it, so a pass for it is wasted
+    // (a signal and a workflow task per object synced).
+    if (type !== 'DELETED' && appliedLastBySync(obj)) return;
     const workflowId = applicationWorkflowId(appFromInstance(tracking.instance));
     const nudge: ApplicationNudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}`, managed: true };
     this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
   }
+}
+
+/**
+ * Whether the last write to `obj` was a sync's server-side apply: the managed-fields entry
+ * of Sluice's Apply is strictly newer than every other (times have whole seconds, so a
+ * write by anyone else in the same second counts as theirs). Drift (an edit, another
+ * controller's update, a rollout's patch) is never the sync's Apply.
+ */
+export function appliedLastBySync(obj: KubeObject): boolean {
+  const entries = ((obj.metadata as { managedFields?: { manager?: string; operation?: string; time?: string }[] }).managedFields ?? []).filter((e) => e.time);
+  const ours = entries.filter((e) => e.manager === FIELD_MANAGER && e.operation === 'Apply').map((e) => Date.parse(e.time!));
+  if (ours.length === 0) return false;
+  const latestOurs = Math.max(...ours);
+  return entries.every((e) => (e.manager === FIELD_MANAGER && e.operation === 'Apply') || Date.parse(e.time!) < latestOurs);
 }
