@@ -150,6 +150,8 @@ export interface ReconcileInput {
   syncRequested?: boolean;
   /** The last automated sync, to tell whether one is due now. */
   lastAuto?: LastAutoSync;
+  /** Read the live objects from the API server (the pass right after a sync). */
+  fromServer?: boolean;
 }
 
 export interface ReconcileResult {
@@ -563,7 +565,7 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       const startedMs = Date.now();
       const freshSinceMs = freshSince({ refreshAskedAt: input.refreshAskedAt, annotatedRefresh: !!obs.refresh, firstCompare: input.known === undefined, createdAt: obs.createdAt, nowMs: startedMs });
       if (obs.refresh || obs.operation) await acknowledge(input.app, { refresh: !!obs.refresh, operation: !!obs.operation });
-      const { comparison } = await whileHeartbeating(() => compare({ app: input.app, instance: input.instance, spec: obs.spec, kinds: input.kinds, known: input.known, hard: input.hard || obs.refresh === 'hard', freshSinceMs }, false));
+      const { comparison } = await whileHeartbeating(() => compare({ app: input.app, instance: input.instance, spec: obs.spec, kinds: input.kinds, known: input.known, hard: input.hard || obs.refresh === 'hard', freshSinceMs, fromServer: input.fromServer }, false));
       const pass = passStatus({ spec: obs.spec, comparison, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile || !!obs.refresh });
       const syncing = syncExpected({ spec: obs.spec, comparison, lastAuto: input.lastAuto, nowMs: Date.now(), requested: input.syncRequested || !!obs.operation?.sync });
       if (syncing || !pass.write) return { obs, comparison, errorSince: pass.errorSince };

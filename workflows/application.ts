@@ -106,6 +106,8 @@ interface PeriodicTimer {
 
 /** The periodic reconcile's timer outlives nudged passes (see reconcileTimer). */
 const KEEP_RECONCILE_TIMER = 'app-keeps-reconcile-timer';
+/** The compare after a sync is the one-step pass too, so it writes the status itself. */
+const POST_SYNC_ONE_STEP = 'app-post-sync-one-step';
 const MAX_ITERATIONS_PER_RUN = 200;
 /** How soon a sync held by a sync window asks again (a window may open any minute). */
 const SYNC_WINDOW_RECHECK_MS = 30_000;
@@ -279,8 +281,13 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       // of their own. A change of the Application, a refresh or a later nudge still does.
       if (!beyondCluster && has('app-sync-covers-own-nudges')) dirty = false;
       // The status shows the cluster after the sync, and the loop decides again from there.
-      comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, fromServer: true });
-      noteComparison(comparison);
+      if (has(POST_SYNC_ONE_STEP)) {
+        // The same one-step pass, reading the cluster from the server, also writes the status.
+        if (!(await reconcileInOneStep({ fromServer: true }))) return; // the Application is gone
+      } else {
+        comparison = await pass().act.compareApplication({ app: ref, instance, spec, kinds: state.kinds, known: state.known, fromServer: true });
+        noteComparison(comparison);
+      }
       // That compare has just run: the next pass decides from it, and reads and compares
       // again only if something asked meanwhile (a nudge, a request).
       if (has('app-decide-after-sync')) afterSync = true;
@@ -324,7 +331,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
    * no-op pass is then one workflow activation for the step instead of four. The status is
    * written again at the end of the iteration only if the decisions change it.
    */
-  async function reconcileInOneStep(): Promise<Comparison | undefined> {
+  async function reconcileInOneStep(opts: { fromServer?: boolean } = {}): Promise<Comparison | undefined> {
     const reportReconcile = dirtyReconcile || refresh !== undefined;
     const result = await localAct.reconcileApplication({
       app: ref,
@@ -337,6 +344,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       status: { operationState: blocked ?? state.operationState, history: state.history, lastGood: state.lastGood, errorSince: state.errorSince, lastWritten: lastStatusJson },
       syncRequested: pending.length > 0 || held !== undefined,
       lastAuto: state.lastAuto,
+      ...(opts.fromServer ? { fromServer: true } : {}),
     });
     refresh = undefined;
     refreshAskedAt = undefined;

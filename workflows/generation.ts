@@ -29,6 +29,7 @@ const GENERATIONS: readonly (readonly string[])[] = [
     'analysis-status-after-commit',
     'analysis-measure-on-time',
   ],
+  ['app-post-sync-one-step'],
 ];
 
 /** The generation runs started by this code carry. */
