@@ -11,16 +11,15 @@ import { Resources, type KubeObject, type ResourceRef } from '../k8s/kube-client
 import { parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
 
 /** Kinds watched for drift and kept here; a managed object of another kind is read from the API server. */
-const MANAGED: [ResourceRef, string][] = [
-  [Resources.deployment, 'Deployment'],
-  [{ group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true }, 'StatefulSet'],
-  [{ group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true }, 'DaemonSet'],
-  [Resources.service, 'Service'],
-  [Resources.configMap, 'ConfigMap'],
-  [Resources.job, 'Job'],
-  [Resources.ingress, 'Ingress'],
+export const MANAGED_KINDS: ResourceRef[] = [
+  Resources.deployment,
+  { group: 'apps', version: 'v1', plural: 'statefulsets', namespaced: true },
+  { group: 'apps', version: 'v1', plural: 'daemonsets', namespaced: true },
+  Resources.service,
+  Resources.configMap,
+  Resources.job,
+  Resources.ingress,
 ];
-export const MANAGED_KINDS: ResourceRef[] = MANAGED.map(([ref]) => ref);
 
 export interface ApplicationCache {
   applications: ObjectStore;
@@ -32,8 +31,8 @@ export const kindKey = (ref: Pick<ResourceRef, 'group' | 'plural'>) => `${ref.gr
 
 export function createApplicationCache(namespace: string | undefined): ApplicationCache {
   return {
-    applications: new ObjectStore(namespace, (app) => typed(trimApplication(app), 'argoproj.io/v1alpha1', 'Application')),
-    managed: new Map(MANAGED.map(([ref, kind]) => [kindKey(ref), new ObjectStore(namespace, (obj) => typed(trimManaged(obj), ref.group ? `${ref.group}/${ref.version}` : ref.version, kind))])),
+    applications: new ObjectStore(namespace, trimApplication),
+    managed: new Map(MANAGED_KINDS.map((ref) => [kindKey(ref), new ObjectStore(namespace, trimManaged)])),
   };
 }
 
@@ -57,12 +56,6 @@ export function keepTracked(copy: ObjectStore | undefined, type: string, obj: Ku
   if (!copy) return;
   if (type !== 'DELETED' && isTrackedCopy(obj)) copy.upsert(obj);
   else copy.remove(obj);
-}
-
-// The items of a LIST carry no apiVersion and kind (watch events do); readers of a copy
-// (tracking ids, health) need them.
-function typed(obj: KubeObject, apiVersion: string, kind: string): KubeObject {
-  return obj.apiVersion && obj.kind ? obj : { ...obj, apiVersion: obj.apiVersion ?? apiVersion, kind: obj.kind ?? kind };
 }
 
 // A pass reads an Application's spec, metadata and operation; its status (resources,

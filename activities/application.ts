@@ -373,8 +373,6 @@ export function createApplicationActivities(kube: KubeClient, repos = new GitRep
       for (const ns of scopes) {
         const { items } = await target.lists.get(`${ref.group}/${ref.version}/${ref.plural}/${ns ?? ''}`, () => target.kube.list(ref, ns), notBeforeMs);
         for (const obj of items as unknown as ManifestResource[]) {
-          obj.apiVersion ??= group ? `${group}/${ref.version}` : ref.version;
-          obj.kind ??= kind;
           if (isTrackedBy(instance, obj)) live.set(resourceKey(obj), { ref, obj });
         }
       }

@@ -154,11 +154,11 @@ export class KubeClient {
     let resourceVersion = '';
     do {
       const q = query({ ...opts, continue: cont, limit: opts.limit ?? 500 });
-      const page = await this.request<{ items: T[]; metadata: { continue?: string; resourceVersion: string } }>(
+      const page = await this.request<{ apiVersion?: string; kind?: string; items: T[]; metadata: { continue?: string; resourceVersion: string } }>(
         'GET',
         resourcePath(res, namespace) + q,
       );
-      items.push(...page.items);
+      items.push(...typedItems(page));
       cont = page.metadata.continue || undefined;
       resourceVersion = page.metadata.resourceVersion;
     } while (cont);
@@ -316,4 +316,18 @@ function readBody(res: http.IncomingMessage): Promise<string> {
     res.on('error', reject);
     res.on('close', () => ended || reject(new Error('the API server closed the connection mid-response')));
   });
+}
+
+/**
+ * The items of a list page with the list's apiVersion and kind: a LIST's items carry
+ * neither (watch events and GETs do), and readers of listed objects (tracking ids,
+ * health, the watchers' copies) need them.
+ */
+export function typedItems<T>(page: { apiVersion?: string; kind?: string; items: T[] }): T[] {
+  const kind = page.kind?.replace(/List$/, '');
+  for (const item of page.items as (T & { apiVersion?: string; kind?: string })[]) {
+    item.apiVersion ??= page.apiVersion;
+    item.kind ??= kind;
+  }
+  return page.items;
 }

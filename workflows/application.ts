@@ -31,7 +31,7 @@ import {
 } from './definitions';
 import { applicationSyncWorkflow } from './application-sync';
 import { CURRENT_GENERATION, hasChange } from './generation';
-import { decideAutoSync, freshSince, historyEntry, refreshAskedWhen, projectStatus, statusKey, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
+import { afterComparison, decideAutoSync, freshSince, historyEntry, refreshAskedWhen, projectStatus, statusKey, reconcileJitterMs, retryDelayMs, startedOperation, syncedSource, type LastAutoSync, type OperationState } from './applications/reconcile';
 import { instanceName } from './applications/tracking';
 import { isMultiSource } from './applications/sources';
 import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, ObjectRef, SyncRequest, SyncResult } from './applications/types';
@@ -357,8 +357,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
       dirtyReconcile = false;
     } else if (reportReconcile || obs.refresh) dirtyReconcile = true; // not written: a sync is expected to write it
     comparison = result.comparison;
-    if (result.errorSince) state.errorSince ??= result.errorSince;
-    noteComparison(comparison);
+    noteComparison(comparison, result.errorSince);
     return comparison;
   }
 
@@ -394,14 +393,13 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     return comparison?.resources.filter((r) => r.status === 'OutOfSync').map((r) => `${r.group}/${r.kind}/${r.namespace}/${r.name}`);
   }
 
-  function noteComparison(c: Comparison) {
+  /** `errorSeenAt`: when a new ComparisonError was first seen (the one-step pass says when it saw it). */
+  function noteComparison(c: Comparison, errorSeenAt = new Date().toISOString()) {
     state.kinds = c.kinds;
     if (c.live) state.known = c.live;
-    if (c.error) state.errorSince ??= new Date().toISOString();
-    else {
-      state.errorSince = undefined;
-      state.lastGood = c;
-    }
+    const after = afterComparison(c, state, errorSeenAt);
+    state.lastGood = after.lastGood;
+    state.errorSince = after.errorSince;
   }
 
   async function runOperation(op: PendingSync): Promise<void> {

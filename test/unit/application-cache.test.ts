@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cachedApplication, cachedManaged, createApplicationCache, keepTracked, kindKey } from '../../activities/application-cache';
-import { Resources, type KubeObject } from '../../k8s/kube-client';
+import { Resources, typedItems, type KubeObject } from '../../k8s/kube-client';
 import { TRACKING_ANNOTATION } from '../../workflows/applications/tracking';
 
 const trackedCm = (name: string, rv: string, tracked = true): KubeObject => ({
@@ -55,20 +55,15 @@ test('only tracked objects of the watched kinds are kept, without managed fields
   assert.equal(cachedManaged(cache, Resources.configMap, 'shop', 'gone'), undefined);
 });
 
-test('copies from a LIST, whose items carry no apiVersion or kind, get them from the kind they were listed as', () => {
-  const cache = createApplicationCache('shop');
+test('listed items, which carry no apiVersion or kind, get the list\'s', () => {
   const listed = trackedCm('cm', '7');
   delete (listed as Partial<KubeObject>).apiVersion;
   delete (listed as Partial<KubeObject>).kind;
-  cache.managed.get(kindKey(Resources.configMap))!.replace([listed]);
-  const copy = cachedManaged(cache, Resources.configMap, 'shop', 'cm')!;
-  assert.equal(copy.apiVersion, 'v1');
-  assert.equal(copy.kind, 'ConfigMap');
-  const deployment = { metadata: { name: 'web', namespace: 'shop', resourceVersion: '3', annotations: { [TRACKING_ANNOTATION]: 'shop_app:apps/Deployment:shop/web' } } } as KubeObject;
-  cache.managed.get(kindKey(Resources.deployment))!.replace([deployment]);
-  assert.equal(cachedManaged(cache, Resources.deployment, 'shop', 'web')!.apiVersion, 'apps/v1');
-  cache.applications.replace([{ metadata: { name: 'app', namespace: 'shop', resourceVersion: '1' }, spec: {} } as KubeObject]);
-  assert.equal(cachedApplication(cache, 'shop', 'app')!.kind, 'Application');
+  const [item] = typedItems({ apiVersion: 'v1', kind: 'ConfigMapList', items: [listed] });
+  assert.equal(item!.apiVersion, 'v1');
+  assert.equal(item!.kind, 'ConfigMap');
+  const [kept] = typedItems({ apiVersion: 'apps/v1', kind: 'DeploymentList', items: [{ apiVersion: 'apps/v1beta2', kind: 'Deployment', metadata: { name: 'web' } } as KubeObject] });
+  assert.equal(kept!.apiVersion, 'apps/v1beta2', 'an item that says its own keeps it');
 });
 
 test('kinds outside the watched ones, and cluster-scoped reads, always go to the API server', () => {
