@@ -2,15 +2,13 @@
 // one activity named after its provider (queryPrometheus, callWebMetric, runJobMetric),
 // so Temporal UI reads as the analysis did. Secret args are read here and only here:
 // their values never enter workflow history, status, logs or error messages.
+import { FIELD_MANAGER, POD_TEMPLATE_HASH_LABEL, ROLLOUT_TYPE_LABEL, STEP_INDEX_LABEL } from '../domain/argo/names';
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { isConflict, isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
-import { ArgumentError, resolveMetricArgs, resolveRolloutArgs, type RolloutAnalysisArg } from '../workflows/analysis/args';
-import { AnalysisSpecError, buildRunSpec, type NamedTemplate } from '../workflows/analysis/templates';
+import { isConflict, isNotFound, isRefused, Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
+import { ArgumentError, resolveMetricArgs, resolveRolloutArgs, type RolloutAnalysisArg } from '../domain/analysis/args';
+import { AnalysisSpecError, buildRunSpec, type NamedTemplate } from '../domain/analysis/templates';
 import {
   isCompleted,
-  POD_HASH_LABEL,
-  ROLLOUT_TYPE_LABEL,
-  STEP_INDEX_LABEL,
   type AnalysisPhase,
   type AnalysisRunSpec,
   type AnalysisRunStatus,
@@ -20,7 +18,7 @@ import {
   type Measurement,
   type MeasurementRetentionRule,
   type Metric,
-} from '../workflows/analysis/types';
+} from '../domain/analysis/types';
 import { jobName, jobProvider } from './metric-providers/job';
 import { prometheusProvider } from './metric-providers/prometheus';
 import type { MeasurementContext, MetricProvider } from './metric-providers/provider';
@@ -132,7 +130,8 @@ export function createAnalysisActivities(kube: KubeClient) {
       const secret = await kube.find(Resources.secret, req.run.namespace, ref.name);
       if (!secret) throw ApplicationFailure.nonRetryable(`args.${arg.name}: secret "${ref.name}" not found in namespace ${req.run.namespace}`, 'ArgumentError');
       const data = (secret as KubeObject & { data?: Record<string, string> }).data ?? {};
-      if (data[ref.key] === undefined) throw ApplicationFailure.nonRetryable(`args.${arg.name}: key '${ref.key}' does not exist in secret '${ref.name}'`, 'ArgumentError');
+      if (data[ref.key] === undefined)
+        throw ApplicationFailure.nonRetryable(`args.${arg.name}: key '${ref.key}' does not exist in secret '${ref.name}'`, 'ArgumentError');
       const value = Buffer.from(data[ref.key], 'base64').toString('utf8');
       secrets.push(value);
       args.push({ name: arg.name, value });
@@ -179,11 +178,17 @@ export function createAnalysisActivities(kube: KubeClient) {
     async writeAnalysisRunStatus(ref: AnalysisRunRef, uid: string, status: AnalysisRunStatus): Promise<string | false> {
       try {
         // A merge patch keeps keys it does not mention: clear a message that no longer applies.
-        await kube.patch(Resources.analysisRun, ref.namespace, ref.name, { metadata: { uid }, status: { ...status, message: status.message ?? null } }, { subresource: 'status', fieldManager: 'sluice' });
+        await kube.patch(
+          Resources.analysisRun,
+          ref.namespace,
+          ref.name,
+          { metadata: { uid }, status: { ...status, message: status.message ?? null } },
+          { subresource: 'status', fieldManager: FIELD_MANAGER },
+        );
         return new Date().toISOString();
       } catch (err) {
         if (isNotFound(err) || isConflict(err)) return false;
-        if (err instanceof KubeApiError && [400, 403, 422].includes(err.statusCode)) {
+        if (isRefused(err)) {
           throw ApplicationFailure.nonRetryable(`writing status of AnalysisRun ${ref.namespace}/${ref.name}: ${err.message}`, err.reason);
         }
         throw err;
@@ -250,12 +255,15 @@ export function createAnalysisActivities(kube: KubeClient) {
         spec = buildRunSpec(templates, args, input.analysis.dryRun, input.analysis.measurementRetention);
       } catch (err) {
         if (err instanceof AnalysisSpecError || err instanceof ArgumentError) {
-          throw ApplicationFailure.nonRetryable(`analysis of rollout ${rollout.namespace}/${rollout.name} (templates ${input.analysis.templates.map((t) => t.templateName).join(', ')}): ${err.message}`, 'InvalidAnalysis');
+          throw ApplicationFailure.nonRetryable(
+            `analysis of rollout ${rollout.namespace}/${rollout.name} (templates ${input.analysis.templates.map((t) => t.templateName).join(', ')}): ${err.message}`,
+            'InvalidAnalysis',
+          );
         }
         throw err;
       }
       const base = rolloutAnalysisRunName(input);
-      const labels: Record<string, string> = { [POD_HASH_LABEL]: input.podHashes.latest, [ROLLOUT_TYPE_LABEL]: input.kind };
+      const labels: Record<string, string> = { [POD_TEMPLATE_HASH_LABEL]: input.podHashes.latest, [ROLLOUT_TYPE_LABEL]: input.kind };
       if (input.kind === 'Step') labels[STEP_INDEX_LABEL] = String(input.stepIndex ?? 0);
       for (let collision = 0; ; collision++) {
         const name = collision === 0 ? base : `${base}.${collision}`;
@@ -266,16 +274,18 @@ export function createAnalysisActivities(kube: KubeClient) {
             name,
             namespace: rollout.namespace,
             labels,
-            ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: rollout.name, uid: rollout.uid, controller: true, blockOwnerDeletion: true }],
+            ownerReferences: [
+              { apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: rollout.name, uid: rollout.uid, controller: true, blockOwnerDeletion: true },
+            ],
           },
           spec,
         };
         try {
-          await kube.create(Resources.analysisRun, rollout.namespace, body, { fieldManager: 'sluice' });
+          await kube.create(Resources.analysisRun, rollout.namespace, body, { fieldManager: FIELD_MANAGER });
           return { name };
         } catch (err) {
           if (!isConflict(err)) {
-            if (err instanceof KubeApiError && [400, 403, 422].includes(err.statusCode)) {
+            if (isRefused(err)) {
               throw ApplicationFailure.nonRetryable(`creating AnalysisRun ${rollout.namespace}/${name}: ${err.message}`, err.reason);
             }
             throw err;
@@ -296,7 +306,8 @@ export function createAnalysisActivities(kube: KubeClient) {
 }
 
 function sameSpec(a: AnalysisRunSpec | undefined, b: AnalysisRunSpec): boolean {
-  const key = (s: AnalysisRunSpec | undefined) => JSON.stringify({ metrics: s?.metrics, dryRun: s?.dryRun, measurementRetention: s?.measurementRetention, args: s?.args });
+  const key = (s: AnalysisRunSpec | undefined) =>
+    JSON.stringify({ metrics: s?.metrics, dryRun: s?.dryRun, measurementRetention: s?.measurementRetention, args: s?.args });
   return key(a) === key(b);
 }
 

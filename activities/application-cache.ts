@@ -8,7 +8,8 @@
 // nudge, so the pass it misleads is followed by one that is not.
 import { ObjectStore } from '../k8s/object-store';
 import { Resources, type KubeObject, type ResourceRef } from '../k8s/kube-client';
-import { parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
+import { parseTrackingId } from '../domain/applications/tracking';
+import { TRACKING_ID_ANNOTATION } from '../domain/argo/names';
 
 /** Kinds watched for drift and kept here; a managed object of another kind is read from the API server. */
 export const MANAGED_KINDS: ResourceRef[] = [
@@ -49,7 +50,7 @@ export function cachedManaged(cache: ApplicationCache | undefined, ref: Resource
 }
 
 /** Whether an object carries a tracking annotation, so belongs in the copy. */
-export const isTrackedCopy = (obj: KubeObject) => parseTrackingId(obj.metadata.annotations?.[TRACKING_ANNOTATION]) !== undefined;
+export const isTrackedCopy = (obj: KubeObject) => parseTrackingId(obj.metadata.annotations?.[TRACKING_ID_ANNOTATION]) !== undefined;
 
 /** Applies a watch event to a copy of tracked objects: one that loses its annotation leaves it. */
 export function keepTracked(copy: ObjectStore | undefined, type: string, obj: KubeObject): void {

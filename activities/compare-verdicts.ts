@@ -16,7 +16,9 @@ export class CompareVerdicts {
   /** Everything the verdict depends on: the desired manifest, the live object's identity and version, the ignore rules. */
   static fingerprint(desired: unknown, uid: string | undefined, version: string | undefined, ignoreDifferences: unknown): string | undefined {
     if (!uid || !version) return undefined;
-    return createHash('sha256').update(JSON.stringify([desired, uid, version, ignoreDifferences ?? null])).digest('base64');
+    return createHash('sha256')
+      .update(JSON.stringify([desired, uid, version, ignoreDifferences ?? null]))
+      .digest('base64');
   }
 
   get(key: string, fingerprint: string): boolean | undefined {

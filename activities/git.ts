@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkRepoURL, redactURL } from '../workflows/applications/source-safety';
+import { checkRepoURL, redactURL } from '../domain/applications/source-safety';
 
 export interface GitCredentials {
   username?: string;
@@ -108,7 +108,12 @@ export class GitRepositories {
    * Fetches the repository and resolves `targetRevision` (a branch, a tag, a commit SHA or
    * HEAD) to a commit SHA. `hard` refetches from scratch.
    */
-  async resolve(repoURL: string, targetRevision: string | undefined, creds?: GitCredentials, opts: { hard?: boolean; notBeforeMs?: number } = {}): Promise<string> {
+  async resolve(
+    repoURL: string,
+    targetRevision: string | undefined,
+    creds?: GitCredentials,
+    opts: { hard?: boolean; notBeforeMs?: number } = {},
+  ): Promise<string> {
     const url = checkRepoURL(repoURL);
     const dir = this.cacheDir(url);
     // A commit SHA already exported names the same files forever: nothing to fetch.
@@ -157,7 +162,20 @@ export class GitRepositories {
   private async fetch(bare: string, url: string, creds: GitCredentials | undefined): Promise<void> {
     // "--" ends options: the URL is never read as one.
     await git(
-      ['--git-dir', bare, 'fetch', '--quiet', '--prune', '--force', '--no-write-fetch-head', '--', url, '+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*', '+HEAD:refs/sluice/HEAD'],
+      [
+        '--git-dir',
+        bare,
+        'fetch',
+        '--quiet',
+        '--prune',
+        '--force',
+        '--no-write-fetch-head',
+        '--',
+        url,
+        '+refs/heads/*:refs/heads/*',
+        '+refs/tags/*:refs/tags/*',
+        '+HEAD:refs/sluice/HEAD',
+      ],
       { creds, askpass: this.askpass() },
     );
   }

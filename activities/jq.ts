@@ -4,8 +4,8 @@
 // turn; an expression that fails at run time on an object leaves that object as it was
 // (Argo skips such a patch), one that does not compile is a ComparisonError naming it.
 import { spawn } from 'node:child_process';
-import { ensureRenderer } from '../k8s/toolchain';
-import type { ManifestResource } from '../workflows/sync/resources';
+import { rendererBinary } from './render/tool';
+import type { ManifestResource } from '../domain/sync/resources';
 
 export class JqExpressionError extends Error {
   override name = 'JqExpressionError';
@@ -56,7 +56,7 @@ export class JqPaths {
   /** Compile results of expressions seen, so a bad one is reported without running it again. */
   private readonly compiled = new Map<string, string | undefined>();
 
-  constructor(private readonly locate: () => Promise<string> = () => ensureRenderer('gojq')) {}
+  constructor(private readonly locate: () => Promise<string> = async () => rendererBinary('gojq')) {}
 
   private gojq(): Promise<string> {
     this.binary ??= this.locate().catch((err) => {
@@ -71,7 +71,15 @@ export class JqPaths {
     if (!this.compiled.has(expression)) {
       const r = await runGojq(binary, `del(${expression})`, '{}');
       // Exit 3 is gojq's compile error; 5 a run-time error on `{}`, which is fine here.
-      this.compiled.set(expression, r.code === 3 ? r.stderr.trim().split('\n')[0]!.replace(/^gojq: /, '') : undefined);
+      this.compiled.set(
+        expression,
+        r.code === 3
+          ? r.stderr
+              .trim()
+              .split('\n')[0]!
+              .replace(/^gojq: /, '')
+          : undefined,
+      );
       if (this.compiled.size > 1000) this.compiled.clear();
     }
     const problem = this.compiled.get(expression);
@@ -85,7 +93,10 @@ export class JqPaths {
     for (const e of expressions) await this.check(binary, e);
     const r = await runGojq(binary, jqDeletionProgram(expressions), JSON.stringify(obj));
     if (r.code !== 0) return obj;
-    const lines = r.stdout.trim().split('\n').filter((l) => l !== '');
+    const lines = r.stdout
+      .trim()
+      .split('\n')
+      .filter((l) => l !== '');
     if (lines.length !== 1) return obj;
     let out: unknown;
     try {

@@ -4,7 +4,7 @@
 // ReplicaSet without its pod template), so memory per rollout stays small.
 import { ObjectStore } from '../k8s/object-store';
 import type { KubeObject } from '../k8s/kube-client';
-import { MANAGED_BY_ANNOTATION } from '../workflows/rollouts/types';
+import { MANAGED_BY_ANNOTATION, POD_TEMPLATE_ANNOTATION } from '../domain/argo/names';
 
 export interface RolloutCache {
   rollouts: ObjectStore;
@@ -27,10 +27,8 @@ export function cacheCovers(cache: RolloutCache | undefined, namespace: string):
 
 // The recorded pod template (undo reads it from the API server) is the bulk of a
 // ReplicaSet's annotations; the spec's template is not read from the copy at all.
-export const TEMPLATE_ANNOTATION = 'rollouts.sluice.dev/pod-template';
-
 function trimReplicaSet(rs: KubeObject): KubeObject {
-  const { [TEMPLATE_ANNOTATION]: _template, ...annotations } = rs.metadata.annotations ?? {};
+  const { [POD_TEMPLATE_ANNOTATION]: _template, ...annotations } = rs.metadata.annotations ?? {};
   return {
     apiVersion: rs.apiVersion,
     kind: rs.kind,

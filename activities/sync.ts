@@ -3,35 +3,18 @@
 // finish, delete hooks by their policies, prune. Long waits heartbeat, so a worker that
 // dies mid-wait hands the step to another within seconds.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { isNotFound, KubeApiError, resourcePath, Resources, type KubeClient, type ResourceRef } from '../k8s/kube-client';
-import { assessHealth } from '../workflows/health';
-import type { ResourceResult } from '../workflows/applications/types';
-import { groupOf, describeResource, syncOptionsOf, type ManifestResource } from '../workflows/sync/resources';
-import { FIELD_MANAGER } from './application';
+import { failsResource, isConflict, isNotFound, isSchemaMismatch, resourcePath, Resources, type KubeClient, type ResourceRef } from '../k8s/kube-client';
+import { assessHealth } from '../domain/health';
+import type { ResourceResult } from '../domain/applications/types';
+import { describeResource, syncOptionsOf, type PropagationPolicy, type ManifestResource } from '../domain/sync/resources';
+import { resourceResult } from '../domain/sync/results';
+import { FIELD_MANAGER, SYNC_OPERATION_ANNOTATION } from '../domain/argo/names';
 import { Discovery } from './discovery';
 import { heartbeat, whileHeartbeating } from './heartbeats';
-import { ClusterClients, type Destination } from './clusters';
-import { SourceRefusedError } from '../workflows/applications/source-safety';
-
-/** Marks a hook with the sync that created it, so a retried step does not replace its own hook. */
-export const HOOK_OPERATION_ANNOTATION = 'sluice.io/sync-operation';
+import { ClusterClients, type Destination } from '../k8s/clusters';
+import { SourceRefusedError } from '../domain/applications/source-safety';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function result(m: ManifestResource, status: ResourceResult['status'], message: string, syncPhase: string, extra: Partial<ResourceResult> = {}): ResourceResult {
-  const slash = m.apiVersion.indexOf('/');
-  return {
-    group: groupOf(m.apiVersion),
-    version: slash < 0 ? m.apiVersion : m.apiVersion.slice(slash + 1),
-    kind: m.kind,
-    namespace: m.metadata.namespace ?? '',
-    name: m.metadata.name,
-    status,
-    message,
-    syncPhase,
-    ...extra,
-  };
-}
 
 type FieldValidation = 'Strict' | 'Ignore';
 
@@ -49,14 +32,6 @@ export interface ApplyWaveInput {
   /** false: the Application's Validate=false (a resource's own annotation also turns it off). */
   validate?: boolean;
 }
-
-/**
- * A server-side apply of a field the kind's schema lacks comes back as a 500 from the
- * apiserver whatever fieldValidation says; it is the manifest's fault and retrying cannot help.
- */
-export const isSchemaMismatch = (err: unknown) => err instanceof KubeApiError && err.statusCode === 500 && /failed to create typed patch object/.test(err.message);
-
-const refused = (err: unknown) => (err instanceof KubeApiError && [400, 403, 404, 409, 422].includes(err.statusCode)) || isSchemaMismatch(err);
 
 /** Which cluster a step acts on: the Application's destination (absent: the cluster Sluice runs against). */
 export interface OnCluster {
@@ -92,11 +67,13 @@ export function createSyncActivities(kube: KubeClient, clusters = new ClusterCli
     /** Waits until every resource of the wave exists and is no longer Progressing. */
     awaitWaveHealthy: async (input: { manifests: ManifestResource[]; timeoutMs: number } & OnCluster) => (await on(input.destination)).awaitWaveHealthy(input),
     /** Creates a hook (BeforeHookCreation replaces an earlier one). */
-    runHook: async (input: { manifest: ManifestResource; operation: string; beforeHookCreation: boolean } & OnCluster) => (await on(input.destination)).runHook(input),
+    runHook: async (input: { manifest: ManifestResource; operation: string; beforeHookCreation: boolean } & OnCluster) =>
+      (await on(input.destination)).runHook(input),
     /** Waits for a hook to finish. */
     awaitHook: async (input: { manifest: ManifestResource; timeoutMs: number } & OnCluster) => (await on(input.destination)).awaitHook(input),
     /** Deletes resources (hooks by policy, or prunes). */
-    deleteResources: async (input: { manifests: ManifestResource[]; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; dryRun?: boolean } & OnCluster) => (await on(input.destination)).deleteResources(input),
+    deleteResources: async (input: { manifests: ManifestResource[]; propagationPolicy?: PropagationPolicy; dryRun?: boolean } & OnCluster) =>
+      (await on(input.destination)).deleteResources(input),
   };
 }
 
@@ -123,7 +100,12 @@ function syncSteps(kube: KubeClient) {
 
   /** applyWave's work, run while heartbeating (a kind may take seconds to be served). */
   /** Replace=true: create, or replace the whole object (a PUT), instead of a server-side apply. */
-  async function replaceObject(ref: ResourceRef, m: ManifestResource, dryRun: boolean | undefined, fieldValidation: FieldValidation): Promise<'created' | 'replaced'> {
+  async function replaceObject(
+    ref: ResourceRef,
+    m: ManifestResource,
+    dryRun: boolean | undefined,
+    fieldValidation: FieldValidation,
+  ): Promise<'created' | 'replaced'> {
     const params = `?fieldManager=${FIELD_MANAGER}&fieldValidation=${fieldValidation}${dryRun ? '&dryRun=All' : ''}`;
     const existing = await kube.find(ref, m.metadata.namespace, m.metadata.name);
     if (!existing) {
@@ -158,7 +140,13 @@ function syncSteps(kube: KubeClient) {
         if (replace) verb = await replaceObject(ref, m, input.dryRun, fieldValidation);
         else {
           try {
-            await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, { type: 'apply', fieldManager: FIELD_MANAGER, force: true, dryRun: input.dryRun, fieldValidation });
+            await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, {
+              type: 'apply',
+              fieldManager: FIELD_MANAGER,
+              force: true,
+              dryRun: input.dryRun,
+              fieldValidation,
+            });
           } catch (err) {
             // Validate=false is kubectl's --validate=false on a client-side apply: fields the
             // schema lacks are dropped. A server-side apply cannot drop them, so such an object
@@ -168,10 +156,17 @@ function syncSteps(kube: KubeClient) {
           }
         }
         heartbeat();
-        results.push(result(m, 'Synced', input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} ${verb}`, input.phase));
+        results.push(
+          resourceResult(
+            m,
+            'Synced',
+            input.dryRun ? `${m.kind}/${m.metadata.name} configured (dry run)` : `${m.kind.toLowerCase()}/${m.metadata.name} ${verb}`,
+            input.phase,
+          ),
+        );
       } catch (err) {
-        if (!refused(err) && !(err instanceof Error && err.name === 'UnknownKindError')) throw err;
-        results.push(result(m, 'SyncFailed', (err as Error).message, input.phase));
+        if (!failsResource(err) && !(err instanceof Error && err.name === 'UnknownKindError')) throw err;
+        results.push(resourceResult(m, 'SyncFailed', (err as Error).message, input.phase));
       }
     }
     return results;
@@ -183,7 +178,7 @@ function syncSteps(kube: KubeClient) {
       try {
         await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
       } catch (err) {
-        if (!(err instanceof KubeApiError && err.statusCode === 409)) throw err;
+        if (!isConflict(err)) throw err;
       }
     },
 
@@ -225,19 +220,19 @@ function syncSteps(kube: KubeClient) {
       const m = input.manifest;
       const ref = await discovery.resourceFor(m.apiVersion, m.kind);
       const existing = await kube.find(ref, m.metadata.namespace, m.metadata.name);
-      if (existing && existing.metadata.annotations?.[HOOK_OPERATION_ANNOTATION] === input.operation) return;
+      if (existing && existing.metadata.annotations?.[SYNC_OPERATION_ANNOTATION] === input.operation) return;
       if (existing) {
         if (!input.beforeHookCreation) return; // Argo CD leaves an existing hook without that policy in place
         await kube.delete(ref, m.metadata.namespace, m.metadata.name, 'Background');
         const gone = await poll(Date.now() + 60_000, async () => ((await kube.find(ref, m.metadata.namespace, m.metadata.name)) ? undefined : true));
         if (!gone) throw new Error(`${describeResource(m)}: the previous hook is still being deleted`);
       }
-      const body = { ...m, metadata: { ...m.metadata, annotations: { ...(m.metadata.annotations ?? {}), [HOOK_OPERATION_ANNOTATION]: input.operation } } };
+      const body = { ...m, metadata: { ...m.metadata, annotations: { ...(m.metadata.annotations ?? {}), [SYNC_OPERATION_ANNOTATION]: input.operation } } };
       try {
         await kube.create(ref, m.metadata.namespace, body, { fieldManager: FIELD_MANAGER });
       } catch (err) {
-        if (err instanceof KubeApiError && err.statusCode === 409) return;
-        if (refused(err)) throw ApplicationFailure.nonRetryable(`${describeResource(m)}: ${(err as Error).message}`, 'HookRefused');
+        if (isConflict(err)) return;
+        if (failsResource(err)) throw ApplicationFailure.nonRetryable(`${describeResource(m)}: ${(err as Error).message}`, 'HookRefused');
         throw err;
       }
     },
@@ -257,17 +252,17 @@ function syncSteps(kube: KubeClient) {
     },
 
     /** Deletes resources (hooks by policy, or prunes); gone already is fine. */
-    async deleteResources(input: { manifests: ManifestResource[]; propagationPolicy?: 'Foreground' | 'Background' | 'Orphan'; dryRun?: boolean }): Promise<ResourceResult[]> {
+    async deleteResources(input: { manifests: ManifestResource[]; propagationPolicy?: PropagationPolicy; dryRun?: boolean }): Promise<ResourceResult[]> {
       const results: ResourceResult[] = [];
       for (const m of input.manifests) {
         try {
           const ref = await discovery.resourceFor(m.apiVersion, m.kind);
           if (!input.dryRun) await kube.delete(ref, m.metadata.namespace, m.metadata.name, input.propagationPolicy ?? 'Foreground');
           heartbeat();
-          results.push(result(m, 'Pruned', input.dryRun ? 'pruned (dry run)' : 'pruned', 'Sync'));
+          results.push(resourceResult(m, 'Pruned', input.dryRun ? 'pruned (dry run)' : 'pruned', 'Sync'));
         } catch (err) {
-          if (isNotFound(err)) results.push(result(m, 'Pruned', 'pruned', 'Sync'));
-          else if (refused(err)) results.push(result(m, 'SyncFailed', (err as Error).message, 'Sync'));
+          if (isNotFound(err)) results.push(resourceResult(m, 'Pruned', 'pruned', 'Sync'));
+          else if (failsResource(err)) results.push(resourceResult(m, 'SyncFailed', (err as Error).message, 'Sync'));
           else throw err;
         }
       }

@@ -28,7 +28,8 @@ export class ApplicationCommands {
     try {
       return await fn();
     } catch (err) {
-      if (err instanceof WorkflowNotFoundError) throw new CommandRefused('NotFound', `application ${ref.namespace}/${ref.name} is not managed by Sluice (no workflow ${applicationWorkflowId(ref)})`);
+      if (err instanceof WorkflowNotFoundError)
+        throw new CommandRefused('NotFound', `application ${ref.namespace}/${ref.name} is not managed by Sluice (no workflow ${applicationWorkflowId(ref)})`);
       if (err instanceof WorkflowUpdateFailedError) throw new CommandRefused('FailedPrecondition', err.cause?.message ?? err.message);
       const message = (err as { cause?: { message?: string } }).cause?.message;
       if (message) throw new CommandRefused('FailedPrecondition', message);

@@ -4,7 +4,8 @@
 // code (which replays) and nothing from activities. Each replica counts what it sees;
 // query rates per instance, or max by the object's labels.
 import type { KubeObject } from '../k8s/kube-client';
-import { recordAnalysisResult, recordMeasurement, recordStepTransition, recordSyncOperation } from '../worker/metrics';
+import { recordAnalysisResult, recordMeasurement, recordStepTransition, recordSyncOperation } from './metrics';
+import { DEFAULT_PROJECT } from '../domain/argo/names';
 
 const TERMINAL_ANALYSIS = new Set(['Successful', 'Failed', 'Error', 'Inconclusive']);
 const TERMINAL_OPERATION = new Set(['Succeeded', 'Failed', 'Error', 'Terminated']);
@@ -47,5 +48,5 @@ export function onApplicationEvent(obj: KubeObject, previous: KubeObject | undef
   const op = obj.status?.operationState;
   if (!op?.finishedAt || !TERMINAL_OPERATION.has(op.phase) || previous?.status?.operationState?.finishedAt === op.finishedAt) return;
   const seconds = Math.max(0, (Date.parse(op.finishedAt) - Date.parse(op.startedAt ?? op.finishedAt)) / 1000);
-  recordSyncOperation(obj.metadata.namespace!, obj.metadata.name, obj.spec?.project || 'default', op.phase, Number.isFinite(seconds) ? seconds : 0);
+  recordSyncOperation(obj.metadata.namespace!, obj.metadata.name, obj.spec?.project || DEFAULT_PROJECT, op.phase, Number.isFinite(seconds) ? seconds : 0);
 }

@@ -1,9 +1,10 @@
 // Every API error is JSON `{code, message}`; the message names the object and, for
 // 403, the action. Tokens are redacted from every message (a malformed body can echo
 // its own text through the JSON parser's message).
-import { redactTokens } from './auth/tokens';
+import { redactTokens } from '../domain/rbac/tokens';
 
-export type ErrorCode = 'Unauthenticated' | 'PermissionDenied' | 'NotFound' | 'FailedPrecondition' | 'InvalidRequest' | 'PayloadTooLarge' | 'Unavailable' | 'Internal';
+export type ErrorCode =
+  'Unauthenticated' | 'PermissionDenied' | 'NotFound' | 'FailedPrecondition' | 'InvalidRequest' | 'PayloadTooLarge' | 'Unavailable' | 'Internal';
 
 const STATUS: Record<ErrorCode, number> = {
   Unauthenticated: 401,

@@ -3,6 +3,7 @@
 // and branch were pushed, and decide which Applications that push concerns. Pure, apart
 // from the HMAC.
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import { ARGOCD_SECRET } from '../domain/argo/names';
 
 export interface GitPush {
   provider: 'github' | 'gitlab';
@@ -45,22 +46,39 @@ export function readPush(headers: Record<string, string | string[] | undefined>,
   const githubEvent = header(headers, 'x-github-event');
   const gitlabEvent = header(headers, 'x-gitlab-event');
   if (githubEvent) {
-    if (!secrets.github) throw new WebhookRefused(503, 'GitHub webhooks are not configured: set webhook.github.secret in argocd-secret');
+    if (!secrets.github) throw new WebhookRefused(503, `GitHub webhooks are not configured: set webhook.github.secret in ${ARGOCD_SECRET}`);
     const signature = header(headers, 'x-hub-signature-256') ?? '';
     const expected = `sha256=${createHmac('sha256', secrets.github).update(rawBody).digest('hex')}`;
     if (!equalText(signature, expected)) throw new WebhookRefused(401, 'GitHub webhook signature (X-Hub-Signature-256) does not match');
     if (githubEvent !== 'push') return undefined;
     const body = parse(rawBody);
     const repo = body.repository ?? {};
-    return withRef({ provider: 'github', urls: [repo.html_url, repo.clone_url, repo.ssh_url, repo.git_url, repo.url].filter(isText), defaultBranch: repo.default_branch ?? repo.master_branch, revision: body.after }, body.ref);
+    return withRef(
+      {
+        provider: 'github',
+        urls: [repo.html_url, repo.clone_url, repo.ssh_url, repo.git_url, repo.url].filter(isText),
+        defaultBranch: repo.default_branch ?? repo.master_branch,
+        revision: body.after,
+      },
+      body.ref,
+    );
   }
   if (gitlabEvent) {
-    if (!secrets.gitlab) throw new WebhookRefused(503, 'GitLab webhooks are not configured: set webhook.gitlab.secret in argocd-secret');
-    if (!equalText(header(headers, 'x-gitlab-token') ?? '', secrets.gitlab)) throw new WebhookRefused(401, 'GitLab webhook token (X-Gitlab-Token) does not match');
+    if (!secrets.gitlab) throw new WebhookRefused(503, `GitLab webhooks are not configured: set webhook.gitlab.secret in ${ARGOCD_SECRET}`);
+    if (!equalText(header(headers, 'x-gitlab-token') ?? '', secrets.gitlab))
+      throw new WebhookRefused(401, 'GitLab webhook token (X-Gitlab-Token) does not match');
     if (gitlabEvent !== 'Push Hook' && gitlabEvent !== 'Tag Push Hook') return undefined;
     const body = parse(rawBody);
     const project = body.project ?? body.repository ?? {};
-    return withRef({ provider: 'gitlab', urls: [project.web_url, project.git_http_url, project.git_ssh_url, project.homepage, project.url].filter(isText), defaultBranch: project.default_branch, revision: body.after ?? body.checkout_sha }, body.ref);
+    return withRef(
+      {
+        provider: 'gitlab',
+        urls: [project.web_url, project.git_http_url, project.git_ssh_url, project.homepage, project.url].filter(isText),
+        defaultBranch: project.default_branch,
+        revision: body.after ?? body.checkout_sha,
+      },
+      body.ref,
+    );
   }
   throw new WebhookRefused(400, 'not a GitHub or GitLab webhook (no X-GitHub-Event or X-Gitlab-Event header)');
 }

@@ -44,7 +44,15 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
   start(): this {
     const { kube, res, opts } = this;
     this.loop ??= inform(
-      { kube, resource: res, namespace: opts.namespace, fieldSelector: opts.fieldSelector, labelSelector: opts.labelSelector, signal: this.abort.signal, log: (_msg, fields) => opts.onError?.(fields?.error) },
+      {
+        kube,
+        resource: res,
+        namespace: opts.namespace,
+        fieldSelector: opts.fieldSelector,
+        labelSelector: opts.labelSelector,
+        signal: this.abort.signal,
+        log: (_msg, fields) => opts.onError?.(fields?.error),
+      },
       (type, obj, listed) => {
         if (listed) return;
         const previous = type === 'DELETED' ? this.store.remove(obj as T) : this.store.upsert(obj as T);

@@ -15,7 +15,7 @@ const ERROR_RESPONSES: Record<string, string> = {
   '401': 'no token, or an unknown, expired or revoked token',
   '403': 'the account may not perform this action on this object',
   '404': 'the object does not exist',
-  '409': 'the command was refused in the object\'s current state',
+  '409': "the command was refused in the object's current state",
   '413': 'the request body is too large',
 };
 
@@ -30,9 +30,16 @@ export function collectOpenApi(app: FastifyInstance, info: { title: string; vers
     const openPath = url.replace(/:([A-Za-z0-9_]+)/g, '{$1}');
     const parameters = [
       ...Object.entries(schema.params?.properties ?? {}).map(([name, s]) => ({ name, in: 'path', required: true, schema: s })),
-      ...Object.entries(schema.querystring?.properties ?? {}).map(([name, s]) => ({ name, in: 'query', required: (schema.querystring?.required ?? []).includes(name), schema: s })),
+      ...Object.entries(schema.querystring?.properties ?? {}).map(([name, s]) => ({
+        name,
+        in: 'query',
+        required: (schema.querystring?.required ?? []).includes(name),
+        schema: s,
+      })),
     ];
-    const responses: Record<string, object> = { '200': { description: 'OK', ...(schema.response?.['200'] ? { content: { 'application/json': { schema: schema.response['200'] } } } : {}) } };
+    const responses: Record<string, object> = {
+      '200': { description: 'OK', ...(schema.response?.['200'] ? { content: { 'application/json': { schema: schema.response['200'] } } } : {}) },
+    };
     for (const [code, description] of Object.entries(ERROR_RESPONSES)) {
       if (doc.public && code !== '404') continue;
       responses[code] = { description, content: { 'application/json': { schema: errorSchema } } };

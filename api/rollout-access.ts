@@ -5,10 +5,8 @@
 // A Rollout no Application owns falls under Sluice's own resource `rollouts`, with
 // actions get and update on `<namespace>/<name>`.
 import type { KubeObject } from '../k8s/kube-client';
-import { appRBACName } from './rbac/policy';
-
-export const TRACKING_ID_ANNOTATION = 'argocd.argoproj.io/tracking-id';
-export const INSTANCE_LABEL = 'app.kubernetes.io/instance';
+import { appRBACName } from '../domain/rbac/policy';
+import { DEFAULT_PROJECT, INSTANCE_LABEL, TRACKING_ID_ANNOTATION } from '../domain/argo/names';
 
 export interface RbacCheck {
   resource: string;
@@ -42,14 +40,21 @@ export function rolloutCheck(rollout: KubeObject, command: string | undefined, f
   const ref = owningApp(rollout);
   const app = ref && findApp(ref);
   if (app) {
-    const object = appRBACName(app.spec?.project || 'default', app.metadata.name, app.metadata.namespace, controlNamespace);
-    return command ? { resource: 'applications', action: `action/argoproj.io/Rollout/${command}`, object } : { resource: 'applications', action: 'get', object };
+    const object = appRBACName(app.spec?.project || DEFAULT_PROJECT, app.metadata.name, app.metadata.namespace, controlNamespace);
+    return command
+      ? { resource: 'applications', action: `action/argoproj.io/Rollout/${command}`, object }
+      : { resource: 'applications', action: 'get', object };
   }
   return { resource: 'rollouts', action: command ? 'update' : 'get', object: `${rollout.metadata.namespace}/${rollout.metadata.name}` };
 }
 
 /** AnalysisRuns follow the Rollout that owns them; a standalone run is `analysisruns, get`. */
-export function analysisRunCheck(run: KubeObject, findRollout: (namespace: string, name: string) => KubeObject | undefined, findApp: AppLookup, controlNamespace: string): RbacCheck {
+export function analysisRunCheck(
+  run: KubeObject,
+  findRollout: (namespace: string, name: string) => KubeObject | undefined,
+  findApp: AppLookup,
+  controlNamespace: string,
+): RbacCheck {
   const owner = run.metadata.ownerReferences?.find((o) => o.kind === 'Rollout');
   const rollout = owner && findRollout(run.metadata.namespace!, owner.name);
   if (rollout) return rolloutCheck(rollout, undefined, findApp, controlNamespace);

@@ -31,7 +31,8 @@ async function translate<T>(ref: RolloutRef, call: () => Promise<T>): Promise<T>
   try {
     return await call();
   } catch (err) {
-    if (err instanceof WorkflowNotFoundError) throw new CommandRefused('NotFound', `rollout ${ref.namespace}/${ref.name} is not managed by Sluice (no workflow ${rolloutWorkflowId(ref)})`);
+    if (err instanceof WorkflowNotFoundError)
+      throw new CommandRefused('NotFound', `rollout ${ref.namespace}/${ref.name} is not managed by Sluice (no workflow ${rolloutWorkflowId(ref)})`);
     if (err instanceof WorkflowUpdateFailedError) throw new CommandRefused('FailedPrecondition', err.cause?.message ?? err.message);
     // A validator's refusal surfaces as a failure whose message is the refusal itself.
     const message = (err as { cause?: { message?: string } }).cause?.message;

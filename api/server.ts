@@ -2,34 +2,25 @@
 // validated by Fastify. Every route but /healthz, /readyz, /metrics and
 // /api/openapi.json needs a bearer token (api/auth), and every route checks Argo CD
 // RBAC (api/rbac/policy.ts) before it reads or acts. Errors are {code, message}.
-import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
-import { observeApplications, observeRollouts, recordApiRequest, registry } from '../worker/metrics';
-import { AccessControl, Unauthenticated, type Principal } from './auth/access-control';
-import { redactTokens } from './auth/tokens';
+import { ARGOCD_NAMESPACE, DEFAULT_PROJECT, SLUICE_NAMESPACE } from '../domain/argo/names';
+import { observeApplications, observeRollouts, recordApiRequest, registry } from './metrics';
+import { AccessControl, Unauthenticated } from './auth/access-control';
+import { redactTokens } from '../domain/rbac/tokens';
 import { onAnalysisRunEvent, onApplicationEvent, onRolloutEvent } from './derived-metrics';
 import { ApiError, errorBody, toApiError } from './errors';
 import { ObjectCache } from './object-cache';
 import { collectOpenApi, type RouteDoc } from './openapi';
 import type { ApplicationCommands } from './application-commands';
-import { appRBACName } from './rbac/policy';
 import { CommandRefused, type RolloutCommands } from './rollout-commands';
-import { owningApp, rolloutCheck, type AppRef, type RbacCheck } from './rollout-access';
+import { owningApp, rolloutCheck, type AppRef } from './rollout-access';
+import type { ApiContext, ApiLog } from './context';
 import { registerAccountRoutes } from './routes/accounts';
 import { registerAnalysisRunRoutes } from './routes/analysis-runs';
 import { registerApplicationRoutes } from './routes/applications';
 import { registerRolloutCommandRoutes } from './routes/rollout-commands';
 import { registerRolloutRoutes } from './routes/rollouts';
-
-declare module 'fastify' {
-  interface FastifyRequest {
-    principal?: Principal;
-    /** The JSON body as received, for routes that verify a signature over it (Git webhooks). */
-    rawBody?: string;
-  }
-}
-
-export type ApiLog = (msg: string, fields?: Record<string, unknown>) => void;
 
 export interface ApiDeps {
   kube: KubeClient;
@@ -50,48 +41,27 @@ export interface ApiDeps {
   routes?: ((app: FastifyInstance, ctx: ApiContext) => void)[];
 }
 
-/** What route modules share: the caches, access control and the RBAC helpers. */
-export interface ApiContext {
-  kube: KubeClient;
-  commands: RolloutCommands;
-  applicationCommands?: ApplicationCommands;
-  access: AccessControl;
-  rollouts: ObjectCache;
-  applications: ObjectCache;
-  analysisRuns: ObjectCache;
-  controlNamespace: string;
-  findApp(ref: AppRef): KubeObject | undefined;
-  /**
-   * The Rollout, from the watch or else the apiserver. When absent: 404 only for a
-   * caller who could have acted on it (`rollouts, get|update, <ns>/<name>`), else 403,
-   * so RBAC does not reveal what exists (as Argo CD does for Applications).
-   */
-  rollout(req: FastifyRequest, namespace: string, name: string, command?: string): Promise<KubeObject>;
-  /** The error for an Application that does not exist: 404, or 403 unless `<action>` on `*\/<name>` is allowed. */
-  missingApplication(req: FastifyRequest, namespace: string, name: string, action: string): ApiError;
-  /** Throws 403 naming the account, action and object unless RBAC allows it. */
-  authorize(req: FastifyRequest, check: RbacCheck): void;
-  rolloutCheck(ro: KubeObject, command: string | undefined): RbacCheck;
-}
-
-export const refParams = {
-  type: 'object',
-  required: ['namespace', 'name'],
-  properties: { namespace: { type: 'string', minLength: 1, maxLength: 253 }, name: { type: 'string', minLength: 1, maxLength: 253 } },
-} as const;
-
 export function buildApi(deps: ApiDeps): FastifyInstance {
   const log = deps.log ?? (() => undefined);
-  const sluiceNamespace = deps.sluiceNamespace || process.env.SLUICE_NAMESPACE || 'sluice-system';
-  const controlNamespace = deps.controlNamespace ?? 'argocd';
+  const sluiceNamespace = deps.sluiceNamespace || process.env.SLUICE_NAMESPACE || SLUICE_NAMESPACE;
+  const controlNamespace = deps.controlNamespace ?? ARGOCD_NAMESPACE;
   const app = Fastify({ logger: false, bodyLimit: deps.bodyLimit ?? 1 << 20 });
   const openApi = collectOpenApi(app, { title: 'Sluice API', version: 'v1' });
 
   const access = new AccessControl(deps.kube, sluiceNamespace, log);
   const watchError = (what: string) => (err: unknown) => log('watch failed; listing again', { resource: what, error: redactTokens(String(err)) });
-  const rollouts = new ObjectCache(deps.kube, Resources.rollout, { onError: watchError('rollouts'), onEvent: (t, o, prev) => t !== 'DELETED' && onRolloutEvent(o, prev) });
-  const applications = new ObjectCache(deps.kube, Resources.application, { onError: watchError('applications'), onEvent: (t, o, prev) => t !== 'DELETED' && onApplicationEvent(o, prev) });
-  const analysisRuns = new ObjectCache(deps.kube, Resources.analysisRun, { onError: watchError('analysisruns'), onEvent: (t, o, prev) => t !== 'DELETED' && onAnalysisRunEvent(o, prev) });
+  const rollouts = new ObjectCache(deps.kube, Resources.rollout, {
+    onError: watchError('rollouts'),
+    onEvent: (t, o, prev) => t !== 'DELETED' && onRolloutEvent(o, prev),
+  });
+  const applications = new ObjectCache(deps.kube, Resources.application, {
+    onError: watchError('applications'),
+    onEvent: (t, o, prev) => t !== 'DELETED' && onApplicationEvent(o, prev),
+  });
+  const analysisRuns = new ObjectCache(deps.kube, Resources.analysisRun, {
+    onError: watchError('analysisruns'),
+    onEvent: (t, o, prev) => t !== 'DELETED' && onAnalysisRunEvent(o, prev),
+  });
 
   observeRollouts(() =>
     rollouts.list().map((ro) => ({
@@ -105,7 +75,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     applications.list().map((a) => ({
       namespace: a.metadata.namespace!,
       name: a.metadata.name,
-      project: a.spec?.project || 'default',
+      project: a.spec?.project || DEFAULT_PROJECT,
       syncStatus: a.status?.sync?.status ?? 'Unknown',
       healthStatus: a.status?.health?.status ?? 'Unknown',
     })),
@@ -149,7 +119,11 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     },
     rolloutCheck(ro, command) {
       // Without the Application list we cannot know the owner; refusing beats guessing.
-      if (owningApp(ro) && !applications.synced) throw new ApiError('Unavailable', `the Application list is not loaded yet; cannot decide who may act on rollout ${ro.metadata.namespace}/${ro.metadata.name}`);
+      if (owningApp(ro) && !applications.synced)
+        throw new ApiError(
+          'Unavailable',
+          `the Application list is not loaded yet; cannot decide who may act on rollout ${ro.metadata.namespace}/${ro.metadata.name}`,
+        );
       return rolloutCheck(ro, command, findApp, controlNamespace);
     },
   };
@@ -227,12 +201,3 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   for (const register of deps.routes ?? []) register(app, ctx);
   return app;
 }
-
-export function can(ctx: ApiContext, req: FastifyRequest, check: RbacCheck): boolean {
-  return !!req.principal && ctx.access.can(req.principal, check.resource, check.action, check.object);
-}
-
-export function appCheck(ctx: ApiContext, appObj: KubeObject, action: string): RbacCheck {
-  return { resource: 'applications', action, object: appRBACName(appObj.spec?.project || 'default', appObj.metadata.name, appObj.metadata.namespace, ctx.controlNamespace) };
-}
-

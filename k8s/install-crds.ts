@@ -1,10 +1,11 @@
 // Installs Sluice's CRDs (k8s/crds/*.yaml) with server-side apply and waits until the
 // API server serves them.
+import { FIELD_MANAGER } from '../domain/argo/names';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
 import { Resources, type KubeClient, type KubeObject } from './kube-client';
-import { waitFor } from './process-group';
+import { waitFor } from './wait';
 
 export const crdDir = () => path.resolve(__dirname, '..', '..', 'k8s', 'crds');
 
@@ -19,7 +20,7 @@ export function readCrds(): KubeObject[] {
 export async function installCrds(kube: KubeClient): Promise<string[]> {
   const crds = readCrds();
   for (const crd of crds) {
-    await kube.patch(Resources.crd, undefined, crd.metadata.name, crd, { type: 'apply', fieldManager: 'sluice', force: true });
+    await kube.patch(Resources.crd, undefined, crd.metadata.name, crd, { type: 'apply', fieldManager: FIELD_MANAGER, force: true });
   }
   for (const crd of crds) {
     await waitFor(

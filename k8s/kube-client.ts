@@ -6,37 +6,8 @@ import * as https from 'node:https';
 import * as http from 'node:http';
 import { KubeConfig } from '@kubernetes/client-node';
 
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata: ObjectMeta;
-  spec?: any;
-  status?: any;
-  [key: string]: unknown;
-}
-
-export interface ObjectMeta {
-  name: string;
-  namespace?: string;
-  uid?: string;
-  generation?: number;
-  resourceVersion?: string;
-  creationTimestamp?: string;
-  deletionTimestamp?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  ownerReferences?: OwnerReference[];
-  [key: string]: unknown;
-}
-
-export interface OwnerReference {
-  apiVersion: string;
-  kind: string;
-  name: string;
-  uid: string;
-  controller?: boolean;
-  blockOwnerDeletion?: boolean;
-}
+export type { KubeObject, ObjectMeta, OwnerReference } from '../domain/objects';
+import type { KubeObject } from '../domain/objects';
 
 export interface WatchEvent<T = KubeObject> {
   type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
@@ -55,8 +26,38 @@ export class KubeApiError extends Error {
   }
 }
 
+/** The apiserver could not build a typed patch: the object does not match its schema (a 500, but the object's fault). */
+export const isSchemaMismatch = (err: unknown) =>
+  err instanceof KubeApiError && err.statusCode === 500 && /failed to create typed patch object/.test(err.message);
+
 export const isNotFound = (err: unknown) => err instanceof KubeApiError && err.statusCode === 404;
 export const isConflict = (err: unknown) => err instanceof KubeApiError && err.statusCode === 409;
+export const isForbidden = (err: unknown) => err instanceof KubeApiError && err.statusCode === 403;
+
+/**
+ * The apiserver's answers that refuse a request for what it says or who sends it:
+ * 400 BadRequest (malformed), 403 Forbidden (RBAC, admission), 422 Invalid (the object
+ * fails validation). The same request is refused again, so a caller reports it (a
+ * SyncFailed result, a non-retryable failure) instead of retrying. 404 and 409 are not
+ * here: they say something about the object's state (gone, already there, changed
+ * meanwhile), which each caller weighs with isNotFound and isConflict.
+ */
+export const REFUSED_STATUS_CODES: readonly number[] = [400, 403, 422];
+
+/** A request the apiserver refused (REFUSED_STATUS_CODES, or a server-side apply the schema cannot type). */
+export function isRefused(err: unknown): err is KubeApiError {
+  return err instanceof KubeApiError && (REFUSED_STATUS_CODES.includes(err.statusCode) || isSchemaMismatch(err));
+}
+
+/**
+ * What gitops-engine reports on the one resource (a SyncFailed result, a compare that
+ * cannot tell) rather than failing the whole step: a refused request, a namespace that
+ * does not exist (404), an object changed or created meanwhile (409).
+ */
+export const failsResource = (err: unknown) => isRefused(err) || isNotFound(err) || isConflict(err);
+
+/** A namespace or kind this client may not read, or that is not there: for a lookup, nothing to find. */
+export const isOutOfReach = (err: unknown) => isForbidden(err) || isNotFound(err);
 
 export type PatchType = 'merge' | 'json' | 'strategic' | 'apply';
 const patchContentType: Record<PatchType, string> = {
@@ -77,6 +78,7 @@ export interface ResourceRef {
 export const Resources = {
   rollout: { group: 'argoproj.io', version: 'v1alpha1', plural: 'rollouts', namespaced: true },
   analysisRun: { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysisruns', namespaced: true },
+  experiment: { group: 'argoproj.io', version: 'v1alpha1', plural: 'experiments', namespaced: true },
   analysisTemplate: { group: 'argoproj.io', version: 'v1alpha1', plural: 'analysistemplates', namespaced: true },
   clusterAnalysisTemplate: { group: 'argoproj.io', version: 'v1alpha1', plural: 'clusteranalysistemplates', namespaced: false },
   application: { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', namespaced: true },
@@ -90,6 +92,7 @@ export const Resources = {
   node: { group: '', version: 'v1', plural: 'nodes', namespaced: false },
   secret: { group: '', version: 'v1', plural: 'secrets', namespaced: true },
   configMap: { group: '', version: 'v1', plural: 'configmaps', namespaced: true },
+  event: { group: '', version: 'v1', plural: 'events', namespaced: true },
   ingress: { group: 'networking.k8s.io', version: 'v1', plural: 'ingresses', namespaced: true },
   job: { group: 'batch', version: 'v1', plural: 'jobs', namespaced: true },
   crd: { group: 'apiextensions.k8s.io', version: 'v1', plural: 'customresourcedefinitions', namespaced: false },
@@ -151,7 +154,7 @@ export class KubeClient {
   async list<T = KubeObject>(res: ResourceRef, namespace?: string, opts: ListOptions = {}): Promise<{ items: T[]; resourceVersion: string }> {
     const items: T[] = [];
     let cont: string | undefined;
-    let resourceVersion = '';
+    let resourceVersion: string;
     do {
       const q = query({ ...opts, continue: cont, limit: opts.limit ?? 500 });
       const page = await this.request<{ apiVersion?: string; kind?: string; items: T[]; metadata: { continue?: string; resourceVersion: string } }>(
@@ -165,7 +168,12 @@ export class KubeClient {
     return { items, resourceVersion };
   }
 
-  async create<T = KubeObject>(res: ResourceRef, namespace: string | undefined, body: unknown, opts: { dryRun?: boolean; fieldManager?: string } = {}): Promise<T> {
+  async create<T = KubeObject>(
+    res: ResourceRef,
+    namespace: string | undefined,
+    body: unknown,
+    opts: { dryRun?: boolean; fieldManager?: string } = {},
+  ): Promise<T> {
     return this.request<T>('POST', resourcePath(res, namespace) + query({ dryRun: opts.dryRun ? 'All' : undefined, fieldManager: opts.fieldManager }), body);
   }
 
@@ -178,14 +186,31 @@ export class KubeClient {
     namespace: string | undefined,
     name: string,
     body: unknown,
-    opts: { type?: PatchType; subresource?: string; fieldManager?: string; force?: boolean; dryRun?: boolean; fieldValidation?: 'Strict' | 'Warn' | 'Ignore' } = {},
+    opts: {
+      type?: PatchType;
+      subresource?: string;
+      fieldManager?: string;
+      force?: boolean;
+      dryRun?: boolean;
+      fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
+    } = {},
   ): Promise<T> {
     const type = opts.type ?? 'merge';
-    const q = query({ fieldManager: opts.fieldManager, force: opts.force ? 'true' : undefined, dryRun: opts.dryRun ? 'All' : undefined, fieldValidation: opts.fieldValidation });
+    const q = query({
+      fieldManager: opts.fieldManager,
+      force: opts.force ? 'true' : undefined,
+      dryRun: opts.dryRun ? 'All' : undefined,
+      fieldValidation: opts.fieldValidation,
+    });
     return this.request<T>('PATCH', resourcePath(res, namespace, name, opts.subresource) + q, body, patchContentType[type]);
   }
 
-  async delete(res: ResourceRef, namespace: string | undefined, name: string, propagationPolicy: 'Foreground' | 'Background' | 'Orphan' = 'Background'): Promise<boolean> {
+  async delete(
+    res: ResourceRef,
+    namespace: string | undefined,
+    name: string,
+    propagationPolicy: 'Foreground' | 'Background' | 'Orphan' = 'Background',
+  ): Promise<boolean> {
     try {
       await this.request('DELETE', resourcePath(res, namespace, name), { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy });
       return true;

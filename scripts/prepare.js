@@ -4,6 +4,7 @@
 // bundles the workflow code. Plain JavaScript, because it runs before TypeScript is there.
 'use strict';
 const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
 const fs = require('node:fs');
 const path = require('node:path');
 
@@ -21,12 +22,18 @@ function step(what, cmd, args) {
   if (secs > 3) console.log(`[prepare] ${what}: ${secs.toFixed(1)}s`);
 }
 
-const installed = path.join('node_modules', '.package-lock.json');
-const stale = !fs.existsSync(installed) || fs.statSync('package-lock.json').mtimeMs > fs.statSync(installed).mtimeMs;
-// `npm install` rather than `npm ci`: the registry this runs against serves only the
-// platform packages it needs (@swc/core's darwin and win32 builds answer 404), so the
-// lock file cannot list them, and `npm ci` refuses any lock without every optional
-// package. `npm install` installs exactly what the lock names and leaves it unchanged.
-if (stale) step('npm install', 'npm', ['install', '--no-audit', '--no-fund']);
+// `npm ci` installs exactly what the committed lock names, on a clean tree. A stamp of the
+// lock's hash tells whether node_modules still matches it (mtimes change with every checkout).
+const lock = fs.readFileSync('package-lock.json');
+const lockHash = crypto.createHash('sha256').update(lock).digest('hex');
+const stamp = path.join('node_modules', '.sluice-lock-sha256');
+const stale = !fs.existsSync(stamp) || fs.readFileSync(stamp, 'utf8').trim() !== lockHash;
+// A symlinked node_modules is another checkout's install: npm ci would empty it under that checkout.
+const shared = fs.lstatSync('node_modules', { throwIfNoEntry: false })?.isSymbolicLink() ?? false;
+if (stale && shared) console.log('[prepare] node_modules is a symlink to a shared install: not reinstalling it');
+else if (stale) {
+  step('npm ci', 'npm', ['ci', '--no-audit', '--no-fund']);
+  fs.writeFileSync(stamp, `${lockHash}\n`);
+}
 step('compile TypeScript', process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 step('bundle workflows', process.execPath, [path.join('dist', 'worker', 'bundle.js')]);

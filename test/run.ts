@@ -1,13 +1,14 @@
 // `npm test`: builds what is missing, starts one shared stack (Temporal dev server,
 // control plane, Prometheus) for the layers that need servers, runs every test file
 // with node's test runner, and stops the stack whatever happens.
-// `npm test -- unit` runs only the unit layer (no servers).
+// `npm test -- unit` runs only the unit layer (no servers); `npm test -- e2e/canary-basic
+// workflow/replay` runs only those files (a layer, '/', the file's name without .test.js).
 import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startLocalStack, type LocalStack } from '../k8s/local-stack';
-import { ensurePrometheus, ensureTools } from '../k8s/toolchain';
+import { startLocalStack, type LocalStack } from '../stack/local-stack';
+import { ensurePrometheus, ensureTools, useCachedRenderers } from '../stack/toolchain';
 
 const LAYERS = ['unit', 'workflow', 'e2e'] as const;
 
@@ -22,12 +23,22 @@ function testFiles(layer: string): string[] {
 }
 
 async function main() {
-  const wanted = process.argv.slice(2).filter((a) => (LAYERS as readonly string[]).includes(a));
-  const layers = wanted.length > 0 ? wanted : [...LAYERS];
-  const files = layers.flatMap(testFiles);
+  const args = process.argv.slice(2);
+  const wanted = args.filter((a) => (LAYERS as readonly string[]).includes(a));
+  const named = args.filter((a) => (LAYERS as readonly string[]).includes(a.split('/')[0]) && a.includes('/'));
+  const layers = wanted.length > 0 || named.length > 0 ? [...new Set([...wanted, ...named.map((a) => a.split('/')[0])])] : [...LAYERS];
+  // Whole layers (all of them when nothing is named) and single files by name. Never an
+  // empty list: node --test without files would run every .js under test/, benches included.
+  const wholeLayers = wanted.length > 0 || named.length > 0 ? wanted : [...LAYERS];
+  const files = [...new Set([...wholeLayers.flatMap(testFiles), ...named.map((a) => path.join(__dirname, `${a}.test.js`))])];
+  if (files.length === 0) throw new Error('no test files found');
+  const missing = files.filter((f) => !fs.existsSync(f));
+  if (missing.length > 0) throw new Error(`no such test file: ${missing.join(', ')}`);
   const needsServers = layers.some((l) => l !== 'unit');
 
   let stack: LocalStack | undefined;
+  // Unit tests render helm and kustomize sources and run gojq too.
+  await useCachedRenderers((l) => console.log(`[test] ${l}`));
   const env: NodeJS.ProcessEnv = { ...process.env };
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
   if (needsServers) {

@@ -4,11 +4,11 @@
 // Completed runs are left alone: their workflow has finished (or waits for the TTL).
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client';
-import { isCompleted } from '../workflows/analysis/types';
+import { isCompleted } from '../domain/analysis/types';
 import { analysisRunNudgeSignal, analysisRunWorkflowId, type AnalysisRunNudge } from '../workflows/definitions';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
-import { CURRENT_GENERATION } from '../workflows/generation';
+import { analysisRunWorkflow } from '../workflows/analysis-run';
 
 export interface AnalysisWatcherOptions {
   kube: KubeClient;
@@ -32,7 +32,10 @@ export class AnalysisWatcher {
   }
 
   start(): void {
-    this.loop = inform({ kube: this.opts.kube, resource: Resources.analysisRun, namespace: this.opts.namespace, signal: this.abort.signal, log: this.opts.log }, (type, obj) => this.onAnalysisRun(type, obj));
+    this.loop = inform(
+      { kube: this.opts.kube, resource: Resources.analysisRun, namespace: this.opts.namespace, signal: this.abort.signal, log: this.opts.log },
+      (type, obj) => this.onAnalysisRun(type, obj),
+    );
   }
 
   async stop(): Promise<void> {
@@ -75,11 +78,17 @@ export class AnalysisWatcher {
     });
   }
 
-  private startOrSignal(workflowId: string, ref: { namespace: string; name: string }, nudge: AnalysisRunNudge, taskQueue: string, useSearchAttributes: boolean) {
-    return this.opts.client.workflow.signalWithStart('analysisRunWorkflow', {
+  private startOrSignal(
+    workflowId: string,
+    ref: { namespace: string; name: string },
+    nudge: AnalysisRunNudge,
+    taskQueue: string,
+    useSearchAttributes: boolean,
+  ) {
+    return this.opts.client.workflow.signalWithStart(analysisRunWorkflow, {
       workflowId,
       taskQueue,
-      args: [{ ...ref, generation: CURRENT_GENERATION }],
+      args: [ref],
       signal: analysisRunNudgeSignal,
       signalArgs: [nudge],
       staticSummary: `AnalysisRun ${ref.namespace}/${ref.name}`,

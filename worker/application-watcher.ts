@@ -7,13 +7,19 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { isTrackedCopy, keepTracked, kindKey, MANAGED_KINDS, type ApplicationCache } from '../activities/application-cache';
-import { applicationNudgeSignal, applicationWorkflowId, type ApplicationNudge } from '../workflows/definitions';
-import type { ApplicationTimings } from '../workflows/application';
-import { appFromInstance, parseTrackingId, TRACKING_ANNOTATION } from '../workflows/applications/tracking';
+import {
+  applicationNudgeSignal,
+  applicationWorkflowId,
+  notificationsNudgeSignal,
+  notificationsWorkflowId,
+  type ApplicationNudge,
+} from '../workflows/definitions';
+import { notificationsWorkflow } from '../workflows/notifications';
+import { applicationWorkflow, type ApplicationTimings } from '../workflows/application';
+import { appFromInstance, parseTrackingId } from '../domain/applications/tracking';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
-import { FIELD_MANAGER } from '../activities/application';
-import { CURRENT_GENERATION } from '../workflows/generation';
+import { FIELD_MANAGER, REFRESH_ANNOTATION, TRACKING_ID_ANNOTATION } from '../domain/argo/names';
 
 export interface ApplicationWatcherOptions {
   kube: KubeClient;
@@ -25,6 +31,8 @@ export interface ApplicationWatcherOptions {
   log: (msg: string, fields?: Record<string, unknown>) => void;
   /** Kept up to date from the same watches, for the application activities to read. */
   cache?: ApplicationCache;
+  /** Wake notifications/<ns>/<name> when what triggers read changes (SLUICE_NOTIFICATIONS=on). */
+  notifications?: boolean;
 }
 
 export class ApplicationWatcher {
@@ -33,6 +41,8 @@ export class ApplicationWatcher {
   private readonly nudger: Nudger;
   /** Last generation seen per object, so status-only updates wake nobody. */
   private readonly seen = new Map<string, string>();
+  /** Last notification-relevant state per Application (see notificationFingerprint). */
+  private readonly notified = new Map<string, string>();
 
   constructor(private readonly opts: ApplicationWatcherOptions) {
     this.nudger = new Nudger((key, err) => {
@@ -54,7 +64,13 @@ export class ApplicationWatcher {
     );
     for (const res of MANAGED_KINDS) {
       const copy = cache?.managed.get(kindKey(res));
-      this.loops.push(inform(this.informOptions(res), (type, obj) => (keepTracked(copy, type, obj), this.onManaged(res, type, obj)), copy && ((items) => copy.replace(items.filter(isTrackedCopy)))));
+      this.loops.push(
+        inform(
+          this.informOptions(res),
+          (type, obj) => (keepTracked(copy, type, obj), this.onManaged(res, type, obj)),
+          copy && ((items) => copy.replace(items.filter(isTrackedCopy))),
+        ),
+      );
     }
   }
 
@@ -81,22 +97,26 @@ export class ApplicationWatcher {
 
   private onApplication(type: string, app: KubeObject): void {
     const ref = { namespace: app.metadata.namespace!, name: app.metadata.name };
+    if (this.opts.notifications) this.onNotifiable(type, app, ref);
     const workflowId = applicationWorkflowId(ref);
-    const refresh = app.metadata.annotations?.['argocd.argoproj.io/refresh'];
+    const refresh = app.metadata.annotations?.[REFRESH_ANNOTATION];
     const hasOperation = (app as { operation?: unknown }).operation != null;
     const genChanged = this.changed(`app/${workflowId}`, type, app);
     if (!genChanged && !refresh && !hasOperation) return;
-    const nudge: ApplicationNudge = { reason: `application ${type.toLowerCase()}`, ...(refresh === 'hard' || refresh === 'normal' ? { refresh, askedAt: Date.now() } : {}) };
+    const nudge: ApplicationNudge = {
+      reason: `application ${type.toLowerCase()}`,
+      ...(refresh === 'hard' || refresh === 'normal' ? { refresh, askedAt: Date.now() } : {}),
+    };
     const { client, taskQueue, useSearchAttributes } = this.opts;
     if (type === 'DELETED') {
       this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
       return;
     }
     this.nudger.nudge(workflowId, async () => {
-      await client.workflow.signalWithStart('applicationWorkflow', {
+      await client.workflow.signalWithStart(applicationWorkflow, {
         workflowId,
         taskQueue,
-        args: [{ ...ref, timings: this.opts.timings, generation: CURRENT_GENERATION }],
+        args: [{ ...ref, timings: this.opts.timings }],
         signal: applicationNudgeSignal,
         signalArgs: [nudge],
         staticSummary: `Application ${ref.namespace}/${ref.name}`,
@@ -105,8 +125,33 @@ export class ApplicationWatcher {
     });
   }
 
+  /** Status writes do wake the notifications workflow, but only when a trigger could see a difference. */
+  private onNotifiable(type: string, app: KubeObject, ref: { namespace: string; name: string }): void {
+    const workflowId = notificationsWorkflowId(ref);
+    const { client, taskQueue, useSearchAttributes } = this.opts;
+    if (type === 'DELETED') {
+      this.notified.delete(workflowId);
+      this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(notificationsNudgeSignal));
+      return;
+    }
+    const fingerprint = notificationFingerprint(app);
+    if (this.notified.get(workflowId) === fingerprint) return;
+    this.notified.set(workflowId, fingerprint);
+    this.nudger.nudge(workflowId, async () => {
+      await client.workflow.signalWithStart(notificationsWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [ref],
+        signal: notificationsNudgeSignal,
+        signalArgs: [],
+        staticSummary: `notifications of Application ${ref.namespace}/${ref.name}`,
+        ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['Notifications'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
+      });
+    });
+  }
+
   private onManaged(res: ResourceRef, type: string, obj: KubeObject): void {
-    const tracking = parseTrackingId(obj.metadata.annotations?.[TRACKING_ANNOTATION]);
+    const tracking = parseTrackingId(obj.metadata.annotations?.[TRACKING_ID_ANNOTATION]);
     if (!tracking) return;
     if (!this.changed(`${res.group}/${res.plural}/${obj.metadata.namespace ?? ''}/${obj.metadata.name}`, type, obj)) return;
     // A sync's own apply: the compare after that sync reads it, so a pass for it is wasted
@@ -116,6 +161,12 @@ export class ApplicationWatcher {
     const nudge: ApplicationNudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}`, managed: true };
     this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
   }
+}
+
+/** What Argo's triggers usually read: the status without its timestamps, the deletion, the annotations and labels. */
+export function notificationFingerprint(app: KubeObject): string {
+  const { reconciledAt: _r, observedAt: _o, ...status } = ((app as { status?: Record<string, unknown> }).status ?? {}) as Record<string, unknown>;
+  return JSON.stringify([status, app.metadata.deletionTimestamp ?? null, app.metadata.annotations ?? {}, app.metadata.labels ?? {}, app.metadata.generation]);
 }
 
 /**

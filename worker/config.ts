@@ -1,5 +1,6 @@
 // Process configuration from the environment, with the local stack's defaults.
 import type { ApplicationTimings } from '../workflows/application';
+import { SLUICE_NAMESPACE } from '../domain/argo/names';
 export interface SluiceConfig {
   temporalAddress: string;
   temporalNamespace: string;
@@ -11,6 +12,8 @@ export interface SluiceConfig {
   maxCachedWorkflows: number;
   /** Application reconcile period, jitter, hook and wave timeouts (SLUICE_APP_* seconds); defaults when unset. */
   applicationTimings?: Partial<ApplicationTimings>;
+  /** Argo CD notifications for Applications (SLUICE_NOTIFICATIONS=on): not yet shown end to end, so off unless asked for. */
+  notifications?: boolean;
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
   sluiceNamespace: string;
 }
@@ -25,7 +28,8 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     apiPort: Number(env.SLUICE_API_PORT ?? 8080),
     maxCachedWorkflows: Number(env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500),
     applicationTimings: applicationTimingsFromEnv(env),
-    sluiceNamespace: env.SLUICE_NAMESPACE || 'sluice-system',
+    notifications: env.SLUICE_NOTIFICATIONS === 'on',
+    sluiceNamespace: env.SLUICE_NAMESPACE || SLUICE_NAMESPACE,
   };
 }
 

@@ -3,7 +3,7 @@
 // cluster we add them when we may, and run without them when we may not.
 import { Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
-import { SEARCH_ATTRIBUTES } from '../k8s/temporal-dev-server';
+import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 
 export async function ensureSearchAttributes(connection: Connection, namespace: string): Promise<boolean> {
   try {
@@ -13,7 +13,9 @@ export async function ensureSearchAttributes(connection: Connection, namespace: 
     const types = temporal.api.enums.v1.IndexedValueType;
     await connection.operatorService.addSearchAttributes({
       namespace,
-      searchAttributes: Object.fromEntries(missing.map((k) => [k, SEARCH_ATTRIBUTES[k] === 'Int' ? types.INDEXED_VALUE_TYPE_INT : types.INDEXED_VALUE_TYPE_KEYWORD])),
+      searchAttributes: Object.fromEntries(
+        missing.map((k) => [k, SEARCH_ATTRIBUTES[k] === 'Int' ? types.INDEXED_VALUE_TYPE_INT : types.INDEXED_VALUE_TYPE_KEYWORD]),
+      ),
     });
     return true;
   } catch {

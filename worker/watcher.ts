@@ -5,12 +5,12 @@
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { nudgeSignal, rolloutWorkflowId } from '../workflows/definitions';
-import { POD_TEMPLATE_HASH_LABEL } from '../workflows/rollouts/types';
+import { POD_TEMPLATE_HASH_LABEL } from '../domain/argo/names';
 import type { RolloutCache } from '../activities/rollout-cache';
 import type { ObjectStore } from '../k8s/object-store';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
-import { CURRENT_GENERATION } from '../workflows/generation';
+import { rolloutWorkflow } from '../workflows/rollout';
 
 export interface WatcherOptions {
   kube: KubeClient;
@@ -44,7 +44,11 @@ export class Watcher {
       inform(this.informOptions(Resources.rollout), (type, ro) => (keep(cache?.rollouts, type, ro), this.onRollout(type, ro)), relist(cache?.rollouts)),
     );
     this.loops.push(
-      inform(this.informOptions(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL), (type, rs) => (keep(cache?.replicaSets, type, rs), this.onReplicaSet(type, rs)), relist(cache?.replicaSets)),
+      inform(
+        this.informOptions(Resources.replicaSet, POD_TEMPLATE_HASH_LABEL),
+        (type, rs) => (keep(cache?.replicaSets, type, rs), this.onReplicaSet(type, rs)),
+        relist(cache?.replicaSets),
+      ),
     );
     if (cache) this.loops.push(inform(this.informOptions(Resources.service), (type, svc) => keep(cache.services, type, svc), relist(cache.services)));
   }
@@ -81,10 +85,10 @@ export class Watcher {
       return;
     }
     this.nudger.nudge(workflowId, async () => {
-      await client.workflow.signalWithStart('rolloutWorkflow', {
+      await client.workflow.signalWithStart(rolloutWorkflow, {
         workflowId,
         taskQueue,
-        args: [{ ...ref, useSearchAttributes, generation: CURRENT_GENERATION }],
+        args: [{ ...ref, useSearchAttributes }],
         signal: nudgeSignal,
         signalArgs: [nudge],
         staticSummary: `Rollout ${ref.namespace}/${ref.name}`,
@@ -102,7 +106,11 @@ export class Watcher {
     // The counts in between only refresh the shown status, so they wait a moment and
     // share one signal: under load that is most of the workflow's passes saved.
     const deferMs = type === 'MODIFIED' && !settled(rs) ? INTERIM_NUDGE_DELAY_MS : 0;
-    this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }), deferMs);
+    this.nudger.nudge(
+      workflowId,
+      () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }),
+      deferMs,
+    );
   }
 }
 
@@ -112,5 +120,10 @@ const INTERIM_NUDGE_DELAY_MS = 1000;
 export function settled(rs: KubeObject): boolean {
   const want = rs.spec?.replicas ?? 1;
   const st = rs.status ?? {};
-  return (st.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0) && (st.replicas ?? 0) === want && (st.availableReplicas ?? 0) === want && (st.readyReplicas ?? 0) === want;
+  return (
+    (st.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0) &&
+    (st.replicas ?? 0) === want &&
+    (st.availableReplicas ?? 0) === want &&
+    (st.readyReplicas ?? 0) === want
+  );
 }

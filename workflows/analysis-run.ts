@@ -19,7 +19,7 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { AnalysisActivities, AnalysisRunRef, LoadedAnalysisRun, MeasureRequest } from '../activities/analysis';
-import { argsWithoutSecrets, fieldPathValue, resolveMetricArgs } from './analysis/args';
+import { argsWithoutSecrets, fieldPathValue, resolveMetricArgs } from '../domain/analysis/args';
 import {
   assessRun,
   dryRunMetrics,
@@ -30,10 +30,17 @@ import {
   trimMeasurements,
   validateMetrics,
   isTerminating,
-} from './analysis/assessment';
-import { isCompleted, type AnalysisPhase, type AnalysisRunStatus, type Argument, type Measurement, type Metric, type MetricResult } from './analysis/types';
+} from '../domain/analysis/assessment';
+import {
+  isCompleted,
+  type AnalysisPhase,
+  type AnalysisRunStatus,
+  type Argument,
+  type Measurement,
+  type Metric,
+  type MetricResult,
+} from '../domain/analysis/types';
 import { analysisRunNudgeSignal } from './definitions';
-import { CURRENT_GENERATION, hasChange } from './generation';
 
 const kubeCalls = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '10s',
@@ -44,19 +51,17 @@ const kubeCalls = proxyActivities<AnalysisActivities>({
 // round trip through the server's task queues. It is recorded in history (queryPrometheus,
 // callWebMetric); a worker lost mid-task means the task is retried elsewhere and the
 // measurement taken again, and recorded once. The status write after it is an ordinary
-// activity (see committedStatusWrites). A provider error is a measurement
+// activity (see statusWrites). A provider error is a measurement
 // Error, not an activity failure; retries cover only lost workers and the API server.
 const measurementRetry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' };
 const quickMeasurements = (timeoutSeconds: number) =>
   proxyLocalActivities<AnalysisActivities>({ startToCloseTimeout: `${timeoutSeconds + 15}s`, retry: measurementRetry });
 const statusWriteOptions = { startToCloseTimeout: '10s', retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' } } as const;
-// Only runs recorded before `analysis-status-after-commit` write their status locally.
-const localStatusWrites = proxyLocalActivities<AnalysisActivities>(statusWriteOptions);
 // The status write is an ordinary activity: it is scheduled only when the workflow task
 // that took the measurement completes, so the status never shows a measurement that the
 // history does not have. Written locally, a worker killed between the write and the
 // task's completion took that measurement again and the status lost the first one.
-const committedStatusWrites = proxyActivities<AnalysisActivities>(statusWriteOptions);
+const statusWrites = proxyActivities<AnalysisActivities>(statusWriteOptions);
 
 const jobMeasurements = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '24h',
@@ -65,8 +70,6 @@ const jobMeasurements = proxyActivities<AnalysisActivities>({
 });
 
 export interface AnalysisRunWorkflowInput extends AnalysisRunRef {
-  /** The code generation that started this run (see workflows/generation.ts); absent in older runs. */
-  generation?: number;
   /** Carried across continueAsNew. */
   carried?: { uid: string; status: AnalysisRunStatus; terminate: boolean };
   /** Measurements before continuing as new (tests set it low). */
@@ -115,14 +118,13 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
   });
   const outcome = await analyse(input, news, (u) => (uid = u));
   // The object was replaced by a new one of the same name (same workflow ID): run that one.
-  if (news.latestUid) await continueAsNew<typeof analysisRunWorkflow>({ namespace: input.namespace, name: input.name, generation: CURRENT_GENERATION });
+  if (news.latestUid) await continueAsNew<typeof analysisRunWorkflow>({ namespace: input.namespace, name: input.name });
   return outcome;
 }
 
 async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid: (uid: string) => void): Promise<AnalysisRunOutcome> {
   const ref: AnalysisRunRef = { namespace: input.namespace, name: input.name };
   const id = `${ref.namespace}/${ref.name}`;
-  const statusWrites = hasChange(input.generation, 'analysis-status-after-commit') ? committedStatusWrites : localStatusWrites;
   const loaded: LoadedAnalysisRun = await kubeCalls.loadAnalysisRun(ref);
   if (!loaded.exists) return { phase: 'Error', message: `AnalysisRun ${id} not found` };
   const carried = input.carried?.uid === loaded.uid ? input.carried : undefined;
@@ -188,7 +190,9 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   let limits: Map<string, number>;
   try {
     runArgs = (spec.args ?? []).map((a) =>
-      a.value === undefined && a.valueFrom?.fieldRef ? { name: a.name, value: fieldPathValue({ metadata: loaded.metadata, spec }, a.valueFrom.fieldRef.fieldPath) } : a,
+      a.value === undefined && a.valueFrom?.fieldRef
+        ? { name: a.name, value: fieldPathValue({ metadata: loaded.metadata, spec }, a.valueFrom.fieldRef.fieldPath) }
+        : a,
     );
     metrics = (spec.metrics ?? []).map((m) => resolveMetricArgs(m, argsWithoutSecrets(runArgs)));
   } catch (err) {
@@ -199,7 +203,8 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     validateMetrics(metrics);
     metrics.forEach((m, i) => {
       const kind = Object.keys(m.provider).find((k) => m.provider[k] != null);
-      if (kind && !SUPPORTED_PROVIDERS.includes(kind)) throw new Error(`metrics[${i}] (${m.name}): provider ${kind} is not supported by Sluice (supported: ${SUPPORTED_PROVIDERS.join(', ')})`);
+      if (kind && !SUPPORTED_PROVIDERS.includes(kind))
+        throw new Error(`metrics[${i}] (${m.name}): provider ${kind} is not supported by Sluice (supported: ${SUPPORTED_PROVIDERS.join(', ')})`);
     });
     dryRun = dryRunMetrics(spec.dryRun, metrics);
     limits = measurementLimits(spec.measurementRetention, metrics);
@@ -221,7 +226,11 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     else delete status.message;
     if (argumentError) status = { ...status, phase: 'Error', message: `Unable to resolve metric arguments: ${argumentError}` };
     if (isCompleted(status.phase)) status.completedAt ??= new Date().toISOString();
-    setCurrentDetails(`**${id}**: ${status.phase}; ${results().map((r) => `${r.name} ${r.count}/${r.successful}✓/${r.failed}✗/${r.error}!`).join(', ')}`);
+    setCurrentDetails(
+      `**${id}**: ${status.phase}; ${results()
+        .map((r) => `${r.name} ${r.count}/${r.successful}✓/${r.failed}✗/${r.error}!`)
+        .join(', ')}`,
+    );
     publish();
   };
 
@@ -233,7 +242,14 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   };
 
   async function measure(index: number, metric: Metric, r: MetricResult, inFlight?: Measurement, notBefore?: number): Promise<Measurement> {
-    const req: MeasureRequest = { run: { ...ref, uid }, metric: spec.metrics[index], args: runArgs, measurementNumber: r.count + r.error + 1, inFlight, ...(notBefore !== undefined ? { notBefore } : {}) };
+    const req: MeasureRequest = {
+      run: { ...ref, uid },
+      metric: spec.metrics[index],
+      args: runArgs,
+      measurementNumber: r.count + r.error + 1,
+      inFlight,
+      ...(notBefore !== undefined ? { notBefore } : {}),
+    };
     const p = metric.provider;
     if (p.prometheus) return quickMeasurements(p.prometheus.timeout ?? 30).queryPrometheus(req);
     if (p.web) return quickMeasurements(p.web.timeoutSeconds && p.web.timeoutSeconds > 0 ? p.web.timeoutSeconds : 10).callWebMetric(req);
@@ -260,9 +276,6 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     throw ApplicationFailure.nonRetryable(`metric ${metric.name}: no supported provider`); // validated above
   }
 
-  // Histories recorded before measurements waited in-process for their due time replay as they were.
-  const onTime = hasChange(input.generation, 'analysis-measure-on-time');
-
   async function runMetric(index: number): Promise<void> {
     const metric = metrics[index];
     const quick = !!(metric.provider.prometheus || metric.provider.web);
@@ -282,20 +295,19 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         due = Date.parse(from) + delay;
         // The timer starts only when this workflow task completes, which waits for the status
         // write: start it after the write, for what remains (the write reports the time).
-        if (onTime && measuredSinceTimer) await flush();
-        const early = onTime && quick ? Math.min(lead, delay / 4, MAX_LEAD_MS) : 0;
+        if (measuredSinceTimer) await flush();
+        const early = quick ? Math.min(lead, delay / 4, MAX_LEAD_MS) : 0;
         let wait = due - now() - early;
         // Each measurement is recorded (its workflow task completed) before the next one starts.
-        if (onTime && measuredSinceTimer && wait < 1) wait = 1;
+        if (measuredSinceTimer && wait < 1) wait = 1;
         if (wait > 0) {
           await condition(() => terminating() || moveOn || gone(), wait);
-          measuredSinceTimer = false;
         }
         if (terminating() || moveOn || gone()) return;
       }
       let m: Measurement;
       try {
-        const notBefore = onTime && quick ? due : undefined;
+        const notBefore = quick ? due : undefined;
         m = await measure(index, metric, inFlight ? { ...r, measurements: r.measurements.slice(0, -1) } : r, inFlight, notBefore);
         measuredSinceTimer = true;
         if (notBefore !== undefined && m.startedAt) {
@@ -329,7 +341,11 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
 
   if (moveOn && !terminating() && !isCompleted(status.phase)) {
     await flush();
-    await continueAsNew<typeof analysisRunWorkflow>({ ...ref, carried: { uid, status, terminate: news.terminate }, measurementsPerRun: input.measurementsPerRun, generation: CURRENT_GENERATION });
+    await continueAsNew<typeof analysisRunWorkflow>({
+      ...ref,
+      carried: { uid, status, terminate: news.terminate },
+      measurementsPerRun: input.measurementsPerRun,
+    });
   }
   reassess();
   if (!isCompleted(status.phase)) {

@@ -6,10 +6,10 @@
 import { CancellationScope, isCancellation, log, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationActivities } from '../activities/application';
 import type { SyncActivities } from '../activities/sync';
-import type { ResourceResult, SyncResult, SyncWorkflowInput } from './applications/types';
-import { hasChange } from './generation';
-import { describePlan, planSync, type SyncPlan, type SyncTask } from './sync/plan';
-import { groupOf, parseSyncOptions, type ManifestResource } from './sync/resources';
+import type { ResourceResult, SyncResult, SyncWorkflowInput } from '../domain/applications/types';
+import { describePlan, planSync, type SyncPlan, type SyncTask } from '../domain/sync/plan';
+import { groupOf, parseSyncOptions, type ManifestResource } from '../domain/sync/resources';
+import { taskResult } from '../domain/sync/results';
 
 // Every step heartbeats, so a worker killed mid-step hands it on within the heartbeat timeout.
 const kube = proxyActivities<SyncActivities>({
@@ -23,18 +23,11 @@ const confirmations = proxyActivities<ApplicationActivities>({
   heartbeatTimeout: '10s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s' },
 });
-const source = proxyActivities<ApplicationActivities>({
-  startToCloseTimeout: '10m',
-  heartbeatTimeout: '10s',
-  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '10s', maximumAttempts: 5 },
-});
-
 // The short steps (prepare, create the namespace, apply a wave, a first look at its health)
 // as local activities: one workflow task for a simple sync instead of a server round trip
 // per step. Each is idempotent (server-side apply), so a worker lost mid-task simply runs
 // them again on replay. Waits that may last (hooks, an unhealthy wave) stay ordinary,
 // heartbeating activities, so another worker takes them over within seconds.
-const LOCAL_STEPS = 'sync-local-steps';
 const localKube = proxyLocalActivities<SyncActivities>({
   startToCloseTimeout: '2m',
   retry: { initialInterval: '200ms', backoffCoefficient: 2, maximumInterval: '5s' },
@@ -45,23 +38,6 @@ const localSource = proxyLocalActivities<ApplicationActivities>({
 });
 /** How long the local first look at a wave's health may wait before an ordinary, heartbeating wait takes over. */
 const LOCAL_HEALTH_LOOK_MS = 1500;
-
-function resultOf(t: SyncTask, status: ResourceResult['status'], message: string, extra: Partial<ResourceResult> = {}): ResourceResult {
-  const m = t.resource;
-  const slash = m.apiVersion.indexOf('/');
-  return {
-    group: groupOf(m.apiVersion),
-    version: slash < 0 ? m.apiVersion : m.apiVersion.slice(slash + 1),
-    kind: m.kind,
-    namespace: m.metadata.namespace ?? '',
-    name: m.metadata.name,
-    status,
-    message,
-    syncPhase: t.phase,
-    ...(t.isHook ? { hookType: t.hookTypes.find((h) => h === t.phase) ?? t.phase } : {}),
-    ...extra,
-  };
-}
 
 class SyncFailed extends Error {}
 
@@ -74,12 +50,23 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   // Every step acts on the destination cluster (the activities resolve it from the cluster Secrets).
   const destination = spec.destination ? { server: spec.destination.server, name: spec.destination.name } : undefined;
   const waitTimeout = (ms: number) => ({ startToCloseTimeout: ms + 30_000, heartbeatTimeout: 10_000 });
-  const waits = proxyActivities<SyncActivities>({ ...waitTimeout(Math.max(input.hookTimeoutMs, input.waveTimeoutMs)), retry: { initialInterval: '1s', maximumInterval: '5s' } });
+  const waits = proxyActivities<SyncActivities>({
+    ...waitTimeout(Math.max(input.hookTimeoutMs, input.waveTimeoutMs)),
+    retry: { initialInterval: '1s', maximumInterval: '5s' },
+  });
 
   let plan: SyncPlan;
   let revision = input.revision;
   try {
-    const prepared = await (hasChange(input.generation, LOCAL_STEPS) ? localSource : source).prepareSync({ app: input.app, instance: input.instance, spec, kinds: input.kinds ?? [], known: input.known, revision: input.revision, freshSinceMs: input.revision ? undefined : Date.parse(input.startedAt) });
+    const prepared = await localSource.prepareSync({
+      app: input.app,
+      instance: input.instance,
+      spec,
+      kinds: input.kinds ?? [],
+      known: input.known,
+      revision: input.revision,
+      freshSinceMs: input.revision ? undefined : Date.parse(input.startedAt),
+    });
     revision = prepared.revision;
     let manifests: ManifestResource[] = prepared.manifests;
     const only = request.resources?.length ? new Set(request.resources) : undefined;
@@ -91,7 +78,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
       defaultPruneOption: options.prune,
       namespace,
       skipHooks: !!only || request.dryRun,
-      ...(options.raw.includes('ApplyOutOfSyncOnly=true') && input.outOfSync ? { outOfSyncOnly: input.outOfSync } : {}),
+      ...(options.applyOutOfSyncOnly && input.outOfSync ? { outOfSyncOnly: input.outOfSync } : {}),
       hookNaming: { revision, startedAtUnixSeconds: Math.floor(Date.parse(input.startedAt) / 1000) },
     });
   } catch (err) {
@@ -103,13 +90,14 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
 
   const hookTimeout = input.hookTimeoutMs;
   const runHooks = async (tasks: SyncTask[]) => {
-    for (const t of tasks) await kube.runHook({ manifest: t.resource, operation, beforeHookCreation: t.deletePolicies.includes('BeforeHookCreation'), destination });
+    for (const t of tasks)
+      await kube.runHook({ manifest: t.resource, operation, beforeHookCreation: t.deletePolicies.includes('BeforeHookCreation'), destination });
     const outcomes = await Promise.all(tasks.map((t) => waits.awaitHook({ manifest: t.resource, timeoutMs: hookTimeout, destination })));
     const failed: string[] = [];
     const toDelete: ManifestResource[] = [];
     tasks.forEach((t, i) => {
       const o = outcomes[i];
-      results.push(resultOf(t, o.phase === 'Succeeded' ? 'Synced' : 'SyncFailed', o.message, { hookPhase: o.phase }));
+      results.push(taskResult(t, o.phase === 'Succeeded' ? 'Synced' : 'SyncFailed', o.message, { hookPhase: o.phase }));
       if (o.phase === 'Failed') failed.push(o.message);
       if (t.deletePolicies.includes(o.phase === 'Succeeded' ? 'HookSucceeded' : 'HookFailed')) toDelete.push(t.resource);
     });
@@ -122,7 +110,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   // `sluice app confirm-deletion`) at or after the operation's start.
   const toConfirm = plan.steps.flatMap((s) => s.tasks).filter((t) => t.action === 'prune' && t.requiresPruneConfirmation);
   let pruneConfirmed = false;
-  if (toConfirm.length > 0 && !request.dryRun && hasChange(input.generation, 'prune-confirm')) {
+  if (toConfirm.length > 0 && !request.dryRun) {
     const first = toConfirm[0]!.resource;
     const message = `Waiting for pruning confirmation of ${first.apiVersion}/${first.kind}/${first.metadata.name}${toConfirm.length > 1 ? ` and ${toConfirm.length - 1} more resources` : ''}`;
     setCurrentDetails(message);
@@ -138,19 +126,31 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
   }
 
   try {
-    if (options.raw.includes('CreateNamespace=true') && namespace && !request.dryRun) await (hasChange(input.generation, LOCAL_STEPS) ? localKube : kube).ensureNamespace(namespace, destination);
+    if (options.createNamespace && namespace && !request.dryRun) await localKube.ensureNamespace(namespace, destination);
     for (const step of plan.steps) {
       setCurrentDetails(`${step.phase} wave ${step.wave}: ${step.tasks.map((t) => `${t.resource.kind}/${t.resource.metadata.name}`).join(', ')}`);
       const prunes = step.tasks.filter((t) => t.action === 'prune' && (!t.requiresPruneConfirmation || pruneConfirmed));
       const applies = step.tasks.filter((t) => t.action === 'apply');
       const hooks = step.tasks.filter((t) => t.action === 'create-hook');
       if (prunes.length > 0) {
-        const propagation = options.raw.find((o) => o.startsWith('PrunePropagationPolicy='))?.split('=')[1];
-        const policy = propagation === 'background' ? 'Background' : propagation === 'orphan' ? 'Orphan' : 'Foreground';
-        results.push(...(await kube.deleteResources({ manifests: prunes.map((t) => t.resource), propagationPolicy: policy, dryRun: request.dryRun, destination })));
+        results.push(
+          ...(await kube.deleteResources({
+            manifests: prunes.map((t) => t.resource),
+            propagationPolicy: options.prunePropagationPolicy,
+            dryRun: request.dryRun,
+            destination,
+          })),
+        );
       }
       if (applies.length > 0) {
-        const applied = await (hasChange(input.generation, LOCAL_STEPS) ? localKube : kube).applyWave({ manifests: applies.map((t) => t.resource), phase: step.phase, dryRun: request.dryRun, replace: options.replace, validate: options.validate, destination });
+        const applied = await localKube.applyWave({
+          manifests: applies.map((t) => t.resource),
+          phase: step.phase,
+          dryRun: request.dryRun,
+          replace: options.replace,
+          validate: options.validate,
+          destination,
+        });
         results.push(...applied);
         const failed = applied.filter((r) => r.status === 'SyncFailed');
         if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));
@@ -160,8 +160,8 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
         const manifests = applies.map((t) => t.resource);
         // Most waves (ConfigMaps, Services, an already rolled-out Deployment) are healthy, or
         // Degraded, at once: only a wave still progressing needs the ordinary, heartbeating wait.
-        const firstLook = hasChange(input.generation, LOCAL_STEPS) ? await localKube.awaitWaveHealthy({ manifests, timeoutMs: LOCAL_HEALTH_LOOK_MS, destination }) : undefined;
-        const health = firstLook && !firstLook.timedOut ? firstLook : await waits.awaitWaveHealthy({ manifests, timeoutMs: input.waveTimeoutMs, destination });
+        const firstLook = await localKube.awaitWaveHealthy({ manifests, timeoutMs: LOCAL_HEALTH_LOOK_MS, destination });
+        const health = !firstLook.timedOut ? firstLook : await waits.awaitWaveHealthy({ manifests, timeoutMs: input.waveTimeoutMs, destination });
         if (!health.healthy) throw new SyncFailed(`${step.phase} wave ${step.wave}: ${health.message}`);
       }
     }
@@ -175,6 +175,11 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
     }
     return { phase: 'Failed', message: `one or more synchronization tasks completed unsuccessfully, reason: ${err.message}`, resources: results, revision };
   }
-  for (const skip of plan.pruneSkipped) results.push(resultOf(skip.task, 'PruneSkipped', skip.message));
-  return { phase: 'Succeeded', message: request.dryRun ? 'successfully synced (dry run)' : 'successfully synced (all tasks run)', resources: results, revision };
+  for (const skip of plan.pruneSkipped) results.push(taskResult(skip.task, 'PruneSkipped', skip.message));
+  return {
+    phase: 'Succeeded',
+    message: request.dryRun ? 'successfully synced (dry run)' : 'successfully synced (all tasks run)',
+    resources: results,
+    revision,
+  };
 }

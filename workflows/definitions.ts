@@ -1,12 +1,10 @@
 // Signals, updates and queries of Sluice's workflows: the one place clients (the
 // watcher, the HTTP API, the CLI) and workflows agree on names and payloads.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
-import type { RolloutProgress } from './rollouts/progress';
+import type { RolloutProgress } from '../domain/rollouts/progress';
 
-export interface RolloutRef {
-  namespace: string;
-  name: string;
-}
+import type { ObjectRef } from '../domain/objects';
+export type RolloutRef = ObjectRef;
 
 export const rolloutWorkflowId = (ref: RolloutRef) => `rollout/${ref.namespace}/${ref.name}`;
 
@@ -60,8 +58,8 @@ export interface AnalysisRunNudge {
 export const analysisRunNudgeSignal = defineSignal<[AnalysisRunNudge]>('analysisRunNudge');
 
 // ---- Applications (Argo CD) ----
-import type { HistoryEntry, SyncRequest } from './applications/types';
-export type { ApplicationRef, HistoryEntry, SyncRequest } from './applications/types';
+import type { HistoryEntry, SyncRequest } from '../domain/applications/types';
+export type { ApplicationRef, HistoryEntry, SyncRequest } from '../domain/applications/types';
 
 export const applicationWorkflowId = (ref: { namespace: string; name: string }) => `application/${ref.namespace}/${ref.name}`;
 export const syncWorkflowId = (ref: { namespace: string; name: string }, n: number) => `sync/${ref.namespace}/${ref.name}/${n}`;
@@ -86,3 +84,17 @@ export const appDiffUpdate = defineUpdate<{ diff: string }, []>('appDiff');
 /** Every sync this workflow run knows of (the object keeps revisionHistoryLimit of them). */
 export const appHistoryQuery = defineQuery<HistoryEntry[]>('appHistory');
 export const appViewQuery = defineQuery<{ summary: string; syncing: boolean }>('appView');
+
+// ---- ApplicationSets (Argo CD) ----
+export const applicationSetWorkflowId = (ref: { namespace: string; name: string }) => `applicationset/${ref.namespace}/${ref.name}`;
+
+/** The ApplicationSet (or an Application it owns, or a generator's input) changed: generate again. */
+export interface ApplicationSetNudge {
+  reason: string;
+}
+export const applicationSetNudgeSignal = defineSignal<[ApplicationSetNudge]>('applicationSetNudge');
+
+/** One notifications workflow per Application: it decides what fires and sends it, once. */
+export const notificationsWorkflowId = (ref: { namespace: string; name: string }) => `notifications/${ref.namespace}/${ref.name}`;
+/** The Application changed: evaluate its triggers again. */
+export const notificationsNudgeSignal = defineSignal<[]>('notificationsNudge');

@@ -3,3 +3,5 @@ export { rolloutWorkflow } from './rollout';
 export { analysisRunWorkflow } from './analysis-run';
 export { applicationWorkflow } from './application';
 export { applicationSyncWorkflow } from './application-sync';
+export { applicationSetWorkflow, applicationSetPreviewWorkflow } from './applicationset';
+export { notificationsWorkflow } from './notifications';

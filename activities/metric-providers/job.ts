@@ -2,13 +2,19 @@
 // AnalysisRun, named deterministically (`<run uid>.<metric>.<n>`) so a retried activity
 // finds the Job it already made instead of starting a second one. Complete → Successful,
 // Failed → Failed; terminating deletes the Job and the measurement is Inconclusive.
+import {
+  ANALYSIS_RUN_METRIC_NAME_ANNOTATION,
+  ANALYSIS_RUN_NAME_ANNOTATION,
+  ANALYSIS_RUN_NAMESPACE_ANNOTATION,
+  ANALYSIS_RUN_UID_LABEL,
+  FIELD_MANAGER,
+} from '../../domain/argo/names';
 import { isConflict, isNotFound, Resources, type KubeObject } from '../../k8s/kube-client';
-import type { Measurement } from '../../workflows/analysis/types';
+import type { Measurement } from '../../domain/analysis/types';
 import type { MeasurementContext, MetricProvider } from './provider';
 import { measurementError, now } from './provider';
 
 const DNS_LABEL_LIMIT = 63;
-export const ANALYSIS_RUN_UID_LABEL = 'analysisrun.argoproj.io/uid';
 const TERMINAL_WAITING_REASONS = new Set(['ErrImagePull', 'ImagePullBackOff', 'InvalidImageName']);
 
 export function jobName(ctx: Pick<MeasurementContext, 'run' | 'metric' | 'measurementNumber'>): string {
@@ -33,11 +39,13 @@ function jobObject(ctx: MeasurementContext): KubeObject {
       labels: { ...(job.metadata?.labels ?? {}), [ANALYSIS_RUN_UID_LABEL]: ctx.run.uid },
       annotations: {
         ...(job.metadata?.annotations ?? {}),
-        'analysisrun.argoproj.io/name': ctx.run.name,
-        'analysisrun.argoproj.io/namespace': ctx.run.namespace,
-        'analysisrun.argoproj.io/metric-name': ctx.metric.name,
+        [ANALYSIS_RUN_NAME_ANNOTATION]: ctx.run.name,
+        [ANALYSIS_RUN_NAMESPACE_ANNOTATION]: ctx.run.namespace,
+        [ANALYSIS_RUN_METRIC_NAME_ANNOTATION]: ctx.metric.name,
       },
-      ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', name: ctx.run.name, uid: ctx.run.uid, controller: true, blockOwnerDeletion: true }],
+      ownerReferences: [
+        { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', name: ctx.run.name, uid: ctx.run.uid, controller: true, blockOwnerDeletion: true },
+      ],
     },
     spec,
   };
@@ -51,7 +59,7 @@ export const jobProvider: MetricProvider = {
     const body = jobObject(ctx);
     const name = body.metadata.name;
     try {
-      await ctx.kube.create(Resources.job, ctx.run.namespace, body, { fieldManager: 'sluice' });
+      await ctx.kube.create(Resources.job, ctx.run.namespace, body, { fieldManager: FIELD_MANAGER });
     } catch (err) {
       if (!isConflict(err)) return measurementError(startedAt, new Error(`creating Job ${ctx.run.namespace}/${name}: ${(err as Error).message}`));
       const existing = await ctx.kube.get(Resources.job, ctx.run.namespace, name);
@@ -77,13 +85,23 @@ export const jobProvider: MetricProvider = {
       if (c.type === 'Failed') return { ...m, phase: 'Failed', finishedAt: now(), ...(c.message ? { message: c.message } : {}) };
     }
     // As Argo: a pod that can never start makes the measurement Inconclusive rather than wait forever.
-    const { items: pods } = await ctx.kube.list(Resources.pod, ref.namespace, { labelSelector: `${ANALYSIS_RUN_UID_LABEL}=${ctx.run.uid},job-name=${ref.name}` });
+    const { items: pods } = await ctx.kube.list(Resources.pod, ref.namespace, {
+      labelSelector: `${ANALYSIS_RUN_UID_LABEL}=${ctx.run.uid},job-name=${ref.name}`,
+    });
     for (const pod of pods) {
-      const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as { name: string; state?: { waiting?: { reason?: string; message?: string } } }[];
+      const statuses = [...(pod.status?.initContainerStatuses ?? []), ...(pod.status?.containerStatuses ?? [])] as {
+        name: string;
+        state?: { waiting?: { reason?: string; message?: string } };
+      }[];
       for (const cs of statuses) {
         const waiting = cs.state?.waiting;
         if (waiting?.reason && TERMINAL_WAITING_REASONS.has(waiting.reason)) {
-          return { ...m, phase: 'Inconclusive', finishedAt: now(), message: `Pod ${pod.metadata.name}, container ${cs.name} has terminal error (${waiting.reason}): ${waiting.message ?? ''}` };
+          return {
+            ...m,
+            phase: 'Inconclusive',
+            finishedAt: now(),
+            message: `Pod ${pod.metadata.name}, container ${cs.name} has terminal error (${waiting.reason}): ${waiting.message ?? ''}`,
+          };
         }
       }
     }

@@ -1,8 +1,8 @@
 // One interface for every metric provider, as Argo Rollouts' metricproviders: `run`
 // takes a measurement, `resume` continues one that is still in flight (a Job), and
 // `terminate` stops one. Adding a provider is adding a file next to this one.
-import { evaluateMeasurement } from '../../workflows/analysis/condition';
-import type { Measurement, Metric } from '../../workflows/analysis/types';
+import { evaluateMeasurement } from '../../domain/analysis/condition';
+import type { Measurement, Metric } from '../../domain/analysis/types';
 import type { KubeClient } from '../../k8s/kube-client';
 
 export interface MeasurementContext {

@@ -33,7 +33,8 @@ export const webProvider: MetricProvider = {
     const method = web.method || 'GET';
     try {
       if (web.body && web.jsonBody !== undefined) throw new Error('use either Body or JSONBody; both cannot exists for WebMetric payload');
-      if ((web.body || web.jsonBody !== undefined) && method === 'GET') throw new Error('Body/JSONBody can only be used with POST or PUT WebMetric Method types');
+      if ((web.body || web.jsonBody !== undefined) && method === 'GET')
+        throw new Error('Body/JSONBody can only be used with POST or PUT WebMetric Method types');
       const headers: Record<string, string> = {};
       for (const h of web.headers ?? []) headers[h.key] = h.value;
       let data: string | undefined = web.body || undefined;

@@ -4,7 +4,7 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import picomatch from 'picomatch';
-import type { ManifestResource } from '../../workflows/sync/resources';
+import type { ManifestResource } from '../../domain/sync/resources';
 import { RenderError } from './errors';
 import { parseManifests } from './manifests';
 import { isInside } from './paths';

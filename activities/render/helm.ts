@@ -5,9 +5,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { ensureRenderer } from '../../k8s/toolchain';
-import type { HelmOptions } from '../../workflows/applications/types';
-import type { ManifestResource } from '../../workflows/sync/resources';
+import { rendererBinary } from './tool';
+import type { HelmOptions } from '../../domain/applications/types';
+import type { ManifestResource } from '../../domain/sync/resources';
 import { parseManifests } from './manifests';
 import { insideRepo } from './paths';
 import { runTool } from './tool';
@@ -20,8 +20,16 @@ export function isHelmChart(dir: string): boolean {
 /** A value file written `$<ref>/<path>` (multiple sources): its real path in the ref'd source, or undefined for a plain file. */
 export type ValueFileResolver = (file: string) => string | undefined;
 
-export async function renderHelm(repoRoot: string, relPath: string, opts: HelmOptions | undefined, appName: string, namespace: string, fromRef?: ValueFileResolver, hard = false): Promise<ManifestResource[]> {
-  const helm = await ensureRenderer('helm');
+export async function renderHelm(
+  repoRoot: string,
+  relPath: string,
+  opts: HelmOptions | undefined,
+  appName: string,
+  namespace: string,
+  fromRef?: ValueFileResolver,
+  hard = false,
+): Promise<ManifestResource[]> {
+  const helm = rendererBinary('helm');
   const chartDir = path.join(repoRoot, relPath);
   const release = opts?.releaseName || appName;
   const args = ['template', release, chartDir, '--include-crds'];

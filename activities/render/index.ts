@@ -1,8 +1,8 @@
 // Turns an Application source at a commit into manifests: Helm when the path holds a
 // chart (or helm options are set), Kustomize when it holds a kustomization, a plain
 // directory otherwise — Argo CD's detection order.
-import type { ApplicationSource } from '../../workflows/applications/types';
-import type { ManifestResource } from '../../workflows/sync/resources';
+import type { ApplicationSource } from '../../domain/applications/types';
+import type { ManifestResource } from '../../domain/sync/resources';
 import { renderDirectory } from './directory';
 import { RenderError } from './errors';
 import { isHelmChart, renderHelm, type ValueFileResolver } from './helm';
@@ -21,7 +21,13 @@ export function sourceTypeOf(dir: string, source: ApplicationSource): SourceType
   return 'Directory';
 }
 
-export async function renderSource(repoRoot: string, source: ApplicationSource, appName: string, namespace: string, opts: { field?: string; fromRef?: ValueFileResolver; hard?: boolean } = {}): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
+export async function renderSource(
+  repoRoot: string,
+  source: ApplicationSource,
+  appName: string,
+  namespace: string,
+  opts: { field?: string; fromRef?: ValueFileResolver; hard?: boolean } = {},
+): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
   const field = `${opts.field ?? 'spec.source'}.path`;
   const dir = insideRepo(repoRoot, source.path ?? '', field);
   const rel = (source.path ?? '').replace(/^\.?\/*/, '').replace(/\/+$/, '');

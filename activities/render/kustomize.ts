@@ -4,9 +4,9 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { ensureRenderer } from '../../k8s/toolchain';
-import type { KustomizeOptions } from '../../workflows/applications/types';
-import type { ManifestResource } from '../../workflows/sync/resources';
+import { rendererBinary } from './tool';
+import type { KustomizeOptions } from '../../domain/applications/types';
+import type { ManifestResource } from '../../domain/sync/resources';
 import { RenderError } from './errors';
 import { parseManifests } from './manifests';
 import { runTool } from './tool';
@@ -19,7 +19,17 @@ export function isKustomization(dir: string): boolean {
 }
 
 function hasOptions(o: KustomizeOptions | undefined): o is KustomizeOptions {
-  return !!o && !!(o.images?.length || o.namePrefix || o.nameSuffix || Object.keys(o.commonLabels ?? {}).length || Object.keys(o.commonAnnotations ?? {}).length || o.replicas?.length);
+  return (
+    !!o &&
+    !!(
+      o.images?.length ||
+      o.namePrefix ||
+      o.nameSuffix ||
+      Object.keys(o.commonLabels ?? {}).length ||
+      Object.keys(o.commonAnnotations ?? {}).length ||
+      o.replicas?.length
+    )
+  );
 }
 
 /** The `kustomize edit` invocations for the options, each an argument array. */
@@ -28,7 +38,10 @@ export function kustomizeEdits(o: KustomizeOptions): string[][] {
   if (o.namePrefix) edits.push(['edit', 'set', 'nameprefix', '--', o.namePrefix]);
   if (o.nameSuffix) edits.push(['edit', 'set', 'namesuffix', '--', o.nameSuffix]);
   if (o.images?.length) edits.push(['edit', 'set', 'image', '--', ...o.images]);
-  const pairs = (m: Record<string, string>) => Object.entries(m).map(([k, v]) => `${k}:${v}`).join(',');
+  const pairs = (m: Record<string, string>) =>
+    Object.entries(m)
+      .map(([k, v]) => `${k}:${v}`)
+      .join(',');
   if (Object.keys(o.commonLabels ?? {}).length) edits.push(['edit', 'add', 'label', '--force', '--', pairs(o.commonLabels!)]);
   if (Object.keys(o.commonAnnotations ?? {}).length) edits.push(['edit', 'add', 'annotation', '--force', '--', pairs(o.commonAnnotations!)]);
   if (o.replicas?.length) edits.push(['edit', 'set', 'replicas', '--', ...o.replicas.map((r) => `${r.name}=${r.count}`)]);
@@ -36,9 +49,13 @@ export function kustomizeEdits(o: KustomizeOptions): string[][] {
 }
 
 export async function renderKustomize(repoRoot: string, relPath: string, options: KustomizeOptions | undefined, hard = false): Promise<ManifestResource[]> {
-  const kustomize = await ensureRenderer('kustomize');
+  const kustomize = rendererBinary('kustomize');
   const shown = relPath || '.';
-  const out = await renderedOutputs.get({ kustomize: path.join(repoRoot, relPath), options: options ?? null }, () => build(kustomize, repoRoot, relPath, options, shown), hard);
+  const out = await renderedOutputs.get(
+    { kustomize: path.join(repoRoot, relPath), options: options ?? null },
+    () => build(kustomize, repoRoot, relPath, options, shown),
+    hard,
+  );
   return parseManifests(out, `kustomize build ${shown}`);
 }
 

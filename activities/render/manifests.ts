@@ -1,7 +1,7 @@
 // YAML and JSON manifests from text: multi-document, `List` kinds flattened, empty
 // documents skipped, and every error naming the file and line.
 import { parseAllDocuments } from 'yaml';
-import type { ManifestResource } from '../../workflows/sync/resources';
+import type { ManifestResource } from '../../domain/sync/resources';
 import { RenderError } from './errors';
 
 function flatten(doc: unknown, where: string, out: ManifestResource[]): void {

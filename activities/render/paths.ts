@@ -1,7 +1,7 @@
 // Where a source may read: inside the commit's tree, after following symlinks.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { checkSourcePath } from '../../workflows/applications/source-safety';
+import { checkSourcePath } from '../../domain/applications/source-safety';
 import { RenderError } from './errors';
 
 /** The real path of `rel` inside `root`; refused when it (or a symlink on the way) leaves the root. */
@@ -11,7 +11,8 @@ export function insideRepo(root: string, rel: string, field = 'spec.source.path'
   const joined = path.join(realRoot, clean);
   if (!fs.existsSync(joined)) throw new RenderError(`${field} ${JSON.stringify(rel)}: no such file or directory in the repository`);
   const real = fs.realpathSync(joined);
-  if (real !== realRoot && !real.startsWith(realRoot + path.sep)) throw new RenderError(`${field} ${JSON.stringify(rel)} leads outside the repository (through a symlink); refused`);
+  if (real !== realRoot && !real.startsWith(realRoot + path.sep))
+    throw new RenderError(`${field} ${JSON.stringify(rel)} leads outside the repository (through a symlink); refused`);
   return real;
 }
 

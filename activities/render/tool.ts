@@ -17,7 +17,27 @@ export function runTool(binary: string, args: string[], cwd: string, what: strin
     child.on('close', (code, signal) => {
       clearTimeout(timer);
       if (code === 0) resolve(out);
-      else reject(new RenderError(`${what} failed${signal ? ` (${signal})` : ''}: ${err.trim().split('\n').filter((l) => !/^# Warning/.test(l)).join('\n').slice(-1500)}`));
+      else
+        reject(
+          new RenderError(
+            `${what} failed${signal ? ` (${signal})` : ''}: ${err
+              .trim()
+              .split('\n')
+              .filter((l) => !/^# Warning/.test(l))
+              .join('\n')
+              .slice(-1500)}`,
+          ),
+        );
     });
   });
 }
+
+export type Renderer = 'kustomize' | 'helm' | 'gojq';
+const RENDERER_ENV: Record<Renderer, string> = { kustomize: 'SLUICE_KUSTOMIZE', helm: 'SLUICE_HELM', gojq: 'SLUICE_GOJQ' };
+
+/**
+ * A renderer's binary: the path in SLUICE_<TOOL> (the local stack and the tests point
+ * these at the pinned builds in the tool cache), else the name on PATH (an installed
+ * Sluice's image carries them there).
+ */
+export const rendererBinary = (tool: Renderer): string => process.env[RENDERER_ENV[tool]] || tool;

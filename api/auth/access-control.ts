@@ -9,17 +9,19 @@
 // apply at once.
 import { Resources, isConflict, type KubeClient, type KubeObject, type ResourceRef } from '../../k8s/kube-client';
 import { ObjectCache } from '../object-cache';
-import { enforce, parsePolicy, policyFromConfigMap, type Policy } from '../rbac/policy';
+import { enforce, parsePolicy, policyFromConfigMap, type Policy } from '../../domain/rbac/policy';
 import { accountsFromConfigMap, type Account } from './accounts';
-import { checkToken, mintToken, parseToken, tokenInfo, type TokenInfo, type TokenRecord } from './tokens';
-
-export const ACCOUNTS_CONFIGMAP = 'sluice-cm';
-export const RBAC_CONFIGMAP = 'sluice-rbac-cm';
-export const TOKENS_SECRET = 'sluice-tokens';
+import { checkToken, mintToken, parseToken, tokenInfo, type TokenInfo, type TokenRecord } from '../../domain/rbac/tokens';
+import { PART_OF_LABEL, SLUICE_CM, SLUICE_RBAC_CM, SLUICE_TOKENS_SECRET } from '../../domain/argo/names';
 
 // Sluice's own resource, `rollouts`, for Rollouts no Application owns: the built-in
 // roles get the same reach over it as over applications.
-const SLUICE_BUILTIN_POLICY = ['p, role:admin, rollouts, *, */*, allow', 'p, role:readonly, rollouts, get, */*, allow', 'p, role:admin, analysisruns, *, */*, allow', 'p, role:readonly, analysisruns, get, */*, allow'].join('\n');
+const SLUICE_BUILTIN_POLICY = [
+  'p, role:admin, rollouts, *, */*, allow',
+  'p, role:readonly, rollouts, get, */*, allow',
+  'p, role:admin, analysisruns, *, */*, allow',
+  'p, role:readonly, analysisruns, get, */*, allow',
+].join('\n');
 
 export class Unauthenticated extends Error {}
 
@@ -44,9 +46,9 @@ export class AccessControl {
   ) {
     const onError = (what: string) => (err: unknown) => log('watch failed; listing again', { object: `${namespace}/${what}`, error: String(err) });
     const named = (name: string) => ({ namespace, fieldSelector: `metadata.name=${name}`, onError: onError(name) });
-    this.accountsCache = new ObjectCache(kube, Resources.configMap, named(ACCOUNTS_CONFIGMAP));
-    this.rbacCache = new ObjectCache(kube, Resources.configMap, named(RBAC_CONFIGMAP));
-    this.tokensCache = new ObjectCache(kube, Resources.secret, named(TOKENS_SECRET));
+    this.accountsCache = new ObjectCache(kube, Resources.configMap, named(SLUICE_CM));
+    this.rbacCache = new ObjectCache(kube, Resources.configMap, named(SLUICE_RBAC_CM));
+    this.tokensCache = new ObjectCache(kube, Resources.secret, named(SLUICE_TOKENS_SECRET));
   }
 
   /** Creates the namespace and the three objects when absent, then watches them. */
@@ -65,11 +67,27 @@ export class AccessControl {
         if (!isConflict(err)) throw err;
       }
     };
-    const labels = { 'app.kubernetes.io/part-of': 'sluice' };
+    const labels = { [PART_OF_LABEL]: 'sluice' };
     await createIfAbsent(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: this.namespace } });
-    await createIfAbsent(Resources.configMap, this.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: ACCOUNTS_CONFIGMAP, labels }, data: { 'admin.enabled': 'true' } });
-    await createIfAbsent(Resources.configMap, this.namespace, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: RBAC_CONFIGMAP, labels }, data: { 'policy.default': '', 'policy.csv': '' } });
-    await createIfAbsent(Resources.secret, this.namespace, { apiVersion: 'v1', kind: 'Secret', metadata: { name: TOKENS_SECRET, labels }, type: 'Opaque', data: {} });
+    await createIfAbsent(Resources.configMap, this.namespace, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: SLUICE_CM, labels },
+      data: { 'admin.enabled': 'true' },
+    });
+    await createIfAbsent(Resources.configMap, this.namespace, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: SLUICE_RBAC_CM, labels },
+      data: { 'policy.default': '', 'policy.csv': '' },
+    });
+    await createIfAbsent(Resources.secret, this.namespace, {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: SLUICE_TOKENS_SECRET, labels },
+      type: 'Opaque',
+      data: {},
+    });
   }
 
   async stop(): Promise<void> {
@@ -88,11 +106,11 @@ export class AccessControl {
   private current(): { accounts: Map<string, Account>; policy: Policy } {
     const version = this.policyVersion;
     if (this.parsed?.version !== version) {
-      const policy = policyFromConfigMap(this.rbacCache.get(this.namespace, RBAC_CONFIGMAP)?.data as Record<string, string> | undefined);
-      for (const e of policy.errors) this.log('RBAC policy line ignored', { configMap: `${this.namespace}/${RBAC_CONFIGMAP}`, error: e.message });
+      const policy = policyFromConfigMap(this.rbacCache.get(this.namespace, SLUICE_RBAC_CM)?.data as Record<string, string> | undefined);
+      for (const e of policy.errors) this.log('RBAC policy line ignored', { configMap: `${this.namespace}/${SLUICE_RBAC_CM}`, error: e.message });
       const builtin = parsePolicy(SLUICE_BUILTIN_POLICY, { source: 'sluice-builtin' });
       policy.rules.push(...builtin.rules);
-      const accounts = accountsFromConfigMap(this.accountsCache.get(this.namespace, ACCOUNTS_CONFIGMAP)?.data as Record<string, string> | undefined);
+      const accounts = accountsFromConfigMap(this.accountsCache.get(this.namespace, SLUICE_CM)?.data as Record<string, string> | undefined);
       this.parsed = { version, accounts, policy };
     }
     return this.parsed;
@@ -113,13 +131,13 @@ export class AccessControl {
 
   private tokenRecords(): Map<string, TokenRecord> {
     if (this.records?.version === this.tokensCache.version) return this.records.byId;
-    const data = (this.tokensCache.get(this.namespace, TOKENS_SECRET)?.data ?? {}) as Record<string, string>;
+    const data = (this.tokensCache.get(this.namespace, SLUICE_TOKENS_SECRET)?.data ?? {}) as Record<string, string>;
     const byId = new Map<string, TokenRecord>();
     for (const [id, b64] of Object.entries(data)) {
       try {
         byId.set(id, JSON.parse(Buffer.from(b64, 'base64').toString('utf8')) as TokenRecord);
       } catch {
-        this.log('unreadable token record ignored', { secret: `${this.namespace}/${TOKENS_SECRET}`, key: id });
+        this.log('unreadable token record ignored', { secret: `${this.namespace}/${SLUICE_TOKENS_SECRET}`, key: id });
       }
     }
     this.records = { version: this.tokensCache.version, byId };
@@ -137,15 +155,17 @@ export class AccessControl {
     // A token just issued by another replica may not have reached our watch yet.
     if (!record && Date.now() - this.lastTokenRefresh > 250) {
       this.lastTokenRefresh = Date.now();
-      const secret = await this.kube.find(Resources.secret, this.namespace, TOKENS_SECRET);
+      const secret = await this.kube.find(Resources.secret, this.namespace, SLUICE_TOKENS_SECRET);
       if (secret) this.tokensCache.observe(secret);
       record = this.tokenRecords().get(parsed.id);
     }
     if (!record) throw new Unauthenticated(`token ${parsed.id} is unknown or was revoked`);
     const check = checkToken(record, parsed.secret, this.now());
-    if (!check.ok) throw new Unauthenticated(check.reason === 'expired' ? `token ${parsed.id} expired at ${record.expiresAt}` : `token ${parsed.id} does not match`);
+    if (!check.ok)
+      throw new Unauthenticated(check.reason === 'expired' ? `token ${parsed.id} expired at ${record.expiresAt}` : `token ${parsed.id} does not match`);
     const account = this.account(record.account);
-    if (!account || !account.enabled) throw new Unauthenticated(`account ${record.account} is disabled or no longer declared in ${this.namespace}/${ACCOUNTS_CONFIGMAP}`);
+    if (!account || !account.enabled)
+      throw new Unauthenticated(`account ${record.account} is disabled or no longer declared in ${this.namespace}/${SLUICE_CM}`);
     return { account: record.account, tokenId: record.id };
   }
 
@@ -164,9 +184,13 @@ export class AccessControl {
     const { token, record } = mintToken(account, now, expiresInSeconds, description);
     const value = Buffer.from(JSON.stringify(record)).toString('base64');
     // Records of tokens expired for a day go in the same write, so the Secret stays small.
-    const stale = [...this.tokenRecords().values()].filter((r) => r.expiresAt && Date.parse(r.expiresAt) < now.getTime() - 86_400_000).map((r) => [r.id, null] as const);
+    const stale = [...this.tokenRecords().values()]
+      .filter((r) => r.expiresAt && Date.parse(r.expiresAt) < now.getTime() - 86_400_000)
+      .map((r) => [r.id, null] as const);
     // A merge patch adds one key without a read-modify-write, so replicas never collide.
-    const secret = await this.kube.patch(Resources.secret, this.namespace, TOKENS_SECRET, { data: { ...Object.fromEntries(stale), [record.id]: value } });
+    const secret = await this.kube.patch(Resources.secret, this.namespace, SLUICE_TOKENS_SECRET, {
+      data: { ...Object.fromEntries(stale), [record.id]: value },
+    });
     this.tokensCache.observe(secret);
     return { token, info: tokenInfo(record) };
   }
@@ -175,7 +199,7 @@ export class AccessControl {
   async revokeToken(id: string): Promise<TokenInfo | undefined> {
     const record = this.tokenRecords().get(id);
     if (!record) return undefined;
-    const secret = await this.kube.patch(Resources.secret, this.namespace, TOKENS_SECRET, { data: { [id]: null } });
+    const secret = await this.kube.patch(Resources.secret, this.namespace, SLUICE_TOKENS_SECRET, { data: { [id]: null } });
     this.tokensCache.observe(secret);
     return tokenInfo(record);
   }

@@ -5,7 +5,8 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Account } from '../auth/accounts';
 import { ApiError } from '../errors';
 import type { RouteDoc } from '../openapi';
-import type { ApiContext } from '../server';
+import type { ApiContext } from '../context';
+import { SLUICE_CM } from '../../domain/argo/names';
 
 const doc = (summary: string): RouteDoc => ({ summary, tags: ['accounts'] });
 const nameParams = { type: 'object', required: ['name'], properties: { name: { type: 'string', minLength: 1, maxLength: 253 } } } as const;
@@ -18,7 +19,7 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
   const view = (a: Account) => ({ name: a.name, enabled: a.enabled, capabilities: a.capabilities, tokens: ctx.access.tokens(a.name) });
   const existing = (name: string) => {
     const a = ctx.access.account(name);
-    if (!a) throw new ApiError('NotFound', `account ${name} not found: declare it as accounts.${name} in ConfigMap ${ctx.access.namespace}/sluice-cm`);
+    if (!a) throw new ApiError('NotFound', `account ${name} not found: declare it as accounts.${name} in ConfigMap ${ctx.access.namespace}/${SLUICE_CM}`);
     return a;
   };
 
@@ -50,11 +51,15 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
       .map(view),
   }));
 
-  app.get<{ Params: { name: string } }>('/api/v1/accounts/:name', { config: doc('one account and its tokens'), schema: { params: nameParams } }, async (req) => {
-    const a = existing(req.params.name);
-    mayManage(req, a.name, 'get');
-    return view(a);
-  });
+  app.get<{ Params: { name: string } }>(
+    '/api/v1/accounts/:name',
+    { config: doc('one account and its tokens'), schema: { params: nameParams } },
+    async (req) => {
+      const a = existing(req.params.name);
+      mayManage(req, a.name, 'get');
+      return view(a);
+    },
+  );
 
   app.post<{ Params: { name: string }; Body: { expiresIn?: number; description?: string } | undefined }>(
     '/api/v1/accounts/:name/tokens',
@@ -64,7 +69,10 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
         params: nameParams,
         body: {
           type: ['object', 'null'],
-          properties: { expiresIn: { type: 'integer', minimum: 0, description: 'seconds; 0 or absent: never expires' }, description: { type: 'string', maxLength: 200 } },
+          properties: {
+            expiresIn: { type: 'integer', minimum: 0, description: 'seconds; 0 or absent: never expires' },
+            description: { type: 'string', maxLength: 200 },
+          },
           additionalProperties: false,
         },
       },
@@ -72,8 +80,13 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (req) => {
       const a = existing(req.params.name);
       mayManage(req, a.name, 'update');
-      if (!a.enabled) throw new ApiError('FailedPrecondition', `account ${a.name} is disabled (accounts.${a.name}.enabled in ${ctx.access.namespace}/sluice-cm)`);
-      if (!a.capabilities.includes('apiKey')) throw new ApiError('FailedPrecondition', `account ${a.name} does not have the apiKey capability (accounts.${a.name} in ${ctx.access.namespace}/sluice-cm)`);
+      if (!a.enabled)
+        throw new ApiError('FailedPrecondition', `account ${a.name} is disabled (accounts.${a.name}.enabled in ${ctx.access.namespace}/${SLUICE_CM})`);
+      if (!a.capabilities.includes('apiKey'))
+        throw new ApiError(
+          'FailedPrecondition',
+          `account ${a.name} does not have the apiKey capability (accounts.${a.name} in ${ctx.access.namespace}/${SLUICE_CM})`,
+        );
       const { token, info } = await ctx.access.issueToken(a.name, req.body?.expiresIn || undefined, req.body?.description);
       return { token, ...info };
     },
@@ -81,7 +94,10 @@ export function registerAccountRoutes(app: FastifyInstance, ctx: ApiContext): vo
 
   app.delete<{ Params: { id: string } }>(
     '/api/v1/tokens/:id',
-    { config: doc('revoke a token: requests with it fail from now on'), schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } } } } },
+    {
+      config: doc('revoke a token: requests with it fail from now on'),
+      schema: { params: { type: 'object', required: ['id'], properties: { id: { type: 'string', pattern: '^[0-9a-f]{16}$' } } } },
+    },
     async (req) => {
       const info = ctx.access.token(req.params.id);
       if (!info) throw new ApiError('NotFound', `token ${req.params.id} not found`);

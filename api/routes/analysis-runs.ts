@@ -4,7 +4,7 @@ import { Resources, type KubeObject } from '../../k8s/kube-client';
 import { ApiError } from '../errors';
 import type { RouteDoc } from '../openapi';
 import { analysisRunCheck } from '../rollout-access';
-import { can, refParams, type ApiContext } from '../server';
+import { can, refParams, type ApiContext } from '../context';
 
 export function registerAnalysisRunRoutes(app: FastifyInstance, ctx: ApiContext): void {
   const doc = (summary: string): RouteDoc => ({ summary, tags: ['analysisruns'] });
@@ -16,9 +16,18 @@ export function registerAnalysisRunRoutes(app: FastifyInstance, ctx: ApiContext)
       schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' }, phase: { type: 'string' } }, additionalProperties: false } },
     },
     async (req) => {
-      const items = ctx.analysisRuns.synced ? ctx.analysisRuns.list(req.query.namespace || undefined) : (await ctx.kube.list(Resources.analysisRun, req.query.namespace || undefined)).items;
+      const items = ctx.analysisRuns.synced
+        ? ctx.analysisRuns.list(req.query.namespace || undefined)
+        : (await ctx.kube.list(Resources.analysisRun, req.query.namespace || undefined)).items;
       const visible = items.filter((run) => (!req.query.phase || run.status?.phase === req.query.phase) && can(ctx, req, check(run)));
-      return { items: visible.map((run) => ({ namespace: run.metadata.namespace, name: run.metadata.name, owner: run.metadata.ownerReferences?.find((o) => o.kind === 'Rollout')?.name, status: run.status ?? {} })) };
+      return {
+        items: visible.map((run) => ({
+          namespace: run.metadata.namespace,
+          name: run.metadata.name,
+          owner: run.metadata.ownerReferences?.find((o) => o.kind === 'Rollout')?.name,
+          status: run.status ?? {},
+        })),
+      };
     },
   );
   app.get<{ Params: { namespace: string; name: string } }>(

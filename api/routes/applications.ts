@@ -4,13 +4,14 @@
 // RBAC as Argo CD's API server checks it, on `<project>/<app>`: get for reads, diff,
 // history and refresh; sync for sync, rollback and terminating an operation; create.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { KubeApiError, Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
+import { isConflict, isNotFound, KubeApiError, Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
+import { DEFAULT_PROJECT, DELETION_APPROVED_ANNOTATION } from '../../domain/argo/names';
 import type { ApplicationRef } from '../../workflows/definitions';
 import { ApiError } from '../errors';
 import type { RouteDoc } from '../openapi';
-import { checkApplication, syncWindowVerdict, type AppProject } from '../projects/boundaries';
-import { ClusterClients } from '../../activities/clusters';
-import { appCheck, can, refParams, type ApiContext } from '../server';
+import { checkApplication, syncWindowVerdict, type AppProject } from '../../domain/projects/boundaries';
+import { ClusterClients } from '../../k8s/clusters';
+import { appCheck, can, refParams, type ApiContext } from '../context';
 
 const registries = new WeakMap<KubeClient, ClusterClients>();
 /** The cluster Secrets as the API's client reads them (one registry per client). */
@@ -33,13 +34,13 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
       const { namespace, project } = req.query;
       const items = ctx.applications
         .list(namespace || undefined)
-        .filter((a) => (!project || (a.spec?.project || 'default') === project) && can(ctx, req, appCheck(ctx, a, 'get')))
+        .filter((a) => (!project || (a.spec?.project || DEFAULT_PROJECT) === project) && can(ctx, req, appCheck(ctx, a, 'get')))
         .sort((a, b) => a.metadata.namespace!.localeCompare(b.metadata.namespace!) || a.metadata.name.localeCompare(b.metadata.name));
       return {
         items: items.map((a) => ({
           namespace: a.metadata.namespace,
           name: a.metadata.name,
-          project: a.spec?.project || 'default',
+          project: a.spec?.project || DEFAULT_PROJECT,
           sync: a.status?.sync?.status,
           health: a.status?.health?.status,
           revision: a.status?.sync?.revision,
@@ -66,8 +67,8 @@ export function registerApplicationRoutes(app: FastifyInstance, ctx: ApiContext)
 }
 
 // Argo CD creates the `default` project permitting everything when it is missing.
-const DEFAULT_PROJECT: AppProject = {
-  metadata: { name: 'default' },
+const MISSING_DEFAULT_PROJECT: AppProject = {
+  metadata: { name: DEFAULT_PROJECT },
   spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }] },
 };
 
@@ -76,11 +77,14 @@ async function findProject(ctx: ApiContext, name: string, appNamespace: string):
     const p = await ctx.kube.find<KubeObject>(Resources.appProject, ns, name);
     if (p) return p as AppProject;
   }
-  return name === 'default' ? DEFAULT_PROJECT : undefined;
+  return name === DEFAULT_PROJECT ? MISSING_DEFAULT_PROJECT : undefined;
 }
 
 function registerApplicationCreate(app: FastifyInstance, ctx: ApiContext): void {
-  app.post<{ Params: { namespace: string }; Body: { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, any> } }>(
+  app.post<{
+    Params: { namespace: string };
+    Body: { metadata: { name: string; labels?: Record<string, string>; annotations?: Record<string, string> }; spec: Record<string, any> };
+  }>(
     '/api/v1/namespaces/:namespace/applications',
     {
       config: doc('create an Application; refused, with the rule named, when its AppProject does not permit its sources or destination'),
@@ -95,7 +99,12 @@ function registerApplicationCreate(app: FastifyInstance, ctx: ApiContext): void 
             metadata: {
               type: 'object',
               required: ['name'],
-              properties: { name: { type: 'string', minLength: 1, maxLength: 253 }, namespace: { type: 'string' }, labels: { type: 'object' }, annotations: { type: 'object' } },
+              properties: {
+                name: { type: 'string', minLength: 1, maxLength: 253 },
+                namespace: { type: 'string' },
+                labels: { type: 'object' },
+                annotations: { type: 'object' },
+              },
             },
             spec: { type: 'object' },
           },
@@ -106,7 +115,7 @@ function registerApplicationCreate(app: FastifyInstance, ctx: ApiContext): void 
       const { namespace } = req.params;
       const { metadata, spec } = req.body;
       const name = metadata.name;
-      const projectName = (spec.project as string | undefined) || 'default';
+      const projectName = (spec.project as string | undefined) || DEFAULT_PROJECT;
       const draft: KubeObject = { metadata: { name, namespace }, spec: { ...spec, project: projectName } };
       ctx.authorize(req, appCheck(ctx, draft, 'create'));
       const project = await findProject(ctx, projectName, namespace);
@@ -125,8 +134,9 @@ function registerApplicationCreate(app: FastifyInstance, ctx: ApiContext): void 
         ctx.applications.observe(created);
         return { application: created };
       } catch (err) {
-        if (err instanceof KubeApiError && err.statusCode === 409) throw new ApiError('FailedPrecondition', `application ${namespace}/${name} already exists`);
-        if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 400)) throw new ApiError('InvalidRequest', `application ${namespace}/${name}: ${err.message}`);
+        if (isConflict(err)) throw new ApiError('FailedPrecondition', `application ${namespace}/${name} already exists`);
+        if (err instanceof KubeApiError && (err.statusCode === 422 || err.statusCode === 400))
+          throw new ApiError('InvalidRequest', `application ${namespace}/${name}: ${err.message}`);
         throw err;
       }
     },
@@ -147,11 +157,17 @@ interface Operation {
 /** Argo CD's API check before a manual sync or rollback: PermissionDenied while a sync window blocks it. */
 async function refuseOutsideSyncWindows(ctx: ApiContext, a: KubeObject, what: string): Promise<void> {
   const spec = (a.spec ?? {}) as { project?: string; destination?: { server?: string; name?: string; namespace?: string } };
-  const project = await findProject(ctx, spec.project || 'default', a.metadata.namespace!);
+  const project = await findProject(ctx, spec.project || DEFAULT_PROJECT, a.metadata.namespace!);
   if (!project) return; // the workflow reports the missing project as a ComparisonError
   const dest = spec.destination ?? {};
-  const verdict = syncWindowVerdict(project, { name: a.metadata.name, namespace: dest.namespace ?? '', server: dest.server, cluster: dest.name }, new Date(), true);
-  if (!verdict.allowed) throw new ApiError('PermissionDenied', `application ${a.metadata.namespace}/${a.metadata.name}: ${(verdict.message ?? '').replace(/^cannot sync/, what)}`);
+  const verdict = syncWindowVerdict(
+    project,
+    { name: a.metadata.name, namespace: dest.namespace ?? '', server: dest.server, cluster: dest.name },
+    new Date(),
+    true,
+  );
+  if (!verdict.allowed)
+    throw new ApiError('PermissionDenied', `application ${a.metadata.namespace}/${a.metadata.name}: ${(verdict.message ?? '').replace(/^cannot sync/, what)}`);
 }
 
 /** `argocd app confirm-deletion`: approves Prune=confirm deletions of operations started up to now. */
@@ -159,14 +175,19 @@ async function confirmDeletion(ctx: ApiContext, ref: ApplicationRef): Promise<{ 
   // RFC 3339 at second precision, as Argo CD writes it.
   const now = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   try {
-    await ctx.kube.patch(Resources.application, ref.namespace, ref.name, { metadata: { annotations: { [DELETION_APPROVED]: now } } }, { type: 'merge' });
+    await ctx.kube.patch(
+      Resources.application,
+      ref.namespace,
+      ref.name,
+      { metadata: { annotations: { [DELETION_APPROVED_ANNOTATION]: now } } },
+      { type: 'merge' },
+    );
   } catch (err) {
-    if (err instanceof KubeApiError && err.statusCode === 404) throw new ApiError('NotFound', `application ${ref.namespace}/${ref.name} not found`);
+    if (isNotFound(err)) throw new ApiError('NotFound', `application ${ref.namespace}/${ref.name} not found`);
     throw err;
   }
   return { message: `application ${ref.namespace}/${ref.name}: deletion approved at ${now}` };
 }
-const DELETION_APPROVED = 'argocd.argoproj.io/deletion-approved';
 
 const OPERATIONS: Operation[] = [
   {
@@ -209,10 +230,16 @@ const OPERATIONS: Operation[] = [
     path: 'confirm-deletion',
     method: 'POST',
     rbac: 'update',
-    summary: 'approve the deletions a sync waits for (resources marked Prune=confirm): sets argocd.argoproj.io/deletion-approved to now',
+    summary: `approve the deletions a sync waits for (resources marked Prune=confirm): sets ${DELETION_APPROVED_ANNOTATION} to now`,
     run: (ctx, ref) => confirmDeletion(ctx, ref),
   },
-  { path: 'diff', method: 'GET', rbac: 'get', summary: 'a unified diff, live to Git, of every out-of-sync resource', run: async (ctx, ref) => ({ diff: await commands(ctx).diff(ref) }) },
+  {
+    path: 'diff',
+    method: 'GET',
+    rbac: 'get',
+    summary: 'a unified diff, live to Git, of every out-of-sync resource',
+    run: async (ctx, ref) => ({ diff: await commands(ctx).diff(ref) }),
+  },
   { path: 'history', method: 'GET', rbac: 'get', summary: 'the sync history', run: async (ctx, ref) => ({ items: await commands(ctx).history(ref) }) },
 ];
 
@@ -234,6 +261,11 @@ function registerApplicationOperations(app: FastifyInstance, ctx: ApiContext): v
     const url = `/api/v1/namespaces/:namespace/applications/:name/${op.path}`;
     const config = doc(op.summary);
     if (op.method === 'GET') app.get(url, { config, schema: { params: refParams } }, handler);
-    else app.post(url, { config, schema: { params: refParams, body: op.body ?? { type: ['object', 'null'], properties: {}, additionalProperties: false } } }, handler);
+    else
+      app.post(
+        url,
+        { config, schema: { params: refParams, body: op.body ?? { type: ['object', 'null'], properties: {}, additionalProperties: false } } },
+        handler,
+      );
   }
 }

@@ -6,7 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { CommandResult, RolloutRef } from '../../workflows/definitions';
 import type { RouteDoc } from '../openapi';
 import type { RolloutCommands } from '../rollout-commands';
-import { refParams, type ApiContext } from '../server';
+import { refParams, type ApiContext } from '../context';
 
 interface CommandRoute {
   path: string;

@@ -3,12 +3,28 @@
 import type { FastifyInstance } from 'fastify';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
 import type { RouteDoc } from '../openapi';
-import { rolloutTree } from '../rollout-tree';
-import { refParams, type ApiContext } from '../server';
+import { rolloutTree } from '../../domain/rollouts/tree';
+import { refParams, type ApiContext } from '../context';
+import { POD_TEMPLATE_HASH_LABEL } from '../../domain/argo/names';
 
 // What a list needs of status (Argo's field names); conditions and the rest are in GET of one Rollout.
-const LIST_STATUS_FIELDS = ['phase', 'message', 'currentStepIndex', 'replicas', 'updatedReplicas', 'readyReplicas', 'availableReplicas', 'stableRS', 'currentPodHash', 'canary', 'blueGreen', 'pauseConditions', 'abort'];
-const listStatus = (status: Record<string, unknown> | undefined) => Object.fromEntries(LIST_STATUS_FIELDS.filter((f) => status?.[f] !== undefined).map((f) => [f, status![f]]));
+const LIST_STATUS_FIELDS = [
+  'phase',
+  'message',
+  'currentStepIndex',
+  'replicas',
+  'updatedReplicas',
+  'readyReplicas',
+  'availableReplicas',
+  'stableRS',
+  'currentPodHash',
+  'canary',
+  'blueGreen',
+  'pauseConditions',
+  'abort',
+];
+const listStatus = (status: Record<string, unknown> | undefined) =>
+  Object.fromEntries(LIST_STATUS_FIELDS.filter((f) => status?.[f] !== undefined).map((f) => [f, status![f]]));
 
 interface RolloutListItem {
   namespace: string;
@@ -55,7 +71,9 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
     async (req, reply) => {
       const { namespace, phase } = req.query;
       const principal = req.principal!;
-      const key = ctx.rollouts.synced ? JSON.stringify([ctx.rollouts.version, ctx.applications.version, ctx.access.policyVersion, principal.account, namespace ?? '', phase ?? '']) : undefined;
+      const key = ctx.rollouts.synced
+        ? JSON.stringify([ctx.rollouts.version, ctx.applications.version, ctx.access.policyVersion, principal.account, namespace ?? '', phase ?? ''])
+        : undefined;
       let body = key ? bodies.get(key) : undefined;
       if (body === undefined) {
         const items = (await allItems()).filter((i) => (!namespace || i.namespace === namespace) && (!phase || i.status.phase === phase));
@@ -93,8 +111,8 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
       const ro = await ctx.rollout(req, namespace, name);
       ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
       const [rss, pods, runs, view] = await Promise.all([
-        ctx.kube.list(Resources.replicaSet, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
-        ctx.kube.list(Resources.pod, namespace, { labelSelector: 'rollouts-pod-template-hash' }),
+        ctx.kube.list(Resources.replicaSet, namespace, { labelSelector: POD_TEMPLATE_HASH_LABEL }),
+        ctx.kube.list(Resources.pod, namespace, { labelSelector: POD_TEMPLATE_HASH_LABEL }),
         ctx.analysisRuns.synced ? { items: ctx.analysisRuns.list(namespace) } : ctx.kube.list(Resources.analysisRun, namespace),
         ctx.commands.view({ namespace, name }).catch(() => undefined),
       ]);

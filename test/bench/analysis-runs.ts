@@ -8,7 +8,7 @@
 //   source /tmp/<you>-env && node dist/test/bench/analysis-runs.js   (reuses one)
 import axios from 'axios';
 import { Resources } from '../../k8s/kube-client';
-import type { AnalysisRunStatus } from '../../workflows/analysis/types';
+import type { AnalysisRunStatus } from '../../domain/analysis/types';
 import { createNamespace, eventually, startSluiceFor, testStack } from '../support/stack';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
@@ -52,7 +52,15 @@ async function main() {
   const sluice = await startSluiceFor(stack, ns);
   try {
     const spec = {
-      metrics: [{ name: 'rate', interval: '1s', count: COUNT, successCondition: 'result[0] < 0.05', provider: { prometheus: { address: stack.prometheusUrl, query: 'vector(0.01)' } } }],
+      metrics: [
+        {
+          name: 'rate',
+          interval: '1s',
+          count: COUNT,
+          successCondition: 'result[0] < 0.05',
+          provider: { prometheus: { address: stack.prometheusUrl, query: 'vector(0.01)' } },
+        },
+      ],
     };
     const t0 = Date.now();
     for (let i = 0; i < RUNS; i += 20) {

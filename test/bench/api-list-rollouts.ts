@@ -41,7 +41,16 @@ const status = (i: number) => ({
     readyReplicas: 3,
     availableReplicas: 3,
     canary: { weights: { canary: { weight: 100, podTemplateHash: `7f${i}c9d` }, stable: { weight: 100, podTemplateHash: `7f${i}c9d` } } },
-    conditions: [{ type: 'Available', status: 'True', reason: 'AvailableReason', message: 'Rollout has minimum availability', lastTransitionTime: new Date().toISOString(), lastUpdateTime: new Date().toISOString() }],
+    conditions: [
+      {
+        type: 'Available',
+        status: 'True',
+        reason: 'AvailableReason',
+        message: 'Rollout has minimum availability',
+        lastTransitionTime: new Date().toISOString(),
+        lastUpdateTime: new Date().toISOString(),
+      },
+    ],
   },
 });
 
@@ -72,7 +81,8 @@ function extractContinue(text: string): string {
   return m?.[1] ?? '';
 }
 
-const fmt = (r: { p50: number; p99: number; mean: number }) => `p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(6)} ms   mean ${r.mean.toFixed(1).padStart(6)} ms`;
+const fmt = (r: { p50: number; p99: number; mean: number }) =>
+  `p50 ${r.p50.toFixed(1).padStart(6)} ms   p99 ${r.p99.toFixed(1).padStart(6)} ms   mean ${r.mean.toFixed(1).padStart(6)} ms`;
 
 async function main() {
   const stack = await testStack();
@@ -99,7 +109,12 @@ async function main() {
       metadata: { name: 'sluice-cm' },
       data: Object.fromEntries(readers.map((r) => [`accounts.${r}`, 'apiKey'])),
     });
-    await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-rbac-cm' }, data: { 'policy.default': 'role:readonly', 'policy.csv': '' } });
+    await stack.kube.create(Resources.configMap, sluiceNs, {
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'sluice-rbac-cm' },
+      data: { 'policy.default': 'role:readonly', 'policy.csv': '' },
+    });
 
     // The list route needs no Temporal; the commands are never called here.
     api = buildApi({ kube: stack.kube, commands: {} as RolloutCommands, sluiceNamespace: sluiceNs });
@@ -147,7 +162,9 @@ async function main() {
       } while (cont);
     });
 
-    console.log(`\nGET of the rollout list, ${ROLLOUTS} Rollouts, response ${(bytes / 1024).toFixed(0)} KiB, admin token; bodies timed to the last byte, unparsed`);
+    console.log(
+      `\nGET of the rollout list, ${ROLLOUTS} Rollouts, response ${(bytes / 1024).toFixed(0)} KiB, admin token; bodies timed to the last byte, unparsed`,
+    );
     console.log(`  Sluice API  GET /api/v1/rollouts?namespace=…   ${fmt(viaApi)}   (${REQUESTS} requests)`);
     console.log(`  Sluice API  GET /api/v1/rollouts (all)         ${fmt(viaApiAll)}   (${REQUESTS} requests)`);
     console.log(`  Sluice API  first GET per account (cold)       ${fmt(cold)}   (${COLD} accounts: RBAC for every item, then serialised)`);

@@ -2,12 +2,19 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { startLocalStack, type LocalStack } from '../../k8s/local-stack';
+import { startLocalStack, type LocalStack } from '../../stack/local-stack';
 import type { KubeClient } from '../../k8s/kube-client';
 
 export async function benchStack(prometheus = false): Promise<{ stack: LocalStack; stateDir: string; stop: () => Promise<void> }> {
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-bench-'));
-  const stack = await startLocalStack({ stateDir, fixedPorts: false, headless: true, etcdNoFsync: true, prometheus, log: (l) => console.error(`[bench] ${l}`) });
+  const stack = await startLocalStack({
+    stateDir,
+    fixedPorts: false,
+    headless: true,
+    etcdNoFsync: true,
+    prometheus,
+    log: (l) => console.error(`[bench] ${l}`),
+  });
   return {
     stack,
     stateDir,
@@ -59,7 +66,10 @@ export async function apiserverRequests(kube: KubeClient): Promise<Map<string, n
 
 /** What each counter gained between two readings, largest first, above a floor. */
 function deltas(before: Map<string, number>, after: Map<string, number>, floor: number): (readonly [string, number])[] {
-  return [...after].map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const).filter(([, d]) => d >= floor).sort((a, b) => b[1] - a[1]);
+  return [...after]
+    .map(([k, v]) => [k, v - (before.get(k) ?? 0)] as const)
+    .filter(([, d]) => d >= floor)
+    .sort((a, b) => b[1] - a[1]);
 }
 
 export function printRequestDeltas(when: string, before: Map<string, number>, after: Map<string, number>): void {
@@ -96,5 +106,9 @@ export function cpuByProgram(): Map<string, number> {
 }
 
 export function printCpuDeltas(when: string, before: Map<string, number>, after: Map<string, number>): void {
-  console.log(`CPU seconds ${when}, by program (this process is "node"): ${deltas(before, after, 0.05).map(([k, d]) => `${k} ${d.toFixed(1)}`).join(', ')}`);
+  console.log(
+    `CPU seconds ${when}, by program (this process is "node"): ${deltas(before, after, 0.05)
+      .map(([k, d]) => `${k} ${d.toFixed(1)}`)
+      .join(', ')}`,
+  );
 }

@@ -17,7 +17,7 @@ import type { Client } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { applicationNudgeSignal, applicationWorkflowId, syncWorkflowId } from '../../workflows/definitions';
 import { configFromEnv } from '../../worker/config';
-import { startSluice } from '../../worker/sluice';
+import { startSluice } from '../../cmd/process';
 import { createNamespace, kubectl, testStack } from '../support/stack';
 import { apiserverRequests, cpuByProgram, printCpuDeltas, printRequestDeltas } from './bench-support';
 
@@ -40,7 +40,11 @@ async function main() {
     fs.mkdirSync(path.join(repoDir, `app-${i}`));
     fs.writeFileSync(path.join(repoDir, `app-${i}`, 'configmap.yaml'), configMap(i));
   }
-  const git = (args: string[]) => execFileSync('git', args, { cwd: repoDir, env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' } });
+  const git = (args: string[]) =>
+    execFileSync('git', args, {
+      cwd: repoDir,
+      env: { ...process.env, GIT_AUTHOR_NAME: 'b', GIT_AUTHOR_EMAIL: 'b@b', GIT_COMMITTER_NAME: 'b', GIT_COMMITTER_EMAIL: 'b@b' },
+    });
   git(['init', '--quiet']);
   git(['add', '-A']);
   git(['commit', '--quiet', '-m', 'bench']);
@@ -71,12 +75,16 @@ async function main() {
   const doneAt = new Map<string, number>();
   const seenAt = new Map<string, number>();
   const watching = new AbortController();
-  void inform({ kube: stack.kube, resource: Resources.application, namespace: ns, signal: watching.signal, log: (msg, f) => console.error(msg, f) }, (type, app) => {
-    if (type === 'DELETED') apps.delete(app.metadata.name);
-    else apps.set(app.metadata.name, app);
-    seenAt.set(app.metadata.name, Date.now());
-    if (app.status?.sync?.status === 'Synced' && app.status?.health?.status === 'Healthy' && !doneAt.has(app.metadata.name)) doneAt.set(app.metadata.name, Date.now());
-  });
+  void inform(
+    { kube: stack.kube, resource: Resources.application, namespace: ns, signal: watching.signal, log: (msg, f) => console.error(msg, f) },
+    (type, app) => {
+      if (type === 'DELETED') apps.delete(app.metadata.name);
+      else apps.set(app.metadata.name, app);
+      seenAt.set(app.metadata.name, Date.now());
+      if (app.status?.sync?.status === 'Synced' && app.status?.health?.status === 'Healthy' && !doneAt.has(app.metadata.name))
+        doneAt.set(app.metadata.name, Date.now());
+    },
+  );
 
   const cpuBefore = cpuByProgram();
   const requestsBefore = process.env.BENCH_APISERVER ? await apiserverRequests(stack.kube) : undefined;
@@ -86,7 +94,12 @@ async function main() {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Application',
       metadata: { name: `app-${i}`, namespace: ns },
-      spec: { project: 'default', source: { repoURL: `file://${repoDir}`, targetRevision: 'HEAD', path: `app-${i}` }, destination: { server: 'https://kubernetes.default.svc', namespace: ns }, syncPolicy: { automated: { prune: true } } },
+      spec: {
+        project: 'default',
+        source: { repoURL: `file://${repoDir}`, targetRevision: 'HEAD', path: `app-${i}` },
+        destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+        syncPolicy: { automated: { prune: true } },
+      },
     }),
   );
   const createdMs = Date.now() - started;
@@ -107,11 +120,13 @@ async function main() {
   const passMonotonic = process.hrtime.bigint() / 1000n;
   const since = new Date(passStarted).toISOString();
   await inBatches([...Array(N).keys()], 100, (i) =>
-    sluice.client.workflow.getHandle(applicationWorkflowId({ namespace: ns, name: `app-${i}` })).signal(applicationNudgeSignal, { reason: 'bench reconcile pass', refresh: 'normal', askedAt: Date.now() }),
+    sluice.client.workflow
+      .getHandle(applicationWorkflowId({ namespace: ns, name: `app-${i}` }))
+      .signal(applicationNudgeSignal, { reason: 'bench reconcile pass', refresh: 'normal', askedAt: Date.now() }),
   );
   const signalledMs = Date.now() - passStarted;
   let lastReconciled = 0;
-  for (let reconciled = 0; reconciled < N; ) {
+  for (let reconciled = 0; reconciled < N;) {
     await new Promise((r) => setTimeout(r, 200));
     reconciled = 0;
     for (const a of apps.values()) {
@@ -124,7 +139,8 @@ async function main() {
   const passMs = lastReconciled - passStarted;
   const passTimes = [...apps.values()].map((a) => (seenAt.get(a.metadata.name) ?? 0) - passStarted).sort((a, b) => a - b);
   // For a --cpu-prof of this process: V8's profile timestamps are this clock's microseconds.
-  if (process.execArgv.some((a) => a.startsWith('--cpu-prof'))) console.error(`no-op pass window (monotonic µs): ${passMonotonic} ${process.hrtime.bigint() / 1000n}`);
+  if (process.execArgv.some((a) => a.startsWith('--cpu-prof')))
+    console.error(`no-op pass window (monotonic µs): ${passMonotonic} ${process.hrtime.bigint() / 1000n}`);
   const cpuPassed = cpuByProgram();
   if (requestsBefore && requestsSynced) {
     printRequestDeltas('until all were synced', requestsBefore, requestsSynced);
@@ -139,11 +155,17 @@ async function main() {
   console.log(`created in:                   ${seconds(createdMs)}`);
   console.log(`all Synced and Healthy after: ${seconds(syncedMs)}  (target ≤ 60 s)`);
   console.log(`applications per second:      ${(N / (syncedMs / 1000)).toFixed(1)}`);
-  console.log(`reference kubectl apply --server-side of ${N} ConfigMaps: ${seconds(referenceMs)}  (ratio ${(syncedMs / referenceMs).toFixed(1)}×, target ≤ 5×)`);
-  console.log(`no-op reconcile pass:         ${seconds(passMs)}  (target ≤ 20 s; all signalled after ${seconds(signalledMs)}, half reconciled after ${seconds(passTimes[Math.floor(passTimes.length / 2)] ?? 0)})`);
+  console.log(
+    `reference kubectl apply --server-side of ${N} ConfigMaps: ${seconds(referenceMs)}  (ratio ${(syncedMs / referenceMs).toFixed(1)}×, target ≤ 5×)`,
+  );
+  console.log(
+    `no-op reconcile pass:         ${seconds(passMs)}  (target ≤ 20 s; all signalled after ${seconds(signalledMs)}, half reconciled after ${seconds(passTimes[Math.floor(passTimes.length / 2)] ?? 0)})`,
+  );
   printCpuDeltas('until all were synced', cpuBefore, cpuSynced);
   printCpuDeltas('during the no-op pass', cpuSynced, cpuPassed);
-  console.log(`resident memory (this process: worker, watcher, API and the bench): ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(peakRss / 2 ** 20)} MiB peak`);
+  console.log(
+    `resident memory (this process: worker, watcher, API and the bench): ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(peakRss / 2 ** 20)} MiB peak`,
+  );
 
   watching.abort();
   await stack.kube.delete(Resources.namespace, undefined, ns).catch(() => undefined);
@@ -173,7 +195,10 @@ async function printBreakdown(client: Client, ns: string, apps: string[], slowes
   };
   const firstEvent: number[] = [];
   for (const app of apps) {
-    for (const [kind, id] of [['app', applicationWorkflowId({ namespace: ns, name: app })], ['sync', syncWorkflowId({ namespace: ns, name: app }, 1)]] as const) {
+    for (const [kind, id] of [
+      ['app', applicationWorkflowId({ namespace: ns, name: app })],
+      ['sync', syncWorkflowId({ namespace: ns, name: app }, 1)],
+    ] as const) {
       let events: HistoryEvent[];
       try {
         events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
@@ -188,7 +213,14 @@ async function printBreakdown(client: Client, ns: string, apps: string[], slowes
         if (at > started + 10 * 60_000) break;
         if (e.activityTaskStartedEventAttributes) {
           const scheduled = byId.get(idOf(e.activityTaskStartedEventAttributes.scheduledEventId));
-          const done = events.find((x) => idOf(x.activityTaskCompletedEventAttributes?.startedEventId ?? x.activityTaskFailedEventAttributes?.startedEventId ?? x.activityTaskTimedOutEventAttributes?.startedEventId) === idOf(e.eventId));
+          const done = events.find(
+            (x) =>
+              idOf(
+                x.activityTaskCompletedEventAttributes?.startedEventId ??
+                  x.activityTaskFailedEventAttributes?.startedEventId ??
+                  x.activityTaskTimedOutEventAttributes?.startedEventId,
+              ) === idOf(e.eventId),
+          );
           const name = scheduled?.activityTaskScheduledEventAttributes?.activityType?.name ?? '?';
           add(`${kind} activity ${name}`, at - timeOf(scheduled!), done ? timeOf(done) - at : 0);
         } else if (e.workflowTaskStartedEventAttributes) {
@@ -205,9 +237,12 @@ async function printBreakdown(client: Client, ns: string, apps: string[], slowes
     }
   }
   firstEvent.sort((a, b) => a - b);
-  console.error(`app workflows started after creation began: first ${firstEvent[0]} ms, median ${firstEvent[Math.floor(firstEvent.length / 2)]} ms, last ${firstEvent[firstEvent.length - 1]} ms`);
+  console.error(
+    `app workflows started after creation began: first ${firstEvent[0]} ms, median ${firstEvent[Math.floor(firstEvent.length / 2)]} ms, last ${firstEvent[firstEvent.length - 1]} ms`,
+  );
   console.error('what (count): mean queue wait / max queue wait / mean run, in ms');
-  for (const [what, s] of [...stats.entries()].sort()) console.error(`  ${what} (${s.n}): ${Math.round(s.wait / s.n)} / ${s.maxWait} / ${Math.round(s.run / s.n)}`);
+  for (const [what, s] of [...stats.entries()].sort())
+    console.error(`  ${what} (${s.n}): ${Math.round(s.wait / s.n)} / ${s.maxWait} / ${Math.round(s.run / s.n)}`);
   console.error(`slowest app ${slowest}:`);
   for (const id of [applicationWorkflowId({ namespace: ns, name: slowest }), syncWorkflowId({ namespace: ns, name: slowest }, 1)]) {
     const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];

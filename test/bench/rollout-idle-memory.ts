@@ -8,7 +8,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Resources } from '../../k8s/kube-client';
 import { spawnSluice, type TestStack } from '../support/stack';
-import { ensureTools } from '../../k8s/toolchain';
+import { ensureTools } from '../../stack/toolchain';
 import { ensureAdminToken } from '../support/api-token';
 import { benchStack, inBatches, rolloutManifest } from './bench-support';
 
@@ -19,7 +19,10 @@ const NS = 'bench-idle';
 const SETTLE_MS = Number(process.env.BENCH_SETTLE_SECONDS ?? 150) * 1000;
 
 const rssMiB = (pid: number) => {
-  const line = fs.readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('VmRSS:'))!;
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
   return Number(line.replace(/\D+/g, '')) / 1024;
 };
 
@@ -29,12 +32,21 @@ async function main() {
   const kube = stack.kube;
   await ensureAdminToken(kube);
   await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  const test: TestStack = { kube, kubeconfigPath: stack.kubeconfigPath, temporalAddress: stack.temporalAddress, kubectlPath: tools.kubectl, temporalBinary: tools.temporal, stop: async () => undefined };
+  const test: TestStack = {
+    kube,
+    kubeconfigPath: stack.kubeconfigPath,
+    temporalAddress: stack.temporalAddress,
+    kubectlPath: tools.kubectl,
+    temporalBinary: tools.temporal,
+    stop: async () => undefined,
+  };
   const sluice = await spawnSluice(test, NS, path.join(stateDir, 'sluice.log'));
   const pid = sluice.child.pid!;
   await new Promise((r) => setTimeout(r, 3000));
   const idle = rssMiB(pid);
-  console.log(`\nSluice worker resident memory with rollouts paused indefinitely (one process, workflow cache ${process.env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500})`);
+  console.log(
+    `\nSluice worker resident memory with rollouts paused indefinitely (one process, workflow cache ${process.env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500})`,
+  );
   console.log(`  reference: the same process with no rollouts   ${idle.toFixed(0)} MiB`);
 
   let created = 0;
@@ -44,16 +56,22 @@ async function main() {
     // The new batch Healthy (the earlier ones stay Paused), then all of them Paused.
     const batch = new Set(names);
     await waitCount('Healthy', names.length, (r) => batch.has(r.metadata.name) && r.status?.phase === 'Healthy');
-    await inBatches(names, 50, (n) => kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' }));
+    await inBatches(names, 50, (n) =>
+      kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' }),
+    );
     await waitCount('Paused', target, (r) => r.status?.phase === 'Paused');
     created = target;
     await new Promise((r) => setTimeout(r, 5000));
     global.gc?.();
-    console.log(`  ${String(target).padStart(5)} rollouts paused, right after the burst  ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)   ${await heapOf(sluice.apiUrl)}`);
+    console.log(
+      `  ${String(target).padStart(5)} rollouts paused, right after the burst  ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)   ${await heapOf(sluice.apiUrl)}`,
+    );
     // RSS right after a burst is the heaps' high-water mark; V8 gives pages back once the
     // process has been idle a while. What stays is what the paused rollouts really cost.
     await new Promise((r) => setTimeout(r, SETTLE_MS));
-    console.log(`  ${String(target).padStart(5)} rollouts paused, idle ${SETTLE_MS / 1000} s          ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)   ${await heapOf(sluice.apiUrl)}`);
+    console.log(
+      `  ${String(target).padStart(5)} rollouts paused, idle ${SETTLE_MS / 1000} s          ${rssMiB(pid).toFixed(0)} MiB   (target <= 1024 MiB)   ${await heapOf(sluice.apiUrl)}`,
+    );
   }
   await sluice.kill('SIGTERM');
   await stop();

@@ -8,7 +8,7 @@
 import type { Client } from '@temporalio/client';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
 import { configFromEnv } from '../../worker/config';
-import { startSluice } from '../../worker/sluice';
+import { startSluice } from '../../cmd/process';
 import { apiserverRequests, benchStack, cpuByProgram, inBatches, ms, percentile, printCpuDeltas, printRequestDeltas, rolloutManifest } from './bench-support';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 50);
@@ -20,26 +20,40 @@ async function main() {
   const { stack, stop } = await benchStack();
   const kube = stack.kube;
   await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  const sluice = await startSluice({ ...configFromEnv({}), temporalAddress: stack.temporalAddress, taskQueue: 'bench', watchNamespace: NS, apiPort: 0 }, kube, () => undefined);
+  const sluice = await startSluice(
+    { ...configFromEnv({}), temporalAddress: stack.temporalAddress, taskQueue: 'bench', watchNamespace: NS, apiPort: 0 },
+    kube,
+    () => undefined,
+  );
 
   const names = Array.from({ length: ROLLOUTS }, (_, i) => `ro-${i}`);
   await inBatches(names, 25, (n) => kube.create(Resources.rollout, NS, rolloutManifest(NS, n, REPLICAS, STEPS)));
-  await waitUntil('all rollouts Healthy', async () => (await kube.list(Resources.rollout, NS)).items.filter((r) => r.status?.phase === 'Healthy').length === ROLLOUTS);
+  await waitUntil(
+    'all rollouts Healthy',
+    async () => (await kube.list(Resources.rollout, NS)).items.filter((r) => r.status?.phase === 'Healthy').length === ROLLOUTS,
+  );
 
   // Record every ReplicaSet change with the time we saw it.
   const events: { at: number; rs: KubeObject }[] = [];
   const abort = new AbortController();
   const { resourceVersion } = await kube.list(Resources.replicaSet, NS);
-  const watching = kube.watch(Resources.replicaSet, NS, { resourceVersion, timeoutSeconds: 600 }, (ev) => events.push({ at: performance.now(), rs: ev.object }), abort.signal).catch(() => undefined);
+  const watching = kube
+    .watch(Resources.replicaSet, NS, { resourceVersion, timeoutSeconds: 600 }, (ev) => events.push({ at: performance.now(), rs: ev.object }), abort.signal)
+    .catch(() => undefined);
 
   const before = new Map((await kube.list(Resources.rollout, NS)).items.map((r) => [r.metadata.name, r.status?.currentPodHash as string]));
   const requestsBefore = process.env.BENCH_APISERVER ? await apiserverRequests(kube) : undefined;
   const cpuBefore = cpuByProgram();
   const started = performance.now();
-  await Promise.all(names.map((n) => kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' })));
+  await Promise.all(
+    names.map((n) =>
+      kube.patch(Resources.rollout, NS, n, [{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: 'demo:2' }], { type: 'json' }),
+    ),
+  );
   await waitUntil('all rollouts promoted', async () => {
     const { items } = await kube.list(Resources.rollout, NS);
-    const done = (r: KubeObject) => r.status?.phase === 'Healthy' && r.status.currentPodHash !== before.get(r.metadata.name) && r.status.stableRS === r.status.currentPodHash;
+    const done = (r: KubeObject) =>
+      r.status?.phase === 'Healthy' && r.status.currentPodHash !== before.get(r.metadata.name) && r.status.stableRS === r.status.currentPodHash;
     return items.filter(done).length === ROLLOUTS;
   });
   const total = performance.now() - started;
@@ -60,7 +74,8 @@ async function main() {
     list.push(e);
     byRollout.set(owner, list);
   }
-  const settled = (rs: KubeObject | undefined, n: number) => !!rs && rs.spec.replicas === n && (rs.status?.availableReplicas ?? 0) === n && (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0);
+  const settled = (rs: KubeObject | undefined, n: number) =>
+    !!rs && rs.spec.replicas === n && (rs.status?.availableReplicas ?? 0) === n && (rs.status?.observedGeneration ?? 0) >= (rs.metadata.generation ?? 0);
   for (const [owner, list] of byRollout) {
     const newHash = owner ? (await kube.find(Resources.rollout, NS, owner))?.status?.currentPodHash : undefined;
     if (!newHash) continue;
@@ -93,13 +108,19 @@ async function main() {
   const refAbort = new AbortController();
   const { resourceVersion: rv2 } = await kube.list(Resources.replicaSet, NS);
   const refWatch = kube
-    .watch(Resources.replicaSet, NS, { resourceVersion: rv2, timeoutSeconds: 600 }, (ev) => {
-      const p = pending.get(ev.object.metadata.name);
-      if (p && ev.object.spec.replicas === p.replicas) {
-        floor.push(performance.now() - p.sent);
-        pending.delete(ev.object.metadata.name);
-      }
-    }, refAbort.signal)
+    .watch(
+      Resources.replicaSet,
+      NS,
+      { resourceVersion: rv2, timeoutSeconds: 600 },
+      (ev) => {
+        const p = pending.get(ev.object.metadata.name);
+        if (p && ev.object.spec.replicas === p.replicas) {
+          floor.push(performance.now() - p.sent);
+          pending.delete(ev.object.metadata.name);
+        }
+      },
+      refAbort.signal,
+    )
     .catch(() => undefined);
   for (let round = 0; round < STEPS.length; round++) {
     await Promise.all(
@@ -126,7 +147,13 @@ async function main() {
 
   // BENCH_TIMELINE=1: the slowest rollout's workflow history beside its ReplicaSet
   // events, to see where a step's time goes.
-  if (process.env.BENCH_TIMELINE) await printTimeline(sluice.client, slowest.owner, events.filter((e) => e.rs.metadata.ownerReferences?.[0]?.name === slowest.owner), started);
+  if (process.env.BENCH_TIMELINE)
+    await printTimeline(
+      sluice.client,
+      slowest.owner,
+      events.filter((e) => e.rs.metadata.ownerReferences?.[0]?.name === slowest.owner),
+      started,
+    );
   await sluice.stop();
   await stop();
   process.exit(0);
@@ -135,12 +162,19 @@ async function main() {
 /** apiserver_request_total summed by verb, resource and subresource. */
 async function printTimeline(client: Client, rollout: string, rsEvents: { at: number; rs: KubeObject }[], started: number): Promise<void> {
   const origin = performance.timeOrigin;
-  const lines: [number, string][] = rsEvents.map(({ at, rs }) => [origin + at, `rs ${rs.metadata.name} spec=${rs.spec.replicas} avail=${rs.status?.availableReplicas ?? 0} gen=${rs.metadata.generation}/${rs.status?.observedGeneration ?? 0}`]);
+  const lines: [number, string][] = rsEvents.map(({ at, rs }) => [
+    origin + at,
+    `rs ${rs.metadata.name} spec=${rs.spec.replicas} avail=${rs.status?.availableReplicas ?? 0} gen=${rs.metadata.generation}/${rs.status?.observedGeneration ?? 0}`,
+  ]);
   console.error(`timeline of rollout ${rollout}`);
   const history = await client.workflow.getHandle(`rollout/${NS}/${rollout}`).fetchHistory();
   for (const e of history.events ?? []) {
     const t = Number(e.eventTime?.seconds ?? 0) * 1000 + Math.floor((e.eventTime?.nanos ?? 0) / 1e6);
-    const attrs = e.activityTaskScheduledEventAttributes?.activityType?.name ?? e.markerRecordedEventAttributes?.markerName ?? e.workflowExecutionSignaledEventAttributes?.signalName ?? '';
+    const attrs =
+      e.activityTaskScheduledEventAttributes?.activityType?.name ??
+      e.markerRecordedEventAttributes?.markerName ??
+      e.workflowExecutionSignaledEventAttributes?.signalName ??
+      '';
     lines.push([t, `wf ${String(e.eventType).replace('EVENT_TYPE_', '')} ${attrs}`]);
   }
   const t0 = origin + started;

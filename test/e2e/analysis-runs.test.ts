@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { createAnalysisRun, exampleTemplateSpec, startExporter, startHealthEndpoint, waitForRun, waitForSeries } from '../support/analysis-fixtures';
 import { createNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
 
@@ -42,7 +42,10 @@ test('prometheus-metrics: a healthy error rate → Successful, every measurement
     const run = await waitForRun(stack.kube, ns, 'prom-healthy', ['Successful', 'Failed', 'Error', 'Inconclusive'], 60_000);
     console.log('prom-healthy:', run.status.phase, run.status.metricResults.map((r) => `${r.name}=${r.measurements.map((m) => m.value).join(' ')}`).join('; '));
     assert.equal(run.status.phase, 'Successful', JSON.stringify(run.status));
-    assert.deepEqual(run.status.metricResults.map((r) => r.name), ['http-error-rate', 'http-latency', 'cpu-usage']);
+    assert.deepEqual(
+      run.status.metricResults.map((r) => r.name),
+      ['http-error-rate', 'http-latency', 'cpu-usage'],
+    );
     for (const r of run.status.metricResults) {
       assert.equal(r.phase, 'Successful');
       assert.equal(r.count, 5);
@@ -80,7 +83,9 @@ test('prometheus-metrics: a 10% error rate → Failed once failureLimit (3) is e
 test('http-health-check (web): healthy → Successful; the endpoint turning unhealthy → Failed', async () => {
   const endpoint = await startHealthEndpoint();
   const spec = () =>
-    exampleTemplateSpec('analysis-http-health-check.yaml', (text) => text.replace('http://bluegreen-demo-preview/', endpoint.url).replace('interval: 10s', 'interval: 500ms'));
+    exampleTemplateSpec('analysis-http-health-check.yaml', (text) =>
+      text.replace('http://bluegreen-demo-preview/', endpoint.url).replace('interval: 10s', 'interval: 500ms'),
+    );
   try {
     await createAnalysisRun(stack.kube, ns, 'web-healthy', spec());
     const ok = await waitForRun(stack.kube, ns, 'web-healthy', ['Successful', 'Failed', 'Error', 'Inconclusive']);
@@ -90,7 +95,10 @@ test('http-health-check (web): healthy → Successful; the endpoint turning unhe
     assert.equal(ok.status.metricResults[0].measurements[0].value, '"200"');
 
     await createAnalysisRun(stack.kube, ns, 'web-unhealthy', spec());
-    await eventually('two healthy measurements', async () => (await stack.kube.get(Resources.analysisRun, ns, 'web-unhealthy')).status?.metricResults?.[0]?.successful >= 2);
+    await eventually(
+      'two healthy measurements',
+      async () => (await stack.kube.get(Resources.analysisRun, ns, 'web-unhealthy')).status?.metricResults?.[0]?.successful >= 2,
+    );
     endpoint.reported = '500';
     const bad = await waitForRun(stack.kube, ns, 'web-unhealthy', ['Successful', 'Failed', 'Error', 'Inconclusive']);
     const r = bad.status.metricResults[0];
@@ -137,7 +145,17 @@ test('job metric: a Job that completes → Successful; one whose pod fails → F
       status: {
         phase: 'Failed',
         conditions: [{ type: 'Ready', status: 'False' }],
-        containerStatuses: [{ name: 'check', image: 'busybox', imageID: '', ready: false, restartCount: 0, started: false, state: { terminated: { exitCode: 1, reason: 'Error', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString() } } }],
+        containerStatuses: [
+          {
+            name: 'check',
+            image: 'busybox',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            started: false,
+            state: { terminated: { exitCode: 1, reason: 'Error', startedAt: new Date().toISOString(), finishedAt: new Date().toISOString() } },
+          },
+        ],
       },
     },
     { subresource: 'status' },
@@ -158,7 +176,16 @@ test('job metric: a Job that completes → Successful; one whose pod fails → F
 
 test('Prometheus unreachable → measurements Error; past consecutiveErrorLimit the run is Error', async () => {
   await createAnalysisRun(stack.kube, ns, 'prom-down', {
-    metrics: [{ name: 'error-rate', interval: '1s', count: 3, consecutiveErrorLimit: 1, successCondition: 'result[0] < 0.05', provider: { prometheus: { address: 'http://127.0.0.1:1', query: 'up' } } }],
+    metrics: [
+      {
+        name: 'error-rate',
+        interval: '1s',
+        count: 3,
+        consecutiveErrorLimit: 1,
+        successCondition: 'result[0] < 0.05',
+        provider: { prometheus: { address: 'http://127.0.0.1:1', query: 'up' } },
+      },
+    ],
   });
   const run = await waitForRun(stack.kube, ns, 'prom-down', ['Successful', 'Failed', 'Error', 'Inconclusive'], 40_000);
   const r = run.status.metricResults[0];
@@ -174,12 +201,17 @@ test('args: a value, a secret (never written to status) and an empty Prometheus 
   const secret = 's3cr3t-token-value';
   await stack.kube.create(Resources.secret, ns, { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'prom-token' }, stringData: { token: secret } });
   await createAnalysisRun(stack.kube, ns, 'args-run', {
-    args: [{ name: 'job' , value: 'no-such-job' }, { name: 'token', valueFrom: { secretKeyRef: { name: 'prom-token', key: 'token' } } }],
+    args: [
+      { name: 'job', value: 'no-such-job' },
+      { name: 'token', valueFrom: { secretKeyRef: { name: 'prom-token', key: 'token' } } },
+    ],
     metrics: [
       {
         name: 'empty',
         successCondition: 'len(result) == 0',
-        provider: { prometheus: { address: stack.prometheusUrl, query: 'up{job="{{args.job}}"}', headers: [{ key: 'Authorization', value: 'Bearer {{args.token}}' }] } },
+        provider: {
+          prometheus: { address: stack.prometheusUrl, query: 'up{job="{{args.job}}"}', headers: [{ key: 'Authorization', value: 'Bearer {{args.token}}' }] },
+        },
       },
     ],
   });
@@ -207,11 +239,16 @@ test('kubectl apply of a run with an interval only: runs until spec.terminate; t
       metadata: { name: 'until-terminated' },
       spec: {
         ttlStrategy: { secondsAfterCompletion: 2 },
-        metrics: [{ name: 'health', interval: '300ms', successCondition: 'result == "200"', provider: { web: { url: endpoint.url, jsonPath: '{$.statusCode}' } } }],
+        metrics: [
+          { name: 'health', interval: '300ms', successCondition: 'result == "200"', provider: { web: { url: endpoint.url, jsonPath: '{$.statusCode}' } } },
+        ],
       },
     };
     await kubectl(stack, ['apply', '-n', ns, '-f', '-'], JSON.stringify(manifest));
-    await eventually('several measurements', async () => (await stack.kube.get(Resources.analysisRun, ns, 'until-terminated')).status?.metricResults?.[0]?.count >= 3);
+    await eventually(
+      'several measurements',
+      async () => (await stack.kube.get(Resources.analysisRun, ns, 'until-terminated')).status?.metricResults?.[0]?.count >= 3,
+    );
     await kubectl(stack, ['patch', 'analysisrun', 'until-terminated', '-n', ns, '--type', 'merge', '-p', '{"spec":{"terminate":true}}']);
     const run = await waitForRun(stack.kube, ns, 'until-terminated', ['Successful', 'Failed', 'Error', 'Inconclusive']);
     console.log('until-terminated:', run.status.phase, run.status.message, 'count', run.status.metricResults[0].count);
@@ -249,13 +286,23 @@ test('job metric in flight when the run is terminated: the Job is deleted, the m
 
 test('bad specs fail fast with the reason: an unsupported provider, an unresolvable arg, a duplicate metric', async () => {
   await createAnalysisRun(stack.kube, ns, 'bad-provider', { metrics: [{ name: 'dd', provider: { datadog: { query: 'avg:x' } } }] });
-  await createAnalysisRun(stack.kube, ns, 'bad-arg', { metrics: [{ name: 'p', provider: { prometheus: { address: stack.prometheusUrl, query: 'up{job="{{args.nope}}"}' } } }] });
-  await createAnalysisRun(stack.kube, ns, 'bad-dup', { metrics: [{ name: 'p', provider: { web: { url: 'http://x' } } }, { name: 'p', provider: { web: { url: 'http://y' } } }] });
+  await createAnalysisRun(stack.kube, ns, 'bad-arg', {
+    metrics: [{ name: 'p', provider: { prometheus: { address: stack.prometheusUrl, query: 'up{job="{{args.nope}}"}' } } }],
+  });
+  await createAnalysisRun(stack.kube, ns, 'bad-dup', {
+    metrics: [
+      { name: 'p', provider: { web: { url: 'http://x' } } },
+      { name: 'p', provider: { web: { url: 'http://y' } } },
+    ],
+  });
   const provider = await waitForRun(stack.kube, ns, 'bad-provider', ['Error'], 20_000);
   const arg = await waitForRun(stack.kube, ns, 'bad-arg', ['Error'], 20_000);
   const dup = await waitForRun(stack.kube, ns, 'bad-dup', ['Error'], 20_000);
   console.log('bad specs:', provider.status.message, '|', arg.status.message, '|', dup.status.message);
-  assert.equal(provider.status.message, 'Analysis spec invalid: metrics[0] (dd): provider datadog is not supported by Sluice (supported: prometheus, web, job)');
+  assert.equal(
+    provider.status.message,
+    'Analysis spec invalid: metrics[0] (dd): provider datadog is not supported by Sluice (supported: prometheus, web, job)',
+  );
   assert.equal(arg.status.message, 'Unable to resolve metric arguments: metric "p": failed to resolve {{args.nope}}');
   assert.equal(dup.status.message, "Analysis spec invalid: metrics[1]: duplicate name 'p'");
 });
@@ -270,10 +317,13 @@ test('NaN from Prometheus: isNaN works on the vector and on its one sample', asy
   });
   const run = await waitForRun(stack.kube, ns, 'nan-run', ['Successful', 'Failed', 'Error', 'Inconclusive']);
   console.log('nan-run:', run.status.phase, run.status.metricResults.map((r) => `${r.name}=${r.measurements[0].phase}:${r.measurements[0].value}`).join(' '));
-  assert.deepEqual(run.status.metricResults.map((r) => [r.name, r.measurements[0].phase, r.measurements[0].value]), [
-    ['indexed', 'Successful', '[NaN]'],
-    ['sample', 'Failed', '[NaN]'],
-  ]);
+  assert.deepEqual(
+    run.status.metricResults.map((r) => [r.name, r.measurements[0].phase, r.measurements[0].value]),
+    [
+      ['indexed', 'Successful', '[NaN]'],
+      ['sample', 'Failed', '[NaN]'],
+    ],
+  );
   assert.equal(run.status.phase, 'Failed');
 });
 
@@ -281,7 +331,15 @@ test('a run deleted mid-analysis and created again under the same name: the new 
   const endpoint = await startHealthEndpoint();
   try {
     const spec = (count?: number) => ({
-      metrics: [{ name: 'health', interval: '300ms', ...(count ? { count } : {}), successCondition: 'result == "200"', provider: { web: { url: endpoint.url, jsonPath: '{$.statusCode}' } } }],
+      metrics: [
+        {
+          name: 'health',
+          interval: '300ms',
+          ...(count ? { count } : {}),
+          successCondition: 'result == "200"',
+          provider: { web: { url: endpoint.url, jsonPath: '{$.statusCode}' } },
+        },
+      ],
     });
     await createAnalysisRun(stack.kube, ns, 'phoenix', spec());
     await eventually('the first run measures', async () => (await stack.kube.get(Resources.analysisRun, ns, 'phoenix')).status?.metricResults?.[0]?.count >= 2);

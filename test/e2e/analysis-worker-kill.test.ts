@@ -47,7 +47,16 @@ test('SIGKILL mid-analysis: counts and failureLimit honoured across restarts, no
   sluice = await spawnSluice(stack, ns, logFile);
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/`;
   await createAnalysisRun(stack.kube, ns, 'survivor', {
-    metrics: [{ name: 'health', interval: '400ms', count: 12, failureLimit: 2, successCondition: 'result == "200"', provider: { web: { url, jsonPath: '{$.statusCode}' } } }],
+    metrics: [
+      {
+        name: 'health',
+        interval: '400ms',
+        count: 12,
+        failureLimit: 2,
+        successCondition: 'result == "200"',
+        provider: { web: { url, jsonPath: '{$.statusCode}' } },
+      },
+    ],
   });
 
   // Kill after both tolerated failures are recorded, then again in the middle of a request.
@@ -65,7 +74,13 @@ test('SIGKILL mid-analysis: counts and failureLimit honoured across restarts, no
 
   const run = await waitForRun(stack.kube, ns, 'survivor', ['Successful', 'Failed', 'Error', 'Inconclusive'], 60_000);
   const r = run.status.metricResults[0];
-  console.log('survivor:', run.status.phase, run.status.message, `count=${r.count} failed=${r.failed} error=${r.error} requests=${requests}`, r.measurements.map((m) => m.value).join(' '));
+  console.log(
+    'survivor:',
+    run.status.phase,
+    run.status.message,
+    `count=${r.count} failed=${r.failed} error=${r.error} requests=${requests}`,
+    r.measurements.map((m) => m.value).join(' '),
+  );
   assert.equal(run.status.phase, 'Failed');
   assert.equal(r.failed, 3);
   assert.match(run.status.message!, /failed \(3\) > failureLimit \(2\)/);
@@ -74,7 +89,10 @@ test('SIGKILL mid-analysis: counts and failureLimit honoured across restarts, no
   // Retention keeps the last 10; every recorded measurement is distinct and in order.
   const starts = r.measurements.map((m) => Date.parse(m.startedAt!));
   assert.equal(new Set(starts).size, starts.length);
-  assert.deepEqual([...starts].sort((a, b) => a - b), starts);
+  assert.deepEqual(
+    [...starts].sort((a, b) => a - b),
+    starts,
+  );
   for (let i = 1; i < r.measurements.length; i++) {
     assert.ok(Date.parse(r.measurements[i].startedAt!) >= Date.parse(r.measurements[i - 1].finishedAt!), 'measurements do not overlap');
   }
@@ -92,7 +110,10 @@ test('SIGKILL while a Job measurement is in flight: the same Job is awaited afte
           job: {
             spec: {
               backoffLimit: 0,
-              template: { metadata: { annotations: { 'kwok.x-k8s.io/status': 'custom' } }, spec: { restartPolicy: 'Never', containers: [{ name: 'check', image: 'busybox' }] } },
+              template: {
+                metadata: { annotations: { 'kwok.x-k8s.io/status': 'custom' } },
+                spec: { restartPolicy: 'Never', containers: [{ name: 'check', image: 'busybox' }] },
+              },
             },
           },
         },
@@ -107,13 +128,30 @@ test('SIGKILL while a Job measurement is in flight: the same Job is awaited afte
   sluice = await spawnSluice(stack, ns, logFile);
 
   // Let the Job succeed the way kubelet would report it.
-  const pod = await eventually('the Job has a pod', async () => (await stack.kube.list(Resources.pod, ns, { labelSelector: `analysisrun.argoproj.io/uid=${run.metadata.uid}` })).items[0]);
+  const pod = await eventually(
+    'the Job has a pod',
+    async () => (await stack.kube.list(Resources.pod, ns, { labelSelector: `analysisrun.argoproj.io/uid=${run.metadata.uid}` })).items[0],
+  );
   const now = new Date().toISOString();
   await stack.kube.patch(
     Resources.pod,
     ns,
     pod.metadata.name,
-    { status: { phase: 'Succeeded', containerStatuses: [{ name: 'check', image: 'busybox', imageID: '', ready: false, restartCount: 0, state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } } }] } },
+    {
+      status: {
+        phase: 'Succeeded',
+        containerStatuses: [
+          {
+            name: 'check',
+            image: 'busybox',
+            imageID: '',
+            ready: false,
+            restartCount: 0,
+            state: { terminated: { exitCode: 0, reason: 'Completed', startedAt: now, finishedAt: now } },
+          },
+        ],
+      },
+    },
     { subresource: 'status' },
   );
   const done = await waitForRun(stack.kube, ns, 'job-survivor', ['Successful', 'Failed', 'Error', 'Inconclusive'], 60_000);

@@ -32,9 +32,14 @@ const logLines: string[] = [];
 const bodies: string[] = [];
 const tokens: string[] = [];
 
-const readExample = (file: string) => YAML.parse(fs.readFileSync(path.join(examplesDir, 'projects', file), 'utf8')) as KubeObject & { data: Record<string, string> };
+const readExample = (file: string) =>
+  YAML.parse(fs.readFileSync(path.join(examplesDir, 'projects', file), 'utf8')) as KubeObject & { data: Record<string, string> };
 
-async function call(method: string, urlPath: string, opts: { token?: string; body?: string; contentType?: string } = {}): Promise<{ status: number; body: any }> {
+async function call(
+  method: string,
+  urlPath: string,
+  opts: { token?: string; body?: string; contentType?: string } = {},
+): Promise<{ status: number; body: any }> {
   const headers: Record<string, string> = {};
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
@@ -132,8 +137,14 @@ test('without a valid token every route but health, readiness, metrics and the O
   assert.match(metrics, /sluice_api_request_duration_seconds_bucket\{le="0.05",method="GET",route="\/api\/v1\/session"\}/);
   // Phase and sync/health gauges come from the watched objects at scrape time.
   assert.ok(metrics.includes(`sluice_rollout_phase{namespace="${ns}",name="loose",strategy="canary",phase="Progressing"} 1`), 'rollout phase gauge');
-  assert.ok(metrics.includes(`sluice_rollout_phase{namespace="${ns}",name="loose",strategy="canary",phase="Healthy"} 0`), 'rollout phase gauge, other phases 0');
-  assert.ok(metrics.includes(`sluice_app_info{namespace="${appsNs}",name="backend-app",project="team-backend",sync_status="Unknown",health_status="Unknown"} 1`), 'app info gauge');
+  assert.ok(
+    metrics.includes(`sluice_rollout_phase{namespace="${ns}",name="loose",strategy="canary",phase="Healthy"} 0`),
+    'rollout phase gauge, other phases 0',
+  );
+  assert.ok(
+    metrics.includes(`sluice_app_info{namespace="${appsNs}",name="backend-app",project="team-backend",sync_status="Unknown",health_status="Unknown"} 1`),
+    'app info gauge',
+  );
 
   const hook = await call('POST', '/api/webhook-probe', { body: '{ "ref": "refs/heads/main" }' });
   assert.equal(hook.status, 200);
@@ -163,14 +174,20 @@ test("frontend-dev acts on its own project's rollout and gets 403 naming the act
   assert.match(loose.body.message, /update rollouts .*\/loose/);
 
   // can-i answers what the checks above decided.
-  const canI = (action: string, object: string) => call('GET', `/api/v1/session/can-i?resource=applications&action=${encodeURIComponent(action)}&object=${encodeURIComponent(object)}`, { token: frontendDev });
+  const canI = (action: string, object: string) =>
+    call('GET', `/api/v1/session/can-i?resource=applications&action=${encodeURIComponent(action)}&object=${encodeURIComponent(object)}`, {
+      token: frontendDev,
+    });
   assert.equal((await canI('sync', 'team-frontend/frontend-app')).body.value, 'yes');
   assert.equal((await canI('sync', 'team-backend/backend-app')).body.value, 'no');
   assert.equal((await canI('get', 'team-backend/backend-app')).body.value, 'yes');
 
   // policy.default role:readonly still shows every rollout and application.
   const list = await call('GET', `/api/v1/rollouts?namespace=${ns}`, { token: frontendDev });
-  assert.deepEqual(list.body.items.map((i: { name: string }) => i.name), ['backend-api', 'frontend-web', 'loose']);
+  assert.deepEqual(
+    list.body.items.map((i: { name: string }) => i.name),
+    ['backend-api', 'frontend-web', 'loose'],
+  );
   assert.equal((await call('GET', `/api/v1/namespaces/${appsNs}/applications/backend-app`, { token: frontendDev })).status, 200);
 
   // What does not exist is 404 only to those who could act on it; RBAC does not reveal existence.
@@ -199,15 +216,28 @@ test('frontend-dev may sync frontend-app and gets 403 on backend-app; creation i
   const other = await call('POST', `/api/v1/namespaces/${appsNs}/applications/backend-app/sync`, { token: frontendDev, body: '{}' });
   assert.equal(other.status, 403);
   assert.match(other.body.message, /frontend-dev may not sync applications team-backend\/backend-app/);
-  assert.equal((await call('POST', `/api/v1/namespaces/${appsNs}/applications/backend-app/terminate-operation`, { token: frontendDev, body: '{}' })).status, 403);
+  assert.equal(
+    (await call('POST', `/api/v1/namespaces/${appsNs}/applications/backend-app/terminate-operation`, { token: frontendDev, body: '{}' })).status,
+    403,
+  );
   assert.equal((await call('POST', `/api/v1/namespaces/${appsNs}/applications/backend-app/rollback`, { token: frontendDev, body: '{"id":1}' })).status, 403);
 
   const app = (name: string, project: string, namespace: string) =>
-    JSON.stringify({ metadata: { name }, spec: { project, source: { repoURL: 'https://git.example.com/devops/ops-deploy', path: 'apps/frontend', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace } } });
+    JSON.stringify({
+      metadata: { name },
+      spec: {
+        project,
+        source: { repoURL: 'https://git.example.com/devops/ops-deploy', path: 'apps/frontend', targetRevision: 'HEAD' },
+        destination: { server: 'https://kubernetes.default.svc', namespace },
+      },
+    });
   const create = (body: string) => call('POST', `/api/v1/namespaces/${appsNs}/applications`, { token: frontendDev, body });
   const outside = await create(app('frontend-stray', 'team-frontend', 'backend-dev'));
   assert.equal(outside.status, 400);
-  assert.match(outside.body.message, /refused by AppProject team-frontend: .*namespace 'backend-dev' do not match any of the allowed destinations in project 'team-frontend'/);
+  assert.match(
+    outside.body.message,
+    /refused by AppProject team-frontend: .*namespace 'backend-dev' do not match any of the allowed destinations in project 'team-frontend'/,
+  );
   const foreign = await create(app('sneaky', 'team-backend', 'backend-dev'));
   assert.equal(foreign.status, 403);
   assert.match(foreign.body.message, /may not create applications team-backend\/sneaky/);
@@ -222,14 +252,19 @@ test('an edit of the RBAC ConfigMap applies without a restart', async () => {
   const promoteBackend = () => call('POST', `/api/v1/namespaces/${ns}/rollouts/backend-api/promote`, { token: frontendDev, body: '{}' });
   assert.equal((await promoteBackend()).status, 403);
   const rbac = readExample('argocd-rbac-cm.users.yaml');
-  await stack.kube.patch(Resources.configMap, sluiceNs, 'sluice-rbac-cm', { data: { 'policy.csv': `${rbac.data['policy.csv']}p, frontend-dev, applications, action/argoproj.io/Rollout/*, team-backend/*, allow\n` } });
+  await stack.kube.patch(Resources.configMap, sluiceNs, 'sluice-rbac-cm', {
+    data: { 'policy.csv': `${rbac.data['policy.csv']}p, frontend-dev, applications, action/argoproj.io/Rollout/*, team-backend/*, allow\n` },
+  });
   await eventually('the new policy line lets frontend-dev past RBAC', async () => (await promoteBackend()).status === 404, 10_000);
   await stack.kube.patch(Resources.configMap, sluiceNs, 'sluice-rbac-cm', { data: { 'policy.csv': rbac.data['policy.csv'] } });
   await eventually('the policy is back', async () => (await promoteBackend()).status === 403, 10_000);
 });
 
 test('an oversized body is 413 and malformed JSON is 400 with the parser message, both as JSON', async () => {
-  const big = await call('POST', `/api/v1/namespaces/${ns}/rollouts/loose/promote`, { token: adminToken, body: JSON.stringify({ full: false, pad: 'x'.repeat(100 * 1024) }) });
+  const big = await call('POST', `/api/v1/namespaces/${ns}/rollouts/loose/promote`, {
+    token: adminToken,
+    body: JSON.stringify({ full: false, pad: 'x'.repeat(100 * 1024) }),
+  });
   assert.equal(big.status, 413);
   assert.equal(big.body.code, 'PayloadTooLarge');
 
@@ -307,7 +342,10 @@ test('a new bootstrap token revokes the previous one; tokens issued by hand stay
 });
 
 test('no token appears in any log line or response body', async () => {
-  assert.ok(logLines.some((l) => l.includes('"status":401')), 'the API logged the refused requests');
+  assert.ok(
+    logLines.some((l) => l.includes('"status":401')),
+    'the API logged the refused requests',
+  );
   assert.ok(tokens.length >= 5);
   for (const t of tokens) {
     const secret = t.slice('sluice_0123456789abcdef_'.length); // the secret may itself hold '_'

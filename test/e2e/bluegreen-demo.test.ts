@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesDir } from '../support/paths';
 import { createNamespace, deleteNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
 
@@ -44,7 +44,17 @@ test('bluegreen-demo: preview, promote via status, active switch, delayed scale-
   assert.equal(active.metadata.annotations?.['argo-rollouts.argoproj.io/managed-by-rollouts'], 'bluegreen-demo');
   assert.equal(active.spec.selector.app, 'bluegreen-demo', 'the original selector is kept');
 
-  await kubectl(stack, ['patch', 'rollout', 'bluegreen-demo', '-n', ns, '--type', 'json', '-p', '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]']);
+  await kubectl(stack, [
+    'patch',
+    'rollout',
+    'bluegreen-demo',
+    '-n',
+    ns,
+    '--type',
+    'json',
+    '-p',
+    '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]',
+  ]);
   const paused = await eventually('paused with the preview on yellow', async () => {
     const ro = await rollout();
     return ro.status?.phase === 'Paused' && selectorHash(await service('bluegreen-demo-preview')) === ro.status.currentPodHash ? ro : undefined;
@@ -57,7 +67,18 @@ test('bluegreen-demo: preview, promote via status, active switch, delayed scale-
 
   // autoPromotionSeconds (30) is ignored because autoPromotionEnabled is false: still paused later.
   // Promote the way `kubectl argo rollouts promote` does it: clear the pause conditions.
-  await kubectl(stack, ['patch', 'rollout', 'bluegreen-demo', '-n', ns, '--subresource=status', '--type', 'merge', '-p', '{"status":{"pauseConditions":null}}']);
+  await kubectl(stack, [
+    'patch',
+    'rollout',
+    'bluegreen-demo',
+    '-n',
+    ns,
+    '--subresource=status',
+    '--type',
+    'merge',
+    '-p',
+    '{"status":{"pauseConditions":null}}',
+  ]);
   const switchedAt = Date.now();
   await eventually('active switches to yellow', async () => selectorHash(await service('bluegreen-demo-active')) === yellow);
   const healthy = await eventually('Healthy on yellow', async () => {

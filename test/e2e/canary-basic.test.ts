@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
 import { rolloutViewQuery } from '../../workflows/definitions';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { cliPath, examplesDir } from '../support/paths';
 import { createNamespace, deleteNamespace, eventually, kubectl, runCommand, startSluiceFor, testStack, type TestStack } from '../support/stack';
 
@@ -46,7 +46,17 @@ test('canary-basic: first revision, setWeight 33, pause, promote, timed pause, f
   assert.equal((await replicaSets()).length, 1);
 
   // A new image: a new ReplicaSet at 1 (ceil of 33% of 3), then a pause at step 1.
-  await kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--type', 'json', '-p', '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]']);
+  await kubectl(stack, [
+    'patch',
+    'rollout',
+    'canary-basic',
+    '-n',
+    ns,
+    '--type',
+    'json',
+    '-p',
+    '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]',
+  ]);
   const paused = await eventually('the rollout pauses at step 1', async () => {
     const ro = await rollout();
     return ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1 ? ro : undefined;
@@ -104,7 +114,9 @@ test('canary-basic: first revision, setWeight 33, pause, promote, timed pause, f
   // The Service selects app=canary-basic; with the old ReplicaSet at 0, every endpoint
   // behind it is a pod of the new revision.
   await eventually('the Service endpoints are all new pods', async () => {
-    const { items: slices } = await stack.kube.list({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true }, ns, { labelSelector: 'kubernetes.io/service-name=canary-basic' });
+    const { items: slices } = await stack.kube.list({ group: 'discovery.k8s.io', version: 'v1', plural: 'endpointslices', namespaced: true }, ns, {
+      labelSelector: 'kubernetes.io/service-name=canary-basic',
+    });
     const podNames = slices.flatMap((s) => ((s as any).endpoints ?? []).map((e: any) => e.targetRef?.name as string));
     if (podNames.length !== 3) return false;
     const pods = await Promise.all(podNames.map((n) => stack.kube.get(Resources.pod, ns, n)));

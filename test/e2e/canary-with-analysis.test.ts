@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { exampleTemplateSpec, startExporter, waitForSeries, type Exporter } from '../support/analysis-fixtures';
 import { examplesDir } from '../support/paths';
 import { createNamespace, deleteNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
@@ -32,7 +32,12 @@ before(async () => {
       // A short rate window, so the measured error rate follows the exporter within seconds.
       .replace(/\[2m\]/g, '[5s]'),
   );
-  await stack.kube.create(Resources.analysisTemplate, ns, { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisTemplate', metadata: { name: 'prometheus-metrics', namespace: ns }, spec });
+  await stack.kube.create(Resources.analysisTemplate, ns, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisTemplate',
+    metadata: { name: 'prometheus-metrics', namespace: ns },
+    spec,
+  });
   await waitForSeries(stack.prometheusUrl!, `rate(http_requests_total{app="${app}"}[5s])`);
   const rollout = fs
     .readFileSync(path.join(examplesDir, 'rollouts', 'canary-with-analysis.yaml'), 'utf8')
@@ -51,7 +56,17 @@ after(async () => {
 
 const get = () => stack.kube.get(Resources.rollout, ns, 'canary-with-analysis');
 const setImage = (image: string) =>
-  kubectl(stack, ['patch', 'rollout', 'canary-with-analysis', '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }])]);
+  kubectl(stack, [
+    'patch',
+    'rollout',
+    'canary-with-analysis',
+    '-n',
+    ns,
+    '--type',
+    'json',
+    '-p',
+    JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }]),
+  ]);
 const runs = async () => (await stack.kube.list(Resources.analysisRun, ns)).items;
 
 test('a healthy error rate: the analysis succeeds and the rollout completes', async () => {

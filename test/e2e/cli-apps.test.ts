@@ -10,7 +10,7 @@ import YAML from 'yaml';
 import { Resources } from '../../k8s/kube-client';
 import { AccessControl } from '../../api/auth/access-control';
 import { configFromEnv } from '../../worker/config';
-import { startSluice, type RunningSluice } from '../../worker/sluice';
+import { startSluice, type RunningSluice } from '../../cmd/process';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, describeStatus } from '../support/gitops';
 import { cliPath, examplesDir } from '../support/paths';
@@ -30,8 +30,18 @@ before(async () => {
   ns = await createNamespace(stack.kube, 'e2e-appcli');
   sluiceNs = await createNamespace(stack.kube, 'e2e-appcli-sluice');
   const example = (file: string) => YAML.parse(fs.readFileSync(path.join(examplesDir, 'projects', file), 'utf8')).data as Record<string, string>;
-  await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-cm' }, data: example('argocd-cm-accounts.yaml') });
-  await stack.kube.create(Resources.configMap, sluiceNs, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'sluice-rbac-cm' }, data: example('argocd-rbac-cm.users.yaml') });
+  await stack.kube.create(Resources.configMap, sluiceNs, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'sluice-cm' },
+    data: example('argocd-cm-accounts.yaml'),
+  });
+  await stack.kube.create(Resources.configMap, sluiceNs, {
+    apiVersion: 'v1',
+    kind: 'ConfigMap',
+    metadata: { name: 'sluice-rbac-cm' },
+    data: example('argocd-rbac-cm.users.yaml'),
+  });
 
   // The two projects, open enough for this repository and namespace (boundaries are not what this file tests).
   for (const project of ['team-frontend', 'team-backend']) {
@@ -39,7 +49,12 @@ before(async () => {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'AppProject',
       metadata: { name: project, namespace: ns },
-      spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }], sourceNamespaces: [ns] },
+      spec: {
+        sourceRepos: ['*'],
+        destinations: [{ server: '*', namespace: '*' }],
+        clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+        sourceNamespaces: [ns],
+      },
     });
   }
   repo = examplesRepo();
@@ -52,7 +67,11 @@ before(async () => {
       apiVersion: 'argoproj.io/v1alpha1',
       kind: 'Application',
       metadata: { name, namespace: ns },
-      spec: { project, source: { repoURL: repo.url, path: 'frontend-cfg', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: ns } },
+      spec: {
+        project,
+        source: { repoURL: repo.url, path: 'frontend-cfg', targetRevision: 'HEAD' },
+        destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+      },
     });
   }
 
@@ -90,7 +109,11 @@ test('app create: frontend-dev creates within team-frontend; outside its destina
   for (const file of ['team-frontend.yaml', 'team-backend.yaml']) {
     const project = YAML.parse(fs.readFileSync(path.join(examplesDir, 'projects', file), 'utf8'));
     // Outside the control-plane namespace an Application needs its project to list that namespace (Argo's sourceNamespaces).
-    await stack.kube.create(Resources.appProject, other, { ...project, metadata: { name: project.metadata.name, namespace: other }, spec: { ...project.spec, sourceNamespaces: [other] } });
+    await stack.kube.create(Resources.appProject, other, {
+      ...project,
+      metadata: { name: project.metadata.name, namespace: other },
+      spec: { ...project.spec, sourceNamespaces: [other] },
+    });
   }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-appcli-'));
   const write = (file: string, name: string, project: string, destination: string) => {
@@ -101,7 +124,11 @@ test('app create: frontend-dev creates within team-frontend; outside its destina
         apiVersion: 'argoproj.io/v1alpha1',
         kind: 'Application',
         metadata: { name, namespace: other },
-        spec: { project, source: { repoURL: 'https://git.example.com/devops/ops-deploy', path: 'apps/frontend', targetRevision: 'HEAD' }, destination: { server: 'https://kubernetes.default.svc', namespace: destination } },
+        spec: {
+          project,
+          source: { repoURL: 'https://git.example.com/devops/ops-deploy', path: 'apps/frontend', targetRevision: 'HEAD' },
+          destination: { server: 'https://kubernetes.default.svc', namespace: destination },
+        },
       }),
     );
     return p;
@@ -126,9 +153,12 @@ test('frontend-dev syncs, diffs, refreshes and rolls back frontend-app from the 
   assert.match(listed.stdout, /backend-app\s+team-backend/, 'policy.default role:readonly shows every app');
   assert.match(listed.stdout, /frontend-app\s+team-frontend/);
 
-  await eventually('frontend-app is compared (OutOfSync)', async () => (await applicationStatus(stack, ns, 'frontend-app')).sync?.status === 'OutOfSync', 60_000, 250).catch(async (err) =>
-    assert.fail(`${err.message}: ${describeStatus(await applicationStatus(stack, ns, 'frontend-app'))}`),
-  );
+  await eventually(
+    'frontend-app is compared (OutOfSync)',
+    async () => (await applicationStatus(stack, ns, 'frontend-app')).sync?.status === 'OutOfSync',
+    60_000,
+    250,
+  ).catch(async (err) => assert.fail(`${err.message}: ${describeStatus(await applicationStatus(stack, ns, 'frontend-app'))}`));
   const diffBefore = await cli('app', 'diff', 'frontend-app', '-n', ns);
   assert.equal(diffBefore.code, 1, `diff exits 1 when live differs from Git: ${diffBefore.stderr}`);
   assert.match(diffBefore.stdout, /frontend-settings/);
@@ -165,7 +195,12 @@ test('frontend-dev syncs, diffs, refreshes and rolls back frontend-app from the 
   repo.commit('frontend settings v2', { 'frontend-cfg/config.json': configMap('two') });
   const refreshed = await cli('app', 'refresh', 'frontend-app', '-n', ns);
   assert.equal(refreshed.code, 0, refreshed.stderr);
-  await eventually('frontend-app sees the new commit', async () => (await applicationStatus(stack, ns, 'frontend-app')).sync?.status === 'OutOfSync', 30_000, 250);
+  await eventually(
+    'frontend-app sees the new commit',
+    async () => (await applicationStatus(stack, ns, 'frontend-app')).sync?.status === 'OutOfSync',
+    30_000,
+    250,
+  );
   assert.equal((await cli('app', 'sync', 'frontend-app', '-n', ns)).code, 0);
   await eventually('version two is live', async () => (await settings())?.data?.version === 'two', 60_000, 250);
   await eventually('the second sync is in history', async () => {

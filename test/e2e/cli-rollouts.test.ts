@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { cliPath, examplesDir } from '../support/paths';
 import { createNamespace, eventually, kubectl, runCommand, startSluiceFor, testStack, type TestStack } from '../support/stack';
 
@@ -106,7 +106,11 @@ test('analysisrun list and get show a run with its measurements', async () => {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AnalysisRun',
     metadata: { name: 'checkout-7f9c-2' },
-    spec: { metrics: [{ name: 'error-rate', provider: { prometheus: { address: 'http://prometheus:9090', query: 'vector(0.01)' } }, successCondition: 'result[0] < 0.05' }] },
+    spec: {
+      metrics: [
+        { name: 'error-rate', provider: { prometheus: { address: 'http://prometheus:9090', query: 'vector(0.01)' } }, successCondition: 'result[0] < 0.05' },
+      ],
+    },
   });
   const at = new Date().toISOString();
   await stack.kube.patch(
@@ -154,6 +158,10 @@ test('bash completion knows the commands and their options', async () => {
   assert.match(res.stdout, /"app sync"\) opts="[^"]*--prune/);
   const script = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-completion-')), 'sluice.bash');
   fs.writeFileSync(script, res.stdout);
-  const bash = await runCommand('bash', ['-c', `source "$0"; COMP_WORDS=(sluice rollouts pro); COMP_CWORD=2; _sluice_complete; echo "\${COMPREPLY[@]}"`, script]);
+  const bash = await runCommand('bash', [
+    '-c',
+    `source "$0"; COMP_WORDS=(sluice rollouts pro); COMP_CWORD=2; _sluice_complete; echo "\${COMPREPLY[@]}"`,
+    script,
+  ]);
   assert.equal(bash.stdout.trim(), 'promote');
 });

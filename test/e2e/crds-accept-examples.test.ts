@@ -20,7 +20,9 @@ before(async () => {
 after(() => stack?.stop());
 
 function yamlFiles(dir: string): string[] {
-  return fs.readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? yamlFiles(path.join(dir, e.name)) : e.name.endsWith('.yaml') ? [path.join(dir, e.name)] : []));
+  return fs
+    .readdirSync(dir, { withFileTypes: true })
+    .flatMap((e) => (e.isDirectory() ? yamlFiles(path.join(dir, e.name)) : e.name.endsWith('.yaml') ? [path.join(dir, e.name)] : []));
 }
 
 const manifests = yamlFiles(examplesDir).flatMap((file) =>
@@ -37,7 +39,11 @@ test('the examples contain every kind Sluice reads', () => {
 
 for (const { file, doc } of manifests) {
   test(`${file}: ${doc.kind} ${doc.metadata.name} is accepted`, async () => {
-    const out = await kubectl(stack, ['apply', '--dry-run=server', '--validate=strict', '-n', doc.metadata.namespace ?? 'default', '-f', '-'], JSON.stringify(doc));
+    const out = await kubectl(
+      stack,
+      ['apply', '--dry-run=server', '--validate=strict', '-n', doc.metadata.namespace ?? 'default', '-f', '-'],
+      JSON.stringify(doc),
+    );
     assert.match(out, /created|configured|unchanged/);
   });
 }

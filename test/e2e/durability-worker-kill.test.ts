@@ -32,9 +32,23 @@ test('a worker killed during a timed pause: the rollout completes on time, nothi
   sluice = await spawnSluice(stack, ns, logFile);
   await kubectl(stack, ['apply', '-n', ns, '-f', path.join(examplesDir, 'rollouts', 'canary-basic.yaml')]);
   await eventually('Healthy', async () => (await rollout()).status?.phase === 'Healthy');
-  await kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--type', 'json', '-p', '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]']);
+  await kubectl(stack, [
+    'patch',
+    'rollout',
+    'canary-basic',
+    '-n',
+    ns,
+    '--type',
+    'json',
+    '-p',
+    '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]',
+  ]);
   await eventually('paused at step 1', async () => (await rollout()).status?.currentStepIndex === 1);
-  const res = await fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/canary-basic/promote`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` }, body: '{}' });
+  const res = await fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/canary-basic/promote`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` },
+    body: '{}',
+  });
   assert.equal(res.status, 200, await res.text());
 
   const inPause = await eventually('in the 10 s pause', async () => {

@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { startGitOpsSluice, waitForApplication } from '../support/gitops';
 import { createNamespace, eventually, kubectl, testStack, type TestStack } from '../support/stack';
@@ -15,7 +15,8 @@ let stack: TestStack;
 let ns: string;
 let repo: GitFixture;
 let sluice: RunningSluice;
-const overlaysInTestNamespace = (p: string, text: string) => (p.startsWith('kustomize-demo/overlays/') ? text.replace(/^namespace: .*$/m, `namespace: ${ns}`) : text);
+const overlaysInTestNamespace = (p: string, text: string) =>
+  p.startsWith('kustomize-demo/overlays/') ? text.replace(/^namespace: .*$/m, `namespace: ${ns}`) : text;
 
 before(async () => {
   stack = await testStack();
@@ -32,16 +33,27 @@ after(async () => {
   await stack.stop();
 });
 
-function application(name: string, source: Record<string, unknown>, syncPolicy: Record<string, unknown> = { automated: { prune: true, selfHeal: true } }, repoURL = repo.url) {
+function application(
+  name: string,
+  source: Record<string, unknown>,
+  syncPolicy: Record<string, unknown> = { automated: { prune: true, selfHeal: true } },
+  repoURL = repo.url,
+) {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name, namespace: ns },
-    spec: { project: 'default', source: { repoURL, targetRevision: 'HEAD', ...source }, destination: { server: 'https://kubernetes.default.svc', namespace: ns }, syncPolicy },
+    spec: {
+      project: 'default',
+      source: { repoURL, targetRevision: 'HEAD', ...source },
+      destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+      syncPolicy,
+    },
   };
 }
 
-const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> => waitForApplication(stack, ns, name, what, ok, timeoutMs);
+const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> =>
+  waitForApplication(stack, ns, name, what, ok, timeoutMs);
 
 const syncedHealthy = (s: any) => s.sync?.status === 'Synced' && s.health?.status === 'Healthy' && s.operationState?.phase === 'Succeeded';
 
@@ -67,11 +79,14 @@ test('kustomize-demo overlays render with kustomize and sync: dev 1, staging 2, 
   console.log('kustomize overlays:', JSON.stringify(replicas));
 });
 
-test('the Application kustomize options are applied as kustomize edit does: namePrefix replaces the overlay\'s, images, commonLabels, replicas', async () => {
+test("the Application kustomize options are applied as kustomize edit does: namePrefix replaces the overlay's, images, commonLabels, replicas", async () => {
   await stack.kube.create(
     Resources.application,
     ns,
-    application('myapp-custom', { path: 'kustomize-demo/overlays/dev', kustomize: { namePrefix: 'custom-', images: ['nginx=nginx:1.27.0'], commonLabels: { team: 'a' }, replicas: [{ name: 'myapp', count: 2 }] } }),
+    application('myapp-custom', {
+      path: 'kustomize-demo/overlays/dev',
+      kustomize: { namePrefix: 'custom-', images: ['nginx=nginx:1.27.0'], commonLabels: { team: 'a' }, replicas: [{ name: 'myapp', count: 2 }] },
+    }),
   );
   await waitForStatus('myapp-custom', 'Synced and Healthy', syncedHealthy, 90_000);
   const d = await stack.kube.get(Resources.deployment, ns, 'custom-myapp');
@@ -89,14 +104,27 @@ test('a commit that changes an image is synced after a refresh; a manual edit is
   const sha = repo.commit('frontend: nginx 1.27.0', { 'apps/frontend/deployment.yaml': text.replace('nginx:1.26.1', 'nginx:1.27.0') });
   const committedAt = Date.now();
   await refresh('frontend');
-  await eventually('the Deployment runs the committed image', async () => (await stack.kube.get(Resources.deployment, ns, 'frontend')).spec.template.spec.containers[0].image === 'nginx:1.27.0', 30_000, 200);
+  await eventually(
+    'the Deployment runs the committed image',
+    async () => (await stack.kube.get(Resources.deployment, ns, 'frontend')).spec.template.spec.containers[0].image === 'nginx:1.27.0',
+    30_000,
+    200,
+  );
   console.log(`image change synced ${Date.now() - committedAt} ms after commit + refresh`);
   const second = await waitForStatus('frontend', `Synced at ${sha.slice(0, 7)}`, (s) => syncedHealthy(s) && s.sync.revision === sha);
-  assert.deepEqual(second.history.map((h: any) => h.revision), [first.sync.revision, sha]);
+  assert.deepEqual(
+    second.history.map((h: any) => h.revision),
+    [first.sync.revision, sha],
+  );
 
   await kubectl(stack, ['-n', ns, 'set', 'image', 'deployment/frontend', 'frontend=nginx:9.9.9']);
   const editedAt = Date.now();
-  await eventually('selfHeal reverts the manual image edit', async () => (await stack.kube.get(Resources.deployment, ns, 'frontend')).spec.template.spec.containers[0].image === 'nginx:1.27.0', 40_000, 200);
+  await eventually(
+    'selfHeal reverts the manual image edit',
+    async () => (await stack.kube.get(Resources.deployment, ns, 'frontend')).spec.template.spec.containers[0].image === 'nginx:1.27.0',
+    40_000,
+    200,
+  );
   console.log(`manual edit reverted after ${Date.now() - editedAt} ms`);
   await waitForStatus('frontend', 'Synced again', syncedHealthy);
 });
@@ -138,7 +166,11 @@ test('an ext:: repoURL and a path leaving the repository are refused without run
 test('the git remote gone: ComparisonError, the last synced state is kept, and it recovers when the remote returns', async () => {
   const remote = examplesRepo(overlaysInTestNamespace);
   try {
-    await stack.kube.create(Resources.application, ns, application('remote', { path: 'kustomize-demo/overlays/dev', kustomize: { namePrefix: 'remote-' } }, { automated: { prune: true } }, remote.url));
+    await stack.kube.create(
+      Resources.application,
+      ns,
+      application('remote', { path: 'kustomize-demo/overlays/dev', kustomize: { namePrefix: 'remote-' } }, { automated: { prune: true } }, remote.url),
+    );
     const synced = await waitForStatus('remote', 'Synced', syncedHealthy, 90_000);
     fs.renameSync(remote.dir, `${remote.dir}.away`);
     await refresh('remote', 'hard');
@@ -160,7 +192,11 @@ test('the git remote gone: ComparisonError, the last synced state is kept, and i
 test('commands: diff shows a readable diff of drift, history lists syncs, sync with a validator', async () => {
   const commands = new ApplicationCommands(sluice.client);
   const ref = { namespace: ns, name: 'manual' };
-  await stack.kube.create(Resources.application, ns, application('manual', { path: 'kustomize-demo/overlays/staging', kustomize: { namePrefix: 'manual-' } }, {}));
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('manual', { path: 'kustomize-demo/overlays/staging', kustomize: { namePrefix: 'manual-' } }, {}),
+  );
   await waitForStatus('manual', 'OutOfSync (no automated sync)', (s) => s.sync?.status === 'OutOfSync');
   const before = await commands.diff(ref);
   assert.match(before, /\+\+\+ apps\/Deployment\/.*\/manual-myapp \(git\)\n@@ -0,0 \+1,\d+ @@\n\+apiVersion: apps\/v1/);

@@ -9,9 +9,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Resources, type KubeClient } from '../../k8s/kube-client';
-import { startLocalCluster, type LocalCluster } from '../../k8s/local-cluster';
-import { ensureTools } from '../../k8s/toolchain';
-import type { RunningSluice } from '../../worker/sluice';
+import { startLocalCluster, type LocalCluster } from '../../stack/local-cluster';
+import { ensureTools } from '../../stack/toolchain';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
@@ -54,7 +54,8 @@ const sa = { group: '', version: 'v1', plural: 'serviceaccounts', namespaced: tr
 const crb = { group: 'rbac.authorization.k8s.io', version: 'v1', plural: 'clusterrolebindings', namespaced: false };
 
 async function ensureNamespace(kube: KubeClient, name: string) {
-  if (!(await kube.find(Resources.namespace, undefined, name))) await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
+  if (!(await kube.find(Resources.namespace, undefined, name)))
+    await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name } });
 }
 
 async function registerCluster(secretName: string, data: Record<string, string>) {
@@ -82,14 +83,26 @@ before(async () => {
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'cluster-admin' },
     subjects: [{ kind: 'ServiceAccount', name: 'sluice-deployer', namespace: 'kube-system' }],
   });
-  const issued = await remote.kube.request<any>('POST', '/api/v1/namespaces/kube-system/serviceaccounts/sluice-deployer/token', { apiVersion: 'authentication.k8s.io/v1', kind: 'TokenRequest', spec: { expirationSeconds: 3600 } });
+  const issued = await remote.kube.request<any>('POST', '/api/v1/namespaces/kube-system/serviceaccounts/sluice-deployer/token', {
+    apiVersion: 'authentication.k8s.io/v1',
+    kind: 'TokenRequest',
+    spec: { expirationSeconds: 3600 },
+  });
   token = issued.status.token;
   const pki = (f: string) => fs.readFileSync(path.join(remoteDir, 'pki', f)).toString('base64');
   await ensureNamespace(stack.kube, CONTROL_PLANE);
   // By token, named; and the same apiserver under another URL (its certificate names localhost too) by client certificate.
-  await registerCluster(`${ns}-token`, { name: `${ns}-remote`, server: remote.server, config: JSON.stringify({ bearerToken: token, tlsClientConfig: { caData: pki('ca.crt') } }) });
+  await registerCluster(`${ns}-token`, {
+    name: `${ns}-remote`,
+    server: remote.server,
+    config: JSON.stringify({ bearerToken: token, tlsClientConfig: { caData: pki('ca.crt') } }),
+  });
   const localhostServer = remote.server.replace('127.0.0.1', 'localhost');
-  await registerCluster(`${ns}-cert`, { name: `${ns}-remote-cert`, server: localhostServer, config: JSON.stringify({ tlsClientConfig: { caData: pki('ca.crt'), certData: pki('admin.crt'), keyData: pki('admin.key') } }) });
+  await registerCluster(`${ns}-cert`, {
+    name: `${ns}-remote-cert`,
+    server: localhostServer,
+    config: JSON.stringify({ tlsClientConfig: { caData: pki('ca.crt'), certData: pki('admin.crt'), keyData: pki('admin.key') } }),
+  });
   repo = examplesRepo();
   repo.commit('remote manifests', FILES);
   sluice = await startGitOpsSluice(stack, ns, { waveTimeoutMs: 5_000 });
@@ -110,7 +123,12 @@ function application(name: string, path: string, destination: Record<string, str
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name, namespace: ns },
-    spec: { project, source: { repoURL: repo.url, targetRevision: 'main', path }, destination: { ...destination, namespace: ns }, syncPolicy: { automated: { prune: true } } },
+    spec: {
+      project,
+      source: { repoURL: repo.url, targetRevision: 'main', path },
+      destination: { ...destination, namespace: ns },
+      syncPolicy: { automated: { prune: true } },
+    },
   };
 }
 
@@ -119,13 +137,22 @@ test('an Application with destination.name syncs into the registered cluster (be
   const app = application('to-remote', 'remote', { name: `${ns}-remote` });
   app.spec.syncPolicy.syncOptions = ['PrunePropagationPolicy=background'];
   await stack.kube.create(Resources.application, ns, app);
-  const status = await eventually('to-remote is Synced and Healthy', async () => {
-    const s = await applicationStatus(stack, ns, 'to-remote');
-    return s.sync?.status === 'Synced' && s.health?.status === 'Healthy' && s.operationState?.phase === 'Succeeded' ? s : undefined;
-  }, 120_000, 300).catch(async (err) => {
+  const status = await eventually(
+    'to-remote is Synced and Healthy',
+    async () => {
+      const s = await applicationStatus(stack, ns, 'to-remote');
+      return s.sync?.status === 'Synced' && s.health?.status === 'Healthy' && s.operationState?.phase === 'Succeeded' ? s : undefined;
+    },
+    120_000,
+    300,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'to-remote'))}`);
   });
-  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}:${r.status}:${r.health?.status}`).sort(), ['ConfigMap/remote-old:Synced:Healthy', 'ConfigMap/remote-settings:Synced:Healthy', 'Service/remote-svc:Synced:Healthy']);
+  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}:${r.status}:${r.health?.status}`).sort(), [
+    'ConfigMap/remote-old:Synced:Healthy',
+    'ConfigMap/remote-settings:Synced:Healthy',
+    'Service/remote-svc:Synced:Healthy',
+  ]);
   const cm = await remote.kube.get<any>(Resources.configMap, ns, 'remote-settings');
   assert.equal(cm.data.where, 'remote');
   assert.ok(await remote.kube.find(Resources.service, ns, 'remote-svc'), 'the Service is in the second cluster');
@@ -136,22 +163,37 @@ test('an Application with destination.name syncs into the registered cluster (be
   // Removed from Git: pruned from the second cluster.
   repo.commit('drop old', { 'remote/old.yaml': null });
   await stack.kube.patch(Resources.application, ns, 'to-remote', { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, { type: 'merge' });
-  await eventually('remote-old pruned in the second cluster', async () => ((await remote.kube.find(Resources.configMap, ns, 'remote-old')) ? undefined : true), 60_000, 300).catch(async (err) => {
+  await eventually(
+    'remote-old pruned in the second cluster',
+    async () => ((await remote.kube.find(Resources.configMap, ns, 'remote-old')) ? undefined : true),
+    60_000,
+    300,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'to-remote'))}`);
   });
-  await eventually('to-remote Synced at the new revision', async () => {
-    const s = await applicationStatus(stack, ns, 'to-remote');
-    return s.sync?.status === 'Synced' && s.sync?.revision === repo.head() && s.resources.length === 2 ? s : undefined;
-  }, 60_000, 300);
+  await eventually(
+    'to-remote Synced at the new revision',
+    async () => {
+      const s = await applicationStatus(stack, ns, 'to-remote');
+      return s.sync?.status === 'Synced' && s.sync?.revision === repo.head() && s.resources.length === 2 ? s : undefined;
+    },
+    60_000,
+    300,
+  );
 
   // Drift in the second cluster is seen by the compare there.
   await remote.kube.patch(Resources.configMap, ns, 'remote-settings', { data: { where: 'edited' } }, { type: 'merge' });
   await stack.kube.patch(Resources.application, ns, 'to-remote', { spec: { syncPolicy: { automated: null } } }, { type: 'merge' });
   await stack.kube.patch(Resources.application, ns, 'to-remote', { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } }, { type: 'merge' });
-  await eventually('to-remote OutOfSync after the remote edit', async () => {
-    const s = await applicationStatus(stack, ns, 'to-remote');
-    return s.sync?.status === 'OutOfSync' && s.resources.some((r: any) => r.name === 'remote-settings' && r.status === 'OutOfSync') ? s : undefined;
-  }, 60_000, 300);
+  await eventually(
+    'to-remote OutOfSync after the remote edit',
+    async () => {
+      const s = await applicationStatus(stack, ns, 'to-remote');
+      return s.sync?.status === 'OutOfSync' && s.resources.some((r: any) => r.name === 'remote-settings' && r.status === 'OutOfSync') ? s : undefined;
+    },
+    60_000,
+    300,
+  );
 });
 
 test('destination.server picks the cluster by URL (client certificate); a Deployment lands there and stays Progressing without a controller manager', async () => {
@@ -159,10 +201,15 @@ test('destination.server picks the cluster by URL (client certificate); a Deploy
   await stack.kube.create(Resources.application, ns, application('web-remote', 'remote-web', { server }));
   await eventually('remote-web Deployment in the second cluster', async () => remote.kube.find(Resources.deployment, ns, 'remote-web'), 60_000, 300);
   assert.equal(await stack.kube.find(Resources.deployment, ns, 'remote-web'), undefined);
-  const s = await eventually('web-remote compared Synced, Progressing', async () => {
-    const st = await applicationStatus(stack, ns, 'web-remote');
-    return st.sync?.status === 'Synced' && st.health?.status === 'Progressing' && st.operationState?.finishedAt ? st : undefined;
-  }, 60_000, 300).catch(async (err) => {
+  const s = await eventually(
+    'web-remote compared Synced, Progressing',
+    async () => {
+      const st = await applicationStatus(stack, ns, 'web-remote');
+      return st.sync?.status === 'Synced' && st.health?.status === 'Progressing' && st.operationState?.finishedAt ? st : undefined;
+    },
+    60_000,
+    300,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'web-remote'))}`);
   });
   assert.equal(s.resources[0].kind, 'Deployment');
@@ -172,7 +219,12 @@ test('an unknown cluster is a ComparisonError naming it; AppProject destinations
   await stack.kube.create(Resources.application, ns, application('nowhere', 'remote', { server: 'https://10.0.0.1:6443' }));
   await stack.kube.create(Resources.application, ns, application('nameless', 'remote', { name: 'no-such-cluster' }));
   const error = (name: string) =>
-    eventually(`${name} has a ComparisonError`, async () => (await applicationStatus(stack, ns, name)).conditions?.find((c: any) => c.type === 'ComparisonError'), 60_000, 300);
+    eventually(
+      `${name} has a ComparisonError`,
+      async () => (await applicationStatus(stack, ns, name)).conditions?.find((c: any) => c.type === 'ComparisonError'),
+      60_000,
+      300,
+    );
   assert.match((await error('nowhere')).message, /there are no clusters with this URL: https:\/\/10\.0\.0\.1:6443/);
   assert.match((await error('nameless')).message, /there are no clusters with this name: no-such-cluster/);
 
@@ -185,7 +237,12 @@ test('an unknown cluster is a ComparisonError naming it; AppProject destinations
   });
   await stack.kube.create(Resources.application, ns, application('by-url', 'remote-by-url', { server: remote.server }, 'remote-only'));
   await stack.kube.create(Resources.application, ns, application('local-refused', 'remote', { server: 'https://kubernetes.default.svc' }, 'remote-only'));
-  await eventually('by-url Synced', async () => ((await applicationStatus(stack, ns, 'by-url')).sync?.status === 'Synced' ? true : undefined), 90_000, 300).catch(async (err) => {
+  await eventually(
+    'by-url Synced',
+    async () => ((await applicationStatus(stack, ns, 'by-url')).sync?.status === 'Synced' ? true : undefined),
+    90_000,
+    300,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'by-url'))}`);
   });
   assert.ok(await remote.kube.find(Resources.configMap, ns, 'by-url-settings'));
@@ -195,12 +252,18 @@ test('an unknown cluster is a ComparisonError naming it; AppProject destinations
     fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/applications`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${apiToken}` },
-      body: JSON.stringify({ metadata: { name }, spec: { project: 'remote-only', source: { repoURL: repo.url, path: 'remote-by-url' }, destination: { ...destination, namespace: ns } } }),
+      body: JSON.stringify({
+        metadata: { name },
+        spec: { project: 'remote-only', source: { repoURL: repo.url, path: 'remote-by-url' }, destination: { ...destination, namespace: ns } },
+      }),
     });
   const created = await post('api-by-name', { name: `${ns}-remote` });
   assert.equal(created.status, 200, await created.clone().text());
   const refused = await post('api-local', { name: 'in-cluster' });
   assert.equal(refused.status, 400);
   assert.match(((await refused.json()) as { message: string }).message, /do not match any of the allowed destinations in project 'remote-only'/);
-  assert.match((await error('local-refused')).message, /application destination server 'https:\/\/kubernetes\.default\.svc' and namespace '.*' do not match any of the allowed destinations in project 'remote-only'/);
+  assert.match(
+    (await error('local-refused')).message,
+    /application destination server 'https:\/\/kubernetes\.default\.svc' and namespace '.*' do not match any of the allowed destinations in project 'remote-only'/,
+  );
 });

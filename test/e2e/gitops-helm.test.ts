@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
@@ -72,16 +72,25 @@ test('nginx-chart renders with the staging values file from outside the chart, i
         repoURL: repo.url,
         targetRevision: 'HEAD',
         path: 'nginx-chart',
-        helm: { valueFiles: ['../environments/staging/values.yaml'], valuesObject: { image: 'nginx:1.27.0' }, parameters: [{ name: 'ingress.host', value: 'override.example.com' }] },
+        helm: {
+          valueFiles: ['../environments/staging/values.yaml'],
+          valuesObject: { image: 'nginx:1.27.0' },
+          parameters: [{ name: 'ingress.host', value: 'override.example.com' }],
+        },
       },
       destination: { server: 'https://kubernetes.default.svc', namespace: ns },
       syncPolicy: { automated: { prune: true } },
     },
   });
-  const status = await eventually('nginx-staging is Synced and Healthy', async () => {
-    const s = await applicationStatus(stack, ns, 'nginx-staging');
-    return s.sync?.status === 'Synced' && s.health?.status === 'Healthy' ? s : undefined;
-  }, 120_000, 300).catch(async (err) => {
+  const status = await eventually(
+    'nginx-staging is Synced and Healthy',
+    async () => {
+      const s = await applicationStatus(stack, ns, 'nginx-staging');
+      return s.sync?.status === 'Synced' && s.health?.status === 'Healthy' ? s : undefined;
+    },
+    120_000,
+    300,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'nginx-staging'))}`);
   });
   const d = await stack.kube.get<any>(Resources.deployment, ns, 'nginx-staging-nginx');
@@ -91,7 +100,10 @@ test('nginx-chart renders with the staging values file from outside the chart, i
   assert.equal(d.spec.template.spec.containers[0].image, 'nginx:1.27.0', 'valuesObject');
   const cm = await stack.kube.get<any>(Resources.configMap, ns, 'nginx-staging-settings');
   assert.deepEqual(cm.data, { host: 'override.example.com', namespace: ns });
-  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}:${r.status}`).sort(), ['ConfigMap/nginx-staging-settings:Synced', 'Deployment/nginx-staging-nginx:Synced']);
+  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}:${r.status}`).sort(), [
+    'ConfigMap/nginx-staging-settings:Synced',
+    'Deployment/nginx-staging-nginx:Synced',
+  ]);
 });
 
 test('a values file outside the repository is refused', async () => {
@@ -99,11 +111,19 @@ test('a values file outside the repository is refused', async () => {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name: 'nginx-escape', namespace: ns },
-    spec: { project: 'default', source: { repoURL: repo.url, path: 'nginx-chart', helm: { valueFiles: ['../../../../etc/passwd'] } }, destination: { namespace: ns } },
+    spec: {
+      project: 'default',
+      source: { repoURL: repo.url, path: 'nginx-chart', helm: { valueFiles: ['../../../../etc/passwd'] } },
+      destination: { namespace: ns },
+    },
   });
-  const s = await eventually('a ComparisonError', async () => {
-    const st = await applicationStatus(stack, ns, 'nginx-escape');
-    return st.conditions?.length ? st : undefined;
-  }, 30_000);
+  const s = await eventually(
+    'a ComparisonError',
+    async () => {
+      const st = await applicationStatus(stack, ns, 'nginx-escape');
+      return st.conditions?.length ? st : undefined;
+    },
+    30_000,
+  );
   assert.match(s.conditions[0].message, /valueFiles "\.\.\/\.\.\/\.\.\/\.\.\/etc\/passwd" .*leaves the repository/);
 });

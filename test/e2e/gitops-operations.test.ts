@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { ApplicationCommands } from '../../api/application-commands';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { startGitOpsSluice, waitForApplication } from '../support/gitops';
@@ -27,12 +27,21 @@ const job = (name: string, annotations: Record<string, string>, podMeta: object 
   metadata: { name, annotations },
   spec: { backoffLimit: 0, template: { metadata: podMeta, spec: { restartPolicy: 'Never', containers: [{ name: 'c', image: 'busybox' }] } } },
 });
-const configMap = (name: string, data: Record<string, string>, wave = '0') => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, annotations: { 'argocd.argoproj.io/sync-wave': wave } }, data });
+const configMap = (name: string, data: Record<string, string>, wave = '0') => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, annotations: { 'argocd.argoproj.io/sync-wave': wave } },
+  data,
+});
 const deployment = (name: string, podMeta: object) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name },
-  spec: { replicas: 1, selector: { matchLabels: { app: name } }, template: { metadata: { labels: { app: name }, ...podMeta }, spec: { containers: [{ name: 'c', image: 'nginx' }] } } },
+  spec: {
+    replicas: 1,
+    selector: { matchLabels: { app: name } },
+    template: { metadata: { labels: { app: name }, ...podMeta }, spec: { containers: [{ name: 'c', image: 'nginx' }] } },
+  },
 });
 const json = (o: object) => JSON.stringify(o, null, 2);
 
@@ -43,13 +52,22 @@ before(async () => {
   repo.commit('operation fixtures', {
     'stuck-hook/hook.json': json(job('never-finishes', { 'argocd.argoproj.io/hook': 'PreSync' }, stuckPod)),
     'stuck-hook/config.json': json(configMap('after-hook', { a: '1' })),
-    'stuck-hook/on-failure.json': json({ ...configMap('sync-failed-marker', { failed: 'true' }), metadata: { name: 'sync-failed-marker', annotations: { 'argocd.argoproj.io/hook': 'SyncFail' } } }),
+    'stuck-hook/on-failure.json': json({
+      ...configMap('sync-failed-marker', { failed: 'true' }),
+      metadata: { name: 'sync-failed-marker', annotations: { 'argocd.argoproj.io/hook': 'SyncFail' } },
+    }),
     'stuck-wave/deployment.json': json(deployment('never-ready', stuckPod)),
     'stuck-wave/later.json': json(configMap('later-wave', { a: '1' }, '1')),
     'versions/config.json': json(configMap('versioned', { version: 'one' })),
     'cascade/a.json': json(configMap('cascade-a', { a: '1' })),
-    'replaced/cm.json': json({ ...configMap('replaced', { a: '1' }), metadata: { name: 'replaced', annotations: { 'argocd.argoproj.io/sync-options': 'Replace=true' } } }),
-    'cascade/kept.json': json({ ...configMap('cascade-kept', { a: '1' }), metadata: { name: 'cascade-kept', annotations: { 'argocd.argoproj.io/sync-options': 'Delete=false' } } }),
+    'replaced/cm.json': json({
+      ...configMap('replaced', { a: '1' }),
+      metadata: { name: 'replaced', annotations: { 'argocd.argoproj.io/sync-options': 'Replace=true' } },
+    }),
+    'cascade/kept.json': json({
+      ...configMap('cascade-kept', { a: '1' }),
+      metadata: { name: 'cascade-kept', annotations: { 'argocd.argoproj.io/sync-options': 'Delete=false' } },
+    }),
   });
   sluice = await startGitOpsSluice(stack, ns, { hookTimeoutMs: HOOK_TIMEOUT_MS });
   commands = new ApplicationCommands(sluice.client);
@@ -67,11 +85,17 @@ function application(name: string, path: string, automated: boolean) {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name, namespace: ns },
-    spec: { project: 'default', source: { repoURL: repo.url, targetRevision: 'HEAD', path }, destination: { server: 'https://kubernetes.default.svc', namespace: ns }, syncPolicy: automated ? { automated: { prune: true } } : {} },
+    spec: {
+      project: 'default',
+      source: { repoURL: repo.url, targetRevision: 'HEAD', path },
+      destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+      syncPolicy: automated ? { automated: { prune: true } } : {},
+    },
   };
 }
 
-const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> => waitForApplication(stack, ns, name, what, ok, timeoutMs);
+const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> =>
+  waitForApplication(stack, ns, name, what, ok, timeoutMs);
 
 test('a hook Job that never finishes fails the sync after the hook timeout, with a message; the Sync phase never starts; the SyncFail hook runs', async () => {
   const started = Date.now();
@@ -113,9 +137,16 @@ test('an Argo-style operation on the Application starts a sync; rollback deploys
   assert.equal((await stack.kube.get<any>(Resources.configMap, ns, 'versioned')).data.version, 'two');
 
   const history = await commands.history(ref);
-  assert.deepEqual(history.map((h: any) => h.revision), [first.sync.revision, second]);
+  assert.deepEqual(
+    history.map((h: any) => h.revision),
+    [first.sync.revision, second],
+  );
   await commands.rollback(ref, history[0].id);
-  await eventually('the ConfigMap is back at version one', async () => (await stack.kube.get<any>(Resources.configMap, ns, 'versioned')).data.version === 'one', 30_000);
+  await eventually(
+    'the ConfigMap is back at version one',
+    async () => (await stack.kube.get<any>(Resources.configMap, ns, 'versioned')).data.version === 'one',
+    30_000,
+  );
   const after = await waitForStatus('versions', 'rolled back', (st) => st.history?.length === 3 && st.operationState?.phase === 'Succeeded');
   assert.equal(after.history[2].revision, first.sync.revision);
   assert.equal(after.sync.status, 'OutOfSync', 'after a rollback HEAD differs from the cluster');
@@ -166,6 +197,9 @@ test('Replace=true: the object is created/replaced (an Update by sluice), not se
   const s = await waitForStatus('replaced', 'Synced', (st) => st.sync?.status === 'Synced' && st.operationState?.phase === 'Succeeded');
   const cm = await stack.kube.get<any>(Resources.configMap, ns, 'replaced');
   const sluiceFields = cm.metadata.managedFields.filter((f: any) => f.manager === 'sluice');
-  assert.deepEqual(sluiceFields.map((f: any) => f.operation), ['Update']);
+  assert.deepEqual(
+    sluiceFields.map((f: any) => f.operation),
+    ['Update'],
+  );
   assert.match(s.operationState.syncResult.resources[0].message, /configmap\/replaced (created|replaced)/);
 });

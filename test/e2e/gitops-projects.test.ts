@@ -4,7 +4,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
@@ -54,10 +54,14 @@ function application(name: string, path: string, extra: { repoURL?: string; serv
 }
 
 async function comparisonError(name: string): Promise<string> {
-  const s = await eventually(`${name} has a ComparisonError`, async () => {
-    const st = await applicationStatus(stack, ns, name);
-    return st.conditions?.length ? st : undefined;
-  }, 30_000).catch(async (err) => {
+  const s = await eventually(
+    `${name} has a ComparisonError`,
+    async () => {
+      const st = await applicationStatus(stack, ns, name);
+      return st.conditions?.length ? st : undefined;
+    },
+    30_000,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, name))}`);
   });
   return s.conditions[0].message;

@@ -5,7 +5,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
@@ -61,20 +61,29 @@ function application(name: string, sources: unknown[]): any {
 }
 
 async function syncedAndHealthy(name: string, extra: (s: any) => boolean = () => true): Promise<any> {
-  return eventually(`${name} is Synced and Healthy`, async () => {
-    const s = await applicationStatus(stack, ns, name);
-    return s.sync?.status === 'Synced' && s.health?.status === 'Healthy' && extra(s) ? s : undefined;
-  }, 120_000, 300).catch(async (err) => {
+  return eventually(
+    `${name} is Synced and Healthy`,
+    async () => {
+      const s = await applicationStatus(stack, ns, name);
+      return s.sync?.status === 'Synced' && s.health?.status === 'Healthy' && extra(s) ? s : undefined;
+    },
+    120_000,
+    300,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, name))}`);
   });
 }
 
 test('a chart with $values from another repository and a directory source render together, one revision per source', async () => {
-  await stack.kube.create(Resources.application, ns, application('multi', [
-    { repoURL: charts.url, targetRevision: 'main', path: 'multi-chart', helm: { valueFiles: ['$values/env/prod/values.yaml'] } },
-    { repoURL: config.url, targetRevision: 'main', ref: 'values' },
-    { repoURL: charts.url, targetRevision: 'main', path: 'plain' },
-  ]));
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('multi', [
+      { repoURL: charts.url, targetRevision: 'main', path: 'multi-chart', helm: { valueFiles: ['$values/env/prod/values.yaml'] } },
+      { repoURL: config.url, targetRevision: 'main', ref: 'values' },
+      { repoURL: charts.url, targetRevision: 'main', path: 'plain' },
+    ]),
+  );
   const status = await syncedAndHealthy('multi', (s) => (s.history ?? []).length > 0);
   const cm = await stack.kube.get<any>(Resources.configMap, ns, 'multi-settings');
   assert.deepEqual(cm.data, { greeting: 'from-config-repo', tier: 'prod' }, 'values from the ref source in the other repository');
@@ -83,7 +92,10 @@ test('a chart with $values from another repository and a directory source render
   assert.deepEqual(status.sync.revisions, [charts.head(), config.head(), charts.head()]);
   assert.equal(status.sync.revision, undefined);
   assert.deepEqual(status.sourceTypes, ['Helm', 'Directory']);
-  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}:${r.status}`).sort(), ['ConfigMap/multi-settings:Synced', 'ConfigMap/plain-extra:Synced']);
+  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}:${r.status}`).sort(), [
+    'ConfigMap/multi-settings:Synced',
+    'ConfigMap/plain-extra:Synced',
+  ]);
   const last = status.history.at(-1);
   assert.deepEqual(last.revisions, [charts.head(), config.head(), charts.head()]);
   assert.equal(last.sources.length, 3);
@@ -99,47 +111,78 @@ test('a chart with $values from another repository and a directory source render
 });
 
 test('a ref source may be the same repository at another revision', async () => {
-  await stack.kube.create(Resources.application, ns, application('same-repo', [
-    { repoURL: charts.url, targetRevision: 'HEAD', path: 'multi-chart', helm: { valueFiles: ['$old/values/app.yaml'] } },
-    { repoURL: charts.url, targetRevision: oldCommit, ref: 'old' },
-  ]));
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('same-repo', [
+      { repoURL: charts.url, targetRevision: 'HEAD', path: 'multi-chart', helm: { valueFiles: ['$old/values/app.yaml'] } },
+      { repoURL: charts.url, targetRevision: oldCommit, ref: 'old' },
+    ]),
+  );
   const status = await syncedAndHealthy('same-repo');
   assert.equal((await stack.kube.get<any>(Resources.configMap, ns, 'same-repo-settings')).data.greeting, 'from-old-commit');
   assert.deepEqual(status.sync.revisions, [charts.head(), oldCommit]);
 });
 
-test('an unknown $ref and a path leaving the ref\'d repository are ComparisonErrors; nothing is deployed', async () => {
-  await stack.kube.create(Resources.application, ns, application('bad-ref', [
-    { repoURL: charts.url, path: 'multi-chart', helm: { valueFiles: ['$vaules/env/prod/values.yaml'] } },
-    { repoURL: config.url, ref: 'values' },
-  ]));
-  await stack.kube.create(Resources.application, ns, application('escape-ref', [
-    { repoURL: charts.url, path: 'multi-chart', helm: { valueFiles: ['$values/../../../../etc/passwd'] } },
-    { repoURL: config.url, ref: 'values' },
-  ]));
+test("an unknown $ref and a path leaving the ref'd repository are ComparisonErrors; nothing is deployed", async () => {
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('bad-ref', [
+      { repoURL: charts.url, path: 'multi-chart', helm: { valueFiles: ['$vaules/env/prod/values.yaml'] } },
+      { repoURL: config.url, ref: 'values' },
+    ]),
+  );
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('escape-ref', [
+      { repoURL: charts.url, path: 'multi-chart', helm: { valueFiles: ['$values/../../../../etc/passwd'] } },
+      { repoURL: config.url, ref: 'values' },
+    ]),
+  );
   const condition = (name: string) =>
-    eventually(`${name} has a ComparisonError`, async () => {
-      const s = await applicationStatus(stack, ns, name);
-      return s.conditions?.find((c: any) => c.type === 'ComparisonError');
-    }, 60_000, 300);
-  assert.match((await condition('bad-ref')).message, /spec\.sources\[0\]\.helm\.valueFiles "\$vaules\/env\/prod\/values\.yaml" references \$vaules, but no source has ref: vaules \(declared: \$values\)/);
+    eventually(
+      `${name} has a ComparisonError`,
+      async () => {
+        const s = await applicationStatus(stack, ns, name);
+        return s.conditions?.find((c: any) => c.type === 'ComparisonError');
+      },
+      60_000,
+      300,
+    );
+  assert.match(
+    (await condition('bad-ref')).message,
+    /spec\.sources\[0\]\.helm\.valueFiles "\$vaules\/env\/prod\/values\.yaml" references \$vaules, but no source has ref: vaules \(declared: \$values\)/,
+  );
   assert.match((await condition('escape-ref')).message, /spec\.sources\[0\]\.helm\.valueFiles .*leaves the repository/);
   // The usual Argo pattern, a chart from a Helm repository with $values from git: said plainly, not fetched with git.
-  await stack.kube.create(Resources.application, ns, application('helm-repo', [
-    { repoURL: 'https://charts.example.com', chart: 'nginx', targetRevision: '1.0.0', helm: { valueFiles: ['$values/env/prod/values.yaml'] } },
-    { repoURL: config.url, ref: 'values' },
-  ]));
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('helm-repo', [
+      { repoURL: 'https://charts.example.com', chart: 'nginx', targetRevision: '1.0.0', helm: { valueFiles: ['$values/env/prod/values.yaml'] } },
+      { repoURL: config.url, ref: 'values' },
+    ]),
+  );
   assert.match((await condition('helm-repo')).message, /spec\.sources\[0\]\.chart "nginx": charts from Helm repositories are not supported yet/);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'bad-ref-settings'), undefined);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'escape-ref-settings'), undefined);
 });
 
 test('an object two sources render is kept once, from the later source', async () => {
-  await stack.kube.create(Resources.application, ns, application('dup', [
-    { repoURL: charts.url, targetRevision: 'main', path: 'multi-chart' },
-    { repoURL: charts.url, targetRevision: 'main', path: 'dup-override' },
-  ]));
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('dup', [
+      { repoURL: charts.url, targetRevision: 'main', path: 'multi-chart' },
+      { repoURL: charts.url, targetRevision: 'main', path: 'dup-override' },
+    ]),
+  );
   const status = await syncedAndHealthy('dup');
-  assert.deepEqual(status.resources.map((r: any) => `${r.kind}/${r.name}`), ['ConfigMap/dup-settings']);
+  assert.deepEqual(
+    status.resources.map((r: any) => `${r.kind}/${r.name}`),
+    ['ConfigMap/dup-settings'],
+  );
   assert.deepEqual((await stack.kube.get<any>(Resources.configMap, ns, 'dup-settings')).data, { greeting: 'from-later-source' });
 });

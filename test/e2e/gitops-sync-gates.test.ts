@@ -6,7 +6,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { ApplicationCommands } from '../../api/application-commands';
 import { ensureAdminToken } from '../support/api-token';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
@@ -23,7 +23,13 @@ let commands: ApplicationCommands;
 let token: string;
 
 const json = (o: object) => JSON.stringify(o, null, 2);
-const configMap = (name: string, data: Record<string, string>, annotations: Record<string, string> = {}, extra: object = {}) => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, annotations }, data, ...extra });
+const configMap = (name: string, data: Record<string, string>, annotations: Record<string, string> = {}, extra: object = {}) => ({
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name, annotations },
+  data,
+  ...extra,
+});
 const deployment = (sidecarImage: string) => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
@@ -31,7 +37,15 @@ const deployment = (sidecarImage: string) => ({
   spec: {
     replicas: 1,
     selector: { matchLabels: { app: 'jq-web' } },
-    template: { metadata: { labels: { app: 'jq-web' } }, spec: { containers: [{ name: 'app', image: 'nginx:1' }, { name: 'sidecar', image: sidecarImage }] } },
+    template: {
+      metadata: { labels: { app: 'jq-web' } },
+      spec: {
+        containers: [
+          { name: 'app', image: 'nginx:1' },
+          { name: 'sidecar', image: sidecarImage },
+        ],
+      },
+    },
   },
 });
 // Every minute, for an hour: always active.
@@ -78,7 +92,11 @@ after(async () => {
   await stack.stop();
 });
 
-function application(name: string, path: string, opts: { automated?: boolean; project?: string; namespace?: string; syncOptions?: string[]; ignoreDifferences?: object[] } = {}) {
+function application(
+  name: string,
+  path: string,
+  opts: { automated?: boolean; project?: string; namespace?: string; syncOptions?: string[]; ignoreDifferences?: object[] } = {},
+) {
   return {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
@@ -93,10 +111,15 @@ function application(name: string, path: string, opts: { automated?: boolean; pr
   };
 }
 
-const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> => waitForApplication(stack, ns, name, what, ok, timeoutMs);
+const waitForStatus = (name: string, what: string, ok: (s: any) => boolean, timeoutMs?: number): Promise<any> =>
+  waitForApplication(stack, ns, name, what, ok, timeoutMs);
 
 const api = async (method: string, path: string, body?: object) => {
-  const res = await fetch(`${sluice.apiUrl}${path}`, { method, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) }, body: body ? JSON.stringify(body) : undefined });
+  const res = await fetch(`${sluice.apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
   return { status: res.status, body: (await res.json()) as any };
 };
 const cli = (...args: string[]) => runCommand(process.execPath, [cliPath, '--server', sluice.apiUrl, '--token', token, ...args]);
@@ -116,7 +139,10 @@ test('sync windows: an automated sync is held with the window named; a manual sy
   console.log('manual:', refused.status, refused.body);
   assert.equal(refused.status, 403);
   assert.equal(refused.body.code, 'PermissionDenied');
-  assert.equal(refused.body.message, `application ${ns}/windowed-manual: cannot sync: blocked by sync window: deny window '* * * * *' for 1h on applications windowed-* is active`);
+  assert.equal(
+    refused.body.message,
+    `application ${ns}/windowed-manual: cannot sync: blocked by sync window: deny window '* * * * *' for 1h on applications windowed-* is active`,
+  );
   const fromCli = await cli('app', 'sync', 'windowed-manual', '-n', ns);
   assert.equal(fromCli.code, 4);
   assert.match(fromCli.stderr, /cannot sync: blocked by sync window: deny window/);
@@ -140,13 +166,20 @@ test('sync windows: an automated sync is held with the window named; a manual sy
   await waitForStatus('broken-window', 'compared', (st) => st.sync?.status === 'OutOfSync');
   const broken = await api('POST', `/api/v1/namespaces/${ns}/applications/broken-window/sync`, {});
   assert.equal(broken.status, 403);
-  assert.match(broken.body.message, /cannot sync: blocked by sync window: invalid sync windows: cannot parse schedule '0 25 \* \* \*': end of range \(25\) above maximum \(23\)/);
+  assert.match(
+    broken.body.message,
+    /cannot sync: blocked by sync window: invalid sync windows: cannot parse schedule '0 25 \* \* \*': end of range \(25\) above maximum \(23\)/,
+  );
 });
 
 test('orphanedResources.warn: an object nobody manages in the destination namespace is an OrphanedResourceWarning', async () => {
   await stack.kube.create(Resources.configMap, orphanNs, configMap('stray', { by: 'hand' }));
   await stack.kube.create(Resources.application, ns, application('orphans', 'orphans', { automated: true, namespace: orphanNs }));
-  const s = await waitForStatus('orphans', 'the orphan warning', (st) => st.sync?.status === 'Synced' && st.conditions?.some((c: any) => c.type === 'OrphanedResourceWarning'));
+  const s = await waitForStatus(
+    'orphans',
+    'the orphan warning',
+    (st) => st.sync?.status === 'Synced' && st.conditions?.some((c: any) => c.type === 'OrphanedResourceWarning'),
+  );
   assert.deepEqual(s.conditions, [{ type: 'OrphanedResourceWarning', message: 'Application has 1 orphaned resources' }]);
   await stack.kube.delete(Resources.configMap, orphanNs, 'stray');
   await commands.refresh({ namespace: ns, name: 'orphans' });
@@ -162,7 +195,11 @@ test('Validate=false: a manifest with a field its kind does not have is refused 
 
   await stack.kube.delete(Resources.application, ns, 'strict');
   await eventually('strict is gone', async () => !(await stack.kube.find(Resources.application, ns, 'strict')), 30_000);
-  await stack.kube.create(Resources.application, ns, application('lenient', 'unknown-field', { automated: true, project: 'default', syncOptions: ['Validate=false'] }));
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    application('lenient', 'unknown-field', { automated: true, project: 'default', syncOptions: ['Validate=false'] }),
+  );
   await waitForStatus('lenient', 'sync Succeeded', (st) => st.operationState?.phase === 'Succeeded');
   const cm = await stack.kube.get<any>(Resources.configMap, ns, 'unknown-field');
   assert.deepEqual(cm.data, { a: '1' });
@@ -194,7 +231,11 @@ test('Prune=confirm: the sync waits, saying for what, until `sluice app confirm-
   const app: any = await stack.kube.get(Resources.application, ns, 'confirm');
   assert.match(app.metadata.annotations['argocd.argoproj.io/deletion-approved'], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
   await waitForStatus('confirm', 'Succeeded after confirmation', (st) => st.operationState?.phase === 'Succeeded' && st.sync?.status === 'Synced');
-  await eventually('both pruned', async () => !(await stack.kube.find(Resources.configMap, ns, 'guarded')) && !(await stack.kube.find(Resources.configMap, ns, 'plain')), 30_000);
+  await eventually(
+    'both pruned',
+    async () => !(await stack.kube.find(Resources.configMap, ns, 'guarded')) && !(await stack.kube.find(Resources.configMap, ns, 'plain')),
+    30_000,
+  );
   assert.ok(await stack.kube.find(Resources.configMap, ns, 'third'));
 });
 
@@ -207,7 +248,9 @@ test('jqPathExpressions: a field a jq path selects is ignored in the comparison;
   await waitForStatus('jq', 'Synced', (st) => st.sync?.status === 'Synced' && st.operationState?.phase === 'Succeeded');
 
   const setImage = (index: number, image: string) =>
-    stack.kube.patch(Resources.deployment, ns, 'jq-web', [{ op: 'replace', path: `/spec/template/spec/containers/${index}/image`, value: image }], { type: 'json' });
+    stack.kube.patch(Resources.deployment, ns, 'jq-web', [{ op: 'replace', path: `/spec/template/spec/containers/${index}/image`, value: image }], {
+      type: 'json',
+    });
   await setImage(1, 'sidecar:2');
   const before = (await applicationStatus(stack, ns, 'jq')).reconciledAt;
   await commands.refresh(ref);
@@ -218,7 +261,9 @@ test('jqPathExpressions: a field a jq path selects is ignored in the comparison;
   await commands.refresh(ref);
   await waitForStatus('jq', 'OutOfSync on the app image', (st) => st.sync?.status === 'OutOfSync');
 
-  await stack.kube.patch(Resources.application, ns, 'jq', { spec: { ignoreDifferences: [{ group: 'apps', kind: 'Deployment', jqPathExpressions: ['.spec.template.spec.containers['] }] } });
+  await stack.kube.patch(Resources.application, ns, 'jq', {
+    spec: { ignoreDifferences: [{ group: 'apps', kind: 'Deployment', jqPathExpressions: ['.spec.template.spec.containers['] }] },
+  });
   const bad = await waitForStatus('jq', 'ComparisonError', (st) => st.conditions?.some((c: any) => c.type === 'ComparisonError'));
   assert.match(bad.conditions[0].message, /ignoreDifferences jqPathExpressions "\.spec\.template\.spec\.containers\[": invalid query/);
 });

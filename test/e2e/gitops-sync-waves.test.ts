@@ -4,11 +4,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Resources, type KubeObject, type ResourceRef } from '../../k8s/kube-client';
-import { assessHealth } from '../../workflows/health';
+import { assessHealth } from '../../domain/health';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
 import { exampleApplication, examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, describeStatus, startGitOpsSluice } from '../support/gitops';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 
 let stack: TestStack;
 let ns: string;
@@ -42,14 +42,20 @@ test('sync-waves-demo: PreSync hook, waves 0..4 each after the previous is healt
   const deleted = new Set<string>();
   const record = (res: ResourceRef) =>
     stack.kube
-      .watch(res, ns, { timeoutSeconds: 600 }, (ev) => {
-        const obj = ev.object as KubeObject;
-        const what = `${obj.kind}/${obj.metadata.name}`;
-        if (ev.type === 'ADDED') created.push({ at: Date.now(), what });
-        if (ev.type === 'DELETED') deleted.add(what);
-        const h = assessHealth(obj);
-        if ((h === undefined || h.status === 'Healthy') && !healthyAt.has(what)) healthyAt.set(what, Date.now());
-      }, watches.signal)
+      .watch(
+        res,
+        ns,
+        { timeoutSeconds: 600 },
+        (ev) => {
+          const obj = ev.object as KubeObject;
+          const what = `${obj.kind}/${obj.metadata.name}`;
+          if (ev.type === 'ADDED') created.push({ at: Date.now(), what });
+          if (ev.type === 'DELETED') deleted.add(what);
+          const h = assessHealth(obj);
+          if ((h === undefined || h.status === 'Healthy') && !healthyAt.has(what)) healthyAt.set(what, Date.now());
+        },
+        watches.signal,
+      )
       .catch(() => undefined);
   for (const res of [Resources.job, Resources.configMap, Resources.deployment, Resources.service]) void record(res);
 
@@ -99,7 +105,10 @@ test('sync-waves-demo: PreSync hook, waves 0..4 each after the previous is healt
   assert.equal(await stack.kube.find(Resources.job, ns, 'db-backup-presync'), undefined);
 
   const hooks = status.operationState.syncResult.resources.filter((r: any) => r.hookType);
-  assert.deepEqual(hooks.map((r: any) => `${r.hookType}:${r.name}:${r.hookPhase}`).sort(), ['PostSync:healthcheck-postsync:Succeeded', 'PreSync:db-backup-presync:Succeeded']);
+  assert.deepEqual(hooks.map((r: any) => `${r.hookType}:${r.name}:${r.hookPhase}`).sort(), [
+    'PostSync:healthcheck-postsync:Succeeded',
+    'PreSync:db-backup-presync:Succeeded',
+  ]);
   assert.equal(status.history.length, 1);
   assert.equal(status.history[0].revision, repo.head());
   console.log('status:', describeStatus(status));

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import * as fs from 'node:fs';
 import { Resources } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { applicationStatus, startGitOpsSluice } from '../support/gitops';
 import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
@@ -24,7 +24,12 @@ before(async () => {
   if (!(await stack.kube.find(Resources.namespace, undefined, 'argocd'))) {
     await stack.kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'argocd' } }).catch(() => undefined);
   }
-  await stack.kube.create(Resources.secret, 'argocd', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'argocd-secret' }, stringData: { 'webhook.github.secret': SECRET } });
+  await stack.kube.create(Resources.secret, 'argocd', {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'argocd-secret' },
+    stringData: { 'webhook.github.secret': SECRET },
+  });
   createdSecret = true;
   // A long reconcile period: only the webhook can explain a quick sync.
   sluice = await startGitOpsSluice(stack, ns, { reconcileMs: 300_000 });
@@ -39,7 +44,11 @@ after(async () => {
 });
 
 async function postWebhook(body: string, signature: string): Promise<Response> {
-  return fetch(`${sluice.apiUrl}/api/webhook`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature }, body });
+  return fetch(`${sluice.apiUrl}/api/webhook`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', 'x-github-event': 'push', 'x-hub-signature-256': signature },
+    body,
+  });
 }
 
 test('a signed GitHub push webhook syncs the new commit within seconds; a bad signature is refused', async () => {
@@ -47,7 +56,12 @@ test('a signed GitHub push webhook syncs the new commit within seconds; a bad si
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',
     metadata: { name: 'frontend', namespace: ns },
-    spec: { project: 'default', source: { repoURL: repo.url, targetRevision: 'HEAD', path: 'apps/frontend' }, destination: { server: 'https://kubernetes.default.svc', namespace: ns }, syncPolicy: { automated: { prune: true } } },
+    spec: {
+      project: 'default',
+      source: { repoURL: repo.url, targetRevision: 'HEAD', path: 'apps/frontend' },
+      destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+      syncPolicy: { automated: { prune: true } },
+    },
   });
   await eventually('frontend is Synced', async () => (await applicationStatus(stack, ns, 'frontend')).sync?.status === 'Synced', 60_000);
 
@@ -62,7 +76,12 @@ test('a signed GitHub push webhook syncs the new commit within seconds; a bad si
   const res = await postWebhook(body, `sha256=${createHmac('sha256', SECRET).update(body).digest('hex')}`);
   assert.equal(res.status, 200);
   assert.deepEqual(await res.json(), { refreshed: [`${ns}/frontend`] });
-  await eventually('the Deployment runs the pushed image', async () => (await stack.kube.get<any>(Resources.deployment, ns, 'frontend')).spec.template.spec.containers[0].image === 'nginx:1.27.0', 10_000, 50).catch(async (err) => {
+  await eventually(
+    'the Deployment runs the pushed image',
+    async () => (await stack.kube.get<any>(Resources.deployment, ns, 'frontend')).spec.template.spec.containers[0].image === 'nginx:1.27.0',
+    10_000,
+    50,
+  ).catch(async (err) => {
     const d = await stack.kube.get<any>(Resources.deployment, ns, 'frontend');
     throw new Error(`${err.message}; image ${d.spec.template.spec.containers[0].image}; ${Date.now() - sent} ms`);
   });
@@ -71,7 +90,7 @@ test('a signed GitHub push webhook syncs the new commit within seconds; a bad si
   assert.ok(took < 5000, `took ${took} ms`);
 });
 
-test('a push to any of a multi-source app\'s repositories refreshes it', async () => {
+test("a push to any of a multi-source app's repositories refreshes it", async () => {
   await stack.kube.create(Resources.application, ns, {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Application',

@@ -40,10 +40,16 @@ test('a worker killed mid-wave: the sync finishes in order, nothing applied twic
   const added: { at: number; what: string }[] = [];
   const record = (res: ResourceRef) =>
     stack.kube
-      .watch(res, ns, { timeoutSeconds: 600 }, (ev) => {
-        const obj = ev.object as KubeObject;
-        if (ev.type === 'ADDED') added.push({ at: Date.now(), what: `${obj.kind}/${obj.metadata.name}` });
-      }, watches.signal)
+      .watch(
+        res,
+        ns,
+        { timeoutSeconds: 600 },
+        (ev) => {
+          const obj = ev.object as KubeObject;
+          if (ev.type === 'ADDED') added.push({ at: Date.now(), what: `${obj.kind}/${obj.metadata.name}` });
+        },
+        watches.signal,
+      )
       .catch(() => undefined);
   for (const res of [Resources.job, Resources.configMap, Resources.deployment, Resources.service]) void record(res);
 
@@ -65,7 +71,9 @@ test('a worker killed mid-wave: the sync finishes in order, nothing applied twic
     120_000,
     500,
   ).catch(async (err) => {
-    throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'sync-waves-demo'))}\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+    throw new Error(
+      `${err.message}; status: ${describeStatus(await applicationStatus(stack, ns, 'sync-waves-demo'))}\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`,
+    );
   });
   console.log(`finished ${Date.now() - killedAt} ms after the kill; order:`, added.map((a) => a.what).join(' → '));
 
@@ -78,7 +86,14 @@ test('a worker killed mid-wave: the sync finishes in order, nothing applied twic
     assert.ok(i >= 0, `${w} was never created`);
     return i;
   };
-  const sequence = ['Job/db-backup-presync', 'ConfigMap/app-config', 'Deployment/postgres', 'Deployment/backend', 'Deployment/frontend', 'Job/healthcheck-postsync'];
+  const sequence = [
+    'Job/db-backup-presync',
+    'ConfigMap/app-config',
+    'Deployment/postgres',
+    'Deployment/backend',
+    'Deployment/frontend',
+    'Job/healthcheck-postsync',
+  ];
   for (let i = 1; i < sequence.length; i++) assert.ok(position(sequence[i - 1]) < position(sequence[i]), `${sequence[i - 1]} before ${sequence[i]}`);
   assert.equal(status.health.status, 'Healthy');
   assert.equal(status.history.length, 1);

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { prometheusProvider } from '../../activities/metric-providers/prometheus';
 import type { MeasurementContext } from '../../activities/metric-providers/provider';
 import { webProvider } from '../../activities/metric-providers/web';
-import type { Metric } from '../../workflows/analysis/types';
+import type { Metric } from '../../domain/analysis/types';
 import { testStack, type TestStack } from '../support/stack';
 
 let stack: TestStack;
@@ -60,7 +60,9 @@ test('web: POST with jsonBody and headers; jsonPath narrows the JSON answer', as
   assert.equal(req.headers['x-token'], 't');
   assert.equal(req.headers['content-type'], 'application/json');
   assert.deepEqual(JSON.parse(req.body), { query: 'x' });
-  const items = await webProvider.run(ctx({ name: 'w', successCondition: 'len(result) == 2', provider: { web: { url: `${base}/q`, jsonPath: '{.data.items}' } } }));
+  const items = await webProvider.run(
+    ctx({ name: 'w', successCondition: 'len(result) == 2', provider: { web: { url: `${base}/q`, jsonPath: '{.data.items}' } } }),
+  );
   assert.deepEqual([items.phase, items.value], ['Successful', '[3,4]']);
 });
 
@@ -77,7 +79,8 @@ test('web: non-2xx, timeout and a GET with a body are Errors; a text body is the
 });
 
 test('prometheus: scalar, vector, empty vector, a bad query, headers sent', async () => {
-  const prom = (query: string, successCondition?: string) => prometheusProvider.run(ctx({ name: 'p', successCondition, provider: { prometheus: { address: stack.prometheusUrl, query } } }));
+  const prom = (query: string, successCondition?: string) =>
+    prometheusProvider.run(ctx({ name: 'p', successCondition, provider: { prometheus: { address: stack.prometheusUrl, query } } }));
   const scalar = await prom('scalar(vector(2))', 'result == 2');
   assert.deepEqual([scalar.phase, scalar.value], ['Successful', '2']);
   const vector = await prom('vector(1) + 0.5', 'result[0] == 1.5');
@@ -89,7 +92,9 @@ test('prometheus: scalar, vector, empty vector, a bad query, headers sent', asyn
   const bad = await prom('sum(', 'true');
   assert.equal(bad.phase, 'Error');
   assert.match(bad.message!, /prometheus query failed: bad_data/);
-  await prometheusProvider.run(ctx({ name: 'p', provider: { prometheus: { address: base, query: 'up', headers: [{ key: 'Authorization', value: 'Bearer abc' }] } } }));
+  await prometheusProvider.run(
+    ctx({ name: 'p', provider: { prometheus: { address: base, query: 'up', headers: [{ key: 'Authorization', value: 'Bearer abc' }] } } }),
+  );
   const req = seen.at(-1)!;
   assert.equal(req.headers.authorization, 'Bearer abc');
   assert.match(req.url, /^\/api\/v1\/query\?query=up$/);

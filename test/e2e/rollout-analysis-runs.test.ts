@@ -24,10 +24,20 @@ before(async () => {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'Rollout',
     metadata: { name: 'canary-with-analysis', labels: { team: 'shop' } },
-    spec: { replicas: 1, selector: { matchLabels: { app: 'x' } }, template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'app', image: 'demo:blue' }] } }, strategy: { canary: { steps: [] } } },
+    spec: {
+      replicas: 1,
+      selector: { matchLabels: { app: 'x' } },
+      template: { metadata: { labels: { app: 'x' } }, spec: { containers: [{ name: 'app', image: 'demo:blue' }] } },
+      strategy: { canary: { steps: [] } },
+    },
   });
   rolloutUid = ro.metadata.uid!;
-  await stack.kube.create(Resources.analysisTemplate, ns, { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisTemplate', metadata: { name: 'prometheus-metrics' }, spec: exampleTemplateSpec('analysis-prometheus-metrics.yaml', (t) => t) });
+  await stack.kube.create(Resources.analysisTemplate, ns, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisTemplate',
+    metadata: { name: 'prometheus-metrics' },
+    spec: exampleTemplateSpec('analysis-prometheus-metrics.yaml', (t) => t),
+  });
   await stack.kube.create(Resources.clusterAnalysisTemplate, undefined, {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'ClusterAnalysisTemplate',
@@ -60,7 +70,10 @@ test('createRolloutAnalysisRun: two templates merged into one owned, labelled ru
   const run = await stack.kube.get(Resources.analysisRun, ns, first.name);
   assert.deepEqual(run.metadata.labels, { 'rollouts-pod-template-hash': 'bbb222', 'rollout-type': 'Step', 'step-index': '2' });
   assert.equal(run.metadata.ownerReferences?.[0].uid, rolloutUid);
-  assert.deepEqual(run.spec.metrics.map((m: { name: string }) => m.name), ['http-error-rate', 'http-latency', 'cpu-usage', 'smoke']);
+  assert.deepEqual(
+    run.spec.metrics.map((m: { name: string }) => m.name),
+    ['http-error-rate', 'http-latency', 'cpu-usage', 'smoke'],
+  );
   assert.deepEqual(run.spec.args, [{ name: 'team', value: 'shop' }]);
 });
 
@@ -76,7 +89,7 @@ test('createRolloutAnalysisRun: an unknown template fails without retry, naming 
   assert.equal((await stack.kube.list(Resources.analysisRun, ns)).items.length, before);
 });
 
-test('createRolloutAnalysisRun: a completed run is a new attempt (Argo\'s .1), unless the rollout reattaches to it', async () => {
+test("createRolloutAnalysisRun: a completed run is a new attempt (Argo's .1), unless the rollout reattaches to it", async () => {
   const acts = createAnalysisActivities(stack.kube);
   const env = new MockActivityEnvironment();
   const req = { ...input([{ templateName: clusterTemplate, clusterScope: true }]), stepIndex: 4 };

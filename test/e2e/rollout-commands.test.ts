@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesDir } from '../support/paths';
 import { createNamespace, deleteNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
 
@@ -31,16 +31,31 @@ const rsByHash = async () => {
   const { items } = await stack.kube.list(Resources.replicaSet, ns, { labelSelector: 'rollouts-pod-template-hash' });
   return new Map(items.map((rs: KubeObject) => [rs.metadata.labels!['rollouts-pod-template-hash'], rs]));
 };
-const patchStatus = (body: unknown) => kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--subresource=status', '--type', 'merge', '-p', JSON.stringify(body)]);
+const patchStatus = (body: unknown) =>
+  kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--subresource=status', '--type', 'merge', '-p', JSON.stringify(body)]);
 const patchSpec = (body: unknown) => kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--type', 'merge', '-p', JSON.stringify(body)]);
 
 async function command(name: string, body: unknown = {}): Promise<{ status: number; body: any }> {
-  const res = await fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/canary-basic/${name}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` }, body: JSON.stringify(body) });
+  const res = await fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/canary-basic/${name}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` },
+    body: JSON.stringify(body),
+  });
   return { status: res.status, body: await res.json() };
 }
 
 async function setImage(image: string) {
-  await kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }])]);
+  await kubectl(stack, [
+    'patch',
+    'rollout',
+    'canary-basic',
+    '-n',
+    ns,
+    '--type',
+    'json',
+    '-p',
+    JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }]),
+  ]);
 }
 
 test('abort and retry, written onto the status the Argo way', async () => {
@@ -105,7 +120,10 @@ test('undo goes back to the previous template; set-image and restart through the
   const blueRS = [...(await rsByHash()).values()].find((rs) => rs.spec.template.spec.containers[0].image === 'argoproj/rollouts-demo:blue')!;
   const undo = await command('undo');
   assert.equal(undo.status, 200, JSON.stringify(undo.body));
-  await eventually('spec.template is the previous revision', async () => (await rollout()).spec.template.spec.containers[0].image === 'argoproj/rollouts-demo:blue');
+  await eventually(
+    'spec.template is the previous revision',
+    async () => (await rollout()).spec.template.spec.containers[0].image === 'argoproj/rollouts-demo:blue',
+  );
   assert.notEqual(beforeImage, 'argoproj/rollouts-demo:blue');
   // Back to a template that has a ReplicaSet: a new revision with steps again.
   const undone = await eventually('paused at step 1 on the undone template', async () => {
@@ -113,7 +131,10 @@ test('undo goes back to the previous template; set-image and restart through the
     return ro.status?.currentPodHash !== beforeHash && ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1 ? ro : undefined;
   });
   assert.equal(undone.status.currentPodHash, blueRS.metadata.labels!['rollouts-pod-template-hash'], 'undo reuses the earlier ReplicaSet');
-  await eventually('the reused ReplicaSet is the newest revision', async () => Number((await rsByHash()).get(undone.status.currentPodHash)!.metadata.annotations!['rollout.argoproj.io/revision']) === 3);
+  await eventually(
+    'the reused ReplicaSet is the newest revision',
+    async () => Number((await rsByHash()).get(undone.status.currentPodHash)!.metadata.annotations!['rollout.argoproj.io/revision']) === 3,
+  );
   assert.equal((await command('promote', { full: true })).status, 200);
   await eventually('Healthy', async () => (await rollout()).status?.phase === 'Healthy');
 

@@ -8,8 +8,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
-import { startLocalStack, type LocalStack } from '../../k8s/local-stack';
-import { ensureTools } from '../../k8s/toolchain';
+import { startLocalStack, type LocalStack } from '../../stack/local-stack';
+import { ensureTools } from '../../stack/toolchain';
 import { ensureAdminToken } from '../support/api-token';
 import { examplesDir } from '../support/paths';
 import { createNamespace, eventually, kubectl, spawnSluice, type SluiceProcess, type TestStack } from '../support/stack';
@@ -23,7 +23,14 @@ before(async () => {
   stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-faults-'));
   local = await startLocalStack({ stateDir, fixedPorts: false, headless: true, etcdNoFsync: true, log: () => undefined });
   const tools = await ensureTools(() => undefined);
-  stack = { kube: local.kube, kubeconfigPath: local.kubeconfigPath, temporalAddress: local.temporalAddress, kubectlPath: tools.kubectl, temporalBinary: tools.temporal, stop: async () => undefined };
+  stack = {
+    kube: local.kube,
+    kubeconfigPath: local.kubeconfigPath,
+    temporalAddress: local.temporalAddress,
+    kubectlPath: tools.kubectl,
+    temporalBinary: tools.temporal,
+    stop: async () => undefined,
+  };
   // This stack has its own accounts: a token issued for the shared stack means nothing here.
   delete process.env.SLUICE_TOKEN;
   await ensureAdminToken(local.kube);
@@ -43,10 +50,25 @@ async function sluiceFor(ns: string): Promise<SluiceProcess> {
 
 const get = (ns: string, name: string) => stack.kube.get(Resources.rollout, ns, name);
 const setImage = (ns: string, name: string, image: string) =>
-  kubectl(stack, ['patch', 'rollout', name, '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }])]);
-const replicaSets = async (ns: string): Promise<KubeObject[]> => (await stack.kube.list(Resources.replicaSet, ns, { labelSelector: 'rollouts-pod-template-hash' })).items;
+  kubectl(stack, [
+    'patch',
+    'rollout',
+    name,
+    '-n',
+    ns,
+    '--type',
+    'json',
+    '-p',
+    JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }]),
+  ]);
+const replicaSets = async (ns: string): Promise<KubeObject[]> =>
+  (await stack.kube.list(Resources.replicaSet, ns, { labelSelector: 'rollouts-pod-template-hash' })).items;
 const post = (p: SluiceProcess, ns: string, name: string, cmd: string) =>
-  fetch(`${p.apiUrl}/api/v1/namespaces/${ns}/rollouts/${name}/${cmd}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` }, body: '{}' });
+  fetch(`${p.apiUrl}/api/v1/namespaces/${ns}/rollouts/${name}/${cmd}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` },
+    body: '{}',
+  });
 
 test('the Temporal server restarts mid-rollout: the rollout continues', async () => {
   const ns = await createNamespace(stack.kube, 'fault-temporal');
@@ -58,11 +80,20 @@ test('the Temporal server restarts mid-rollout: the rollout continues', async ()
 
   await local.temporal!.restart();
   // Commands reach the workflow again once the worker has reconnected.
-  await eventually('promote accepted after the restart', async () => (await post(procs[procs.length - 1], ns, 'canary-basic', 'promote')).status === 200, 60_000, 1000);
-  await eventually('completed', async () => {
-    const ro = await get(ns, 'canary-basic');
-    return ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash;
-  }, 60_000);
+  await eventually(
+    'promote accepted after the restart',
+    async () => (await post(procs[procs.length - 1], ns, 'canary-basic', 'promote')).status === 200,
+    60_000,
+    1000,
+  );
+  await eventually(
+    'completed',
+    async () => {
+      const ro = await get(ns, 'canary-basic');
+      return ro.status?.phase === 'Healthy' && ro.status.stableRS === ro.status.currentPodHash;
+    },
+    60_000,
+  );
   assert.equal((await replicaSets(ns)).length, 2);
 });
 
@@ -78,21 +109,36 @@ test('the API server is unreachable for 20 s in the middle of a step: the step c
   await new Promise((r) => setTimeout(r, 20_000));
   await local.cluster!.startApiserver();
 
-  const paused = await eventually('the step completed: paused at step 1', async () => {
-    const ro = await get(ns, 'canary-basic');
-    return ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1 ? ro : undefined;
-  }, 90_000, 250);
+  const paused = await eventually(
+    'the step completed: paused at step 1',
+    async () => {
+      const ro = await get(ns, 'canary-basic');
+      return ro.status?.phase === 'Paused' && ro.status.currentStepIndex === 1 ? ro : undefined;
+    },
+    90_000,
+    250,
+  );
   const rss = await replicaSets(ns);
   assert.equal(rss.length, 2, 'no duplicate ReplicaSet');
   assert.equal(rss.find((rs) => rs.metadata.labels!['rollouts-pod-template-hash'] === paused.status.currentPodHash)!.spec.replicas, 1);
 
   // The step above needed no new pod, but the next test does: kwok's pod watch takes up to
   // a minute to come back after the outage, so wait until a new pod runs again.
-  await stack.kube.create(Resources.pod, ns, { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'probe' }, spec: { containers: [{ name: 'probe', image: 'probe:1' }] } });
-  await eventually('pods become ready again after the outage', async () => {
-    const pod = await stack.kube.find(Resources.pod, ns, 'probe');
-    return pod?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
-  }, 180_000, 500);
+  await stack.kube.create(Resources.pod, ns, {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'probe' },
+    spec: { containers: [{ name: 'probe', image: 'probe:1' }] },
+  });
+  await eventually(
+    'pods become ready again after the outage',
+    async () => {
+      const pod = await stack.kube.find(Resources.pod, ns, 'probe');
+      return pod?.status?.conditions?.some((c: { type: string; status: string }) => c.type === 'Ready' && c.status === 'True');
+    },
+    180_000,
+    500,
+  );
 });
 
 test('worker killed while blue-green waits for promotion, and again during the scale-down delay', async () => {
@@ -113,14 +159,18 @@ test('worker killed while blue-green waits for promotion, and again during the s
   const svc = () => stack.kube.get(Resources.service, ns, 'bluegreen-demo-active');
   const yellow = await eventually('active switched', async () => {
     const ro = await get(ns, 'bluegreen-demo');
-    return (await svc()).spec.selector['rollouts-pod-template-hash'] === ro.status.currentPodHash && ro.status.stableRS === ro.status.currentPodHash ? ro.status.currentPodHash : undefined;
+    return (await svc()).spec.selector['rollouts-pod-template-hash'] === ro.status.currentPodHash && ro.status.stableRS === ro.status.currentPodHash
+      ? ro.status.currentPodHash
+      : undefined;
   });
   const oldRS = () => stack.kube.get(Resources.replicaSet, ns, `bluegreen-demo-${blue}`);
-  const deadline = Date.parse(await eventually('deadline recorded', async () => (await oldRS()).metadata.annotations?.['argo-rollouts.argoproj.io/scale-down-deadline']));
+  const deadline = Date.parse(
+    await eventually('deadline recorded', async () => (await oldRS()).metadata.annotations?.['argo-rollouts.argoproj.io/scale-down-deadline']),
+  );
 
   await sluice.kill('SIGKILL');
   await new Promise((r) => setTimeout(r, 2000));
-  sluice = await sluiceFor(ns);
+  await sluiceFor(ns);
   await eventually('old ReplicaSet scaled to 0', async () => (await oldRS()).spec.replicas === 0, 60_000, 250);
   const late = Date.now() - deadline;
   assert.ok(late >= 0, 'not before the deadline');

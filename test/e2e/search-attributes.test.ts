@@ -5,7 +5,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as path from 'node:path';
 import type { WorkflowExecutionInfo } from '@temporalio/client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { examplesDir } from '../support/paths';
 import { createNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from '../support/stack';
 
@@ -66,9 +66,29 @@ test('a rollout workflow is found by SluiceKind, SluiceNamespace and SluiceName'
 test('phase and revision follow the rollout, so "paused rollouts in this namespace" is one query', async () => {
   const workflowId = `rollout/${ns}/canary-basic`;
   const ids = async (query: string) => (await list(query)).map((w) => w.workflowId);
-  await eventually('indexed as Healthy at revision 1', async () => (await ids(`SluicePhase = 'Healthy' AND SluiceRevision = '1' AND SluiceNamespace = '${ns}'`)).includes(workflowId), 60_000, 250);
+  await eventually(
+    'indexed as Healthy at revision 1',
+    async () => (await ids(`SluicePhase = 'Healthy' AND SluiceRevision = '1' AND SluiceNamespace = '${ns}'`)).includes(workflowId),
+    60_000,
+    250,
+  );
 
-  await kubectl(stack, ['patch', 'rollout', 'canary-basic', '-n', ns, '--type', 'json', '-p', '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]']);
-  await eventually('indexed as Paused at revision 2', async () => (await ids(`SluiceKind = 'Rollout' AND SluicePhase = 'Paused' AND SluiceRevision = '2' AND SluiceNamespace = '${ns}'`)).includes(workflowId), 60_000, 250);
+  await kubectl(stack, [
+    'patch',
+    'rollout',
+    'canary-basic',
+    '-n',
+    ns,
+    '--type',
+    'json',
+    '-p',
+    '[{"op":"replace","path":"/spec/template/spec/containers/0/image","value":"argoproj/rollouts-demo:yellow"}]',
+  ]);
+  await eventually(
+    'indexed as Paused at revision 2',
+    async () => (await ids(`SluiceKind = 'Rollout' AND SluicePhase = 'Paused' AND SluiceRevision = '2' AND SluiceNamespace = '${ns}'`)).includes(workflowId),
+    60_000,
+    250,
+  );
   assert.deepEqual(await ids(`SluicePhase = 'Healthy' AND SluiceNamespace = '${ns}'`), []);
 });

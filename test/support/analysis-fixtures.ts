@@ -8,7 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { parse } from 'yaml';
 import { Resources, type KubeClient, type ObjectMeta } from '../../k8s/kube-client';
-import type { AnalysisRunStatus } from '../../workflows/analysis/types';
+import type { AnalysisRunStatus } from '../../domain/analysis/types';
 import { examplesDir } from './paths';
 import { eventually } from './stack';
 
@@ -28,7 +28,13 @@ async function listen(server: http.Server): Promise<number> {
 export async function startExporter(app: string, targetsDir: string): Promise<Exporter> {
   const registry = new Registry();
   const requests = new Counter({ name: 'http_requests_total', help: 'requests', labelNames: ['app', 'status'], registers: [registry] });
-  const latency = new Histogram({ name: 'http_request_duration_seconds', help: 'latency', labelNames: ['app'], buckets: [0.05, 0.1, 0.25, 0.5, 1], registers: [registry] });
+  const latency = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'latency',
+    labelNames: ['app'],
+    buckets: [0.05, 0.1, 0.25, 0.5, 1],
+    registers: [registry],
+  });
   const cpu = new Counter({ name: 'container_cpu_usage_seconds_total', help: 'cpu', labelNames: ['pod'], registers: [registry] });
   const quota = new Gauge({ name: 'container_spec_cpu_quota', help: 'quota', labelNames: ['pod'], registers: [registry] });
   const pod = `${app}-7d9f-abcde`;
@@ -94,7 +100,12 @@ export function exampleTemplateSpec(file: string, rewrite: (text: string) => str
 }
 
 export async function createAnalysisRun(kube: KubeClient, namespace: string, name: string, spec: unknown, extra: Record<string, unknown> = {}): Promise<void> {
-  await kube.create(Resources.analysisRun, namespace, { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', metadata: { name, namespace, ...extra }, spec });
+  await kube.create(Resources.analysisRun, namespace, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'AnalysisRun',
+    metadata: { name, namespace, ...extra },
+    spec,
+  });
 }
 
 export interface AnalysisRunObject {

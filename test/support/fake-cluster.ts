@@ -1,9 +1,9 @@
 // An in-memory stand-in for the ReplicaSet controller, for unit and workflow tests of
 // orchestration logic only: scaling takes effect at once and every pod is available.
 // End-to-end tests use the real control plane instead.
-import { podTemplateHash } from '../../workflows/rollouts/pod-template-hash';
-import type { ReplicaSetState, RolloutSnapshot, RolloutSpec, RolloutStatus, ServiceState } from '../../workflows/rollouts/types';
-import type { RolloutAction } from '../../workflows/rollouts/actions';
+import { podTemplateHash } from '../../domain/rollouts/pod-template-hash';
+import type { CanaryStep, ReplicaSetState, RolloutSnapshot, RolloutSpec, RolloutStatus, ServiceState } from '../../domain/rollouts/types';
+import type { RolloutAction } from '../../domain/rollouts/actions';
 
 export class FakeCluster {
   replicaSets: ReplicaSetState[] = [];
@@ -39,7 +39,17 @@ export class FakeCluster {
       const name = `${this.name}-${action.hash}`;
       if (this.replicaSets.some((rs) => rs.name === name)) return;
       this.created.push(name);
-      this.replicaSets.push({ name, podTemplateHash: action.hash, revision: action.revision, specReplicas: action.replicas, replicas: 0, readyReplicas: 0, availableReplicas: 0, observed: true, creationTimestamp: '' });
+      this.replicaSets.push({
+        name,
+        podTemplateHash: action.hash,
+        revision: action.revision,
+        specReplicas: action.replicas,
+        replicas: 0,
+        readyReplicas: 0,
+        availableReplicas: 0,
+        observed: true,
+        creationTimestamp: '',
+      });
     } else if (action.kind === 'scaleReplicaSet') {
       const rs = this.replicaSets.find((r) => r.name === action.name);
       if (rs) rs.specReplicas = action.replicas;
@@ -88,7 +98,7 @@ export class FakeCluster {
   }
 }
 
-export function canarySpec(steps: RolloutSpec['strategy'] extends infer S ? any[] : never, replicas = 3): RolloutSpec {
+export function canarySpec(steps: CanaryStep[], replicas = 3): RolloutSpec {
   return {
     replicas,
     selector: { matchLabels: { app: 'demo' } },

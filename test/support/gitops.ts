@@ -6,7 +6,7 @@ import * as path from 'node:path';
 import { Resources } from '../../k8s/kube-client';
 import type { ApplicationTimings } from '../../workflows/application';
 import { configFromEnv } from '../../worker/config';
-import { startSluice, type RunningSluice } from '../../worker/sluice';
+import { startSluice, type RunningSluice } from '../../cmd/process';
 import { eventually, type TestStack } from './stack';
 
 export async function startGitOpsSluice(stack: TestStack, namespace: string, timings: Partial<ApplicationTimings> = {}): Promise<RunningSluice> {
@@ -39,11 +39,23 @@ export function describeStatus(status: any): string {
 }
 
 /** Waits until the Application's status passes `ok`; a timeout says what the status was. */
-export async function waitForApplication(stack: TestStack, namespace: string, name: string, what: string, ok: (s: any) => boolean, timeoutMs = 60_000): Promise<any> {
-  return eventually(`${name}: ${what}`, async () => {
-    const s = await applicationStatus(stack, namespace, name);
-    return ok(s) ? s : undefined;
-  }, timeoutMs, 300).catch(async (err) => {
+export async function waitForApplication(
+  stack: TestStack,
+  namespace: string,
+  name: string,
+  what: string,
+  ok: (s: any) => boolean,
+  timeoutMs = 60_000,
+): Promise<any> {
+  return eventually(
+    `${name}: ${what}`,
+    async () => {
+      const s = await applicationStatus(stack, namespace, name);
+      return ok(s) ? s : undefined;
+    },
+    timeoutMs,
+    300,
+  ).catch(async (err) => {
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, namespace, name))}`);
   });
 }

@@ -3,11 +3,21 @@
 // gives the rest of its canary strategy.
 import { after, before } from 'node:test';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
-import type { RunningSluice } from '../../worker/sluice';
+import type { RunningSluice } from '../../cmd/process';
 import { createNamespace, deleteNamespace, eventually, kubectl, startSluiceFor, testStack, type TestStack } from './stack';
 
-export function nginxCanaryManifests(namespace: string, app: string, replicas: number, canary: Record<string, unknown> & { trafficRouting?: { nginx?: Record<string, unknown> } }): KubeObject[] {
-  const service = (name: string): KubeObject => ({ apiVersion: 'v1', kind: 'Service', metadata: { name, namespace }, spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] } });
+export function nginxCanaryManifests(
+  namespace: string,
+  app: string,
+  replicas: number,
+  canary: Record<string, unknown> & { trafficRouting?: { nginx?: Record<string, unknown> } },
+): KubeObject[] {
+  const service = (name: string): KubeObject => ({
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace },
+    spec: { selector: { app }, ports: [{ port: 80, targetPort: 8080 }] },
+  });
   const { trafficRouting, ...rest } = canary;
   return [
     service(`${app}-stable`),
@@ -16,7 +26,15 @@ export function nginxCanaryManifests(namespace: string, app: string, replicas: n
       apiVersion: 'networking.k8s.io/v1',
       kind: 'Ingress',
       metadata: { name: app, namespace },
-      spec: { ingressClassName: 'nginx', rules: [{ host: `${app}.example.com`, http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `${app}-stable`, port: { number: 80 } } } }] } }] },
+      spec: {
+        ingressClassName: 'nginx',
+        rules: [
+          {
+            host: `${app}.example.com`,
+            http: { paths: [{ path: '/', pathType: 'Prefix', backend: { service: { name: `${app}-stable`, port: { number: 80 } } } }] },
+          },
+        ],
+      },
     },
     {
       apiVersion: 'argoproj.io/v1alpha1',
@@ -59,8 +77,24 @@ export function nginxCanaryRig(app: string, namespacePrefix: string, replicas: n
     weightOf: (ing: KubeObject | undefined) => ing?.metadata.annotations?.['nginx.ingress.kubernetes.io/canary-weight'],
     rs: (hash: string) => stack.kube.get(Resources.replicaSet, ns, `${app}-${hash}`),
     selector: async (svc: string) => (await stack.kube.get(Resources.service, ns, svc)).spec.selector['rollouts-pod-template-hash'],
-    setImage: (image: string) => kubectl(stack, ['patch', 'rollout', app, '-n', ns, '--type', 'json', '-p', JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }])]),
-    post: (cmd: string) => fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/${app}/${cmd}`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` }, body: '{}' }),
+    setImage: (image: string) =>
+      kubectl(stack, [
+        'patch',
+        'rollout',
+        app,
+        '-n',
+        ns,
+        '--type',
+        'json',
+        '-p',
+        JSON.stringify([{ op: 'replace', path: '/spec/template/spec/containers/0/image', value: image }]),
+      ]),
+    post: (cmd: string) =>
+      fetch(`${sluice.apiUrl}/api/v1/namespaces/${ns}/rollouts/${app}/${cmd}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${process.env.SLUICE_TOKEN}` },
+        body: '{}',
+      }),
   };
   before(async () => {
     stack = await testStack();

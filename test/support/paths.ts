@@ -9,5 +9,5 @@ export const repoRoot = path.resolve(__dirname, '..', '..', '..');
 export const examplesDir = process.env.SLUICE_EXAMPLES ?? path.join(repoRoot, 'examples');
 /** The team's shared examples, beside the repository where there is one. */
 export const sharedExamplesDir = path.resolve(repoRoot, '..', 'shared', 'examples');
-export const cliPath = path.join(repoRoot, 'dist', 'api', 'cli', 'main.js');
-export const workerMainPath = path.join(repoRoot, 'dist', 'worker', 'main.js');
+export const cliPath = path.join(repoRoot, 'dist', 'cmd', 'sluice.js');
+export const workerMainPath = path.join(repoRoot, 'dist', 'cmd', 'main.js');

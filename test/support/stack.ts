@@ -6,11 +6,11 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { KubeClient, Resources } from '../../k8s/kube-client';
-import { startLocalStack, type LocalStack } from '../../k8s/local-stack';
-import { freePort } from '../../k8s/process-group';
-import { ensureTools } from '../../k8s/toolchain';
+import { startLocalStack, type LocalStack } from '../../stack/local-stack';
+import { freePort } from '../../stack/process-group';
+import { ensureTools } from '../../stack/toolchain';
 import { configFromEnv } from '../../worker/config';
-import { startSluice, type RunningSluice } from '../../worker/sluice';
+import { startSluice, type RunningSluice } from '../../cmd/process';
 import { ensureAdminToken } from './api-token';
 import { workerMainPath } from './paths';
 
@@ -70,7 +70,12 @@ export async function createNamespace(kube: KubeClient, prefix: string): Promise
   return name;
 }
 
-export function runCommand(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, input?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+export function runCommand(
+  cmd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = process.env,
+  input?: string,
+): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';

@@ -12,8 +12,8 @@ import {
   recordMeasurement,
   trimMeasurements,
   validateMetrics,
-} from '../../workflows/analysis/assessment';
-import type { AnalysisPhase, Metric, MetricResult } from '../../workflows/analysis/types';
+} from '../../domain/analysis/assessment';
+import type { AnalysisPhase, Metric, MetricResult } from '../../domain/analysis/types';
 
 const metric = (extra: Partial<Metric> = {}): Metric => ({ name: 'm', provider: { web: { url: 'http://x' } }, ...extra });
 const record = (phases: AnalysisPhase[], name = 'm'): MetricResult =>
@@ -29,7 +29,15 @@ test('effective count: neither count nor interval → once; interval only → un
 test('counters: errors do not count, consecutive counters reset as Argo does', () => {
   const r = record(['Successful', 'Error', 'Error', 'Failed', 'Inconclusive', 'Successful', 'Successful']);
   assert.deepEqual(
-    { count: r.count, successful: r.successful, failed: r.failed, inconclusive: r.inconclusive, error: r.error, consecutiveError: r.consecutiveError, consecutiveSuccess: r.consecutiveSuccess },
+    {
+      count: r.count,
+      successful: r.successful,
+      failed: r.failed,
+      inconclusive: r.inconclusive,
+      error: r.error,
+      consecutiveError: r.consecutiveError,
+      consecutiveSuccess: r.consecutiveSuccess,
+    },
     { count: 5, successful: 3, failed: 1, inconclusive: 1, error: 2, consecutiveError: 0, consecutiveSuccess: 2 },
   );
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { accountsFromConfigMap } from '../../api/auth/accounts';
-import { checkToken, mintToken, parseExpiresIn, parseToken, redactTokens } from '../../api/auth/tokens';
+import { checkToken, mintToken, parseExpiresIn, parseToken, redactTokens } from '../../domain/rbac/tokens';
 
 test('a minted token parses back to its id and verifies against the stored hash only', () => {
   const now = new Date('2026-01-01T00:00:00Z');
@@ -10,7 +10,14 @@ test('a minted token parses back to its id and verifies against the stored hash 
   assert.equal(parsed.id, record.id);
   assert.ok(!JSON.stringify(record).includes(parsed.secret), 'the record never holds the secret');
   assert.deepEqual(checkToken(record, parsed.secret, now), { ok: true });
-  assert.deepEqual(checkToken(record, parsed.secret.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')), now), { ok: false, reason: 'invalid' });
+  assert.deepEqual(
+    checkToken(
+      record,
+      parsed.secret.replace(/^./, (c) => (c === 'A' ? 'B' : 'A')),
+      now,
+    ),
+    { ok: false, reason: 'invalid' },
+  );
   assert.deepEqual(checkToken(record, parsed.secret, new Date('2026-01-01T01:00:00Z')), { ok: false, reason: 'expired' });
   assert.equal(record.expiresAt, '2026-01-01T01:00:00.000Z');
 });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import Fastify from 'fastify';
-import { mintToken } from '../../api/auth/tokens';
+import { mintToken } from '../../domain/rbac/tokens';
 import { ApiError, errorBody, toApiError } from '../../api/errors';
 import { collectOpenApi } from '../../api/openapi';
 
@@ -46,7 +46,10 @@ test('the OpenAPI document comes from the route schemas, with bearer security ex
   const doc = build() as any;
   const poke = doc.paths['/api/v1/namespaces/{namespace}/things/{name}/poke'].post;
   assert.equal(poke.summary, 'poke a thing');
-  assert.deepEqual(poke.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`), ['path:namespace', 'path:name']);
+  assert.deepEqual(
+    poke.parameters.map((p: { name: string; in: string }) => `${p.in}:${p.name}`),
+    ['path:namespace', 'path:name'],
+  );
   assert.equal(poke.requestBody.content['application/json'].schema.properties.hard.type, 'boolean');
   assert.ok(poke.responses['401'] && poke.responses['403'] && poke.responses['413']);
   assert.deepEqual(doc.paths['/healthz'].get.security, []);

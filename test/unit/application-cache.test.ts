@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cachedApplication, cachedManaged, createApplicationCache, keepTracked, kindKey } from '../../activities/application-cache';
 import { Resources, typedItems, type KubeObject } from '../../k8s/kube-client';
-import { TRACKING_ANNOTATION } from '../../workflows/applications/tracking';
+import { TRACKING_ID_ANNOTATION } from '../../domain/argo/names';
 
 const trackedCm = (name: string, rv: string, tracked = true): KubeObject => ({
   apiVersion: 'v1',
@@ -13,7 +13,7 @@ const trackedCm = (name: string, rv: string, tracked = true): KubeObject => ({
     name,
     namespace: 'shop',
     resourceVersion: rv,
-    annotations: tracked ? { [TRACKING_ANNOTATION]: `shop_app:/ConfigMap:shop/${name}` } : {},
+    annotations: tracked ? { [TRACKING_ID_ANNOTATION]: `shop_app:/ConfigMap:shop/${name}` } : {},
     managedFields: [{ manager: 'sluice' }],
   } as KubeObject['metadata'],
   data: { a: rv },
@@ -21,7 +21,13 @@ const trackedCm = (name: string, rv: string, tracked = true): KubeObject => ({
 
 test('an Application is read from the copy only once the watch has listed its namespace, without its status', () => {
   const cache = createApplicationCache('shop');
-  const app: KubeObject = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'app', namespace: 'shop', resourceVersion: '5' }, spec: { project: 'default' }, status: { sync: { status: 'Synced' } } } as KubeObject;
+  const app: KubeObject = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'app', namespace: 'shop', resourceVersion: '5' },
+    spec: { project: 'default' },
+    status: { sync: { status: 'Synced' } },
+  } as KubeObject;
   cache.applications.upsert(app);
   assert.equal(cachedApplication(cache, 'shop', 'app'), undefined, 'not listed yet: the API server is asked');
   cache.applications.replace([app]);
@@ -55,14 +61,18 @@ test('only tracked objects of the watched kinds are kept, without managed fields
   assert.equal(cachedManaged(cache, Resources.configMap, 'shop', 'gone'), undefined);
 });
 
-test('listed items, which carry no apiVersion or kind, get the list\'s', () => {
+test("listed items, which carry no apiVersion or kind, get the list's", () => {
   const listed = trackedCm('cm', '7');
   delete (listed as Partial<KubeObject>).apiVersion;
   delete (listed as Partial<KubeObject>).kind;
   const [item] = typedItems({ apiVersion: 'v1', kind: 'ConfigMapList', items: [listed] });
   assert.equal(item!.apiVersion, 'v1');
   assert.equal(item!.kind, 'ConfigMap');
-  const [kept] = typedItems({ apiVersion: 'apps/v1', kind: 'DeploymentList', items: [{ apiVersion: 'apps/v1beta2', kind: 'Deployment', metadata: { name: 'web' } } as KubeObject] });
+  const [kept] = typedItems({
+    apiVersion: 'apps/v1',
+    kind: 'DeploymentList',
+    items: [{ apiVersion: 'apps/v1beta2', kind: 'Deployment', metadata: { name: 'web' } } as KubeObject],
+  });
   assert.equal(kept!.apiVersion, 'apps/v1beta2', 'an item that says its own keeps it');
 });
 

@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Decision } from '../../workflows/rollouts/actions';
-import { decideRollout } from '../../workflows/rollouts/decide';
-import { progressFromStatus, type RolloutProgress } from '../../workflows/rollouts/progress';
-import type { BlueGreenStrategy, RolloutSpec } from '../../workflows/rollouts/types';
+import type { Decision } from '../../domain/rollouts/actions';
+import { decideRollout } from '../../domain/rollouts/decide';
+import { progressFromStatus, type RolloutProgress } from '../../domain/rollouts/progress';
+import type { BlueGreenStrategy, RolloutSpec } from '../../domain/rollouts/types';
 import { FakeCluster } from '../support/fake-cluster';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -74,7 +74,7 @@ test('bluegreen-demo: preview gets the new revision, promote switches active, ol
   assert.equal(d.wakeAt, T0 + 130_000 + 30_000);
   d = converge(c, d.progress, T0 + 130_000 + 29_999);
   assert.equal(old().specReplicas, 3);
-  d = converge(c, d.progress, T0 + 160_000);
+  converge(c, d.progress, T0 + 160_000);
   assert.equal(old().specReplicas, 0);
 });
 
@@ -93,7 +93,7 @@ test('auto-promotion without a pause, and after autoPromotionSeconds', () => {
   d = converge(timed, d.progress, T0 + 1000);
   assert.equal(d.status.phase, 'Paused');
   assert.equal(d.wakeAt, T0 + 21_000);
-  d = converge(timed, d.progress, T0 + 21_000);
+  converge(timed, d.progress, T0 + 21_000);
   assert.notEqual(timed.selectorOf('active'), blue);
 });
 
@@ -137,7 +137,8 @@ test('a missing Service is an InvalidSpec naming the field, and nothing is done'
 /** Plays the workflow's part for analyses: records a requested run with the given verdict. */
 function withVerdict(d: Decision, phase: 'Running' | 'Successful' | 'Failed'): RolloutProgress {
   const analyses = [...(d.progress.analyses ?? [])];
-  for (const req of d.startAnalyses ?? []) analyses.push({ key: req.key, runName: `run-${req.kind}`, phase, message: phase === 'Failed' ? 'Metric "errors" assessed Failed' : '' });
+  for (const req of d.startAnalyses ?? [])
+    analyses.push({ key: req.key, runName: `run-${req.kind}`, phase, message: phase === 'Failed' ? 'Metric "errors" assessed Failed' : '' });
   return { ...d.progress, analyses: analyses.map((a) => (a.phase === 'Running' ? { ...a, phase } : a)) };
 }
 
@@ -173,4 +174,75 @@ test('postPromotionAnalysis failing switches the active Service back and aborts'
   assert.match(d.status.message!, /assessed Failed/);
   assert.equal(c.selectorOf('active'), blue, 'switched back to the old ReplicaSet');
   assert.equal(c.replicaSets.find((rs) => rs.podTemplateHash === blue)!.specReplicas, 3);
+});
+
+// Issue: with previewReplicaCount and automatic promotion, the release after
+// autoPromotionSeconds scaled the preview to full size, and the next pass scaled it back
+// to previewReplicaCount (the pause was still on), forever: it never promoted.
+const autoPromotedPreview: BlueGreenStrategy = { previewReplicaCount: 1, autoPromotionEnabled: true, autoPromotionSeconds: 4, scaleDownDelaySeconds: 3 };
+
+test('previewReplicaCount with autoPromotionSeconds: grows to full size once, switches, old goes after the delay', () => {
+  const c = cluster(autoPromotedPreview, 4);
+  let d = converge(c, progressFromStatus(undefined), T0);
+  const blue = d.status.stableRS!;
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1000);
+  const yellow = d.status.currentPodHash!;
+  const rs = (hash: string) => c.replicaSets.find((r) => r.podTemplateHash === hash)!;
+  assert.equal(d.status.phase, 'Paused');
+  assert.equal(rs(yellow).specReplicas, 1);
+  assert.equal(c.selectorOf('preview'), yellow);
+  assert.equal(c.selectorOf('active'), blue);
+  assert.equal(d.wakeAt, T0 + 5000);
+
+  // The pods of the full-size preview come up late: the decision waits, it does not shrink it back.
+  c.podsBecomeAvailable = false;
+  const sizes: number[] = [];
+  for (let pass = 0; pass < 10; pass++) {
+    d = decideRollout(c.snapshot(), d.progress, T0 + 5000 + pass);
+    c.status = d.status;
+    for (const a of d.actions) c.apply(a);
+    sizes.push(rs(yellow).specReplicas);
+  }
+  assert.deepEqual(sizes, Array(10).fill(4), 'scaled to the full count once and kept there');
+  assert.equal(c.selectorOf('active'), blue, 'no switch before the full count is available');
+  assert.equal(d.status.blueGreen?.scaleUpPreviewCheckPoint, true);
+
+  c.podsBecomeAvailable = true;
+  c.settle();
+  d = converge(c, d.progress, T0 + 6000);
+  assert.equal(c.selectorOf('active'), yellow);
+  assert.equal(d.status.stableRS, yellow);
+  assert.equal(d.status.phase, 'Healthy');
+  assert.equal(d.status.blueGreen?.scaleUpPreviewCheckPoint, false, 'the checkpoint resets once the new revision is stable');
+  assert.equal(rs(blue).specReplicas, 4, 'kept up during scaleDownDelaySeconds');
+  assert.equal(d.wakeAt, T0 + 9000);
+  converge(c, d.progress, T0 + 9000);
+  assert.equal(rs(blue).specReplicas, 0);
+});
+
+test('previewReplicaCount with immediate automatic promotion: preview grows to full size and switches', () => {
+  const c = cluster({ previewReplicaCount: 1 }, 4);
+  let d = converge(c, progressFromStatus(undefined), T0);
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1000);
+  assert.equal(c.selectorOf('active'), d.status.currentPodHash);
+  assert.equal(d.status.phase, 'Healthy');
+});
+
+test('previewReplicaCount: the checkpoint is read back from the status when a rollout is adopted mid-scale-up', () => {
+  const c = cluster(autoPromotedPreview, 4);
+  let d = converge(c, progressFromStatus(undefined), T0);
+  c.setImage('demo:yellow');
+  d = converge(c, d.progress, T0 + 1000);
+  c.podsBecomeAvailable = false;
+  d = decideRollout(c.snapshot(), d.progress, T0 + 5000);
+  c.status = d.status;
+  for (const a of d.actions) c.apply(a);
+  // A fresh workflow (no carried progress) reads the Argo-shaped status.
+  d = decideRollout(c.snapshot(), progressFromStatus(c.status), T0 + 5001);
+  assert.deepEqual(
+    d.actions.filter((a) => a.kind === 'scaleReplicaSet'),
+    [],
+  );
 });

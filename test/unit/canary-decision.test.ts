@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideRollout as decideCanary } from '../../workflows/rollouts/decide';
-import type { Decision } from '../../workflows/rollouts/actions';
-import { progressFromStatus, type RolloutProgress } from '../../workflows/rollouts/progress';
+import { decideRollout as decideCanary } from '../../domain/rollouts/decide';
+import type { Decision } from '../../domain/rollouts/actions';
+import { progressFromStatus, type RolloutProgress } from '../../domain/rollouts/progress';
 import { canarySpec, FakeCluster } from '../support/fake-cluster';
 
 /** Runs decisions against the fake cluster until nothing changes; returns the last one. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { atDesiredCanaryCounts, desiredCanaryCounts, nextCanaryScale, type CanaryScaleInput } from '../../workflows/rollouts/canary-replicas';
-import { rolloutBudgets } from '../../workflows/rollouts/int-or-percent';
+import { atDesiredCanaryCounts, desiredCanaryCounts, nextCanaryScale, type CanaryScaleInput } from '../../domain/rollouts/canary-replicas';
+import { rolloutBudgets } from '../../domain/argo/int-or-percent';
 
 const rs = (specReplicas: number, availableReplicas = specReplicas) => ({ specReplicas, availableReplicas });
 
@@ -25,11 +25,27 @@ test('traffic-routed canaries keep the stable side at full size', () => {
 
 // Cases from Argo Rollouts' description of its replica arithmetic, checked against its code.
 const cases: [string, CanaryScaleInput, { canary: number; stable: number }][] = [
-  ['10 replicas, 10%, surge 1, unavailable 1', input({ replicas: 10, weight: 10, maxSurge: 1, maxUnavailable: 1, canary: rs(0), stable: rs(10) }), { canary: 1, stable: 9 }],
-  ['10 replicas, 30%, surge 3, unavailable 0', input({ replicas: 10, weight: 30, maxSurge: 3, maxUnavailable: 0, canary: rs(0), stable: rs(10) }), { canary: 3, stable: 10 }],
-  ['10 replicas, 30%, surge 0, unavailable 5', input({ replicas: 10, weight: 30, maxSurge: 0, maxUnavailable: 5, canary: rs(0), stable: rs(10) }), { canary: 0, stable: 7 }],
+  [
+    '10 replicas, 10%, surge 1, unavailable 1',
+    input({ replicas: 10, weight: 10, maxSurge: 1, maxUnavailable: 1, canary: rs(0), stable: rs(10) }),
+    { canary: 1, stable: 9 },
+  ],
+  [
+    '10 replicas, 30%, surge 3, unavailable 0',
+    input({ replicas: 10, weight: 30, maxSurge: 3, maxUnavailable: 0, canary: rs(0), stable: rs(10) }),
+    { canary: 3, stable: 10 },
+  ],
+  [
+    '10 replicas, 30%, surge 0, unavailable 5',
+    input({ replicas: 10, weight: 30, maxSurge: 0, maxUnavailable: 5, canary: rs(0), stable: rs(10) }),
+    { canary: 0, stable: 7 },
+  ],
   // 5% of 10 is 0.5: both sides round up (1 and 10) and the surge grows by one to fit both.
-  ['10 replicas, 5%, surge 1, unavailable 1', input({ replicas: 10, weight: 5, maxSurge: 1, maxUnavailable: 1, canary: rs(0), stable: rs(10) }), { canary: 1, stable: 10 }],
+  [
+    '10 replicas, 5%, surge 1, unavailable 1',
+    input({ replicas: 10, weight: 5, maxSurge: 1, maxUnavailable: 1, canary: rs(0), stable: rs(10) }),
+    { canary: 1, stable: 10 },
+  ],
   ['1 replica, 5%, surge 1', input({ replicas: 1, weight: 5, maxSurge: 1, maxUnavailable: 0, canary: rs(0), stable: rs(1) }), { canary: 1, stable: 1 }],
   ['1 replica, 95%, surge 1', input({ replicas: 1, weight: 95, maxSurge: 1, maxUnavailable: 0, canary: rs(0), stable: rs(1) }), { canary: 1, stable: 1 }],
 ];
@@ -60,7 +76,10 @@ test('canary-basic walks 33 → 66 → 100 without exceeding surge or losing ava
       const next = nextCanaryScale(step);
       assert.ok(next.canary + next.stable <= 3 + maxSurge + 1, `total ${next.canary + next.stable} over budget at ${weight}%`);
       // Pods become available at once here; availability must stay at 3 or more.
-      assert.ok(Math.min(next.canary, canary.availableReplicas) + Math.min(next.stable, stable.availableReplicas) >= 3 - maxUnavailable || next.canary > canary.specReplicas);
+      assert.ok(
+        Math.min(next.canary, canary.availableReplicas) + Math.min(next.stable, stable.availableReplicas) >= 3 - maxUnavailable ||
+          next.canary > canary.specReplicas,
+      );
       canary = rs(next.canary);
       stable = rs(next.stable);
     }

@@ -11,15 +11,19 @@ import {
   atTrafficRoutedCounts,
   trafficRoutedCanaryCounts,
   type TrafficRoutedScaleInput,
-} from '../../workflows/rollouts/canary-replicas';
-import { canaryScaleAt } from '../../workflows/rollouts/canary-scale';
-import { decideRollout } from '../../workflows/rollouts/decide';
-import type { Decision } from '../../workflows/rollouts/actions';
-import { progressFromStatus, type RolloutProgress } from '../../workflows/rollouts/progress';
-import type { CanaryStep, RolloutSpec } from '../../workflows/rollouts/types';
+} from '../../domain/rollouts/canary-replicas';
+import { canaryScaleAt } from '../../domain/rollouts/canary-scale';
+import { decideRollout } from '../../domain/rollouts/decide';
+import type { Decision } from '../../domain/rollouts/actions';
+import { progressFromStatus, type RolloutProgress } from '../../domain/rollouts/progress';
+import type { CanaryStep, RolloutSpec } from '../../domain/rollouts/types';
 import { canarySpec, FakeCluster } from '../support/fake-cluster';
 
-const routed = (p: Partial<TrafficRoutedScaleInput> & Pick<TrafficRoutedScaleInput, 'replicas' | 'weight'>): TrafficRoutedScaleInput => ({ dynamicStableScale: false, aborted: false, ...p });
+const routed = (p: Partial<TrafficRoutedScaleInput> & Pick<TrafficRoutedScaleInput, 'replicas' | 'weight'>): TrafficRoutedScaleInput => ({
+  dynamicStableScale: false,
+  aborted: false,
+  ...p,
+});
 
 test('the stable side stays at full size; the canary rounds up from the weight', () => {
   assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 10, weight: 5 })), { canary: 1, stable: 10 });
@@ -40,7 +44,10 @@ test('minPodsPerReplicaSet raises a running side to the minimum, never a side at
   assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 10, weight: 5, minPodsPerReplicaSet: 2 })), { canary: 2, stable: 10 });
   assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 10, weight: 0, minPodsPerReplicaSet: 2 })), { canary: 0, stable: 10 });
   // With dynamicStableScale the stable side gets the minimum too.
-  assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 10, weight: 95, minPodsPerReplicaSet: 2, dynamicStableScale: true, routerCanaryWeight: 95 })), { canary: 10, stable: 2 });
+  assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 10, weight: 95, minPodsPerReplicaSet: 2, dynamicStableScale: true, routerCanaryWeight: 95 })), {
+    canary: 10,
+    stable: 2,
+  });
 });
 
 test('dynamicStableScale: stable follows the larger of desired and routed stable traffic', () => {
@@ -51,9 +58,16 @@ test('dynamicStableScale: stable follows the larger of desired and routed stable
   // Without a known router weight only the desired weight counts.
   assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 4, weight: 75, dynamicStableScale: true })), { canary: 3, stable: 1 });
   // Aborting: the canary keeps the pods for the traffic the router still sends it.
-  assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 4, weight: 0, dynamicStableScale: true, aborted: true, routerCanaryWeight: 75 })), { canary: 3, stable: 4 });
-  // Not aborting, a lower weight does not hold the canary up.
-  assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 4, weight: 25, dynamicStableScale: true, routerCanaryWeight: 75 })), { canary: 1, stable: 3 });
+  assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 4, weight: 0, dynamicStableScale: true, aborted: true, routerCanaryWeight: 75 })), {
+    canary: 3,
+    stable: 4,
+  });
+  // A setWeight going down holds the canary up too until the router has moved (beyond Argo,
+  // which cuts it at once: 50 then 0 sent half the traffic to no pods).
+  assert.deepEqual(trafficRoutedCanaryCounts(routed({ replicas: 4, weight: 25, dynamicStableScale: true, routerCanaryWeight: 75 })), { canary: 3, stable: 3 });
+  // A setCanaryScale replicas count is taken as given.
+  const fixed = routed({ replicas: 4, weight: 0, fixedCanaryReplicas: 1, dynamicStableScale: true, routerCanaryWeight: 75 });
+  assert.deepEqual(trafficRoutedCanaryCounts(fixed), { canary: 1, stable: 4 });
 });
 
 test('at desired counts: canary at count and available; stable checked only without dynamicStableScale', () => {
@@ -66,7 +80,13 @@ test('at desired counts: canary at count and available; stable checked only with
 });
 
 test('the setCanaryScale in force: the last one at or before the step, until matchTrafficWeight', () => {
-  const steps: CanaryStep[] = [{ setCanaryScale: { replicas: 3 } }, { setWeight: 25 }, { pause: {} }, { setCanaryScale: { matchTrafficWeight: true } }, { setWeight: 50 }];
+  const steps: CanaryStep[] = [
+    { setCanaryScale: { replicas: 3 } },
+    { setWeight: 25 },
+    { pause: {} },
+    { setCanaryScale: { matchTrafficWeight: true } },
+    { setWeight: 50 },
+  ];
   assert.deepEqual(canaryScaleAt(steps, 0), { replicas: 3 });
   assert.deepEqual(canaryScaleAt(steps, 2), { replicas: 3 }, 'a later setWeight does not cancel it');
   assert.equal(canaryScaleAt(steps, 3), undefined);
@@ -101,7 +121,13 @@ test('abort router weight moves back to stable only as stable pods become availa
 
 function routedSpec(steps: CanaryStep[], extra: Record<string, unknown> = {}, replicas = 4): RolloutSpec {
   const spec = canarySpec(steps, replicas);
-  spec.strategy!.canary = { ...spec.strategy!.canary, canaryService: 'demo-canary', stableService: 'demo-stable', trafficRouting: { nginx: { stableIngress: 'demo' } }, ...extra };
+  spec.strategy!.canary = {
+    ...spec.strategy!.canary,
+    canaryService: 'demo-canary',
+    stableService: 'demo-stable',
+    trafficRouting: { nginx: { stableIngress: 'demo' } },
+    ...extra,
+  };
   return spec;
 }
 
@@ -136,7 +162,13 @@ const sizes = (c: FakeCluster, d: Decision) => ({
 });
 
 test('setCanaryScale replicas: the canary is sized apart from the traffic, until matchTrafficWeight', () => {
-  const steps: CanaryStep[] = [{ setCanaryScale: { replicas: 3 } }, { setWeight: 25 }, { pause: {} }, { setCanaryScale: { matchTrafficWeight: true } }, { pause: {} }];
+  const steps: CanaryStep[] = [
+    { setCanaryScale: { replicas: 3 } },
+    { setWeight: 25 },
+    { pause: {} },
+    { setCanaryScale: { matchTrafficWeight: true } },
+    { pause: {} },
+  ];
   const c = cluster(routedSpec(steps, { minPodsPerReplicaSet: 2 }));
   let d = converge(c, progressFromStatus(undefined), T0);
   assert.equal(d.status.phase, 'Healthy');
@@ -219,7 +251,11 @@ test('abort with dynamicStableScale: stable scales back up before traffic shifts
   const scaleOf = (hash: string | undefined) => d.actions.find((a) => a.kind === 'scaleReplicaSet' && a.name === `demo-${hash}`);
   assert.deepEqual(scaleOf(v1), { kind: 'scaleReplicaSet', name: `demo-${v1}`, replicas: 3 }, 'stable scales up first');
   assert.equal(scaleOf(d.status.currentPodHash), undefined, 'the canary keeps its pods while it has the traffic');
-  assert.equal(d.actions.some((a) => a.kind === 'setScaleDownDeadline'), false, 'no abort delay without an explicit abortScaleDownDelaySeconds');
+  assert.equal(
+    d.actions.some((a) => a.kind === 'setScaleDownDeadline'),
+    false,
+    'no abort delay without an explicit abortScaleDownDelaySeconds',
+  );
   assert.equal(c.selectorOf('demo-canary'), d.status.currentPodHash, 'the canary Service stays on the canary while it has traffic');
 
   c.podsBecomeAvailable = true;
@@ -231,7 +267,10 @@ test('abort with dynamicStableScale: stable scales back up before traffic shifts
     assert.ok(t.stable >= Math.ceil((4 * (100 - t.weight)) / 100), `stable ${t.stable} too small for weight ${t.weight}`);
     assert.ok(t.canary >= Math.ceil((4 * t.weight) / 100), `canary ${t.canary} too small for weight ${t.weight}`);
   }
-  assert.ok(trace.some((t) => t.weight === 25), 'traffic steps down through setWeight 25');
+  assert.ok(
+    trace.some((t) => t.weight === 25),
+    'traffic steps down through setWeight 25',
+  );
   assert.equal(d.progress.trafficWeight, 0);
   assert.deepEqual(sizes(c, d), { canary: 0, stable: 4 });
   assert.equal(c.selectorOf('demo-canary'), v1, 'the canary Service selects stable once traffic is 0');
@@ -250,11 +289,4 @@ test('abort without dynamicStableScale: traffic to 0 at once, the canary kept th
   assert.deepEqual(sizes(c, d), { canary: 2, stable: 4 });
   d = converge(c, d.progress, T0 + 8000);
   assert.deepEqual(sizes(c, d), { canary: 0, stable: 4 });
-});
-
-test('the older arithmetic still runs for histories recorded before it', () => {
-  const steps: CanaryStep[] = [{ setCanaryScale: { replicas: 2 } }, { pause: {} }];
-  const c = cluster(routedSpec(steps));
-  const d = decideRollout(c.snapshot(), progressFromStatus(undefined), T0, { argoCanaryScale: false });
-  assert.match(d.status.message ?? '', /setCanaryScale is not supported yet/);
 });

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rowsUsed, watchLines } from '../../api/cli/watch';
+import { rowsUsed, watchLines } from '../../cli/watch';
 
 function frames(views: string[][]) {
   let i = 0;
@@ -10,8 +10,16 @@ function frames(views: string[][]) {
 test('on a terminal each drawing overwrites the previous one in place', async () => {
   const written: string[] = [];
   let draws = 0;
-  const draw = frames([['Status: Progressing', 'a'], ['Status: Paused', 'a', 'b'], ['Status: Paused', 'a', 'b']]);
-  await watchLines(async () => (draws++, draw()), { intervalMs: 1, out: { isTTY: true, columns: 80, write: (t) => written.push(t) }, stopped: () => draws >= 3 });
+  const draw = frames([
+    ['Status: Progressing', 'a'],
+    ['Status: Paused', 'a', 'b'],
+    ['Status: Paused', 'a', 'b'],
+  ]);
+  await watchLines(async () => (draws++, draw()), {
+    intervalMs: 1,
+    out: { isTTY: true, columns: 80, write: (t) => written.push(t) },
+    stopped: () => draws >= 3,
+  });
   assert.equal(written.length, 3);
   assert.equal(written[0], 'Status: Progressing\na\n');
   assert.equal(written[1], '\x1b[2F\x1b[JStatus: Paused\na\nb\n', 'up over the 2 rows drawn before, clear, redraw');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import jsep from 'jsep';
-import { compileCondition, ConditionError, evaluateMeasurement } from '../../workflows/analysis/condition';
+import { compileCondition, ConditionError, evaluateMeasurement } from '../../domain/analysis/condition';
 
 function check(expression: string, result: unknown, args?: Record<string, unknown>): boolean {
   return compileCondition(expression).evaluate({ result, args });
@@ -44,7 +44,10 @@ test('the conditions of examples/rollouts, as written there', () => {
 test('a web result that is a JSON number compared with a string is an Error, as Argo type-checks against the result', () => {
   const outcome = evaluateMeasurement(200, 'result == "200"', 'result != "200"');
   assert.equal(outcome.phase, 'Error');
-  assert.match(outcome.phase === 'Error' ? outcome.message : '', /successCondition `result == "200"`: invalid operation: == \(mismatched types number and string\)/);
+  assert.match(
+    outcome.phase === 'Error' ? outcome.message : '',
+    /successCondition `result == "200"`: invalid operation: == \(mismatched types number and string\)/,
+  );
   // A field of a map has no static type, so there a mismatch is simply unequal.
   assert.equal(check('result.code == "200"', { code: 200 }), false);
 });
@@ -306,6 +309,11 @@ test('Argo functions: isNil, default, asInt, asFloat', () => {
   assert.equal(check('asInt(result) == 1', 1.123), true, 'a float is truncated');
   assert.equal(check('asInt(result) == -1', -1.9), true);
   evalError('asInt(result) == 1', '1.1', /asInt: cannot parse "1.1" as an integer/);
+  // strconv.ParseInt's int64 range, exactly, though a double cannot tell 2^63 - 1 from 2^63.
+  assert.equal(check('asInt(result) > 0', '9223372036854775807'), true);
+  evalError('asInt(result) > 0', '9223372036854775808', /asInt: "9223372036854775808" is out of range/);
+  assert.equal(check('asInt(result) < 0', '-9223372036854775808'), true);
+  evalError('asInt(result) < 0', '-9223372036854775809', /out of range/);
   evalError('asInt(result) == 1', true, /asInt\(\) not supported on bool true/);
   assert.equal(check('asFloat("0.5") == 0.5', null), true);
   assert.equal(check('asFloat(result) >= 1.1', '1.1'), true);
@@ -439,7 +447,7 @@ test("jsep's global configuration is neither used nor changed", () => {
 
 test('the module runs no code from strings and stays deterministic', () => {
   // Workflow code imports it: no eval, Function, clocks, randomness, or other modules than jsep.
-  const source = readFileSync(path.join(__dirname, '../../workflows/analysis/condition.js'), 'utf8');
+  const source = readFileSync(path.join(__dirname, '../../domain/analysis/condition.js'), 'utf8');
   assert.doesNotMatch(source, /\beval\s*\(|\bFunction\s*\(|\bDate\b|Math\.random|\bprocess\./);
   const required = [...source.matchAll(/require\("([^"]+)"\)/g)].map((m) => m[1]);
   assert.deepEqual(required, ['jsep']);

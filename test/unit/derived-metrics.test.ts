@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../k8s/kube-client';
 import { measuredNumber, onAnalysisRunEvent, onApplicationEvent, onRolloutEvent } from '../../api/derived-metrics';
-import { registry } from '../../worker/metrics';
+import { registry } from '../../api/metrics';
 
 async function value(metric: string, labels: Record<string, string>): Promise<number | undefined> {
   const m = registry.getSingleMetric(metric);
@@ -23,7 +23,11 @@ test('an analysis metric is counted when it is decided, by provider; measurement
   const run = (phase: string, values: string[]): KubeObject => ({
     metadata: { name: 'run1', namespace: 'dm' },
     spec: { metrics: [{ name: 'error-rate', provider: { prometheus: { query: 'q' } } }] },
-    status: { metricResults: [{ name: 'error-rate', phase, measurements: values.map((v, i) => ({ phase: 'Successful', value: v, finishedAt: `2026-01-01T00:00:0${i}Z` })) }] },
+    status: {
+      metricResults: [
+        { name: 'error-rate', phase, measurements: values.map((v, i) => ({ phase: 'Successful', value: v, finishedAt: `2026-01-01T00:00:0${i}Z` })) },
+      ],
+    },
   });
   onAnalysisRunEvent(run('Running', ['[0.01]']), run('Running', []));
   assert.equal(await value('sluice_analysis_measurement_value', { namespace: 'dm', analysisrun: 'run1', metric: 'error-rate' }), 0.01);

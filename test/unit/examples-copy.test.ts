@@ -23,7 +23,10 @@ function files(dir: string): Map<string, string> {
 test('the examples copy holds what the tests read, and matches ../shared/examples where that exists', (t) => {
   const copy = files(examplesDir);
   for (const f of ['rollouts/canary-basic.yaml', 'rollouts/bluegreen-demo.yaml', 'projects/argocd-rbac-cm.team-roles.yaml', 'sync-waves-demo/']) {
-    assert.ok([...copy.keys()].some((k) => k.startsWith(f)), `${f} missing from ${examplesDir}`);
+    assert.ok(
+      [...copy.keys()].some((k) => k.startsWith(f)),
+      `${f} missing from ${examplesDir}`,
+    );
   }
   if (!fs.existsSync(sharedExamplesDir)) {
     t.diagnostic(`no ${sharedExamplesDir} beside this clone; the copy is all there is`);

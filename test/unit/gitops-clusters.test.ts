@@ -1,12 +1,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubeConfigFor, parseClusterSecret, pickCluster, type RegisteredCluster } from '../../activities/clusters';
+import { kubeConfigFor, parseClusterSecret, pickCluster, type RegisteredCluster } from '../../k8s/clusters';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
-const secret = (data: Record<string, string>, name = 'prod') => ({ metadata: { name, namespace: 'argocd', uid: 'u1', resourceVersion: '7' }, data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])) });
+const secret = (data: Record<string, string>, name = 'prod') => ({
+  metadata: { name, namespace: 'argocd', uid: 'u1', resourceVersion: '7' },
+  data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
+});
 
 test('a cluster Secret as Argo CD declares it: name, server (trailing slash dropped), config', () => {
-  const c = parseClusterSecret(secret({ name: 'prod', server: 'https://prod.example.com:6443/', config: JSON.stringify({ bearerToken: 's3cret', tlsClientConfig: { caData: 'Q0E=', insecure: false } }) }));
+  const c = parseClusterSecret(
+    secret({
+      name: 'prod',
+      server: 'https://prod.example.com:6443/',
+      config: JSON.stringify({ bearerToken: 's3cret', tlsClientConfig: { caData: 'Q0E=', insecure: false } }),
+    }),
+  );
   assert.ok(!('error' in c));
   assert.equal((c as RegisteredCluster).server, 'https://prod.example.com:6443');
   assert.equal((c as RegisteredCluster).name, 'prod');
@@ -42,7 +51,13 @@ test('destination.server or destination.name picks a cluster; in-cluster stays o
 });
 
 test('the kubeconfig for a cluster carries its token, CA and client certificate', () => {
-  const c = parseClusterSecret(secret({ name: 'prod', server: 'https://prod:6443', config: JSON.stringify({ bearerToken: 't', tlsClientConfig: { caData: 'Q0E=', certData: 'Q0VSVA==', keyData: 'S0VZ', insecure: true } }) })) as RegisteredCluster;
+  const c = parseClusterSecret(
+    secret({
+      name: 'prod',
+      server: 'https://prod:6443',
+      config: JSON.stringify({ bearerToken: 't', tlsClientConfig: { caData: 'Q0E=', certData: 'Q0VSVA==', keyData: 'S0VZ', insecure: true } }),
+    }),
+  ) as RegisteredCluster;
   const kc = kubeConfigFor(c);
   assert.equal(kc.getCurrentCluster()?.server, 'https://prod:6443');
   assert.equal(kc.getCurrentCluster()?.caData, 'Q0E=');

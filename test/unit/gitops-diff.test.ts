@@ -1,11 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { differs, normalizeForDiff, parseJsonPointer, removeFieldSet, unifiedDiff } from '../../workflows/applications/diff';
+import { differs, normalizeForDiff, parseJsonPointer, removeFieldSet, unifiedDiff } from '../../domain/applications/diff';
 
 const live = {
   apiVersion: 'apps/v1',
   kind: 'Deployment',
-  metadata: { name: 'web', namespace: 'shop', uid: 'u1', resourceVersion: '7', generation: 3, managedFields: [{ manager: 'x' }], annotations: { 'deployment.kubernetes.io/revision': '2', keep: 'me' } },
+  metadata: {
+    name: 'web',
+    namespace: 'shop',
+    uid: 'u1',
+    resourceVersion: '7',
+    generation: 3,
+    managedFields: [{ manager: 'x' }],
+    annotations: { 'deployment.kubernetes.io/revision': '2', keep: 'me' },
+  },
   spec: { replicas: 3, template: { spec: { containers: [{ name: 'c', image: 'nginx:1' }] } } },
   status: { readyReplicas: 3 },
 };
@@ -42,14 +50,22 @@ test('unified diff shows changed lines with context and hunk headers', () => {
   assert.equal(unifiedDiff('', 'new\n', { from: 'a', to: 'b' }), '--- a\n+++ b\n@@ -0,0 +1,1 @@\n+new\n');
 });
 
-test('managedFieldsManagers: fields another manager owns (an HPA\'s replicas, an edited image) are ignored', () => {
+test("managedFieldsManagers: fields another manager owns (an HPA's replicas, an edited image) are ignored", () => {
   const owned = JSON.parse(JSON.stringify(live));
   owned.spec.replicas = 7;
   owned.spec.template.spec.containers[0].image = 'nginx:edited';
   owned.metadata.managedFields = [
-    { manager: 'sluice', operation: 'Apply', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:name': {} } } } } } } },
+    {
+      manager: 'sluice',
+      operation: 'Apply',
+      fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { '.': {}, 'f:name': {} } } } } } },
+    },
     { manager: 'hpa-controller', operation: 'Update', fieldsV1: { 'f:spec': { 'f:replicas': {} } } },
-    { manager: 'kubectl-edit', operation: 'Update', fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { 'f:image': {} } } } } } } },
+    {
+      manager: 'kubectl-edit',
+      operation: 'Update',
+      fieldsV1: { 'f:spec': { 'f:template': { 'f:spec': { 'f:containers': { 'k:{"name":"c"}': { 'f:image': {} } } } } } },
+    },
   ];
   const ignore = (managers: string[]) => [{ group: 'apps', kind: 'Deployment', managedFieldsManagers: managers }];
   assert.equal(differs(live, owned), true);
@@ -58,7 +74,16 @@ test('managedFieldsManagers: fields another manager owns (an HPA\'s replicas, an
 });
 
 test('removeFieldSet reads f:, k:, v: and i: keys', () => {
-  const obj: any = { a: 1, b: { c: 2, d: 3 }, list: [{ name: 'x', v: 1 }, { name: 'y', v: 2 }], set: ['p', 'q'], idx: ['0', '1'] };
+  const obj: any = {
+    a: 1,
+    b: { c: 2, d: 3 },
+    list: [
+      { name: 'x', v: 1 },
+      { name: 'y', v: 2 },
+    ],
+    set: ['p', 'q'],
+    idx: ['0', '1'],
+  };
   removeFieldSet(obj, { 'f:a': {}, 'f:b': { 'f:c': {} }, 'f:list': { 'k:{"name":"y"}': { 'f:v': {} } }, 'f:set': { 'v:"p"': {} }, 'f:idx': { 'i:1': {} } });
   assert.deepEqual(obj, { b: { d: 3 }, list: [{ name: 'x', v: 1 }, { name: 'y' }], set: ['q'], idx: ['0'] });
 });

@@ -7,8 +7,18 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { GitRepositories } from '../../activities/git';
 
-const env = { ...process.env, GIT_CONFIG_GLOBAL: '/dev/null', GIT_AUTHOR_NAME: 't', GIT_AUTHOR_EMAIL: 't@t', GIT_COMMITTER_NAME: 't', GIT_COMMITTER_EMAIL: 't@t' };
-const git = (dir: string, ...args: string[]) => execFileSync('git', ['-C', dir, ...args], { env }).toString().trim();
+const env = {
+  ...process.env,
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@t',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@t',
+};
+const git = (dir: string, ...args: string[]) =>
+  execFileSync('git', ['-C', dir, ...args], { env })
+    .toString()
+    .trim();
 
 function repository(): { dir: string; url: string } {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-git-unit-'));

@@ -2,11 +2,11 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { JqExpressionError, JqPaths } from '../../activities/jq';
-import { ensureRenderer } from '../../k8s/toolchain';
+import { useCachedRenderers } from '../../stack/toolchain';
 
 let jq: JqPaths;
 before(async () => {
-  await ensureRenderer('gojq', (l) => console.log(l));
+  await useCachedRenderers((l) => console.log(l));
   jq = new JqPaths();
 });
 
@@ -14,7 +14,17 @@ const deploy = () => ({
   apiVersion: 'apps/v1',
   kind: 'Deployment',
   metadata: { name: 'web', namespace: 'shop' },
-  spec: { replicas: 3, template: { spec: { containers: [{ name: 'app', image: 'a:1' }, { name: 'sidecar', image: 'b:1' }] } } },
+  spec: {
+    replicas: 3,
+    template: {
+      spec: {
+        containers: [
+          { name: 'app', image: 'a:1' },
+          { name: 'sidecar', image: 'b:1' },
+        ],
+      },
+    },
+  },
 });
 
 test('a path expression with select removes just what it selects', async () => {
@@ -43,5 +53,8 @@ test('no environment reaches an expression', async () => {
 });
 
 test('an expression gojq cannot compile is a clear error naming it', async () => {
-  await assert.rejects(jq.strip(deploy(), ['.spec.replicas[']), (err: Error) => err instanceof JqExpressionError && /jqPathExpressions "\.spec\.replicas\["/.test(err.message));
+  await assert.rejects(
+    jq.strip(deploy(), ['.spec.replicas[']),
+    (err: Error) => err instanceof JqExpressionError && /jqPathExpressions "\.spec\.replicas\["/.test(err.message),
+  );
 });

@@ -1,9 +1,25 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideAutoSync, historyEntry, projectStatus, reconcileJitterMs, refreshAskedWhen, retryDelayMs, SELF_HEAL_BACKOFF_MS } from '../../workflows/applications/reconcile';
-import type { Comparison, ResourceStatus } from '../../workflows/applications/types';
+import {
+  decideAutoSync,
+  historyEntry,
+  projectStatus,
+  reconcileJitterMs,
+  refreshAskedWhen,
+  retryDelayMs,
+  SELF_HEAL_BACKOFF_MS,
+} from '../../domain/applications/reconcile';
+import type { Comparison, ResourceStatus } from '../../domain/applications/types';
 
-const res = (status: ResourceStatus['status'], extra: Partial<ResourceStatus> = {}): ResourceStatus => ({ group: 'apps', version: 'v1', kind: 'Deployment', namespace: 'n', name: 'd', status, ...extra });
+const res = (status: ResourceStatus['status'], extra: Partial<ResourceStatus> = {}): ResourceStatus => ({
+  group: 'apps',
+  version: 'v1',
+  kind: 'Deployment',
+  namespace: 'n',
+  name: 'd',
+  status,
+  ...extra,
+});
 const cmp = (resources: ResourceStatus[], revision = 'a'.repeat(40)): Comparison => ({
   revision,
   resources,
@@ -43,7 +59,10 @@ test('automated sync skips prune-only differences without prune, and errors', ()
 
 test('retry backoff: duration × factor^(n-1), capped, limited', () => {
   const retry = { limit: 3, backoff: { duration: '2s', factor: 3, maxDuration: '10s' } };
-  assert.deepEqual([1, 2, 3, 4].map((n) => retryDelayMs(retry, n)), [2000, 6000, 10_000, undefined]);
+  assert.deepEqual(
+    [1, 2, 3, 4].map((n) => retryDelayMs(retry, n)),
+    [2000, 6000, 10_000, undefined],
+  );
   assert.equal(retryDelayMs(undefined, 1), undefined);
   assert.equal(retryDelayMs({ limit: -1 }, 50), 180_000, 'negative limit retries forever, Argo defaults 5s ×2 ≤ 3m');
 });
@@ -69,7 +88,10 @@ test('history ids increase and the object keeps revisionHistoryLimit entries', (
   const h2 = historyEntry([h1], 'r2', { repoURL: 'u' }, 's', 'f', { automated: true });
   assert.deepEqual([h1.id, h2.id], [0, 1]);
   const s = projectStatus({ spec: { revisionHistoryLimit: 1 }, comparison: cmp([]), history: [h1, h2], reconciledAt: 't' }) as any;
-  assert.deepEqual(s.history.map((h: any) => h.revision), ['r2']);
+  assert.deepEqual(
+    s.history.map((h: any) => h.revision),
+    ['r2'],
+  );
 });
 
 test("a refresh is read as of its sender's time, within a minute before now and never after it", () => {

@@ -11,12 +11,19 @@ import { insideRepo } from '../../activities/render/paths';
 import { sourceTypeOf } from '../../activities/render';
 
 test('multi-document YAML, Lists flattened, empty documents skipped', () => {
-  const text = 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n';
-  assert.deepEqual(parseManifests(text, 'x.yaml').map((m) => `${m.kind}/${m.metadata.name}`), ['ConfigMap/a', 'Secret/b']);
+  const text =
+    'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n---\n---\napiVersion: v1\nkind: List\nitems:\n- {apiVersion: v1, kind: Secret, metadata: {name: b}}\n';
+  assert.deepEqual(
+    parseManifests(text, 'x.yaml').map((m) => `${m.kind}/${m.metadata.name}`),
+    ['ConfigMap/a', 'Secret/b'],
+  );
 });
 
 test('invalid YAML names the file and line', () => {
-  assert.throws(() => parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n', 'apps/bad.yaml'), /^RenderError: apps\/bad\.yaml: line \d+: invalid YAML/);
+  assert.throws(
+    () => parseManifests('apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: [unclosed\n', 'apps/bad.yaml'),
+    /^RenderError: apps\/bad\.yaml: line \d+: invalid YAML/,
+  );
   assert.throws(() => parseManifests('{"kind": ', 'x.json'), /x\.json: invalid JSON/);
   assert.throws(() => parseManifests('just: text\n', 'y.yaml'), /y\.yaml .*no apiVersion or kind/);
 });

@@ -1,15 +1,37 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkRepoURL, checkSourcePath, pickRepoCredentials, redactURL, SourceRefusedError } from '../../workflows/applications/source-safety';
+import { checkRepoURL, checkSourcePath, pickRepoCredentials, redactURL, SourceRefusedError } from '../../domain/applications/source-safety';
 
 test('repoURL: plain transports pass, command-running ones are refused', () => {
   for (const ok of ['https://git.example.com/devops/ops-deploy', 'ssh://git@host/repo.git', 'git@github.com:org/repo.git', 'file:///tmp/repo', 'http://h/r']) {
     assert.equal(checkRepoURL(ok), ok);
   }
-  for (const bad of ['ext::sh -c touch% /tmp/pwned', '-uhelp', '--upload-pack=touch /tmp/x', 'fd::17', 'transport::https://h/r', 'ftp://h/r', 'gopher://h/r', '', 'just-a-word', 'https://h/r\n']) {
+  for (const bad of [
+    'ext::sh -c touch% /tmp/pwned',
+    '-uhelp',
+    '--upload-pack=touch /tmp/x',
+    'fd::17',
+    'transport::https://h/r',
+    'ftp://h/r',
+    'gopher://h/r',
+    '',
+    'just-a-word',
+    'https://h/r\n',
+  ]) {
     assert.throws(() => checkRepoURL(bad), SourceRefusedError, bad);
   }
-  assert.match(String((() => { try { checkRepoURL('ext::sh -c x'); } catch (e) { return (e as Error).message; } })()), /spec\.source\.repoURL .*remote helper/);
+  assert.match(
+    String(
+      (() => {
+        try {
+          checkRepoURL('ext::sh -c x');
+        } catch (e) {
+          return (e as Error).message;
+        }
+      })(),
+    ),
+    /spec\.source\.repoURL .*remote helper/,
+  );
 });
 
 test('source path: relative paths normalised; absolute and .. refused', () => {

@@ -3,13 +3,13 @@
 // jqPathExpressions, and the OrphanedResourceWarning condition on the status.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { describeWindow, syncWindowVerdict, type AppProject, type SyncWindow, type SyncWindowApp } from '../../api/projects/boundaries';
+import { describeWindow, syncWindowVerdict, type AppProject, type SyncWindow, type SyncWindowApp } from '../../domain/projects/boundaries';
 import { isDeletionConfirmed } from '../../activities/application';
 import { fieldValidationFor } from '../../activities/sync';
 import { jqDeletionProgram } from '../../activities/jq';
-import { ignoredJqExpressions } from '../../workflows/applications/diff';
-import { projectStatus } from '../../workflows/applications/reconcile';
-import { parseSyncOptions } from '../../workflows/sync/resources';
+import { ignoredJqExpressions } from '../../domain/applications/diff';
+import { projectStatus } from '../../domain/applications/reconcile';
+import { parseSyncOptions } from '../../domain/sync/resources';
 
 const app: SyncWindowApp = { name: 'web', namespace: 'shop', server: 'https://kubernetes.default.svc' };
 const withWindows = (...syncWindows: SyncWindow[]): AppProject => ({ metadata: { name: 'p' }, spec: { syncWindows } });
@@ -90,7 +90,16 @@ test('jqPathExpressions: one del() per expression, each falling back to its inpu
 
 test('an OrphanedResourceWarning from the compare is a condition beside any ComparisonError', () => {
   const base = { spec: {}, history: [], reconciledAt: '2026-01-01T00:00:00Z' };
-  const warned = projectStatus({ ...base, comparison: { resources: [], syncStatus: 'Synced', health: 'Healthy', kinds: [], warnings: [{ type: 'OrphanedResourceWarning', message: 'Application has 1 orphaned resources' }] } });
+  const warned = projectStatus({
+    ...base,
+    comparison: {
+      resources: [],
+      syncStatus: 'Synced',
+      health: 'Healthy',
+      kinds: [],
+      warnings: [{ type: 'OrphanedResourceWarning', message: 'Application has 1 orphaned resources' }],
+    },
+  });
   assert.deepEqual(warned.conditions, [{ type: 'OrphanedResourceWarning', message: 'Application has 1 orphaned resources' }]);
   const clean = projectStatus({ ...base, comparison: { resources: [], syncStatus: 'Synced', health: 'Healthy', kinds: [] } });
   assert.equal(clean.conditions, null);

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appFromInstance, instanceName, isTrackedBy, parseTrackingId, prepareManifest, TRACKING_ANNOTATION, trackingId } from '../../workflows/applications/tracking';
+import { appFromInstance, instanceName, isTrackedBy, parseTrackingId, prepareManifest, trackingId } from '../../domain/applications/tracking';
+import { TRACKING_ID_ANNOTATION } from '../../domain/argo/names';
 
 const deployment = { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web' } };
 
@@ -14,11 +15,11 @@ test('instance names follow Argo CD: bare in the control-plane namespace, ns_nam
 test('prepareManifest defaults the namespace and writes the tracking id', () => {
   const m = prepareManifest(deployment, 'team-a_shop', 'prod', true);
   assert.equal(m.metadata.namespace, 'prod');
-  assert.equal(m.metadata.annotations?.[TRACKING_ANNOTATION], 'team-a_shop:apps/Deployment:prod/web');
-  assert.equal(deployment.metadata.hasOwnProperty('namespace'), false, 'the input is not modified');
+  assert.equal(m.metadata.annotations?.[TRACKING_ID_ANNOTATION], 'team-a_shop:apps/Deployment:prod/web');
+  assert.equal(Object.hasOwn(deployment.metadata, 'namespace'), false, 'the input is not modified');
   const ns = prepareManifest({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'prod', namespace: 'x' } }, 'shop', 'prod', false);
   assert.equal(ns.metadata.namespace, undefined);
-  assert.equal(ns.metadata.annotations?.[TRACKING_ANNOTATION], 'shop:/Namespace:/prod');
+  assert.equal(ns.metadata.annotations?.[TRACKING_ID_ANNOTATION], 'shop:/Namespace:/prod');
 });
 
 test('a live object is tracked only when its tracking id names the app and the object itself', () => {

@@ -6,7 +6,12 @@ import { normalizeRepoURL, pushConcerns, readPush, WebhookRefused } from '../../
 const githubBody = JSON.stringify({
   ref: 'refs/heads/main',
   after: 'abc123',
-  repository: { html_url: 'https://github.com/devops/ops-deploy', clone_url: 'https://github.com/devops/ops-deploy.git', ssh_url: 'git@github.com:devops/ops-deploy.git', default_branch: 'main' },
+  repository: {
+    html_url: 'https://github.com/devops/ops-deploy',
+    clone_url: 'https://github.com/devops/ops-deploy.git',
+    ssh_url: 'git@github.com:devops/ops-deploy.git',
+    default_branch: 'main',
+  },
 });
 const sign = (body: string, secret: string) => `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
 
@@ -15,8 +20,14 @@ test('GitHub: the HMAC signature over the raw body is checked, then the push is 
   assert.equal(push?.branch, 'main');
   assert.equal(push?.revision, 'abc123');
   assert.ok(push?.urls.includes('git@github.com:devops/ops-deploy.git'));
-  assert.throws(() => readPush({ 'x-github-event': 'push', 'x-hub-signature-256': sign(githubBody, 'wrong') }, githubBody, { github: 's3cret' }), (e: unknown) => e instanceof WebhookRefused && e.status === 401);
-  assert.throws(() => readPush({ 'x-github-event': 'push' }, githubBody, {}), (e: unknown) => e instanceof WebhookRefused && e.status === 503);
+  assert.throws(
+    () => readPush({ 'x-github-event': 'push', 'x-hub-signature-256': sign(githubBody, 'wrong') }, githubBody, { github: 's3cret' }),
+    (e: unknown) => e instanceof WebhookRefused && e.status === 401,
+  );
+  assert.throws(
+    () => readPush({ 'x-github-event': 'push' }, githubBody, {}),
+    (e: unknown) => e instanceof WebhookRefused && e.status === 503,
+  );
   assert.equal(readPush({ 'x-github-event': 'ping', 'x-hub-signature-256': sign('{}', 's') }, '{}', { github: 's' }), undefined);
 });
 
@@ -26,7 +37,10 @@ test('GitLab: the shared token is checked; tag pushes carry the tag', () => {
   assert.equal(push?.tag, 'v1.2.0');
   assert.equal(push?.branch, undefined);
   assert.throws(() => readPush({ 'x-gitlab-event': 'Push Hook', 'x-gitlab-token': 'nope' }, body, { gitlab: 'tok' }), /does not match/);
-  assert.throws(() => readPush({}, body, {}), (e: unknown) => e instanceof WebhookRefused && e.status === 400);
+  assert.throws(
+    () => readPush({}, body, {}),
+    (e: unknown) => e instanceof WebhookRefused && e.status === 400,
+  );
 });
 
 test('repository URLs compare across https, ssh and .git forms', () => {

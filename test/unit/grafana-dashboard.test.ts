@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { registry } from '../../worker/metrics';
+import { registry } from '../../api/metrics';
 import { repoRoot } from '../support/paths';
 
 test('every series the Grafana dashboard queries is one Sluice exports', async () => {

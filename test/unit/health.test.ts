@@ -1,23 +1,39 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { HEALTH_ORDER, type KubeObject, assessHealth, hasHealthCheck, isWorse, worstHealth } from '../../workflows/health';
+import { HEALTH_ORDER, type KubeObject, assessHealth, hasHealthCheck, isWorse, worstHealth } from '../../domain/health';
 
 function obj(apiVersion: string, kind: string, body: Record<string, unknown> = {}, metadata: Record<string, unknown> = {}): KubeObject {
   return { apiVersion, kind, metadata: { name: 'web', namespace: 'shop', generation: 2, ...metadata }, ...body };
 }
 
-const deployment = (spec: Record<string, unknown>, status: Record<string, unknown>, metadata: Record<string, unknown> = {}) => obj('apps/v1', 'Deployment', { spec, status }, metadata);
+const deployment = (spec: Record<string, unknown>, status: Record<string, unknown>, metadata: Record<string, unknown> = {}) =>
+  obj('apps/v1', 'Deployment', { spec, status }, metadata);
 
 test('Deployment', () => {
   const settled = { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 };
   assert.deepEqual(assessHealth(deployment({ replicas: 3 }, settled)), { status: 'Healthy' });
-  assert.deepEqual(assessHealth(deployment({ replicas: 3, paused: true }, { observedGeneration: 1 })), { status: 'Suspended', message: 'Deployment is paused' });
+  assert.deepEqual(assessHealth(deployment({ replicas: 3, paused: true }, { observedGeneration: 1 })), {
+    status: 'Suspended',
+    message: 'Deployment is paused',
+  });
   assert.deepEqual(assessHealth(deployment({ replicas: 3 }, { ...settled, observedGeneration: 1 })), {
     status: 'Progressing',
     message: 'Waiting for rollout to finish: observed deployment generation less than desired generation',
   });
   assert.deepEqual(
-    assessHealth(deployment({ replicas: 3 }, { ...settled, updatedReplicas: 1, conditions: [{ type: 'Available', status: 'True' }, { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' }] })),
+    assessHealth(
+      deployment(
+        { replicas: 3 },
+        {
+          ...settled,
+          updatedReplicas: 1,
+          conditions: [
+            { type: 'Available', status: 'True' },
+            { type: 'Progressing', status: 'False', reason: 'ProgressDeadlineExceeded' },
+          ],
+        },
+      ),
+    ),
     { status: 'Degraded', message: 'Deployment "web" exceeded its progress deadline' },
   );
   assert.deepEqual(assessHealth(deployment({ replicas: 3 }, { ...settled, updatedReplicas: 1 })), {
@@ -46,13 +62,19 @@ test('Deployment', () => {
 test('StatefulSet', () => {
   const sts = (spec: Record<string, unknown>, status: Record<string, unknown>) => obj('apps/v1', 'StatefulSet', { spec, status });
   const ready = { observedGeneration: 2, readyReplicas: 3, updatedReplicas: 3, currentReplicas: 3, currentRevision: 'web-1', updateRevision: 'web-1' };
-  assert.deepEqual(assessHealth(sts({ replicas: 3 }, { ...ready, observedGeneration: 0 })), { status: 'Progressing', message: 'Waiting for statefulset spec update to be observed...' });
+  assert.deepEqual(assessHealth(sts({ replicas: 3 }, { ...ready, observedGeneration: 0 })), {
+    status: 'Progressing',
+    message: 'Waiting for statefulset spec update to be observed...',
+  });
   assert.deepEqual(assessHealth(sts({ replicas: 3 }, { ...ready, readyReplicas: 1 })), { status: 'Progressing', message: 'Waiting for 2 pods to be ready...' });
   assert.deepEqual(assessHealth(sts({ replicas: 3 }, { ...ready, updateRevision: 'web-2', updatedReplicas: 1 })), {
     status: 'Progressing',
     message: 'waiting for statefulset rolling update to complete 1 pods at revision web-2...',
   });
-  assert.deepEqual(assessHealth(sts({ replicas: 3 }, ready)), { status: 'Healthy', message: 'statefulset rolling update complete 3 pods at revision web-1...' });
+  assert.deepEqual(assessHealth(sts({ replicas: 3 }, ready)), {
+    status: 'Healthy',
+    message: 'statefulset rolling update complete 3 pods at revision web-1...',
+  });
   const partitioned = { replicas: 3, updateStrategy: { type: 'RollingUpdate', rollingUpdate: { partition: 1 } } };
   assert.deepEqual(assessHealth(sts(partitioned, { ...ready, updatedReplicas: 1, updateRevision: 'web-2' })), {
     status: 'Progressing',
@@ -97,10 +119,13 @@ test('ReplicaSet', () => {
     status: 'Progressing',
     message: 'Waiting for rollout to finish: 1 out of 2 new replicas are available...',
   });
-  assert.deepEqual(assessHealth(rs({ observedGeneration: 2, conditions: [{ type: 'ReplicaFailure', status: 'True', message: 'pods "web-x" is forbidden: exceeded quota' }] })), {
-    status: 'Degraded',
-    message: 'pods "web-x" is forbidden: exceeded quota',
-  });
+  assert.deepEqual(
+    assessHealth(rs({ observedGeneration: 2, conditions: [{ type: 'ReplicaFailure', status: 'True', message: 'pods "web-x" is forbidden: exceeded quota' }] })),
+    {
+      status: 'Degraded',
+      message: 'pods "web-x" is forbidden: exceeded quota',
+    },
+  );
   assert.equal(assessHealth(rs({ observedGeneration: 1, availableReplicas: 2 }))?.status, 'Progressing');
 });
 
@@ -115,7 +140,9 @@ test('Service: a LoadBalancer waits for its address', () => {
 
 test('Ingress: Healthy once an address is published, in either API group', () => {
   for (const apiVersion of ['networking.k8s.io/v1', 'extensions/v1beta1']) {
-    assert.deepEqual(assessHealth(obj(apiVersion, 'Ingress', { status: { loadBalancer: { ingress: [{ hostname: 'lb.example.com' }] } } })), { status: 'Healthy' });
+    assert.deepEqual(assessHealth(obj(apiVersion, 'Ingress', { status: { loadBalancer: { ingress: [{ hostname: 'lb.example.com' }] } } })), {
+      status: 'Healthy',
+    });
     assert.deepEqual(assessHealth(obj(apiVersion, 'Ingress', { status: { loadBalancer: {} } })), { status: 'Progressing' });
     assert.deepEqual(assessHealth(obj(apiVersion, 'Ingress')), { status: 'Progressing' });
   }
@@ -133,10 +160,13 @@ test('Job', () => {
   const job = (conditions: unknown[]) => obj('batch/v1', 'Job', { status: { conditions } });
   assert.deepEqual(assessHealth(job([])), { status: 'Progressing' });
   assert.deepEqual(assessHealth(job([{ type: 'Complete', status: 'True', message: 'done' }])), { status: 'Healthy', message: 'done' });
-  assert.deepEqual(assessHealth(job([{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }])), {
-    status: 'Degraded',
-    message: 'Job has reached the specified backoff limit',
-  });
+  assert.deepEqual(
+    assessHealth(job([{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded', message: 'Job has reached the specified backoff limit' }])),
+    {
+      status: 'Degraded',
+      message: 'Job has reached the specified backoff limit',
+    },
+  );
   assert.deepEqual(assessHealth(job([{ type: 'Suspended', status: 'True', message: 'Job suspended' }])), { status: 'Suspended', message: 'Job suspended' });
   // Argo CD's quirk, kept: a Suspended condition that is False (a resumed Job) ends the wait.
   assert.deepEqual(assessHealth(job([{ type: 'Suspended', status: 'False', message: 'Job resumed' }])), { status: 'Healthy', message: 'Job resumed' });
@@ -157,11 +187,17 @@ test('Pod', () => {
 
   assert.deepEqual(assessHealth(pod('Always', ready)), { status: 'Healthy' });
   assert.deepEqual(assessHealth(pod('Always', notReady)), { status: 'Progressing' });
-  assert.deepEqual(assessHealth(pod('Always', crashLoop)), { status: 'Degraded', message: 'back-off 5m0s restarting failed container, Back-off pulling image "x:1"' });
-  assert.deepEqual(assessHealth(pod('Always', { ...notReady, message: 'restarting', containerStatuses: [{ name: 'app', lastState: { terminated: { exitCode: 1 } } }] })), {
+  assert.deepEqual(assessHealth(pod('Always', crashLoop)), {
     status: 'Degraded',
-    message: 'restarting',
+    message: 'back-off 5m0s restarting failed container, Back-off pulling image "x:1"',
   });
+  assert.deepEqual(
+    assessHealth(pod('Always', { ...notReady, message: 'restarting', containerStatuses: [{ name: 'app', lastState: { terminated: { exitCode: 1 } } }] })),
+    {
+      status: 'Degraded',
+      message: 'restarting',
+    },
+  );
   assert.deepEqual(assessHealth(pod('Always', { phase: 'Pending', message: 'Unschedulable' })), { status: 'Progressing', message: 'Unschedulable' });
 
   // Pods meant to finish (hooks, usually) are never Degraded while they run, and Healthy only when done.
@@ -172,11 +208,17 @@ test('Pod', () => {
     status: 'Degraded',
     message: 'container "app" failed with exit code 2',
   });
-  assert.deepEqual(assessHealth(pod('Never', { phase: 'Failed', initContainerStatuses: [{ name: 'init', state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] })), {
+  assert.deepEqual(
+    assessHealth(pod('Never', { phase: 'Failed', initContainerStatuses: [{ name: 'init', state: { terminated: { reason: 'OOMKilled', exitCode: 137 } } }] })),
+    {
+      status: 'Degraded',
+      message: 'OOMKilled',
+    },
+  );
+  assert.deepEqual(assessHealth(pod('Never', { phase: 'Failed', message: 'The node was low on resource: memory.' })), {
     status: 'Degraded',
-    message: 'OOMKilled',
+    message: 'The node was low on resource: memory.',
   });
-  assert.deepEqual(assessHealth(pod('Never', { phase: 'Failed', message: 'The node was low on resource: memory.' })), { status: 'Degraded', message: 'The node was low on resource: memory.' });
 
   // ignore-restart-policy makes a Never Pod long-running, except for hooks.
   const ignore = { 'argocd.argoproj.io/ignore-restart-policy': 'true' };
@@ -191,12 +233,29 @@ test('Pod', () => {
 test('HorizontalPodAutoscaler', () => {
   const v2 = (conditions: unknown[]) => obj('autoscaling/v2', 'HorizontalPodAutoscaler', { status: { conditions } });
   assert.deepEqual(assessHealth(v2([])), { status: 'Progressing', message: 'Waiting to Autoscale' });
-  assert.deepEqual(assessHealth(v2([{ type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'ok' }])), { status: 'Healthy', message: 'ok' });
-  assert.deepEqual(assessHealth(v2([{ type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric', message: 'no metrics' }, { type: 'AbleToScale', status: 'True' }])), {
-    status: 'Degraded',
-    message: 'no metrics',
+  assert.deepEqual(assessHealth(v2([{ type: 'AbleToScale', status: 'True', reason: 'ReadyForNewScale', message: 'ok' }])), {
+    status: 'Healthy',
+    message: 'ok',
   });
-  const v1 = (annotation?: string) => obj('autoscaling/v1', 'HorizontalPodAutoscaler', {}, annotation === undefined ? {} : { annotations: { 'autoscaling.alpha.kubernetes.io/conditions': annotation } });
+  assert.deepEqual(
+    assessHealth(
+      v2([
+        { type: 'ScalingActive', status: 'False', reason: 'FailedGetResourceMetric', message: 'no metrics' },
+        { type: 'AbleToScale', status: 'True' },
+      ]),
+    ),
+    {
+      status: 'Degraded',
+      message: 'no metrics',
+    },
+  );
+  const v1 = (annotation?: string) =>
+    obj(
+      'autoscaling/v1',
+      'HorizontalPodAutoscaler',
+      {},
+      annotation === undefined ? {} : { annotations: { 'autoscaling.alpha.kubernetes.io/conditions': annotation } },
+    );
   assert.deepEqual(assessHealth(v1()), { status: 'Progressing', message: 'Waiting to Autoscale' });
   assert.deepEqual(assessHealth(v1('[{"type":"AbleToScale","status":"True","message":"fine"}]')), { status: 'Healthy', message: 'fine' });
   assert.equal(assessHealth(v1('not json'))?.status, 'Unknown');
@@ -205,7 +264,10 @@ test('HorizontalPodAutoscaler', () => {
 test('APIService', () => {
   const api = (conditions: unknown[]) => obj('apiregistration.k8s.io/v1', 'APIService', { status: { conditions } });
   assert.deepEqual(assessHealth(api([])), { status: 'Progressing', message: 'Waiting to be processed' });
-  assert.deepEqual(assessHealth(api([{ type: 'Available', status: 'True', reason: 'Passed', message: 'all checks passed' }])), { status: 'Healthy', message: 'Passed: all checks passed' });
+  assert.deepEqual(assessHealth(api([{ type: 'Available', status: 'True', reason: 'Passed', message: 'all checks passed' }])), {
+    status: 'Healthy',
+    message: 'Passed: all checks passed',
+  });
   assert.deepEqual(assessHealth(api([{ type: 'Available', status: 'False', reason: 'MissingEndpoints', message: 'no endpoints' }])), {
     status: 'Progressing',
     message: 'MissingEndpoints: no endpoints',
@@ -221,13 +283,19 @@ test('argoproj.io Workflow follows its phase', () => {
 });
 
 test('Rollout: its own phase once the spec is observed', () => {
-  const rollout = (status: Record<string, unknown> | undefined, spec: Record<string, unknown> = { replicas: 3, strategy: { canary: {} } }, metadata: Record<string, unknown> = {}) =>
-    obj('argoproj.io/v1alpha1', 'Rollout', status === undefined ? { spec } : { spec, status }, metadata);
+  const rollout = (
+    status: Record<string, unknown> | undefined,
+    spec: Record<string, unknown> = { replicas: 3, strategy: { canary: {} } },
+    metadata: Record<string, unknown> = {},
+  ) => obj('argoproj.io/v1alpha1', 'Rollout', status === undefined ? { spec } : { spec, status }, metadata);
   const waiting = { status: 'Progressing', message: 'Waiting for rollout spec update to be observed' };
   assert.deepEqual(assessHealth(rollout(undefined)), waiting);
   assert.deepEqual(assessHealth(rollout({ observedGeneration: '1', phase: 'Healthy' })), waiting);
   assert.deepEqual(assessHealth(rollout({ observedGeneration: '2', phase: 'Healthy' })), { status: 'Healthy' });
-  assert.deepEqual(assessHealth(rollout({ observedGeneration: 2, phase: 'Paused', message: 'CanaryPauseStep' })), { status: 'Suspended', message: 'CanaryPauseStep' });
+  assert.deepEqual(assessHealth(rollout({ observedGeneration: 2, phase: 'Paused', message: 'CanaryPauseStep' })), {
+    status: 'Suspended',
+    message: 'CanaryPauseStep',
+  });
   assert.deepEqual(assessHealth(rollout({ observedGeneration: 2, phase: 'Degraded', message: 'RolloutAborted: Rollout aborted update to revision 2' })), {
     status: 'Degraded',
     message: 'RolloutAborted: Rollout aborted update to revision 2',
@@ -241,7 +309,9 @@ test('Rollout: its own phase once the spec is observed', () => {
   const workloadSpec = { replicas: 3, workloadRef: { kind: 'Deployment', name: 'web' }, strategy: { canary: {} } };
   const annotations = { annotations: { 'rollout.argoproj.io/workload-generation': '4' } };
   assert.deepEqual(assessHealth(rollout({ observedGeneration: 2, workloadObservedGeneration: '3', phase: 'Healthy' }, workloadSpec, annotations)), waiting);
-  assert.deepEqual(assessHealth(rollout({ observedGeneration: 2, workloadObservedGeneration: '4', phase: 'Healthy' }, workloadSpec, annotations)), { status: 'Healthy' });
+  assert.deepEqual(assessHealth(rollout({ observedGeneration: 2, workloadObservedGeneration: '4', phase: 'Healthy' }, workloadSpec, annotations)), {
+    status: 'Healthy',
+  });
   // A hash in observedGeneration is a pre-v0.10 controller: treated as observed.
   assert.deepEqual(assessHealth(rollout({ observedGeneration: '7d6c9f', phase: 'Healthy' })), { status: 'Healthy' });
 });
@@ -249,24 +319,43 @@ test('Rollout: its own phase once the spec is observed', () => {
 test('Rollout without a phase (controllers before v1.0)', () => {
   const canary = { replicas: 3, strategy: { canary: { steps: [] } } };
   const blueGreen = { replicas: 3, strategy: { blueGreen: { activeService: 'web' } } };
-  const rollout = (spec: Record<string, unknown>, status: Record<string, unknown>) => obj('argoproj.io/v1alpha1', 'Rollout', { spec, status: { observedGeneration: 2, ...status } });
+  const rollout = (spec: Record<string, unknown>, status: Record<string, unknown>) =>
+    obj('argoproj.io/v1alpha1', 'Rollout', { spec, status: { observedGeneration: 2, ...status } });
   const done = { currentPodHash: 'abc', stableRS: 'abc', replicas: 3, updatedReplicas: 3, availableReplicas: 3 };
   assert.deepEqual(assessHealth(rollout(canary, done)), { status: 'Healthy' });
-  assert.deepEqual(assessHealth(rollout(canary, { ...done, conditions: [{ type: 'InvalidSpec', message: 'bad spec' }] })), { status: 'Degraded', message: 'bad spec' });
+  assert.deepEqual(assessHealth(rollout(canary, { ...done, conditions: [{ type: 'InvalidSpec', message: 'bad spec' }] })), {
+    status: 'Degraded',
+    message: 'bad spec',
+  });
   assert.deepEqual(assessHealth(rollout(canary, { ...done, conditions: [{ type: 'Progressing', reason: 'RolloutAborted', message: 'Rollout is aborted' }] })), {
     status: 'Degraded',
     message: 'Rollout is aborted',
   });
-  assert.deepEqual(assessHealth(rollout(canary, { ...done, pauseConditions: [{ reason: 'CanaryPauseStep' }] })), { status: 'Suspended', message: 'Rollout is paused' });
-  assert.deepEqual(assessHealth(rollout(canary, { replicas: 3 })), { status: 'Progressing', message: 'Waiting for rollout to finish: status has not been reconciled.' });
-  assert.deepEqual(assessHealth(rollout(canary, { ...done, updatedReplicas: 1 })), { status: 'Progressing', message: 'Waiting for roll out to finish: More replicas need to be updated' });
+  assert.deepEqual(assessHealth(rollout(canary, { ...done, pauseConditions: [{ reason: 'CanaryPauseStep' }] })), {
+    status: 'Suspended',
+    message: 'Rollout is paused',
+  });
+  assert.deepEqual(assessHealth(rollout(canary, { replicas: 3 })), {
+    status: 'Progressing',
+    message: 'Waiting for rollout to finish: status has not been reconciled.',
+  });
+  assert.deepEqual(assessHealth(rollout(canary, { ...done, updatedReplicas: 1 })), {
+    status: 'Progressing',
+    message: 'Waiting for roll out to finish: More replicas need to be updated',
+  });
   assert.deepEqual(assessHealth(rollout(canary, { ...done, availableReplicas: 2 })), {
     status: 'Progressing',
     message: 'Waiting for roll out to finish: updated replicas are still becoming available',
   });
-  assert.deepEqual(assessHealth(rollout(canary, { ...done, replicas: 4 })), { status: 'Progressing', message: 'Waiting for roll out to finish: old replicas are pending termination' });
+  assert.deepEqual(assessHealth(rollout(canary, { ...done, replicas: 4 })), {
+    status: 'Progressing',
+    message: 'Waiting for roll out to finish: old replicas are pending termination',
+  });
   assert.deepEqual(assessHealth(rollout(canary, { ...done, stableRS: 'old' })), { status: 'Progressing', message: 'Waiting for rollout to finish steps' });
-  assert.deepEqual(assessHealth(rollout(blueGreen, { ...done, blueGreen: { activeSelector: 'old' } })), { status: 'Progressing', message: 'active service cutover pending' });
+  assert.deepEqual(assessHealth(rollout(blueGreen, { ...done, blueGreen: { activeSelector: 'old' } })), {
+    status: 'Progressing',
+    message: 'active service cutover pending',
+  });
   assert.deepEqual(assessHealth(rollout(blueGreen, { ...done, blueGreen: { activeSelector: 'abc' } })), { status: 'Healthy' });
 });
 
@@ -285,8 +374,16 @@ test('kinds without a health check have none; deleting objects are Progressing u
   assert.equal(assessHealth(obj('argoproj.io/v1alpha1', 'AppProject')), undefined);
   assert.equal(hasHealthCheck('apps/v1', 'Deployment'), true);
   assert.equal(hasHealthCheck('v1', 'ConfigMap'), false);
-  assert.deepEqual(assessHealth(obj('v1', 'ConfigMap', {}, { deletionTimestamp: '2024-01-01T00:00:00Z' })), { status: 'Progressing', message: 'Pending deletion' });
-  const finishedHook = obj('batch/v1', 'Job', { status: { conditions: [{ type: 'Complete', status: 'True' }] } }, { deletionTimestamp: '2024-01-01T00:00:00Z', finalizers: ['argocd.argoproj.io/hook-finalizer'] });
+  assert.deepEqual(assessHealth(obj('v1', 'ConfigMap', {}, { deletionTimestamp: '2024-01-01T00:00:00Z' })), {
+    status: 'Progressing',
+    message: 'Pending deletion',
+  });
+  const finishedHook = obj(
+    'batch/v1',
+    'Job',
+    { status: { conditions: [{ type: 'Complete', status: 'True' }] } },
+    { deletionTimestamp: '2024-01-01T00:00:00Z', finalizers: ['argocd.argoproj.io/hook-finalizer'] },
+  );
   assert.deepEqual(assessHealth(finishedHook), { status: 'Healthy' });
 });
 

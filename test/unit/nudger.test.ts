@@ -9,7 +9,11 @@ test('nudges to one key while a signal is in flight collapse into one follow-up'
   const sent: number[] = [];
   let release!: () => void;
   const nudger = new Nudger(() => undefined);
-  const slow = (n: number) => () => new Promise<void>((r) => { sent.push(n); release = r; });
+  const slow = (n: number) => () =>
+    new Promise<void>((r) => {
+      sent.push(n);
+      release = r;
+    });
   nudger.nudge('a', slow(1));
   for (let n = 2; n <= 5; n++) nudger.nudge('a', slow(n));
   release();
@@ -50,7 +54,13 @@ test('cancelDeferred drops nudges not yet sent', async () => {
 });
 
 test('a ReplicaSet is settled only when its controller caught up and every pod is available', () => {
-  const rs = (spec: number, st: Record<string, number>, generation = 2) => ({ apiVersion: 'apps/v1', kind: 'ReplicaSet', metadata: { name: 'x', generation }, spec: { replicas: spec }, status: st });
+  const rs = (spec: number, st: Record<string, number>, generation = 2) => ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name: 'x', generation },
+    spec: { replicas: spec },
+    status: st,
+  });
   assert.equal(settled(rs(4, { observedGeneration: 2, replicas: 4, readyReplicas: 4, availableReplicas: 4 })), true);
   assert.equal(settled(rs(4, { observedGeneration: 2, replicas: 4, readyReplicas: 4, availableReplicas: 3 })), false, 'one pod not yet available');
   assert.equal(settled(rs(4, { observedGeneration: 1, replicas: 2, readyReplicas: 2, availableReplicas: 2 })), false, 'a new spec not yet observed');

@@ -6,7 +6,12 @@ import type { KubeObject } from '../../k8s/kube-client';
 const rs = (name: string, rv: string, replicas: number, owner = 'ro-uid'): KubeObject => ({
   apiVersion: 'apps/v1',
   kind: 'ReplicaSet',
-  metadata: { name, namespace: 'ns', resourceVersion: rv, ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'ro', uid: owner, controller: true }] },
+  metadata: {
+    name,
+    namespace: 'ns',
+    resourceVersion: rv,
+    ownerReferences: [{ apiVersion: 'argoproj.io/v1alpha1', kind: 'Rollout', name: 'ro', uid: owner, controller: true }],
+  },
   spec: { replicas },
 });
 
@@ -34,9 +39,18 @@ test('never goes back in time: an older copy does not replace a newer one', () =
 test('indexes by controller: ownedBy follows creates, moves and deletes', () => {
   const cache = new ObjectStore('ns');
   cache.replace([rs('a', '1', 1), rs('b', '2', 1), rs('c', '3', 1, 'other')]);
-  assert.deepEqual(cache.ownedBy('ro-uid').map((o) => o.metadata.name).sort(), ['a', 'b']);
+  assert.deepEqual(
+    cache
+      .ownedBy('ro-uid')
+      .map((o) => o.metadata.name)
+      .sort(),
+    ['a', 'b'],
+  );
   cache.remove(rs('b', '4', 1));
-  assert.deepEqual(cache.ownedBy('ro-uid').map((o) => o.metadata.name), ['a']);
+  assert.deepEqual(
+    cache.ownedBy('ro-uid').map((o) => o.metadata.name),
+    ['a'],
+  );
   cache.forget('ns', 'a');
   assert.deepEqual(cache.ownedBy('ro-uid'), []);
   assert.equal(cache.size, 1);
@@ -55,7 +69,10 @@ test('a relist replaces everything, dropping objects deleted while the watch was
   cache.replace([rs('a', '1', 1), rs('b', '2', 1)]);
   cache.replace([rs('b', '5', 2)]);
   assert.equal(cache.get('ns', 'a'), undefined);
-  assert.deepEqual(cache.ownedBy('ro-uid').map((o) => o.spec.replicas), [2]);
+  assert.deepEqual(
+    cache.ownedBy('ro-uid').map((o) => o.spec.replicas),
+    [2],
+  );
 });
 
 test('trims what it stores', () => {

@@ -14,10 +14,10 @@ import {
   orphanedResourceWarning,
   syncAllowed,
   type AppProject,
-  type ApplicationSpec,
   type SyncWindow,
   type SyncWindowApp,
-} from '../../api/projects/boundaries';
+} from '../../domain/projects/boundaries';
+import type { ApplicationSpec } from '../../domain/applications/types';
 
 const examples = examplesDir;
 
@@ -120,7 +120,12 @@ test('destinations: globs, name-based destinations and deny entries', () => {
     ok: false,
     message: `application destination can't have both name and server defined: in-cluster ${IN_CLUSTER}`,
   });
-  const denying = withSpec(p, { destinations: [{ server: '*', namespace: '!kube-system' }, { server: '*', namespace: '*' }] });
+  const denying = withSpec(p, {
+    destinations: [
+      { server: '*', namespace: '!kube-system' },
+      { server: '*', namespace: '*' },
+    ],
+  });
   assert.equal(checkDestination(denying, { server: IN_CLUSTER, namespace: 'kube-system' }).ok, false);
   assert.equal(checkDestination(denying, { server: IN_CLUSTER, namespace: 'anything' }).ok, true);
 });
@@ -162,14 +167,22 @@ test('namespace whitelist defaults, blacklists and globs', () => {
   assert.equal(checkResource(open, { group: 'batch', kind: 'CronJob', namespaced: true }).ok, true);
   // An explicit empty list, unlike an absent one, allows nothing.
   assert.equal(checkResource(withSpec(open, { namespaceResourceWhitelist: [] }), { group: 'batch', kind: 'CronJob', namespaced: true }).ok, false);
-  const blacklisted = withSpec(open, { namespaceResourceBlacklist: [{ group: '', kind: 'Secret' }, { group: '*.k8s.io', kind: '*' }] });
+  const blacklisted = withSpec(open, {
+    namespaceResourceBlacklist: [
+      { group: '', kind: 'Secret' },
+      { group: '*.k8s.io', kind: '*' },
+    ],
+  });
   assert.equal(checkResource(blacklisted, { group: '', kind: 'Secret', namespaced: true }).ok, false);
   assert.equal(checkResource(blacklisted, { group: 'networking.k8s.io', kind: 'Ingress', namespaced: true }).ok, false);
   assert.equal(checkResource(blacklisted, { group: '', kind: 'ConfigMap', namespaced: true }).ok, true);
   const globbed = withSpec(open, { namespaceResourceWhitelist: [{ group: 'apps', kind: '*Set' }] });
   assert.equal(checkResource(globbed, { group: 'apps', kind: 'StatefulSet', namespaced: true }).ok, true);
   assert.equal(checkResource(globbed, { group: 'apps', kind: 'Deployment', namespaced: true }).ok, false);
-  const clusterBlack = withSpec(open, { clusterResourceWhitelist: [{ group: '*', kind: '*' }], clusterResourceBlacklist: [{ group: '', kind: 'Namespace', name: 'kube-*' }] });
+  const clusterBlack = withSpec(open, {
+    clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+    clusterResourceBlacklist: [{ group: '', kind: 'Namespace', name: 'kube-*' }],
+  });
   assert.equal(checkResource(clusterBlack, { group: '', kind: 'Namespace', namespaced: false, name: 'kube-system' }).ok, false);
   assert.equal(checkResource(clusterBlack, { group: '', kind: 'Namespace', namespaced: false, name: 'team-a' }).ok, true);
 });
@@ -199,7 +212,10 @@ test('apps outside the control-plane namespace need sourceNamespaces', () => {
   assert.equal(checkApplication(p, spec, { application: { name: 'frontend-app', namespace: 'argocd' } }).ok, true);
   const res = checkApplication(p, spec, { application: { name: 'frontend-app', namespace: 'frontend-apps' } });
   assert.equal(!res.ok && res.message, "application 'frontend-app' in namespace 'frontend-apps' is not allowed to use project team-frontend");
-  assert.equal(checkApplication(withSpec(p, { sourceNamespaces: ['frontend-*'] }), spec, { application: { name: 'frontend-app', namespace: 'frontend-apps' } }).ok, true);
+  assert.equal(
+    checkApplication(withSpec(p, { sourceNamespaces: ['frontend-*'] }), spec, { application: { name: 'frontend-app', namespace: 'frontend-apps' } }).ok,
+    true,
+  );
 });
 
 // ---------------------------------------------------------------------------
@@ -338,7 +354,10 @@ test('orphaned resources warn in team-frontend, skipping defaults and unpermitte
   assert.equal(orphanedResourceWarning(project('team-backend.yaml'), live), undefined);
   assert.equal(orphanedResourceWarning(project('team-frontend.yaml'), []), undefined);
   // The group of a built-in kind is inferred when omitted.
-  assert.equal(orphanedResourceWarning(project('team-frontend.yaml'), [{ kind: 'Deployment', name: 'x', namespace: 'frontend-dev' }]), 'Application has 1 orphaned resources');
+  assert.equal(
+    orphanedResourceWarning(project('team-frontend.yaml'), [{ kind: 'Deployment', name: 'x', namespace: 'frontend-dev' }]),
+    'Application has 1 orphaned resources',
+  );
 });
 
 test('the ignore list and warn: false silence orphaned resources', () => {
@@ -349,7 +368,15 @@ test('the ignore list and warn: false silence orphaned resources', () => {
     { kind: 'Service', name: 'leftover', namespace: 'frontend-dev' },
   ];
   assert.equal(orphanedResourceWarning(p, live), 'Application has 3 orphaned resources');
-  const ignoring = withSpec(p, { orphanedResources: { warn: true, ignore: [{ kind: 'ConfigMap', name: 'istio-*' }, { group: '', kind: 'Secret', name: 'sh.helm.release.*' }] } });
+  const ignoring = withSpec(p, {
+    orphanedResources: {
+      warn: true,
+      ignore: [
+        { kind: 'ConfigMap', name: 'istio-*' },
+        { group: '', kind: 'Secret', name: 'sh.helm.release.*' },
+      ],
+    },
+  });
   assert.equal(orphanedResourceWarning(ignoring, live), 'Application has 1 orphaned resources');
   assert.equal(orphanedResourceWarning(withSpec(p, { orphanedResources: { warn: false } }), live), undefined);
   assert.equal(orphanedResourceWarning(withSpec(p, { orphanedResources: {} }), live), undefined);

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { examplesDir } from '../support/paths';
-import { appRBACName, argoGlobMatch, enforce, parsePolicy, policyFromConfigMap, subjectFromClaims, type Policy } from '../../api/rbac/policy';
+import { appRBACName, argoGlobMatch, enforce, parsePolicy, policyFromConfigMap, subjectFromClaims, type Policy } from '../../domain/rbac/policy';
 
 const examples = examplesDir;
 
@@ -202,7 +202,10 @@ test('malformed lines are reported with their line numbers and skipped', () => {
     policy.errors.map((e) => e.line),
     [4, 5, 6, 7, 9],
   );
-  assert.ok(policy.errors.every((e) => e.message.startsWith(`policy.csv line ${e.line}: `)), policy.errors.map((e) => e.message).join('\n'));
+  assert.ok(
+    policy.errors.every((e) => e.message.startsWith(`policy.csv line ${e.line}: `)),
+    policy.errors.map((e) => e.message).join('\n'),
+  );
   assert.match(policy.errors[0]!.message, /6 fields/);
   assert.match(policy.errors[3]!.message, /allow or deny/);
   assert.deepEqual(
@@ -254,7 +257,7 @@ test('regex match mode uses unanchored regular expressions', () => {
   assert.equal(enforce(globbed, 'rex', 'applications', 'sync', FRONTEND_APP), false);
 });
 
-test("argoGlobMatch follows gobwas/glob", () => {
+test('argoGlobMatch follows gobwas/glob', () => {
   assert.equal(argoGlobMatch('team-*', 'team-a/b'), true);
   assert.equal(argoGlobMatch('team-*', 'team-a/b', '/'), false);
   assert.equal(argoGlobMatch('team-**', 'team-a/b', '/'), true);

@@ -1,12 +1,19 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../k8s/kube-client';
-import { renderRolloutTree } from '../../api/cli/tree';
-import { rolloutTree } from '../../api/rollout-tree';
+import { renderRolloutTree } from '../../cli/tree';
+import { rolloutTree } from '../../domain/rollouts/tree';
 
 const owner = (kind: string, name: string) => [{ apiVersion: 'x', kind, name, uid: name, controller: true }];
 const rs = (hash: string, revision: number, replicas: number, image: string): KubeObject => ({
-  metadata: { name: `demo-${hash}`, namespace: 'shop', labels: { 'rollouts-pod-template-hash': hash }, annotations: { 'rollout.argoproj.io/revision': String(revision) }, ownerReferences: owner('Rollout', 'demo'), creationTimestamp: '2026-01-01T00:00:00Z' },
+  metadata: {
+    name: `demo-${hash}`,
+    namespace: 'shop',
+    labels: { 'rollouts-pod-template-hash': hash },
+    annotations: { 'rollout.argoproj.io/revision': String(revision) },
+    ownerReferences: owner('Rollout', 'demo'),
+    creationTimestamp: '2026-01-01T00:00:00Z',
+  },
   spec: { replicas, template: { spec: { containers: [{ name: 'app', image }] } } },
   status: { replicas, readyReplicas: replicas, availableReplicas: replicas },
 });
@@ -33,13 +40,41 @@ const rollout: KubeObject = {
   },
 };
 const run: KubeObject = {
-  metadata: { name: 'demo-bbb-2', namespace: 'shop', labels: { 'rollouts-pod-template-hash': 'bbb' }, ownerReferences: owner('Rollout', 'demo'), creationTimestamp: '2026-01-01T00:01:00Z' },
-  status: { phase: 'Running', metricResults: [{ name: 'error-rate', phase: 'Running', successful: 2, failed: 0, measurements: [{ phase: 'Successful', value: '0.01' }, { phase: 'Successful', value: '0.02' }] }] },
+  metadata: {
+    name: 'demo-bbb-2',
+    namespace: 'shop',
+    labels: { 'rollouts-pod-template-hash': 'bbb' },
+    ownerReferences: owner('Rollout', 'demo'),
+    creationTimestamp: '2026-01-01T00:01:00Z',
+  },
+  status: {
+    phase: 'Running',
+    metricResults: [
+      {
+        name: 'error-rate',
+        phase: 'Running',
+        successful: 2,
+        failed: 0,
+        measurements: [
+          { phase: 'Successful', value: '0.01' },
+          { phase: 'Successful', value: '0.02' },
+        ],
+      },
+    ],
+  },
 };
 
 test('the tree groups ReplicaSets, pods and analysis runs by revision, newest first', () => {
-  const tree = rolloutTree(rollout, [rs('aaa', 1, 3, 'demo:blue'), rs('bbb', 2, 1, 'demo:yellow')], [pod('aaa', 1, true), pod('aaa', 2, true), pod('aaa', 3, true), pod('bbb', 1, false)], [run]);
-  assert.deepEqual(tree.revisions.map((r) => r.revision), [2, 1]);
+  const tree = rolloutTree(
+    rollout,
+    [rs('aaa', 1, 3, 'demo:blue'), rs('bbb', 2, 1, 'demo:yellow')],
+    [pod('aaa', 1, true), pod('aaa', 2, true), pod('aaa', 3, true), pod('bbb', 1, false)],
+    [run],
+  );
+  assert.deepEqual(
+    tree.revisions.map((r) => r.revision),
+    [2, 1],
+  );
   assert.deepEqual(tree.revisions[0]!.replicaSets[0]!.roles, ['canary']);
   assert.deepEqual(tree.revisions[1]!.replicaSets[0]!.roles, ['stable']);
   assert.equal(tree.revisions[0]!.replicaSets[0]!.pods[0]!.ready, '0/1');
@@ -62,10 +97,10 @@ test('the rendered tree reads like kubectl argo rollouts get', () => {
   assert.match(text, /^Images:\s+demo:blue \(stable\)\n\s+demo:yellow \(canary\)$/m);
   assert.match(text, /^⟳ demo\s+Rollout\s+॥ Paused\s+5m$/m);
   assert.match(text, /^├──# revision:2$/m);
-  assert.match(text, /^│  ├──⧉ demo-bbb\s+ReplicaSet\s+✔ Healthy\s+5m\s+canary$/m);
-  assert.match(text, /^│  │  └──□ demo-bbb-1\s+Pod\s+✔ Running\s+4m\s+ready:1\/1$/m);
-  assert.match(text, /^│  └──α demo-bbb-2\s+AnalysisRun\s+◌ Running\s+4m\s+✔ 2,✖ 0$/m);
-  assert.match(text, /^│     └──◈ error-rate\s+Metric\s+◌ Running\s+values: 0\.01, 0\.02$/m);
+  assert.match(text, /^│ {2}├──⧉ demo-bbb\s+ReplicaSet\s+✔ Healthy\s+5m\s+canary$/m);
+  assert.match(text, /^│ {2}│ {2}└──□ demo-bbb-1\s+Pod\s+✔ Running\s+4m\s+ready:1\/1$/m);
+  assert.match(text, /^│ {2}└──α demo-bbb-2\s+AnalysisRun\s+◌ Running\s+4m\s+✔ 2,✖ 0$/m);
+  assert.match(text, /^│ {5}└──◈ error-rate\s+Metric\s+◌ Running\s+values: 0\.01, 0\.02$/m);
   assert.match(text, /^└──# revision:1$/m);
   assert.match(text, /^ {3}└──⧉ demo-aaa\s+ReplicaSet\s+✔ Healthy\s+5m\s+stable$/m);
 });
@@ -79,7 +114,10 @@ test('a blue-green rollout marks the active and preview ReplicaSets', () => {
   const tree = rolloutTree(bg, [rs('aaa', 1, 3, 'demo:blue'), rs('bbb', 2, 3, 'demo:yellow')], [], []);
   assert.equal(tree.strategy, 'BlueGreen');
   assert.equal(tree.step, undefined);
-  assert.deepEqual(tree.revisions.map((r) => r.replicaSets[0]!.roles), [['preview'], ['stable', 'active']]);
+  assert.deepEqual(
+    tree.revisions.map((r) => r.replicaSets[0]!.roles),
+    [['preview'], ['stable', 'active']],
+  );
   const text = renderRolloutTree(tree, new Date('2026-01-01T00:05:00Z')).join('\n');
   assert.match(text, /ReplicaSet\s+✔ Healthy\s+5m\s+preview$/m);
   assert.match(text, /ReplicaSet\s+✔ Healthy\s+5m\s+stable,active$/m);

@@ -4,8 +4,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { examplesDir } from '../support/paths';
-import { validateRolloutSpec } from '../../workflows/rollouts/spec-validation';
-import type { RolloutSpec } from '../../workflows/rollouts/types';
+import { validateRolloutSpec } from '../../domain/rollouts/spec-validation';
+import type { RolloutSpec } from '../../domain/rollouts/types';
 
 const examples = path.join(examplesDir, 'rollouts');
 
@@ -47,7 +47,11 @@ test('an unknown step kind is named with its index', () => {
 test('weights outside 0..100 and unparsable durations are refused', () => {
   const spec = base();
   spec.strategy!.canary!.steps = [{ setWeight: -5 }, { setWeight: 150 }, { pause: { duration: '10 parsecs' } }];
-  assert.deepEqual(fields(spec), ['spec.strategy.canary.steps[0].setWeight', 'spec.strategy.canary.steps[1].setWeight', 'spec.strategy.canary.steps[2].pause.duration']);
+  assert.deepEqual(fields(spec), [
+    'spec.strategy.canary.steps[0].setWeight',
+    'spec.strategy.canary.steps[1].setWeight',
+    'spec.strategy.canary.steps[2].pause.duration',
+  ]);
 });
 
 test('both strategies at once are refused', () => {
@@ -77,8 +81,16 @@ test('setCanaryScale runs behind a router; without one, trafficRouting is named 
 
 test('setCanaryScale values are checked', () => {
   const spec = withRouter(base());
-  spec.strategy!.canary!.steps = [{ setCanaryScale: { weight: 120 } }, { setCanaryScale: { replicas: -1 } }, { setCanaryScale: { matchTrafficWeight: 'yes' as unknown as boolean } }];
-  assert.deepEqual(fields(spec), ['spec.strategy.canary.steps[0].setCanaryScale.weight', 'spec.strategy.canary.steps[1].setCanaryScale.replicas', 'spec.strategy.canary.steps[2].setCanaryScale.matchTrafficWeight']);
+  spec.strategy!.canary!.steps = [
+    { setCanaryScale: { weight: 120 } },
+    { setCanaryScale: { replicas: -1 } },
+    { setCanaryScale: { matchTrafficWeight: 'yes' as unknown as boolean } },
+  ];
+  assert.deepEqual(fields(spec), [
+    'spec.strategy.canary.steps[0].setCanaryScale.weight',
+    'spec.strategy.canary.steps[1].setCanaryScale.replicas',
+    'spec.strategy.canary.steps[2].setCanaryScale.matchTrafficWeight',
+  ]);
 });
 
 test('dynamicStableScale needs a router and excludes scaleDownDelaySeconds; minPodsPerReplicaSet is a count', () => {

@@ -4,7 +4,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { examplesDir } from '../support/paths';
-import { KIND_ORDER, SyncPlanError, describePlan, planSync, type SyncPlan } from '../../workflows/sync/plan';
+import { KIND_ORDER, SyncPlanError, describePlan, planSync, type SyncPlan } from '../../domain/sync/plan';
 import {
   type ManifestResource,
   SyncAnnotationError,
@@ -15,8 +15,7 @@ import {
   phasesOf,
   resourceKey,
   waveOf,
-} from '../../workflows/sync/resources';
-
+} from '../../domain/sync/resources';
 
 /** Every resource in the *.yaml files of one folder (not its subfolders), as a directory source reads them. */
 function loadFolder(folder: string, exclude: string[] = []): ManifestResource[] {
@@ -36,13 +35,20 @@ function loadFolder(folder: string, exclude: string[] = []): ManifestResource[] 
 
 function resource(kind: string, name: string, annotations: Record<string, string> = {}, extra: Partial<ManifestResource> = {}): ManifestResource {
   const apiVersion =
-    { Deployment: 'apps/v1', StatefulSet: 'apps/v1', Job: 'batch/v1', CronJob: 'batch/v1', Ingress: 'networking.k8s.io/v1', CustomResourceDefinition: 'apiextensions.k8s.io/v1' }[kind] ??
-    'v1';
+    {
+      Deployment: 'apps/v1',
+      StatefulSet: 'apps/v1',
+      Job: 'batch/v1',
+      CronJob: 'batch/v1',
+      Ingress: 'networking.k8s.io/v1',
+      CustomResourceDefinition: 'apiextensions.k8s.io/v1',
+    }[kind] ?? 'v1';
   return { apiVersion, kind, metadata: { name, namespace: kind === 'Namespace' ? undefined : 'shop', annotations }, ...extra };
 }
 
 const wave = (n: number) => ({ 'argocd.argoproj.io/sync-wave': String(n) });
-const steps = (plan: SyncPlan) => plan.steps.map((s) => [s.phase, s.wave, s.tasks.map((t) => `${t.action === 'prune' ? 'prune ' : ''}${t.resource.kind}/${t.resource.metadata.name}`)]);
+const steps = (plan: SyncPlan) =>
+  plan.steps.map((s) => [s.phase, s.wave, s.tasks.map((t) => `${t.action === 'prune' ? 'prune ' : ''}${t.resource.kind}/${t.resource.metadata.name}`)]);
 
 test('sync-waves-demo plans into its phases and waves, the Namespace created before the PreSync hook that lives in it', () => {
   const resources = loadFolder('sync-waves-demo', ['application.yaml']);
@@ -105,13 +111,43 @@ test('the migration folder: PreSync backup, Sync migrate, PostSync verify', () =
   );
 });
 
-test('the kind order is gitops-engine\'s, and unknown kinds come last ordered by name alone', () => {
+test("the kind order is gitops-engine's, and unknown kinds come last ordered by name alone", () => {
   assert.deepEqual(KIND_ORDER, [
-    'Namespace', 'NetworkPolicy', 'ResourceQuota', 'LimitRange', 'PodSecurityPolicy', 'PodDisruptionBudget', 'ServiceAccount',
-    'Secret', 'SecretList', 'ConfigMap', 'StorageClass', 'PersistentVolume', 'PersistentVolumeClaim', 'CustomResourceDefinition',
-    'ClusterRole', 'ClusterRoleList', 'ClusterRoleBinding', 'ClusterRoleBindingList', 'Role', 'RoleList', 'RoleBinding',
-    'RoleBindingList', 'Service', 'DaemonSet', 'Pod', 'ReplicationController', 'ReplicaSet', 'Deployment', 'HorizontalPodAutoscaler',
-    'StatefulSet', 'Job', 'CronJob', 'IngressClass', 'Ingress', 'APIService',
+    'Namespace',
+    'NetworkPolicy',
+    'ResourceQuota',
+    'LimitRange',
+    'PodSecurityPolicy',
+    'PodDisruptionBudget',
+    'ServiceAccount',
+    'Secret',
+    'SecretList',
+    'ConfigMap',
+    'StorageClass',
+    'PersistentVolume',
+    'PersistentVolumeClaim',
+    'CustomResourceDefinition',
+    'ClusterRole',
+    'ClusterRoleList',
+    'ClusterRoleBinding',
+    'ClusterRoleBindingList',
+    'Role',
+    'RoleList',
+    'RoleBinding',
+    'RoleBindingList',
+    'Service',
+    'DaemonSet',
+    'Pod',
+    'ReplicationController',
+    'ReplicaSet',
+    'Deployment',
+    'HorizontalPodAutoscaler',
+    'StatefulSet',
+    'Job',
+    'CronJob',
+    'IngressClass',
+    'Ingress',
+    'APIService',
   ]);
   const unknown = (kind: string, name: string): ManifestResource => ({ apiVersion: 'example.com/v1', kind, metadata: { name, namespace: 'shop' } });
   // Reverse order in, one wave, distinct names that would sort the other way.
@@ -119,7 +155,10 @@ test('the kind order is gitops-engine\'s, and unknown kinds come last ordered by
   const plan = planSync([unknown('Widget', 'a'), unknown('Gadget', 'b'), unknown('Widget', 'c'), ...known]);
   assert.equal(plan.steps.length, 1);
   const order = plan.steps[0].tasks.map((t) => `${t.resource.kind}/${t.resource.metadata.name}`);
-  assert.deepEqual(order.slice(0, KIND_ORDER.length).map((o) => o.split('/')[0]), [...KIND_ORDER]);
+  assert.deepEqual(
+    order.slice(0, KIND_ORDER.length).map((o) => o.split('/')[0]),
+    [...KIND_ORDER],
+  );
   assert.deepEqual(order.slice(KIND_ORDER.length), ['Widget/a', 'Gadget/b', 'Widget/c']);
 });
 
@@ -149,11 +188,20 @@ test('prunes stay in the Sync phase with their waves mirrored: created last, pru
     ['Sync', 2, ['ConfigMap/keep-2']],
     ['Sync', 3, ['prune Service/old-0']],
   ]);
-  assert.ok(plan.steps.flatMap((s) => s.tasks).filter((t) => t.action === 'prune').every((t) => t.phase === 'Sync' && !t.isHook));
+  assert.ok(
+    plan.steps
+      .flatMap((s) => s.tasks)
+      .filter((t) => t.action === 'prune')
+      .every((t) => t.phase === 'Sync' && !t.isHook),
+  );
 });
 
 test('PruneLast prunes after every other Sync wave; from the resource or the Application', () => {
-  const git = [resource('ConfigMap', 'a', wave(0)), resource('ConfigMap', 'b', wave(4)), resource('Job', 'after', { 'argocd.argoproj.io/hook': 'PostSync', ...wave(9) })];
+  const git = [
+    resource('ConfigMap', 'a', wave(0)),
+    resource('ConfigMap', 'b', wave(4)),
+    resource('Job', 'after', { 'argocd.argoproj.io/hook': 'PostSync', ...wave(9) }),
+  ];
   const live = [resource('ConfigMap', 'last', { 'argocd.argoproj.io/sync-options': 'PruneLast=true', ...wave(-2) }), resource('ConfigMap', 'early', wave(2))];
   // Prune waves -2 and 2 swap first; then the PruneLast one moves past the last Sync wave (4).
   assert.deepEqual(steps(planSync(git, { prune: true, liveOnly: live })), [
@@ -174,27 +222,49 @@ test('PruneLast prunes after every other Sync wave; from the resource or the App
   ]);
 });
 
-test('Prune=false and a sync without prune leave live-only resources in place, with Argo CD\'s message', () => {
+test("Prune=false and a sync without prune leave live-only resources in place, with Argo CD's message", () => {
   const live = [resource('ConfigMap', 'kept', { 'argocd.argoproj.io/sync-options': 'Prune=false' }), resource('ConfigMap', 'gone')];
   const withPrune = planSync([], { prune: true, liveOnly: live });
   assert.deepEqual(steps(withPrune), [['Sync', 0, ['prune ConfigMap/gone']]]);
-  assert.deepEqual(withPrune.pruneSkipped.map((s) => [s.task.resource.metadata.name, s.message]), [['kept', 'ignored (no prune)']]);
+  assert.deepEqual(
+    withPrune.pruneSkipped.map((s) => [s.task.resource.metadata.name, s.message]),
+    [['kept', 'ignored (no prune)']],
+  );
   assert.deepEqual(describePlan(withPrune), ['Sync wave 0: prune ConfigMap/gone', 'not pruned, ignored (no prune): ConfigMap/kept']);
 
   const withoutPrune = planSync([], { liveOnly: live });
   assert.deepEqual(withoutPrune.steps, []);
-  assert.deepEqual(withoutPrune.pruneSkipped.map((s) => [s.task.resource.metadata.name, s.message]), [
-    ['gone', 'ignored (requires pruning)'],
-    ['kept', 'ignored (requires pruning)'],
-  ]);
+  assert.deepEqual(
+    withoutPrune.pruneSkipped.map((s) => [s.task.resource.metadata.name, s.message]),
+    [
+      ['gone', 'ignored (requires pruning)'],
+      ['kept', 'ignored (requires pruning)'],
+    ],
+  );
 
   // The Application's Prune=false applies unless the resource says otherwise.
-  const appDefault = planSync([], { prune: true, defaultPruneOption: 'false', liveOnly: [resource('ConfigMap', 'own', { 'argocd.argoproj.io/sync-options': 'Prune=true' }), resource('ConfigMap', 'app')] });
+  const appDefault = planSync([], {
+    prune: true,
+    defaultPruneOption: 'false',
+    liveOnly: [resource('ConfigMap', 'own', { 'argocd.argoproj.io/sync-options': 'Prune=true' }), resource('ConfigMap', 'app')],
+  });
   assert.deepEqual(steps(appDefault), [['Sync', 0, ['prune ConfigMap/own']]]);
-  assert.deepEqual(appDefault.pruneSkipped.map((s) => s.task.resource.metadata.name), ['app']);
+  assert.deepEqual(
+    appDefault.pruneSkipped.map((s) => s.task.resource.metadata.name),
+    ['app'],
+  );
 
-  const confirm = planSync([], { prune: true, liveOnly: [resource('ConfigMap', 'ask', { 'argocd.argoproj.io/sync-options': 'Prune=confirm' }), resource('ConfigMap', 'go')] });
-  assert.deepEqual(confirm.steps[0].tasks.map((t) => [t.resource.metadata.name, t.requiresPruneConfirmation]), [['ask', true], ['go', false]]);
+  const confirm = planSync([], {
+    prune: true,
+    liveOnly: [resource('ConfigMap', 'ask', { 'argocd.argoproj.io/sync-options': 'Prune=confirm' }), resource('ConfigMap', 'go')],
+  });
+  assert.deepEqual(
+    confirm.steps[0].tasks.map((t) => [t.resource.metadata.name, t.requiresPruneConfirmation]),
+    [
+      ['ask', true],
+      ['go', false],
+    ],
+  );
 });
 
 test('live hooks and Skip resources are never pruned', () => {
@@ -221,7 +291,10 @@ test('Skip leaves a resource out; Skip beside another hook type does not', () =>
     ['PreSync', 0, ['Job/both']],
     ['Sync', 0, ['ConfigMap/normal']],
   ]);
-  assert.deepEqual(plan.excluded.map((e) => [e.key, e.reason]), [['/ConfigMap/shop/manual', 'Skip']]);
+  assert.deepEqual(
+    plan.excluded.map((e) => [e.key, e.reason]),
+    [['/ConfigMap/shop/manual', 'Skip']],
+  );
 });
 
 test('a wave that is not an integer is an error naming the resource', () => {
@@ -243,8 +316,9 @@ test('a wave that is not an integer is an error naming the resource', () => {
 });
 
 test('unknown hook types and delete policies are errors naming the resource', () => {
-  assert.throws(() => planSync([resource('Job', 'j', { 'argocd.argoproj.io/hook': 'PreSync,Postsync' })]), (err: unknown) =>
-    err instanceof SyncAnnotationError && /Job\/j in namespace shop: annotation argocd\.argoproj\.io\/hook is "Postsync"/.test(err.message),
+  assert.throws(
+    () => planSync([resource('Job', 'j', { 'argocd.argoproj.io/hook': 'PreSync,Postsync' })]),
+    (err: unknown) => err instanceof SyncAnnotationError && /Job\/j in namespace shop: annotation argocd\.argoproj\.io\/hook is "Postsync"/.test(err.message),
   );
   assert.throws(() => planSync([resource('Job', 'j', { 'argocd.argoproj.io/hook': ' , ' })]), SyncAnnotationError);
   assert.throws(
@@ -268,10 +342,13 @@ test('hooks: several phases, SyncFail apart, delete policies default to BeforeHo
     ['PostSync', 0, ['Job/around']],
   ]);
   assert.deepEqual(plan.steps[0].tasks[0].deletePolicies, ['HookFailed', 'HookSucceeded']);
-  assert.deepEqual(plan.syncFail.map((t) => [t.resource.metadata.name, t.phase, t.wave, t.deletePolicies]), [
-    ['notify', 'SyncFail', 0, ['BeforeHookCreation']],
-    ['cleanup', 'SyncFail', 3, ['BeforeHookCreation']],
-  ]);
+  assert.deepEqual(
+    plan.syncFail.map((t) => [t.resource.metadata.name, t.phase, t.wave, t.deletePolicies]),
+    [
+      ['notify', 'SyncFail', 0, ['BeforeHookCreation']],
+      ['cleanup', 'SyncFail', 3, ['BeforeHookCreation']],
+    ],
+  );
   assert.deepEqual(describePlan(plan).at(-1), 'SyncFail (only if the sync fails): Pod/notify, Job/cleanup');
   assert.deepEqual(deletePoliciesOf(resource('Deployment', 'web')), ['BeforeHookCreation']);
   assert.equal(plan.steps[1].tasks[0].deletePolicies.length, 0, 'a non-hook has no delete policy');
@@ -292,7 +369,10 @@ test('Helm hooks map to Argo phases; Helm-only hook types run in no sync phase',
     ['PostSync', 0, ['Job/argo-wins', 'Job/smoke']],
   ]);
   assert.deepEqual(plan.steps[0].tasks[0].deletePolicies, ['HookSucceeded']);
-  assert.deepEqual(plan.excluded.map((e) => [e.resource.metadata.name, e.reason]), [['test', 'hook runs in no sync phase']]);
+  assert.deepEqual(
+    plan.excluded.map((e) => [e.resource.metadata.name, e.reason]),
+    [['test', 'hook runs in no sync phase']],
+  );
 });
 
 test('deletion hooks are kept for Application deletion, not run by a sync', () => {
@@ -310,7 +390,11 @@ test('deletion hooks are kept for Application deletion, not run by a sync', () =
 
 test('a CRD is created before a hook that makes one of its resources', () => {
   const crd = resource('CustomResourceDefinition', 'widgets.example.com', wave(5), { spec: { group: 'example.com', names: { kind: 'Widget' } } });
-  const widget: ManifestResource = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w', namespace: 'shop', annotations: { 'argocd.argoproj.io/hook': 'PreSync', ...wave(-1) } } };
+  const widget: ManifestResource = {
+    apiVersion: 'example.com/v1',
+    kind: 'Widget',
+    metadata: { name: 'w', namespace: 'shop', annotations: { 'argocd.argoproj.io/hook': 'PreSync', ...wave(-1) } },
+  };
   const plan = planSync([widget, crd, resource('ConfigMap', 'c')]);
   assert.deepEqual(steps(plan), [
     ['PreSync', -1, ['CustomResourceDefinition/widgets.example.com', 'Widget/w']],
@@ -336,30 +420,62 @@ test('ApplyOutOfSyncOnly leaves synced resources out but keeps hooks and prunes'
     ['PreSync', 0, ['Job/hook']],
     ['Sync', 0, ['prune Secret/old', 'ConfigMap/changed']],
   ]);
-  assert.deepEqual(plan.excluded.map((e) => [e.key, e.reason]), [['/ConfigMap/shop/same', 'in sync (ApplyOutOfSyncOnly)']]);
+  assert.deepEqual(
+    plan.excluded.map((e) => [e.key, e.reason]),
+    [['/ConfigMap/shop/same', 'in sync (ApplyOutOfSyncOnly)']],
+  );
   assert.equal(planSync(git).steps[1].tasks.length, 2, 'without the option every resource is applied');
 });
 
 test('skipHooks runs the resources only', () => {
-  const plan = planSync([resource('Job', 'h', { 'argocd.argoproj.io/hook': 'PreSync' }), resource('Job', 'f', { 'argocd.argoproj.io/hook': 'SyncFail' }), resource('ConfigMap', 'c')], { skipHooks: true });
+  const plan = planSync(
+    [
+      resource('Job', 'h', { 'argocd.argoproj.io/hook': 'PreSync' }),
+      resource('Job', 'f', { 'argocd.argoproj.io/hook': 'SyncFail' }),
+      resource('ConfigMap', 'c'),
+    ],
+    { skipHooks: true },
+  );
   assert.deepEqual(steps(plan), [['Sync', 0, ['ConfigMap/c']]]);
   assert.deepEqual(plan.syncFail, []);
-  assert.deepEqual(plan.excluded.map((e) => [e.resource.metadata.name, e.reason]), [['h', 'hooks skipped'], ['f', 'hooks skipped']]);
+  assert.deepEqual(
+    plan.excluded.map((e) => [e.resource.metadata.name, e.reason]),
+    [
+      ['h', 'hooks skipped'],
+      ['f', 'hooks skipped'],
+    ],
+  );
 });
 
 test('a generateName hook is named from the revision, phase and start time, as Argo CD names it', () => {
-  const hook: ManifestResource = { apiVersion: 'batch/v1', kind: 'Job', metadata: { generateName: 'migrate-', name: '', namespace: 'shop', annotations: { 'argocd.argoproj.io/hook': 'PreSync,PostSync' } } };
+  const hook: ManifestResource = {
+    apiVersion: 'batch/v1',
+    kind: 'Job',
+    metadata: { generateName: 'migrate-', name: '', namespace: 'shop', annotations: { 'argocd.argoproj.io/hook': 'PreSync,PostSync' } },
+  };
   const plan = planSync([hook], { hookNaming: { revision: 'ABCDEF0123456789', startedAtUnixSeconds: 1700000000 } });
-  assert.deepEqual(plan.steps.map((s) => s.tasks[0].resource.metadata.name), ['migrate-abcdef0-presync-1700000000', 'migrate-abcdef0-postsync-1700000000']);
+  assert.deepEqual(
+    plan.steps.map((s) => s.tasks[0].resource.metadata.name),
+    ['migrate-abcdef0-presync-1700000000', 'migrate-abcdef0-postsync-1700000000'],
+  );
   assert.equal(plan.steps[0].tasks[0].key, 'batch/Job/shop/migrate-abcdef0-presync-1700000000');
   assert.equal(hook.metadata.name, '', 'the manifest itself is not changed');
-  assert.throws(() => planSync([hook]), (err: unknown) => err instanceof SyncPlanError && err.message.includes('generateName'));
+  assert.throws(
+    () => planSync([hook]),
+    (err: unknown) => err instanceof SyncPlanError && err.message.includes('generateName'),
+  );
 });
 
 test('a resource twice in Git, or in Git and live-only, is refused', () => {
-  assert.throws(() => planSync([resource('ConfigMap', 'c'), resource('ConfigMap', 'c')]), (err: unknown) => err instanceof SyncPlanError && err.message.includes('/ConfigMap/shop/c'));
+  assert.throws(
+    () => planSync([resource('ConfigMap', 'c'), resource('ConfigMap', 'c')]),
+    (err: unknown) => err instanceof SyncPlanError && err.message.includes('/ConfigMap/shop/c'),
+  );
   assert.throws(() => planSync([resource('ConfigMap', 'c')], { liveOnly: [resource('ConfigMap', 'c')] }), SyncPlanError);
-  assert.throws(() => planSync([resource('ConfigMap', '')]), (err: unknown) => err instanceof SyncPlanError && err.message.includes('metadata.name'));
+  assert.throws(
+    () => planSync([resource('ConfigMap', '')]),
+    (err: unknown) => err instanceof SyncPlanError && err.message.includes('metadata.name'),
+  );
 });
 
 test('annotation readers', () => {
@@ -371,9 +487,22 @@ test('annotation readers', () => {
   assert.equal(isHook(resource('ConfigMap', 'c', { 'argocd.argoproj.io/hook': 'Skip' })), false);
   assert.equal(isHook(resource('Job', 'j', { 'helm.sh/hook': 'post-install' })), true);
 
-  const options = parseSyncOptions([' Prune=false, PruneLast=true,Replace=true ', 'ServerSideApply=false,Validate=false,SkipDryRunOnMissingResource=true,Delete=confirm,Force=true,Other=1']);
+  const options = parseSyncOptions([
+    ' Prune=false, PruneLast=true,Replace=true ',
+    'ServerSideApply=false,Validate=false,SkipDryRunOnMissingResource=true,Delete=confirm,Force=true,Other=1',
+  ]);
   assert.deepEqual(options, {
-    raw: ['Prune=false', 'PruneLast=true', 'Replace=true', 'ServerSideApply=false', 'Validate=false', 'SkipDryRunOnMissingResource=true', 'Delete=confirm', 'Force=true', 'Other=1'],
+    raw: [
+      'Prune=false',
+      'PruneLast=true',
+      'Replace=true',
+      'ServerSideApply=false',
+      'Validate=false',
+      'SkipDryRunOnMissingResource=true',
+      'Delete=confirm',
+      'Force=true',
+      'Other=1',
+    ],
     prune: 'false',
     delete: 'confirm',
     pruneLast: true,
@@ -382,8 +511,17 @@ test('annotation readers', () => {
     serverSideApply: false,
     validate: false,
     skipDryRunOnMissingResource: true,
+    applyOutOfSyncOnly: false,
+    createNamespace: false,
+    prunePropagationPolicy: 'Foreground',
   });
-  assert.deepEqual(parseSyncOptions([]), { raw: [], pruneLast: false, force: false, validate: true, skipDryRunOnMissingResource: false });
+  const empty = { raw: [], pruneLast: false, force: false, validate: true, skipDryRunOnMissingResource: false };
+  assert.deepEqual(parseSyncOptions([]), { ...empty, applyOutOfSyncOnly: false, createNamespace: false, prunePropagationPolicy: 'Foreground' });
+  const app = parseSyncOptions(['CreateNamespace=true,ApplyOutOfSyncOnly=true', 'PrunePropagationPolicy=orphan']);
+  assert.deepEqual([app.createNamespace, app.applyOutOfSyncOnly, app.prunePropagationPolicy], [true, true, 'Orphan']);
+  assert.equal(parseSyncOptions(['PrunePropagationPolicy=background']).prunePropagationPolicy, 'Background');
+  // Argo CD matches the lowercase text exactly; anything else is its default, foreground.
+  assert.equal(parseSyncOptions(['PrunePropagationPolicy=Orphan']).prunePropagationPolicy, 'Foreground');
   // Argo CD matches the exact text: "PruneLast=True" is not PruneLast.
   assert.equal(parseSyncOptions(['PruneLast=True']).pruneLast, false);
 });
@@ -391,4 +529,16 @@ test('annotation readers', () => {
 test('a plan is plain data that survives a Temporal payload round trip', () => {
   const plan = planSync(loadFolder('sync-waves-demo', ['application.yaml']), { namespace: 'sync-demo' });
   assert.deepEqual(JSON.parse(JSON.stringify(plan)), plan);
+});
+
+test('a SyncFail hook is never pulled into the sync as a dependency (found by the sync plan property)', () => {
+  const widget: ManifestResource = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'a', annotations: {} } };
+  const crdSpec = { spec: { group: 'example.com', names: { kind: 'Widget' } } } as Partial<ManifestResource>;
+  const crd = resource('CustomResourceDefinition', 'widgets.example.com', { 'argocd.argoproj.io/hook': 'SyncFail' }, crdSpec);
+  const plan = planSync([widget, crd]);
+  assert.deepEqual(steps(plan), [['Sync', 0, ['Widget/a']]]);
+  assert.deepEqual(
+    plan.syncFail.map((t) => t.resource.metadata.name),
+    ['widgets.example.com'],
+  );
 });

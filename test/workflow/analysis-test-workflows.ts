@@ -1,7 +1,7 @@
 // Workflows for the rollout-analysis test only: the AnalysisRun workflow, and a tiny
 // stand-in for the rollout workflow that starts an analysis the way a rollout does.
 import { sleep } from '@temporalio/workflow';
-import { RolloutAnalysisError, startRolloutAnalysis, type RolloutAnalysisInput, type RolloutAnalysisResult } from '../../workflows/analysis/rollout-analysis';
+import { RolloutAnalysisError, startRolloutAnalysis, type RolloutAnalysisInput, type RolloutAnalysisResult } from '../../workflows/rollout-analysis';
 
 export { analysisRunWorkflow } from '../../workflows/analysis-run';
 

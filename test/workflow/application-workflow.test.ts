@@ -12,13 +12,13 @@ import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { ApplicationActivities } from '../../activities/application';
 import type { SyncActivities } from '../../activities/sync';
-import { ensureTools } from '../../k8s/toolchain';
+import { ensureTools } from '../../stack/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { applicationNudgeSignal, appHistoryQuery } from '../../workflows/definitions';
-import type { ApplicationSpec, Comparison } from '../../workflows/applications/types';
-import { passStatus, syncExpected } from '../../workflows/applications/reconcile';
-import { CURRENT_GENERATION } from '../../workflows/generation';
-import type { ManifestResource } from '../../workflows/sync/resources';
+import type { ApplicationSpec, Comparison } from '../../domain/applications/types';
+import { passStatus, syncExpected } from '../../domain/applications/reconcile';
+import { applicationWorkflow } from '../../workflows/application';
+import type { ManifestResource } from '../../domain/sync/resources';
 import { eventually } from '../support/stack';
 import { repoRoot } from '../support/paths';
 
@@ -33,7 +33,15 @@ before(async () => {
 after(() => env?.teardown());
 
 const REV_A = 'a'.repeat(40);
-const hook: ManifestResource = { apiVersion: 'batch/v1', kind: 'Job', metadata: { name: 'backup', namespace: 'shop', annotations: { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'HookSucceeded' } } };
+const hook: ManifestResource = {
+  apiVersion: 'batch/v1',
+  kind: 'Job',
+  metadata: {
+    name: 'backup',
+    namespace: 'shop',
+    annotations: { 'argocd.argoproj.io/hook': 'PreSync', 'argocd.argoproj.io/hook-delete-policy': 'HookSucceeded' },
+  },
+};
 const config: ManifestResource = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'settings', namespace: 'shop' } };
 
 /** A cluster in memory: a compare is OutOfSync until a wave has been applied and awaited healthy. */
@@ -54,21 +62,34 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
   const comparison = (): Comparison => ({
     revision: REV_A,
     resources: [
-      { group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'settings', status: synced ? 'Synced' : 'OutOfSync', health: synced ? { status: 'Healthy' } : { status: 'Missing' } },
-      ...(opts.withUnchanged ? [{ group: '', version: 'v1', kind: 'ConfigMap', namespace: 'shop', name: 'unchanged', status: 'Synced' as const, health: { status: 'Healthy' as const } }] : []),
+      {
+        group: '',
+        version: 'v1',
+        kind: 'ConfigMap',
+        namespace: 'shop',
+        name: 'settings',
+        status: synced ? 'Synced' : 'OutOfSync',
+        health: synced ? { status: 'Healthy' } : { status: 'Missing' },
+      },
+      ...(opts.withUnchanged
+        ? [
+            {
+              group: '',
+              version: 'v1',
+              kind: 'ConfigMap',
+              namespace: 'shop',
+              name: 'unchanged',
+              status: 'Synced' as const,
+              health: { status: 'Healthy' as const },
+            },
+          ]
+        : []),
     ],
     syncStatus: synced ? 'Synced' : 'OutOfSync',
     health: synced ? 'Healthy' : 'Missing',
     kinds: ['|ConfigMap'],
   });
   const app: Partial<ApplicationActivities> = {
-    async observeApplication() {
-      return { exists: true, generation: 1, spec };
-    },
-    async compareApplication() {
-      calls.push('compare');
-      return comparison();
-    },
     async diffApplication() {
       return '';
     },
@@ -79,13 +100,13 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
     async writeApplicationStatus(_ref, status) {
       statuses.push(status);
     },
-    async acknowledgeApplicationRequest() {},
     async reconcileApplication(input) {
       const obs = { exists: true, generation: 1, spec };
       calls.push('compare');
       const c = comparison();
       const pass = passStatus({ spec, comparison: c, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile });
-      if (!pass.write || syncExpected({ spec, comparison: c, lastAuto: input.lastAuto, nowMs: Date.now(), requested: !!input.syncRequested })) return { obs, comparison: c, errorSince: pass.errorSince };
+      if (!pass.write || syncExpected({ spec, comparison: c, lastAuto: input.lastAuto, nowMs: input.nowMs, requested: !!input.syncRequested }))
+        return { obs, comparison: c, errorSince: pass.errorSince };
       statuses.push(pass.status);
       return { obs, comparison: c, errorSince: pass.errorSince, written: pass.key };
     },
@@ -101,7 +122,16 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
     async ensureNamespace() {},
     async applyWave(input) {
       calls.push(`applyWave ${input.manifests.map((m) => m.metadata.name).join(',')}`);
-      return input.manifests.map((m) => ({ group: '', version: 'v1', kind: m.kind, namespace: 'shop', name: m.metadata.name, status: 'Synced' as const, message: 'applied', syncPhase: input.phase }));
+      return input.manifests.map((m) => ({
+        group: '',
+        version: 'v1',
+        kind: m.kind,
+        namespace: 'shop',
+        name: m.metadata.name,
+        status: 'Synced' as const,
+        message: 'applied',
+        syncPhase: input.phase,
+      }));
     },
     async awaitWaveHealthy() {
       calls.push('awaitWaveHealthy');
@@ -125,14 +155,28 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
   return { ...app, ...sync } as ApplicationActivities & SyncActivities;
 }
 
-async function runApp(spec: ApplicationSpec, opts: StubOptions, body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>, reconcileMs = 600_000) {
+async function runApp(
+  spec: ApplicationSpec,
+  opts: StubOptions,
+  body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>,
+  reconcileMs = 600_000,
+) {
   const calls: string[] = [];
   const statuses: any[] = [];
   const taskQueue = `wf-app-${Date.now()}-${Math.round(Math.random() * 1e6)}`;
   const workflowId = `application/shop/web-${taskQueue}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities: stubs(spec, calls, statuses, opts, workflowId) });
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: prebuiltBundlePath },
+    activities: stubs(spec, calls, statuses, opts, workflowId),
+  });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('applicationWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs, jitterMs: 0 }, generation: CURRENT_GENERATION }] });
+    const handle = await env.client.workflow.start(applicationWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs, jitterMs: 0 } }],
+    });
     try {
       await body({ calls, statuses, workflowId });
     } finally {
@@ -141,12 +185,20 @@ async function runApp(spec: ApplicationSpec, opts: StubOptions, body: (h: { call
   });
 }
 
-const automated: ApplicationSpec = { source: { repoURL: 'https://git.example.com/r', path: 'shop' }, destination: { namespace: 'shop' }, syncPolicy: { automated: { prune: true } } };
+const automated: ApplicationSpec = {
+  source: { repoURL: 'https://git.example.com/r', path: 'shop' },
+  destination: { namespace: 'shop' },
+  syncPolicy: { automated: { prune: true } },
+};
 
 test('automated sync: PreSync hook, then the wave applied and awaited; hook deleted; status Synced with history', async () => {
   await runApp(automated, {}, async ({ calls, statuses, workflowId }) => {
     const last = () => statuses[statuses.length - 1];
-    await eventually('status Synced after a Succeeded operation', async () => last()?.operationState?.phase === 'Succeeded' && last()?.sync?.status === 'Synced', 20_000);
+    await eventually(
+      'status Synced after a Succeeded operation',
+      async () => last()?.operationState?.phase === 'Succeeded' && last()?.sync?.status === 'Synced',
+      20_000,
+    );
     const syncSteps = calls.filter((c) => c !== 'compare' && !c.startsWith('checkSyncWindows'));
     assert.deepEqual(syncSteps, ['prepareSync', 'runHook backup', 'awaitHook backup', 'delete backup', 'applyWave settings', 'awaitWaveHealthy']);
     assert.equal(last().history.length, 1);
@@ -198,9 +250,21 @@ test('a nudged pass keeps the periodic reconcile timer, which still fires on tim
       const events = (await handle.fetchHistory()).events ?? [];
       const types = events.map((e) => String(e.eventType));
       // Started as production starts it, with the code generation: no patch asked, so no patch markers.
-      assert.deepEqual(events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length, 0, 'no patch markers in a run of the current generation');
-      assert.equal(types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_CANCELED)).length, 0, 'no timer was cancelled by the nudges');
-      assert.equal(types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED)).length, 1, 'one periodic timer across the nudged passes');
+      assert.deepEqual(
+        events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length,
+        0,
+        'no patch markers in a run of the current generation',
+      );
+      assert.equal(
+        types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_CANCELED)).length,
+        0,
+        'no timer was cancelled by the nudges',
+      );
+      assert.equal(
+        types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_STARTED)).length,
+        1,
+        'one periodic timer across the nudged passes',
+      );
       const reported = statuses.length;
       await eventually('the periodic reconcile ran and reported reconciledAt', async () => compares() >= before + 3 && statuses.length > reported, 15_000);
     },
@@ -213,7 +277,10 @@ test('a failed wave is retried with backoff when retry allows, and the operation
   await runApp(spec, { failWaves: 1 }, async ({ calls, statuses }) => {
     const last = () => statuses[statuses.length - 1];
     await eventually('Succeeded after a retry', async () => last()?.operationState?.phase === 'Succeeded', 20_000);
-    assert.ok(statuses.some((s) => /retrying attempt #1/.test(s.operationState?.message ?? '')), 'the retry was shown on the status');
+    assert.ok(
+      statuses.some((s) => /retrying attempt #1/.test(s.operationState?.message ?? '')),
+      'the retry was shown on the status',
+    );
     assert.equal(calls.filter((c) => c === 'prepareSync').length, 2);
     assert.equal(last().operationState.retryCount, 1);
   });
@@ -223,7 +290,10 @@ test('ApplyOutOfSyncOnly=true applies only what the compare found out of sync', 
   const spec = { ...automated, syncPolicy: { ...automated.syncPolicy, syncOptions: ['ApplyOutOfSyncOnly=true'] } };
   await runApp(spec, { withUnchanged: true }, async ({ calls, statuses }) => {
     await eventually('Succeeded', async () => statuses[statuses.length - 1]?.operationState?.phase === 'Succeeded', 20_000);
-    assert.deepEqual(calls.filter((c) => c.startsWith('applyWave')), ['applyWave settings']);
+    assert.deepEqual(
+      calls.filter((c) => c.startsWith('applyWave')),
+      ['applyWave settings'],
+    );
   });
 });
 

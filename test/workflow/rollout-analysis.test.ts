@@ -11,11 +11,13 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { rolloutAnalysisRunName, type AnalysisActivities, type RolloutAnalysisInput } from '../../activities/analysis';
-import { ensureTools } from '../../k8s/toolchain';
-import { resolveRolloutArgs } from '../../workflows/analysis/args';
-import { buildRunSpec } from '../../workflows/analysis/templates';
+import { ensureTools } from '../../stack/toolchain';
+import { resolveRolloutArgs } from '../../domain/analysis/args';
+import { buildRunSpec } from '../../domain/analysis/templates';
 import { repoRoot } from '../support/paths';
-import type { AnalysisPhase, AnalysisRunSpec, AnalysisRunStatus, AnalysisTemplateSpec, Measurement } from '../../workflows/analysis/types';
+import type { AnalysisPhase, AnalysisRunSpec, AnalysisRunStatus, AnalysisTemplateSpec, Measurement } from '../../domain/analysis/types';
+import { analysisRunWorkflow } from '../../workflows/analysis-run';
+import { rolloutAnalysisProbe, rolloutAnalysisTwice } from './analysis-test-workflows';
 
 let env: TestWorkflowEnvironment;
 let workflowBundle: { code: string };
@@ -37,24 +39,31 @@ interface StoredRun {
 }
 
 /** An in-memory cluster: templates, runs, and a scripted Prometheus. */
-function memoryActivities(templates: Record<string, AnalysisTemplateSpec>, phases: () => AnalysisPhase): { runs: Map<string, StoredRun>; activities: Partial<AnalysisActivities> } {
+function memoryActivities(
+  templates: Record<string, AnalysisTemplateSpec>,
+  phases: () => AnalysisPhase,
+): { runs: Map<string, StoredRun>; activities: Partial<AnalysisActivities> } {
   const runs = new Map<string, StoredRun>();
   const activities: Partial<AnalysisActivities> = {
     async createRolloutAnalysisRun(input: RolloutAnalysisInput) {
       const named = input.analysis.templates.map((t) => {
         const spec = templates[t.templateName];
-        if (!spec) throw ApplicationFailure.nonRetryable(`AnalysisTemplate "${t.templateName}" in namespace ${input.rollout.namespace} not found`, 'TemplateNotFound');
+        if (!spec)
+          throw ApplicationFailure.nonRetryable(`AnalysisTemplate "${t.templateName}" in namespace ${input.rollout.namespace} not found`, 'TemplateNotFound');
         return { name: t.templateName, clusterScope: !!t.clusterScope, spec };
       });
       const spec = buildRunSpec(named, resolveRolloutArgs(input.analysis.args ?? [], input.podHashes, {}));
       const name = rolloutAnalysisRunName(input);
-      if (!runs.has(name)) runs.set(name, { labels: { 'rollouts-pod-template-hash': input.podHashes.latest, 'rollout-type': input.kind }, owner: input.rollout.uid, spec });
+      if (!runs.has(name))
+        runs.set(name, { labels: { 'rollouts-pod-template-hash': input.podHashes.latest, 'rollout-type': input.kind }, owner: input.rollout.uid, spec });
       return { name };
     },
     async loadAnalysisRun(ref) {
       const run = runs.get(ref.name);
       const metadata = { name: ref.name, namespace: ref.namespace, labels: run?.labels ?? {}, annotations: {} };
-      return run ? { exists: true, uid: `uid-${ref.name}`, metadata, spec: run.spec, status: run.status } : { exists: false, uid: '', metadata, spec: { metrics: [] } };
+      return run
+        ? { exists: true, uid: `uid-${ref.name}`, metadata, spec: run.spec, status: run.status }
+        : { exists: false, uid: '', metadata, spec: { metrics: [] } };
     },
     async writeAnalysisRunStatus(ref, _uid, status) {
       runs.get(ref.name)!.status = status;
@@ -75,7 +84,15 @@ function memoryActivities(templates: Record<string, AnalysisTemplateSpec>, phase
 const templates: Record<string, AnalysisTemplateSpec> = {
   'error-rate': {
     args: [{ name: 'hash' }],
-    metrics: [{ name: 'error-rate', interval: '200ms', count: 3, successCondition: 'result[0] < 0.05', provider: { prometheus: { address: 'http://prom', query: 'x{hash="{{args.hash}}"}' } } }],
+    metrics: [
+      {
+        name: 'error-rate',
+        interval: '200ms',
+        count: 3,
+        successCondition: 'result[0] < 0.05',
+        provider: { prometheus: { address: 'http://prom', query: 'x{hash="{{args.hash}}"}' } },
+      },
+    ],
   },
   forever: { metrics: [{ name: 'forever', interval: '200ms', provider: { prometheus: { address: 'http://prom', query: 'up' } } }] },
 };
@@ -94,7 +111,7 @@ function input(templateName: string, stepIndex = 1): RolloutAnalysisInput {
 async function probe(activities: Partial<AnalysisActivities>, args: [RolloutAnalysisInput, number?]) {
   const taskQueue = `analysis-wf-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-  return worker.runUntil(env.client.workflow.execute('rolloutAnalysisProbe', { taskQueue, workflowId: `probe-${taskQueue}`, args }));
+  return worker.runUntil(env.client.workflow.execute(rolloutAnalysisProbe, { taskQueue, workflowId: `probe-${taskQueue}`, args }));
 }
 
 test('a step analysis: run named like Argo, child workflow, Successful after count measurements', async () => {
@@ -136,11 +153,19 @@ test('terminate from the rollout: an interval-only run ends Successful, "Run Ter
 
 test('continueAsNew mid-run carries the counts: 5 measurements over three runs of the workflow', async () => {
   const { runs, activities } = memoryActivities(templates, () => 'Successful');
-  runs.set('long', { labels: {}, owner: '', spec: { args: [{ name: 'hash', value: 'h' }], metrics: templates['error-rate'].metrics!.map((m) => ({ ...m, count: 5 })) } });
+  runs.set('long', {
+    labels: {},
+    owner: '',
+    spec: { args: [{ name: 'hash', value: 'h' }], metrics: templates['error-rate'].metrics!.map((m) => ({ ...m, count: 5 })) },
+  });
   const taskQueue = `analysis-can-${Date.now()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
   const outcome = await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('analysisRunWorkflow', { taskQueue, workflowId: `analysisrun/shop/long-${taskQueue}`, args: [{ namespace: 'shop', name: 'long', measurementsPerRun: 2 }] });
+    const handle = await env.client.workflow.start(analysisRunWorkflow, {
+      taskQueue,
+      workflowId: `analysisrun/shop/long-${taskQueue}`,
+      args: [{ namespace: 'shop', name: 'long', measurementsPerRun: 2 }],
+    });
     const result = await handle.result();
     const { executions } = await collectRuns(handle.workflowId);
     return { result, executions };
@@ -162,7 +187,9 @@ test('the same analysis asked for twice while it runs: one run, both handles get
   const { runs, activities } = memoryActivities(templates, () => 'Successful');
   const taskQueue = `analysis-twice-${Date.now()}`;
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
-  const results = await worker.runUntil(env.client.workflow.execute('rolloutAnalysisTwice', { taskQueue, workflowId: `probe-${taskQueue}`, args: [input('error-rate', 7)] }));
+  const results = await worker.runUntil(
+    env.client.workflow.execute(rolloutAnalysisTwice, { taskQueue, workflowId: `probe-${taskQueue}`, args: [input('error-rate', 7)] }),
+  );
   assert.deepEqual(results, [
     { phase: 'Successful', message: '', runName: 'checkout-bbb222-2-7' },
     { phase: 'Successful', message: '', runName: 'checkout-bbb222-2-7' },
@@ -173,7 +200,13 @@ test('the same analysis asked for twice while it runs: one run, both handles get
 
 test('reattaching to a run that completed meanwhile: its verdict, without measuring again', async () => {
   const { runs, activities } = memoryActivities(templates, () => 'Successful');
-  const done: AnalysisRunStatus = { phase: 'Failed', message: 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)', metricResults: [], startedAt: new Date().toISOString(), completedAt: new Date().toISOString() };
+  const done: AnalysisRunStatus = {
+    phase: 'Failed',
+    message: 'Metric "error-rate" assessed Failed due to failed (1) > failureLimit (0)',
+    metricResults: [],
+    startedAt: new Date().toISOString(),
+    completedAt: new Date().toISOString(),
+  };
   runs.set('checkout-bbb222-2-9', { labels: {}, owner: 'ro-uid', spec: { metrics: templates['error-rate'].metrics! }, status: done });
   let measured = 0;
   const counting = { ...activities, queryPrometheus: async (req: any) => (measured++, activities.queryPrometheus!(req)) };

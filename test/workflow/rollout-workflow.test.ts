@@ -10,13 +10,13 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { applyReconcileAction, type RolloutActivities } from '../../activities/rollout';
 import { prebuiltBundlePath } from '../../worker/worker';
-import { nudgeSignal, promoteUpdate, rolloutViewQuery } from '../../workflows/definitions';
-import type { RolloutStatus } from '../../workflows/rollouts/types';
+import { nudgeSignal, pauseUpdate, promoteUpdate, resumeUpdate, rolloutViewQuery } from '../../workflows/definitions';
+import type { RolloutStatus } from '../../domain/rollouts/types';
 import { canarySpec, FakeCluster } from '../support/fake-cluster';
 import { repoRoot } from '../support/paths';
 import { eventually } from '../support/stack';
-import { ensureTools } from '../../k8s/toolchain';
-import { CURRENT_GENERATION } from '../../workflows/generation';
+import { ensureTools } from '../../stack/toolchain';
+import { rolloutWorkflow } from '../../workflows/rollout';
 
 let env: TestWorkflowEnvironment;
 
@@ -77,6 +77,9 @@ function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void
     async undoRollout() {
       throw new Error('not used here');
     },
+    async recordEvent(_ref, ev) {
+      calls.push(`recordEvent ${ev.name} ${ev.reason}: ${ev.message}`);
+    },
   };
   return {
     ...fake,
@@ -97,7 +100,11 @@ test('canary steps: setWeight, indefinite pause released by promote, timed pause
   const calls: string[] = [];
   const taskQueue = `wf-test-${Date.now()}`;
   const workflowId = `rollout/shop/checkout-${taskQueue}`;
-  const nudge = () => void env.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: 'replicaset changed' }).catch(() => undefined);
+  const nudge = () =>
+    void env.client.workflow
+      .getHandle(workflowId)
+      .signal(nudgeSignal, { reason: 'replicaset changed' })
+      .catch(() => undefined);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -105,11 +112,13 @@ test('canary steps: setWeight, indefinite pause released by promote, timed pause
     activities: fakeActivities(cluster, calls, nudge),
   });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'checkout', generation: CURRENT_GENERATION }] });
+    const handle = await env.client.workflow.start(rolloutWorkflow, { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'checkout' }] });
     await eventually('first revision Healthy', async () => cluster.status.phase === 'Healthy');
 
     // Promote is refused when there is nothing paused, with a message naming the rollout.
-    await assert.rejects(handle.executeUpdate(promoteUpdate, { args: [{}] }), (err: Error) => /rollout shop\/checkout is not paused/.test(String((err as any).cause?.message ?? err.message)));
+    await assert.rejects(handle.executeUpdate(promoteUpdate, { args: [{}] }), (err: Error) =>
+      /rollout shop\/checkout is not paused/.test(String((err as any).cause?.message ?? err.message)),
+    );
 
     cluster.setImage('demo:yellow');
     await handle.signal(nudgeSignal, { reason: 'test' });
@@ -133,11 +142,60 @@ test('canary steps: setWeight, indefinite pause released by promote, timed pause
   });
 });
 
+test('blue-green: preview gets the new revision, promote switches the active Service', async () => {
+  const spec = canarySpec([]);
+  spec.strategy = { blueGreen: { activeService: 'active', previewService: 'preview', autoPromotionEnabled: false, scaleDownDelaySeconds: 1 } };
+  const cluster = new FakeCluster(spec, 'shop', 'storefront');
+  cluster.addService('active');
+  cluster.addService('preview');
+  const calls: string[] = [];
+  const taskQueue = `wf-test-bg-${Date.now()}`;
+  const workflowId = `rollout/shop/storefront-${taskQueue}`;
+  const nudge = () =>
+    void env.client.workflow
+      .getHandle(workflowId)
+      .signal(nudgeSignal, { reason: 'replicaset changed' })
+      .catch(() => undefined);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: prebuiltBundlePath },
+    activities: fakeActivities(cluster, calls, nudge),
+  });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(rolloutWorkflow, { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'storefront' }] });
+    await eventually('first revision Healthy', async () => cluster.status.phase === 'Healthy');
+    const first = cluster.status.stableRS;
+    cluster.setImage('demo:green');
+    await handle.signal(nudgeSignal, { reason: 'test' });
+    await eventually(
+      'paused with the new revision in preview',
+      async () => cluster.status.phase === 'Paused' && cluster.selectorOf('preview') === cluster.status.currentPodHash,
+    );
+    assert.equal(cluster.selectorOf('active'), first, 'active still selects the first revision');
+    await handle.executeUpdate(promoteUpdate, { args: [{}] });
+    await eventually('promoted', async () => cluster.status.phase === 'Healthy' && cluster.selectorOf('active') === cluster.status.currentPodHash, 30_000);
+    await eventually(
+      'old revision scaled down after its delay',
+      async () => cluster.replicaSets.find((rs) => rs.podTemplateHash === first)?.specReplicas === 0,
+      30_000,
+    );
+    if (process.env.SLUICE_RECORD_HISTORIES) {
+      fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'rollout-bluegreen.json'), historyToJSON(await handle.fetchHistory()));
+    }
+    await handle.terminate('test done');
+  });
+});
+
 test('restartAt keeps going while deleted pods terminate, though no ReplicaSet event arrives', async () => {
   const cluster = new FakeCluster(canarySpec([{ setWeight: 50 }]), 'shop', 'restart');
   const taskQueue = `wf-test-restart-${Date.now()}`;
   const workflowId = `rollout/shop/restart-${taskQueue}`;
-  const nudge = () => void env.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: 'replicaset changed' }).catch(() => undefined);
+  const nudge = () =>
+    void env.client.workflow
+      .getHandle(workflowId)
+      .signal(nudgeSignal, { reason: 'replicaset changed' })
+      .catch(() => undefined);
   // Three stale pods; each call deletes one, and the ReplicaSet never changes, so the
   // watcher would have nothing to nudge with: only the workflow's own poll moves it on.
   let stale = 3;
@@ -154,7 +212,7 @@ test('restartAt keeps going while deleted pods terminate, though no ReplicaSet e
   };
   const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities });
   await worker.runUntil(async () => {
-    const handle = await env.client.workflow.start('rolloutWorkflow', { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'restart' }] });
+    const handle = await env.client.workflow.start(rolloutWorkflow, { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'restart' }] });
     await eventually('first revision Healthy', async () => cluster.status.phase === 'Healthy');
     const restartAt = new Date().toISOString();
     cluster.spec.restartAt = restartAt;
@@ -162,6 +220,90 @@ test('restartAt keeps going while deleted pods terminate, though no ReplicaSet e
     // Well under the 60 s resync: the poll, not the resync, finished the restart.
     await eventually('restartedAt recorded', async () => cluster.status.restartedAt === restartAt, 20_000);
     assert.equal(deletions.length, 3);
+    await handle.terminate('test done');
+  });
+});
+
+test('runaway guard: a ReplicaSet scaled back after every write stops the rollout, commands still answer, a spec change resumes it', async () => {
+  const cluster = new FakeCluster(canarySpec([{ setWeight: 50 }], 4), 'shop', 'loop');
+  const calls: string[] = [];
+  const statuses: RolloutStatus[] = [];
+  const taskQueue = `wf-test-loop-${Date.now()}`;
+  const workflowId = `rollout/shop/loop-${taskQueue}`;
+  const nudge = () =>
+    void env.client.workflow
+      .getHandle(workflowId)
+      .signal(nudgeSignal, { reason: 'replicaset changed' })
+      .catch(() => undefined);
+  // Another controller (an HPA, say) scales the ReplicaSet back to 1 whenever the workflow looks.
+  let fighting = false;
+  let generation = 1;
+  const fake = fakeActivities(cluster, calls, nudge);
+  const activities: RolloutActivities = {
+    ...fake,
+    async observeRollout(ref) {
+      if (fighting) for (const rs of cluster.replicaSets) cluster.apply({ kind: 'scaleReplicaSet', name: rs.name, replicas: 1 });
+      return { ...(await fake.observeRollout(ref)), generation };
+    },
+    async writeRolloutStatus(ref, status) {
+      statuses.push(status);
+      await fake.writeRolloutStatus(ref, status);
+    },
+  };
+  const scales = () => calls.filter((c) => c.startsWith('scaleReplicaSet')).length;
+  const loopStatuses = () => statuses.filter((s) => s.conditions?.some((c) => c.reason === 'ReconcileLoop')).length;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(rolloutWorkflow, { taskQueue, workflowId, args: [{ namespace: 'shop', name: 'loop' }] });
+    await eventually('first revision Healthy', async () => cluster.status.phase === 'Healthy');
+    const rsName = cluster.replicaSets[0].name;
+
+    fighting = true;
+    await handle.signal(nudgeSignal, { reason: 'test' });
+    await eventually(
+      'stopped with ReconcileLoop',
+      async () => cluster.status.conditions?.some((c) => c.type === 'Progressing' && c.reason === 'ReconcileLoop') ?? false,
+      30_000,
+    );
+    const progressing = cluster.status.conditions!.find((c) => c.type === 'Progressing')!;
+    assert.equal(progressing.status, 'False');
+    assert.match(progressing.message, new RegExp(`^ReplicaSet ${rsName} spec.replicas alternated 1↔4 \\d+ times in 60 s$`));
+    assert.ok(scales() > 10, `it fought before stopping (${scales()} writes)`);
+
+    // Still fighting, still nudged: no more writes, one condition write, one Event.
+    const stoppedAt = scales();
+    for (let i = 0; i < 5; i++) {
+      await handle.signal(nudgeSignal, { reason: 'test' });
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    assert.equal(scales(), stoppedAt, 'no write after the guard stopped the rollout');
+    assert.equal(loopStatuses(), 1, 'the ReconcileLoop condition is written once');
+    const events = calls.filter((c) => c.startsWith('recordEvent'));
+    assert.equal(events.length, 1);
+    assert.match(events[0], /^recordEvent loop\.[0-9a-f]+ ReconcileLoop: ReplicaSet .* spec\.replicas alternated 1↔4/);
+    assert.match((await handle.query(rolloutViewQuery)).summary, /^stopped: ReplicaSet/);
+
+    // Commands are still served while it is stopped (the fake's generation stays put).
+    assert.equal((await handle.executeUpdate(pauseUpdate)).message, 'rollout shop/loop paused');
+    await eventually('resume answers', async () => {
+      try {
+        return (await handle.executeUpdate(resumeUpdate)).message === 'rollout shop/loop resumed';
+      } catch {
+        return false;
+      }
+    });
+    assert.equal(scales(), stoppedAt, 'commands did not restart the fight');
+
+    // The other controller is gone and the spec changes: the rollout acts again.
+    fighting = false;
+    generation = 2;
+    await handle.signal(nudgeSignal, { reason: 'test' });
+    await eventually('acting again', async () => cluster.replicaSets[0].specReplicas === 4 && cluster.status.phase === 'Healthy', 30_000);
+    assert.ok(scales() > stoppedAt);
+    assert.notEqual(cluster.status.conditions?.find((c) => c.type === 'Progressing')?.reason, 'ReconcileLoop');
+    if (process.env.SLUICE_RECORD_HISTORIES) {
+      fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'rollout-runaway-guard.json'), historyToJSON(await handle.fetchHistory()));
+    }
     await handle.terminate('test done');
   });
 });

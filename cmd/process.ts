@@ -1,0 +1,118 @@
+// One Sluice process: the Temporal worker, the watcher and the HTTP API, sharing one
+// Kubernetes client and one Temporal connection. Several may run at once.
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection } from '@temporalio/worker';
+import { buildApi } from '../api/server';
+import { ApplicationCommands } from '../api/application-commands';
+import { registerGitWebhookRoutes } from '../api/routes/git-webhooks';
+import { applicationSetRoutes } from '../api/routes/applicationsets';
+import { RolloutCommands } from '../api/rollout-commands';
+import type { KubeClient } from '../k8s/kube-client';
+import type { SluiceConfig } from '../worker/config';
+import { ensureSearchAttributes } from '../worker/search-attributes';
+import { AnalysisWatcher } from '../worker/analysis-watcher';
+import { Watcher } from '../worker/watcher';
+import { ExperimentWatcher } from '../worker/experiment-watcher';
+import { ApplicationWatcher } from '../worker/application-watcher';
+import { ApplicationSetWatcher } from '../worker/applicationset-watcher';
+import { createSluiceWorker, installRuntime } from '../worker/worker';
+import { createRolloutCache } from '../activities/rollout-cache';
+import { createApplicationCache } from '../activities/application-cache';
+
+export interface RunningSluice {
+  apiUrl: string;
+  client: Client;
+  stop(): Promise<void>;
+}
+
+export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+
+export const jsonLog: Log = (msg, fields) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));
+
+export async function startSluice(config: SluiceConfig, kube: KubeClient, log: Log = jsonLog): Promise<RunningSluice> {
+  // Undo steps in the order things start; a start that fails half-way runs those it has,
+  // so no worker or watcher outlives it.
+  const stops: (() => Promise<unknown>)[] = [];
+  const stop = async () => {
+    // Each step runs even if an earlier one fails, so nothing is left behind.
+    for (const step of stops.splice(0).reverse()) await step().catch((err) => log('error while stopping', { error: String(err) }));
+  };
+  try {
+    const connection = await Connection.connect({ address: config.temporalAddress });
+    stops.push(() => connection.close());
+    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const useSearchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
+    if (!useSearchAttributes) log('search attributes unavailable; workflows start without them');
+
+    // The watcher keeps this copy of Rollouts, ReplicaSets and Services; the activities read it.
+    const rolloutCache = createRolloutCache(config.watchNamespace);
+    // And this one of Applications and the objects they track.
+    const applicationCache = createApplicationCache(config.watchNamespace);
+    installRuntime();
+    const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+    stops.push(() => workerConnection.close());
+    const worker = await createSluiceWorker({
+      connection: workerConnection,
+      namespace: config.temporalNamespace,
+      taskQueue: config.taskQueue,
+      kube,
+      maxCachedWorkflows: config.maxCachedWorkflows,
+      rolloutCache,
+      applicationCache,
+    });
+    const workerRun = worker.run();
+    stops.push(async () => {
+      if (worker.getState() === 'RUNNING') worker.shutdown();
+      await workerRun;
+    });
+
+    const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log, cache: rolloutCache });
+    watcher.start();
+    stops.push(() => watcher.stop());
+    const applicationWatcher = new ApplicationWatcher({
+      kube,
+      client,
+      taskQueue: config.taskQueue,
+      namespace: config.watchNamespace,
+      useSearchAttributes,
+      timings: config.applicationTimings,
+      log,
+      cache: applicationCache,
+      notifications: config.notifications,
+    });
+    applicationWatcher.start();
+    stops.push(() => applicationWatcher.stop());
+    const applicationSetWatcher = new ApplicationSetWatcher({
+      kube,
+      client,
+      taskQueue: config.taskQueue,
+      namespace: config.watchNamespace,
+      useSearchAttributes,
+      log,
+    });
+    applicationSetWatcher.start();
+    stops.push(() => applicationSetWatcher.stop());
+    const analysisWatcher = new AnalysisWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
+    analysisWatcher.start();
+    stops.push(() => analysisWatcher.stop());
+    const experimentWatcher = new ExperimentWatcher({ kube, namespace: config.watchNamespace, log });
+    experimentWatcher.start();
+    stops.push(() => experimentWatcher.stop());
+
+    const api = buildApi({
+      kube,
+      commands: new RolloutCommands(client),
+      applications: new ApplicationCommands(client),
+      sluiceNamespace: config.sluiceNamespace,
+      log,
+      routes: [registerGitWebhookRoutes, applicationSetRoutes(client, config.taskQueue)],
+    });
+    stops.push(() => api.close());
+    const address = await api.listen({ host: config.apiHost, port: config.apiPort });
+    log('sluice running', { api: address, taskQueue: config.taskQueue, temporal: config.temporalAddress });
+    return { apiUrl: address, client, stop };
+  } catch (err) {
+    await stop();
+    throw err;
+  }
+}
