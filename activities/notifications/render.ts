@@ -1,0 +1,44 @@
+// Renders a firing's templates with the Go engine and Argo's notification functions, with
+// `.app`, `.appProject`, `.context`, `.secrets`, `.serviceType`. Several templates merge, later
+// fields over earlier ones, as notifications-engine does. A failure names the template.
+import type { NotificationTemplate } from '../../domain/notifications/config';
+import { GoTemplateError, renderTemplateObject } from '../templating/go-template';
+import type { Notification } from './service';
+
+export interface TemplateData {
+  app: unknown;
+  appProject?: unknown;
+  context: Record<string, string>;
+  secrets: Record<string, string>;
+  serviceType: string;
+}
+
+export async function renderNotification(templates: Record<string, NotificationTemplate>, names: readonly string[], data: TemplateData): Promise<Notification> {
+  let out: Notification = {};
+  for (const name of names) {
+    const template = templates[name];
+    if (!template) throw new Error(`template ${name} is not defined`);
+    let rendered: NotificationTemplate;
+    try {
+      rendered = await renderTemplateObject(template, { ...data, appProject: data.appProject ?? null } as Record<string, unknown>, {
+        functions: 'notifications',
+        name,
+      });
+    } catch (err) {
+      // Go's message names the template and position; it never holds data values.
+      throw new Error(`template ${name}: ${err instanceof GoTemplateError ? err.message : String(err)}`, { cause: err });
+    }
+    out = merge(out, rendered as Notification);
+  }
+  return out;
+}
+
+function merge(a: Record<string, unknown>, b: Record<string, unknown>): Notification {
+  const out: Record<string, unknown> = { ...a };
+  for (const [k, v] of Object.entries(b)) {
+    const prev = out[k];
+    out[k] = isMap(prev) && isMap(v) ? merge(prev, v) : v;
+  }
+  return out;
+}
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
