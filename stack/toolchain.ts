@@ -221,16 +221,28 @@ export async function ensureArgoRolloutsPlugin(log: Log = (l) => console.log(l))
   return path.join(dir, 'kubectl-argo-rollouts');
 }
 
+/**
+ * A program from Debian's packages, installed when absent (a fresh machine, a clean CI runner).
+ * apt's own lock is waited for, so two test processes installing at once queue instead of failing.
+ */
+export async function ensureDebianPackage(pkg: string, binary: string, log: Log = (l) => console.log(l)): Promise<string> {
+  if (fs.existsSync(binary)) return binary;
+  log(`installing ${pkg} from Debian packages (first time only) …`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  const lockWait = ['-o', 'DPkg::Lock::Timeout=600'];
+  await run('apt-get', [...lockWait, 'update', '-qq'], { env });
+  await run('apt-get', [...lockWait, 'install', '-y', '-qq', '--no-install-recommends', pkg], { env });
+  if (!fs.existsSync(binary)) throw new Error(`${pkg} installed but ${binary} is not there`);
+  return binary;
+}
+
 /** Prometheus from Debian's packages, installed when absent. */
 export async function ensurePrometheus(log: Log = (l) => console.log(l)): Promise<string> {
   for (const candidate of ['/usr/bin/prometheus', '/usr/local/bin/prometheus']) if (fs.existsSync(candidate)) return candidate;
-  log('installing prometheus from Debian packages (first time only) …');
-  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
-  await run('apt-get', ['update', '-qq'], { env });
-  await run('apt-get', ['install', '-y', '-qq', '--no-install-recommends', 'prometheus'], { env });
+  await ensureDebianPackage('prometheus', '/usr/bin/prometheus', log);
   // The package starts a system service; Sluice runs its own instances.
   await run('sh', ['-c', 'systemctl stop prometheus prometheus-node-exporter >/dev/null 2>&1 || service prometheus stop >/dev/null 2>&1 || true'], {
-    env,
+    env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
   }).catch(() => undefined);
   return '/usr/bin/prometheus';
 }
