@@ -54,6 +54,49 @@ export function run(cmd: string, args: string[], opts: { cwd?: string; env?: Nod
 /** Builds into a temporary directory and renames it into place, so a killed build never leaves a half tool. */
 async function buildOnce(name: string, dir: string, binaries: string[], build: (tmp: string) => Promise<void>, log: Log): Promise<void> {
   if (binaries.every((b) => fs.existsSync(path.join(dir, b)))) return;
+  // Another process (a second test run, `npm start` beside it) may be building the same
+  // tool: wait for it rather than build it twice on two cores.
+  const release = await buildLock(`${dir}.lock`, name, log);
+  try {
+    if (binaries.every((b) => fs.existsSync(path.join(dir, b)))) return;
+    await buildNow(name, dir, build, log);
+  } finally {
+    release();
+  }
+}
+
+/** A lock file holding the builder's pid; one left by a process that is gone is taken over. */
+async function buildLock(lockFile: string, name: string, log: Log): Promise<() => void> {
+  fs.mkdirSync(path.dirname(lockFile), { recursive: true });
+  let told = false;
+  for (;;) {
+    try {
+      fs.writeFileSync(lockFile, String(process.pid), { flag: 'wx' });
+      return () => fs.rmSync(lockFile, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+    }
+    const holder = Number(fs.readFileSync(lockFile, 'utf8').trim());
+    if (!holder || !processAlive(holder)) {
+      fs.rmSync(lockFile, { force: true });
+      continue;
+    }
+    if (!told) log(`waiting for process ${holder}, which is building ${name} …`);
+    told = true;
+    await new Promise((r) => setTimeout(r, 2000));
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+async function buildNow(name: string, dir: string, build: (tmp: string) => Promise<void>, log: Log): Promise<void> {
   const started = Date.now();
   log(`building ${name} (first time only; cached in ${dir}) …`);
   const ticker = setInterval(() => log(`  … still building ${name}, ${Math.round((Date.now() - started) / 1000)}s`), 30_000);
