@@ -86,6 +86,7 @@ export const email: NotificationService = {
           // The template's text is data: never let it make the mailer read a file or fetch a URL.
           disableFileAccess: true,
           disableUrlAccess: true,
+          ...(ctx.signal ? { signal: ctx.signal } : {}),
         })
         .catch((err: unknown) => {
           throw classify(label, err);
