@@ -6,10 +6,16 @@
 // {state, label, targetURL}, deployment: {state, environment, environmentURL, logURL,
 // requiredContexts, autoMerge, transientEnvironment, reference}}`; the description is the
 // message cut to 140 characters. A deployment for the revision and environment is reused when
-// one exists, so a retried send adds a status to it rather than a second deployment.
-import { createSign } from 'node:crypto';
+// one exists, so a retried send adds a status to it rather than a second deployment. Also
+// Argo's `pullRequestComment: {content, commentTag}` on each pull request holding the revision
+// (the comment carrying the tag is edited; without a tag Sluice tags it with the firing, so a
+// retry edits rather than repeats it), `checkRun: {name, details_url, status, conclusion,
+// started_at, completed_at, output: {title, summary, text}}` and `repositoryDispatch:
+// {event_type, client_payload}` (JSON text).
+import { createHash, createSign } from 'node:crypto';
 import {
   block,
+  jsonField,
   httpSend,
   insecureOption,
   optionString,
@@ -130,7 +136,15 @@ export const github: NotificationService = {
     if (!revision) throw new PermanentSendError('github: revisionPath gave an empty revision');
     const status = isMap(g.status) ? g.status : undefined;
     const deployment = isMap(g.deployment) ? g.deployment : undefined;
-    if (!status && !deployment) throw new PermanentSendError("github: the template's github block has neither status nor deployment");
+    const comment = isMap(g.pullRequestComment) ? g.pullRequestComment : undefined;
+    const checkRun = isMap(g.checkRun) ? g.checkRun : undefined;
+    const dispatch = isMap(g.repositoryDispatch) ? g.repositoryDispatch : undefined;
+    if (!status && !deployment && !comment && !checkRun && !dispatch) {
+      throw new PermanentSendError("github: the template's github block has none of status, deployment, pullRequestComment, checkRun, repositoryDispatch");
+    }
+    // Checked before anything is sent, so a bad field never leaves half a notification behind.
+    const run = checkRun ? checkRunRequest(checkRun, revision) : undefined;
+    const clientPayload = dispatch ? jsonField('github', 'repositoryDispatch.client_payload', dispatch.client_payload) : undefined;
 
     const api = githubApiRoot(config.options);
     const repo = `${api}/repos/${fullName.split('/').map(encodeURIComponent).join('/')}`;
@@ -185,5 +199,49 @@ export const github: NotificationService = {
         ...(text(deployment.environmentURL) ? { environment_url: text(deployment.environmentURL) } : {}),
       });
     }
+    if (comment) {
+      const tag = text(comment.commentTag);
+      const marker = `<!-- ${tag ? `argocd-notifications ${tag}` : `sluice-notification ${createHash('sha256').update(ctx.idempotencyKey).digest('hex').slice(0, 16)}`} -->`;
+      const body = `${trunc(text(comment.content), 65536 - marker.length - 1)}\n${marker}`;
+      const pulls = await call('GET', `/commits/${encodeURIComponent(revision)}/pulls?per_page=100`);
+      for (const pr of Array.isArray(pulls.data) ? pulls.data.filter(isMap) : []) {
+        const comments = await call('GET', `/issues/${Number(pr.number)}/comments?per_page=100`);
+        const existing = (Array.isArray(comments.data) ? comments.data.filter(isMap) : []).find((c) => text(c.body).includes(marker));
+        if (existing) await call('PATCH', `/issues/comments/${Number(existing.id)}`, { body });
+        else await call('POST', `/issues/${Number(pr.number)}/comments`, { body });
+      }
+    }
+    if (run) await call('POST', '/check-runs', run);
+    if (dispatch)
+      await call('POST', '/dispatches', { event_type: text(dispatch.event_type), ...(clientPayload !== undefined ? { client_payload: clientPayload } : {}) });
   },
 };
+
+/** A check run as Argo builds it: a conclusion alone means completed; completed needs a conclusion; times are RFC 3339. */
+function checkRunRequest(c: Record<string, unknown>, revision: string): Record<string, unknown> {
+  const conclusion = text(c.conclusion);
+  const status = text(c.status) || (conclusion ? 'completed' : '');
+  if ((status === 'completed' || text(c.completed_at)) && !conclusion) {
+    throw new PermanentSendError('github: checkRun needs a conclusion when its status is completed or completed_at is set');
+  }
+  const time = (field: 'started_at' | 'completed_at') => {
+    const v = text(c[field]);
+    if (!v) return {};
+    if (!/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(v) || Number.isNaN(Date.parse(v))) {
+      throw new PermanentSendError(`github: checkRun.${field} ${JSON.stringify(v)} is not an RFC 3339 time`);
+    }
+    return { [field]: new Date(v).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  };
+  const output = isMap(c.output) ? { title: text(c.output.title), summary: text(c.output.summary), text: text(c.output.text) } : undefined;
+  return {
+    name: text(c.name),
+    head_sha: revision,
+    external_id: 'argocd-notifications',
+    ...(text(c.details_url) ? { details_url: text(c.details_url) } : {}),
+    ...(status ? { status } : {}),
+    ...(conclusion ? { conclusion } : {}),
+    ...time('started_at'),
+    ...time('completed_at'),
+    ...(output ? { output } : {}),
+  };
+}

@@ -347,6 +347,113 @@ test('github: owner/repo from any git URL form, and the REST root as go-github d
   assert.equal(githubApiRoot({ enterpriseBaseURL: 'https://ghe.example.com/api/v3/' }), 'https://ghe.example.com/api/v3');
 });
 
+test('github: a pull request comment (edited, not repeated, on a retry), a check run and a repository dispatch', async () => {
+  const cfg = parseNotificationConfig(
+    {
+      'service.github': `apiURL: ${base}\ntoken: $t`,
+      'template.t': [
+        'message: ok',
+        'github:',
+        '  pullRequestComment:',
+        '    content: "{{.app.metadata.name}} synced to {{.app.status.sync.revision}}"',
+        '    commentTag: deploy',
+        '  checkRun:',
+        '    name: argocd/{{.app.metadata.name}}',
+        '    details_url: https://argocd.example.com',
+        '    conclusion: success',
+        '    started_at: "2026-12-04T10:00:00Z"',
+        '    completed_at: "2026-12-04T10:01:00+00:00"',
+        '    output:',
+        '      title: Deployed',
+        '      summary: "{{.app.metadata.name}}"',
+        '  repositoryDispatch:',
+        '    event_type: deployed',
+        '    client_payload: \'{"app": "{{.app.metadata.name}}"}\'',
+      ].join('\n'),
+    },
+    { t: 'ghp_T' },
+    false,
+  );
+  const comments: Array<{ id: number; body: string }> = [];
+  const github = (r: Received): Answer => {
+    if (r.method === 'GET' && r.url.startsWith('/repos/acme/frontend/commits/c0ffee/pulls')) return { status: 200, body: [{ number: 7 }] };
+    if (r.method === 'GET' && r.url.startsWith('/repos/acme/frontend/issues/7/comments')) return { status: 200, body: comments };
+    if (r.method === 'POST' && r.url === '/repos/acme/frontend/issues/7/comments') {
+      comments.push({ id: 100 + comments.length, body: r.json.body });
+      return { status: 201, body: {} };
+    }
+    if (r.method === 'PATCH' && r.url.startsWith('/repos/acme/frontend/issues/comments/')) {
+      comments.find((c) => c.id === Number(r.url.split('/').pop()))!.body = r.json.body;
+      return { status: 200, body: {} };
+    }
+    return { status: 201, body: {} };
+  };
+  reset(github);
+  const n = await render(cfg, 'github');
+  await SERVICES.github.send(n, { service: 'github', recipient: '' }, cfg.services.github, ctx);
+  assert.deepEqual(
+    received.map((r) => `${r.method} ${r.url.split('?')[0]}`),
+    [
+      'GET /repos/acme/frontend/commits/c0ffee/pulls',
+      'GET /repos/acme/frontend/issues/7/comments',
+      'POST /repos/acme/frontend/issues/7/comments',
+      'POST /repos/acme/frontend/check-runs',
+      'POST /repos/acme/frontend/dispatches',
+    ],
+  );
+  assert.deepEqual(comments, [{ id: 100, body: 'frontend-app synced to c0ffee\n<!-- argocd-notifications deploy -->' }]);
+  assert.deepEqual(received[3].json, {
+    name: 'argocd/frontend-app',
+    head_sha: 'c0ffee',
+    external_id: 'argocd-notifications',
+    details_url: 'https://argocd.example.com',
+    status: 'completed',
+    conclusion: 'success',
+    started_at: '2026-12-04T10:00:00Z',
+    completed_at: '2026-12-04T10:01:00Z',
+    output: { title: 'Deployed', summary: 'frontend-app', text: '' },
+  });
+  assert.deepEqual(received[4].json, { event_type: 'deployed', client_payload: { app: 'frontend-app' } });
+  // A retry edits the tagged comment.
+  reset(github);
+  await SERVICES.github.send(n, { service: 'github', recipient: '' }, cfg.services.github, ctx);
+  assert.equal(comments.length, 1);
+  assert.ok(received.some((r) => r.method === 'PATCH' && r.url === '/repos/acme/frontend/issues/comments/100'));
+  // Without a tag, the firing tags it: the same firing edits, another firing adds a comment.
+  const untagged = {
+    message: 'ok',
+    github: { repoURLPath: 'https://github.com/acme/frontend', revisionPath: 'c0ffee', pullRequestComment: { content: 'hello' } },
+  };
+  reset(github);
+  await SERVICES.github.send(untagged, { service: 'github', recipient: '' }, cfg.services.github, ctx);
+  await SERVICES.github.send(untagged, { service: 'github', recipient: '' }, cfg.services.github, ctx);
+  await SERVICES.github.send(untagged, { service: 'github', recipient: '' }, cfg.services.github, { idempotencyKey: 'another firing' });
+  assert.equal(comments.length, 3);
+  assert.match(comments[1].body, /^hello\n<!-- sluice-notification [0-9a-f]{16} -->$/);
+  // Bad check run fields are refused before anything is sent.
+  reset(github);
+  const badRun = {
+    message: 'ok',
+    github: {
+      repoURLPath: 'https://github.com/acme/frontend',
+      revisionPath: 'c0ffee',
+      status: { state: 'success', label: 'cd' },
+      checkRun: { name: 'x', status: 'completed' },
+    },
+  };
+  await rejectsWith(SERVICES.github.send(badRun, { service: 'github', recipient: '' }, cfg.services.github, ctx), true, /checkRun needs a conclusion/);
+  const badTime = {
+    message: 'ok',
+    github: { repoURLPath: 'https://github.com/acme/frontend', revisionPath: 'c0ffee', checkRun: { name: 'x', started_at: 'yesterday' } },
+  };
+  await rejectsWith(
+    SERVICES.github.send(badTime, { service: 'github', recipient: '' }, cfg.services.github, ctx),
+    true,
+    /checkRun\.started_at "yesterday" is not an RFC 3339 time/,
+  );
+  assert.equal(received.length, 0);
+});
+
 test('pagerdutyv2: a trigger event with the routing key of the recipient and a dedup key that is the same on a retry', async () => {
   const cfg = parseNotificationConfig(
     {
