@@ -7,7 +7,7 @@ import { isConflict, Resources, type KubeClient, type KubeObject } from '../../k
 import { parseNotificationConfig, type NotificationConfig, type TriggerCondition } from '../../domain/notifications/config';
 import { subscriptionsFor, type Destination, type Subscriptions } from '../../domain/notifications/subscriptions';
 import { renderNotification } from './render';
-import { PermanentSendError } from './service';
+import { PermanentSendError, serviceKey } from './service';
 import { SERVICES } from './services';
 
 export const NOTIFICATIONS_CONFIGMAP = 'argocd-notifications-cm';
@@ -49,6 +49,17 @@ export interface NotificationFailure {
 }
 
 const CACHE_MS = 5_000;
+
+/** Every Secret value (and its base64, as in a Basic header) found in a message, replaced by `***`. */
+export function redactSecrets(message: string, secrets: Record<string, string>): string {
+  let out = message;
+  const values = Object.values(secrets)
+    .flatMap((v) => [v, Buffer.from(v).toString('base64')])
+    .filter((v) => v.length >= 4)
+    .sort((a, b) => b.length - a.length);
+  for (const v of values) out = out.split(v).join('***');
+  return out;
+}
 
 const trim = (o: KubeObject | undefined): KubeObject | null => {
   if (!o) return null;
@@ -93,7 +104,10 @@ export function createNotificationActivities(kube: KubeClient) {
         const service = cfg.services[input.destination.service];
         if (!service) throw new PermanentSendError(`service ${input.destination.service} is not configured in ${NOTIFICATIONS_CONFIGMAP}`);
         const impl = SERVICES[service.type];
-        if (!impl) throw new PermanentSendError(`service.${service.type}: unknown service type (known: ${Object.keys(SERVICES).join(', ')})`);
+        if (!impl) throw new PermanentSendError(`${serviceKey(service)}: unknown service type ${service.type} (known: ${Object.keys(SERVICES).join(', ')})`);
+        if (service.missingSecrets?.length) {
+          throw new PermanentSendError(`${serviceKey(service)}: ${service.missingSecrets.map((k) => `$${k}`).join(', ')} not found in ${NOTIFICATIONS_SECRET}`);
+        }
         const notification = await renderNotification(cfg.templates, input.templates, {
           app: input.app,
           appProject: input.appProject,
@@ -105,8 +119,11 @@ export function createNotificationActivities(kube: KubeClient) {
         });
         await impl.send(notification, input.destination, service, { idempotencyKey: input.idempotencyKey });
       } catch (err) {
-        if (err instanceof PermanentSendError) throw ApplicationFailure.nonRetryable(err.message, 'NotificationRefused');
-        throw err;
+        // The services never put credentials in their messages; this is the last guard, as the
+        // message goes into workflow history and an Event.
+        const message = redactSecrets(err instanceof Error ? err.message : String(err), secrets);
+        if (err instanceof PermanentSendError) throw ApplicationFailure.nonRetryable(message, 'NotificationRefused');
+        throw ApplicationFailure.retryable(message, 'NotificationNotDelivered');
       }
     },
 

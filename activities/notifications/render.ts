@@ -4,6 +4,7 @@
 import type { NotificationTemplate } from '../../domain/notifications/config';
 import { GoTemplateError, renderTemplateObject } from '../templating/go-template';
 import type { Notification } from './service';
+import { SERVICES } from './services';
 
 export interface TemplateData {
   app: unknown;
@@ -20,7 +21,7 @@ export async function renderNotification(templates: Record<string, NotificationT
     if (!template) throw new Error(`template ${name} is not defined`);
     let rendered: NotificationTemplate;
     try {
-      rendered = await renderTemplateObject(template, { ...data, appProject: data.appProject ?? null } as Record<string, unknown>, {
+      rendered = await renderTemplateObject(withServiceDefaults(template), { ...data, appProject: data.appProject ?? null } as Record<string, unknown>, {
         functions: 'notifications',
         name,
       });
@@ -29,6 +30,16 @@ export async function renderNotification(templates: Record<string, NotificationT
       throw new Error(`template ${name}: ${err instanceof GoTemplateError ? err.message : String(err)}`, { cause: err });
     }
     out = merge(out, rendered as Notification);
+  }
+  return out;
+}
+
+/** A service's block gets the service's default fields it leaves out (github's repoURLPath), as Argo's templaters do. */
+function withServiceDefaults(template: NotificationTemplate): NotificationTemplate {
+  const out: NotificationTemplate = { ...template };
+  for (const [key, value] of Object.entries(template)) {
+    const defaults = Object.prototype.hasOwnProperty.call(SERVICES, key) ? SERVICES[key]!.templateDefaults : undefined;
+    if (defaults && isMap(value)) out[key] = { ...defaults, ...value };
   }
   return out;
 }

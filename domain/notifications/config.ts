@@ -27,6 +27,8 @@ export interface ServiceConfig {
   name: string;
   /** The YAML with `$key` references already replaced. Holds secrets: never log it. */
   options: Record<string, unknown>;
+  /** `$key` references the Secret does not hold: the service refuses to send rather than send `$key` as a credential. */
+  missingSecrets?: string[];
 }
 
 export interface DefaultSubscription {
@@ -94,7 +96,7 @@ export function parseNotificationConfig(data: Record<string, string>, secret: Re
       if (missing.size > 0) {
         cfg.problems.push(`${key}: ${[...missing].map((k) => `$${k}`).join(', ')} not found in argocd-notifications-secret`);
       }
-      cfg.services[name] = { type, name, options: resolved };
+      cfg.services[name] = { type, name, options: resolved, ...(missing.size > 0 ? { missingSecrets: [...missing] } : {}) };
     } else if (key === 'defaultTriggers') {
       cfg.defaultTriggers = strings(value);
     } else if (key.startsWith('defaultTriggers.')) {
