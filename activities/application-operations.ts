@@ -1,11 +1,12 @@
 // What an Application's operations need besides the reconcile pass: a sync's manifests,
 // the diff, cascading deletion, sync windows and Prune=confirm approvals.
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import { Resources, type KubeClient } from '../k8s/kube-client';
+import { isConflict, Resources, type KubeClient } from '../k8s/kube-client';
 import { redactURL, SourceRefusedError } from '../domain/applications/source-safety';
 import type { ApplicationRef, ApplicationSpec, SyncSource } from '../domain/applications/types';
 import { resourceKey, syncOptionsOf, type ManifestResource } from '../domain/sync/resources';
-import { DELETION_APPROVED_ANNOTATION, RESOURCES_FINALIZER } from '../domain/argo/names';
+import { DELETION_APPROVED_ANNOTATION, FIELD_MANAGER, RESOURCES_FINALIZER } from '../domain/argo/names';
+import type { ApplicationEvent } from '../domain/applications/self-heal-loop';
 import { whileHeartbeating } from './heartbeats';
 import { projectOf, syncWindowsAllow } from './project-permissions';
 import { isUserError, type CompareInput, type Comparer, type Target } from './application-compare';
@@ -171,6 +172,34 @@ export function createApplicationOperations(
           await new Promise((r) => setTimeout(r, 1000));
         }
       });
+    },
+
+    /** A Warning Event on the Application; the workflow names it, so a retry after a lost response finds it there. */
+    async recordApplicationEvent(ref: ApplicationRef, ev: ApplicationEvent): Promise<void> {
+      const app = await kube.find(Resources.application, ref.namespace, ref.name);
+      if (!app) return;
+      try {
+        await kube.create(
+          Resources.event,
+          ref.namespace,
+          {
+            apiVersion: 'v1',
+            kind: 'Event',
+            metadata: { name: ev.name, namespace: ref.namespace },
+            involvedObject: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', namespace: ref.namespace, name: ref.name, uid: app.metadata.uid },
+            type: 'Warning',
+            reason: ev.reason,
+            message: ev.message,
+            firstTimestamp: ev.at,
+            lastTimestamp: ev.at,
+            count: 1,
+            source: { component: FIELD_MANAGER },
+          },
+          { fieldManager: FIELD_MANAGER },
+        );
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
     },
   };
 }

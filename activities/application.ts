@@ -8,7 +8,7 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { isNotFound, KubeApiError, Resources, type KubeClient } from '../k8s/kube-client';
 import { JqPaths } from './jq';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef } from '../domain/applications/types';
-import { freshSince, passStatus, syncExpected, type LastAutoSync, type PassStatusInput } from '../domain/applications/reconcile';
+import { freshSince, passStatus, syncExpected, type LastAutoSync, type PassStatusInput, type SelfHealOptions } from '../domain/applications/reconcile';
 import { ClusterClients } from '../k8s/clusters';
 import { whileHeartbeating } from './heartbeats';
 import { GitRepositories } from './git';
@@ -72,6 +72,8 @@ export interface ReconcileInput {
   syncRequested?: boolean;
   /** The last automated sync, to tell whether one is due now. */
   lastAuto?: LastAutoSync;
+  /** Self-heal's backoff and the runaway guard's stop, as the workflow decides with them. */
+  selfHeal?: SelfHealOptions;
   /** The workflow's time for this pass: its decision after the pass is taken as of then too. */
   nowMs: number;
   /** Read the live objects from the API server (the pass right after a sync). */
@@ -186,6 +188,7 @@ export function createApplicationActivities(
         lastAuto: input.lastAuto,
         nowMs: input.nowMs,
         requested: input.syncRequested || !!obs.operation?.sync,
+        selfHeal: input.selfHeal,
       });
       if (syncing || !pass.write) return { obs, comparison, errorSince: pass.errorSince };
       await patchApplication(input.app, { status: pass.status }, 'status');

@@ -18,6 +18,16 @@ import {
   type LastAutoSync,
   type OperationState,
 } from '../domain/applications/reconcile';
+import {
+  detectSelfHealLoop,
+  RECONCILE_LOOP_REASON,
+  rememberSelfHeal,
+  selfHealLoopHolds,
+  specKeyOf,
+  type ApplicationEvent,
+  type SelfHeal,
+  type SelfHealLoop,
+} from '../domain/applications/self-heal-loop';
 import { isMultiSource } from '../domain/applications/sources';
 import { instanceName } from '../domain/applications/tracking';
 import type { ApplicationRef, ApplicationSpec, Comparison, HistoryEntry, ObjectRef, SyncRequest, SyncResult } from '../domain/applications/types';
@@ -28,6 +38,8 @@ export interface ApplicationTimings {
   jitterMs: number;
   hookTimeoutMs: number;
   waveTimeoutMs: number;
+  /** Argo's self-heal backoff (domain default when absent). */
+  selfHealBackoffMs?: number;
 }
 
 export const DEFAULT_TIMINGS: ApplicationTimings = { reconcileMs: 120_000, jitterMs: 60_000, hookTimeoutMs: 600_000, waveTimeoutMs: 600_000 };
@@ -43,6 +55,9 @@ export interface CarriedState {
   operationState?: OperationState;
   lastGood?: Comparison;
   errorSince?: string;
+  /** The runaway guard's recent self-heals, and its stop while it holds (domain/applications/self-heal-loop.ts). */
+  selfHeals?: SelfHeal[];
+  selfHealLoop?: SelfHealLoop;
 }
 
 export interface ApplicationWorkflowInput extends ApplicationRef {
@@ -99,6 +114,10 @@ export class ApplicationRun {
   private reportReconcile = true;
   /** The workflow time the last pass was decided for (the pass applied the decision as of then). */
   private decidedAtMs = 0;
+  /** The runaway guard is on (false when replaying runs started before it: README § Changing workflow code). */
+  guarded = false;
+  /** The Event the guard's stop asks to record, taken by the workflow. */
+  private loopEvent: ApplicationEvent | undefined;
 
   constructor(private readonly input: ApplicationWorkflowInput) {
     this.ref = { namespace: input.namespace, name: input.name };
@@ -184,9 +203,11 @@ export class ApplicationRun {
         lastGood: this.carried.lastGood,
         errorSince: this.carried.errorSince,
         lastWritten: this.lastStatusJson,
+        ...(this.carried.selfHealLoop ? { reconcileLoop: this.carried.selfHealLoop.message } : {}),
       },
       syncRequested: this.pending.length > 0 || this.held !== undefined,
       lastAuto: this.carried.lastAuto,
+      ...this.selfHealOptions(),
       nowMs,
       ...(fromServer ? { fromServer: true } : {}),
     };
@@ -241,11 +262,57 @@ export class ApplicationRun {
     const next = this.pending.shift() ?? this.held;
     this.held = undefined;
     if (next) return { next };
-    const auto = decideAutoSync(this.spec, compared, this.carried.lastAuto, this.decidedAtMs);
+    this.releaseSelfHealLoop(compared);
+    let auto = decideAutoSync(this.spec, compared, this.carried.lastAuto, this.decidedAtMs, this.selfHealOptions().selfHeal);
+    if (auto.sync && auto.selfHeal && this.guarded) auto = this.selfHealing(compared) ?? auto;
     this.summary = `${compared.error ? 'ComparisonError' : compared.syncStatus}, ${compared.health}; ${auto.reason}`;
     if (auto.sync)
       return { next: { request: { prune: !!this.spec.syncPolicy?.automated?.prune, revision: compared.revision }, initiatedBy: { automated: true } } };
     return { retryInMs: auto.retryInMs };
+  }
+
+  // ---- the runaway guard (domain/applications/self-heal-loop.ts)
+
+  private selfHealOptions(): { selfHeal?: { backoffMs?: number; stopped?: string } } {
+    const backoffMs = this.timings.selfHealBackoffMs;
+    const stopped = this.carried.selfHealLoop?.message;
+    if (backoffMs === undefined && stopped === undefined) return {};
+    return { selfHeal: { ...(backoffMs !== undefined ? { backoffMs } : {}), ...(stopped !== undefined ? { stopped } : {}) } };
+  }
+
+  /** The stop lets go at a new revision or spec. */
+  private releaseSelfHealLoop(compared: Comparison): void {
+    const loop = this.carried.selfHealLoop;
+    if (loop && !selfHealLoopHolds(loop, compared.revision, specKeyOf(this.spec))) this.forgetSelfHeals();
+  }
+
+  /** Records a self-heal about to start; when it makes a loop, refuses it: the guard stops self-heal and asks for an Event. */
+  private selfHealing(compared: Comparison): { sync: false; reason: string } | undefined {
+    const nowMs = this.decidedAtMs;
+    const heal: SelfHeal = { revision: compared.revision ?? '', specKey: specKeyOf(this.spec), atMs: nowMs, resources: this.outOfSyncKeys() ?? [] };
+    this.carried.selfHeals = rememberSelfHeal(this.carried.selfHeals ?? [], heal, nowMs);
+    const loop = detectSelfHealLoop(this.carried.selfHeals, nowMs);
+    if (!loop) return undefined;
+    this.carried.selfHealLoop = loop;
+    this.loopEvent = {
+      name: `${this.ref.name}.${nowMs.toString(16)}`,
+      reason: RECONCILE_LOOP_REASON,
+      message: loop.message,
+      at: new Date(nowMs).toISOString(),
+    };
+    return { sync: false, reason: loop.message };
+  }
+
+  private forgetSelfHeals(): void {
+    this.carried.selfHeals = undefined;
+    this.carried.selfHealLoop = undefined;
+  }
+
+  /** The Event the guard asked for, once. */
+  takeLoopEvent(): ApplicationEvent | undefined {
+    const event = this.loopEvent;
+    this.loopEvent = undefined;
+    return event;
   }
 
   /** The sync windows' verdict on `next`: the sync to start, or none (held when manual) and when to ask again. */
@@ -271,6 +338,7 @@ export class ApplicationRun {
   /** The operation starts: its operationState, and the spec it syncs (a rollback's source). */
   operationStarted(op: PendingSync, startedAt: string): ApplicationSpec {
     this.carried.operationState = startedOperation(op.request, op.initiatedBy, this.spec, startedAt);
+    if (!op.initiatedBy.automated) this.forgetSelfHeals(); // a person synced: self-heal starts afresh
     this.summary = `syncing${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`;
     this.terminating = false;
     const rollback = op.rollbackTo;
@@ -341,6 +409,7 @@ export class ApplicationRun {
       history: state.history,
       reconciledAt: nowIso,
       errorSince: state.errorSince,
+      reconcileLoop: state.selfHealLoop?.message,
     });
     const key = statusKey(status);
     return key === this.lastStatusJson && !this.reportReconcile ? undefined : { status, key };

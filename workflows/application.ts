@@ -12,6 +12,7 @@ import {
   continueAsNew,
   executeChild,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   setCurrentDetails,
@@ -70,6 +71,9 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   const { ref, id } = run;
   handleRequests(run);
   const reconcileTimer = periodicTimer();
+  // The runaway guard (domain/applications/self-heal-loop.ts) can skip a self-heal sync
+  // and record an Event: runs started before it replay without it.
+  run.guarded = patched('self-heal-loop-guard');
 
   for (let iteration = 0; ; iteration++) {
     // wait
@@ -83,6 +87,11 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     if (!compared) return; // the Application is gone
     // decide
     let { next, retryInMs } = run.decide(compared);
+    const loop = run.takeLoopEvent();
+    if (loop) {
+      log.warn('reconcile loop: self-heal stops until the revision or the Application changes', { application: id, message: loop.message });
+      await act.recordApplicationEvent(ref, loop);
+    }
     // AppProject syncWindows are checked when an operation would start, never while one runs.
     if (next)
       ({ next, retryInMs } = run.windowed(

@@ -1,6 +1,7 @@
 // The Application workflow's decisions, pure: when to reconcile next, whether an automated
 // sync is due, how long to back off before a retry, and the status projected onto the object.
 import { parseDuration } from '../argo/duration';
+import { RECONCILE_LOOP_REASON } from './self-heal-loop';
 import { isMultiSource } from './sources';
 import type { ApplicationSource, ApplicationSpec, Comparison, HistoryEntry, RetryStrategy, SyncRequest, SyncResult } from './types';
 
@@ -23,14 +24,27 @@ export interface LastAutoSync {
 
 export const SELF_HEAL_BACKOFF_MS = 5000;
 
-export type AutoSyncDecision = { sync: true; reason: string } | { sync: false; reason: string; retryInMs?: number };
+export type AutoSyncDecision = { sync: true; reason: string; selfHeal?: boolean } | { sync: false; reason: string; retryInMs?: number };
+
+/** How automated self-heal is tuned: its backoff, and the runaway guard's stop (self-heal-loop.ts) if it holds. */
+export interface SelfHealOptions {
+  backoffMs?: number;
+  /** The message of the runaway guard's stop, while it holds: no self-heal. */
+  stopped?: string;
+}
 
 /**
  * Argo CD's automated sync: once per revision; again for the same revision only with
  * selfHeal, after the drift has lasted SELF_HEAL_BACKOFF_MS since the last sync; never
  * when all that differs needs pruning and prune is off, nor for an empty app without allowEmpty.
  */
-export function decideAutoSync(spec: ApplicationSpec, comparison: Comparison, last: LastAutoSync | undefined, nowMs: number): AutoSyncDecision {
+export function decideAutoSync(
+  spec: ApplicationSpec,
+  comparison: Comparison,
+  last: LastAutoSync | undefined,
+  nowMs: number,
+  selfHeal: SelfHealOptions = {},
+): AutoSyncDecision {
   const automated = spec.syncPolicy?.automated;
   if (!automated) return { sync: false, reason: 'automated sync is off' };
   if (comparison.error || !comparison.revision) return { sync: false, reason: 'comparison failed' };
@@ -43,9 +57,10 @@ export function decideAutoSync(spec: ApplicationSpec, comparison: Comparison, la
   if (!last || last.revision !== comparison.revision) return { sync: true, reason: `new revision ${comparison.revision.slice(0, 7)}` };
   if (!automated.selfHeal) return { sync: false, reason: `already synced revision ${comparison.revision.slice(0, 7)} once` };
   if (last.phase !== 'Succeeded') return { sync: false, reason: `the last automated sync of ${comparison.revision.slice(0, 7)} ${last.phase}` };
-  const wait = last.atMs + SELF_HEAL_BACKOFF_MS - nowMs;
+  if (selfHeal.stopped) return { sync: false, reason: selfHeal.stopped };
+  const wait = last.atMs + (selfHeal.backoffMs ?? SELF_HEAL_BACKOFF_MS) - nowMs;
   if (wait > 0) return { sync: false, reason: 'self-heal backoff', retryInMs: wait };
-  return { sync: true, reason: 'self-heal: live state drifted from Git' };
+  return { sync: true, reason: 'self-heal: live state drifted from Git', selfHeal: true };
 }
 
 /** Delay before retry number `attempt` (1-based), or undefined when retries are used up. Argo's defaults: 5s, ×2, ≤3m. */
@@ -101,6 +116,8 @@ export interface StatusInput {
   reconciledAt: string;
   /** When the current ComparisonError was first seen. */
   errorSince?: string;
+  /** The runaway guard's stop, shown as a ReconcileLoop condition while it holds. */
+  reconcileLoop?: string;
 }
 
 /** What decides whether a status needs writing again: all of it but reconciledAt. */
@@ -125,6 +142,7 @@ export interface PassStatusInput {
   errorSince?: string;
   /** The statusKey of the status last written. */
   lastWritten: string;
+  reconcileLoop?: string;
 }
 
 /**
@@ -145,6 +163,7 @@ export function passStatus(input: { spec: ApplicationSpec; comparison: Compariso
     operationState: input.status.operationState,
     history: input.status.history,
     reconciledAt: input.nowIso,
+    reconcileLoop: input.status.reconcileLoop,
   });
   const key = statusKey(status);
   return { status, key, write: input.reportReconcile || key !== input.status.lastWritten, errorSince: after.errorSince };
@@ -158,8 +177,15 @@ export function passStatus(input: { spec: ApplicationSpec; comparison: Compariso
  * self-heal backoff; the activity applies this rule only because the status is written in
  * the same step as the compare.
  */
-export function syncExpected(input: { spec: ApplicationSpec; comparison: Comparison; lastAuto?: LastAutoSync; nowMs: number; requested: boolean }): boolean {
-  return input.requested || decideAutoSync(input.spec, input.comparison, input.lastAuto, input.nowMs).sync;
+export function syncExpected(input: {
+  spec: ApplicationSpec;
+  comparison: Comparison;
+  lastAuto?: LastAutoSync;
+  nowMs: number;
+  requested: boolean;
+  selfHeal?: SelfHealOptions;
+}): boolean {
+  return input.requested || decideAutoSync(input.spec, input.comparison, input.lastAuto, input.nowMs, input.selfHeal).sync;
 }
 
 /**
@@ -215,6 +241,7 @@ function conditionsOf(input: StatusInput): Record<string, unknown>[] | null {
   if (comparison.error) conditions.push({ type: 'ComparisonError', message: comparison.error, lastTransitionTime: input.errorSince ?? input.reconciledAt });
   // No lastTransitionTime: it would change the status at every reconcile.
   for (const w of comparison.warnings ?? []) conditions.push({ type: w.type, message: w.message });
+  if (input.reconcileLoop) conditions.push({ type: RECONCILE_LOOP_REASON, message: input.reconcileLoop });
   return conditions.length > 0 ? conditions : null;
 }
 

@@ -14,10 +14,12 @@ import type { ApplicationActivities } from '../../activities/application';
 import type { SyncActivities } from '../../activities/sync';
 import { ensureTools } from '../../stack/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
-import { applicationNudgeSignal, appHistoryQuery } from '../../workflows/definitions';
+import { applicationNudgeSignal, appHistoryQuery, appSyncUpdate } from '../../workflows/definitions';
 import type { ApplicationSpec, Comparison } from '../../domain/applications/types';
 import { passStatus, syncExpected } from '../../domain/applications/reconcile';
 import { applicationWorkflow } from '../../workflows/application';
+import type { ApplicationTimings } from '../../workflows/application-run';
+import { RECONCILE_LOOP_REASON, SELF_HEAL_LOOP_LIMIT } from '../../domain/applications/self-heal-loop';
 import type { ManifestResource } from '../../domain/sync/resources';
 import { eventually } from '../support/stack';
 import { repoRoot } from '../support/paths';
@@ -54,12 +56,18 @@ interface StubOptions {
   window?: { allowed: boolean; message?: string };
   /** Called as each wave is awaited (e.g. to close a window mid-sync, or to nudge the app). */
   onWave?: (workflowId: string) => void | Promise<void>;
+  /** Something else changes the ConfigMap back at once: every compare finds it OutOfSync. */
+  changedBack?: boolean;
 }
 
 function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: StubOptions = {}, workflowId = '') {
-  let synced = false;
+  let applied = false;
   let failWaves = opts.failWaves ?? 0;
-  const comparison = (): Comparison => ({
+  const comparison = (): Comparison => {
+    const synced = applied && !opts.changedBack;
+    return compared(synced);
+  };
+  const compared = (synced: boolean): Comparison => ({
     revision: REV_A,
     resources: [
       {
@@ -110,6 +118,9 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
       statuses.push(pass.status);
       return { obs, comparison: c, errorSince: pass.errorSince, written: pass.key };
     },
+    async recordApplicationEvent(_ref, ev) {
+      calls.push(`event ${ev.reason}`);
+    },
     async checkSyncWindows(input) {
       calls.push(`checkSyncWindows ${input.manual ? 'manual' : 'automated'}`);
       return opts.window ?? { allowed: true };
@@ -137,7 +148,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
       calls.push('awaitWaveHealthy');
       await opts.onWave?.(workflowId);
       if (failWaves-- > 0) return { healthy: false, message: 'ConfigMap/settings is Degraded' };
-      synced = true;
+      applied = true;
       return { healthy: true, message: '' };
     },
     async runHook(input) {
@@ -160,6 +171,7 @@ async function runApp(
   opts: StubOptions,
   body: (h: { calls: string[]; statuses: any[]; workflowId: string }) => Promise<void>,
   reconcileMs = 600_000,
+  timings: Partial<ApplicationTimings> = {},
 ) {
   const calls: string[] = [];
   const statuses: any[] = [];
@@ -175,7 +187,7 @@ async function runApp(
     const handle = await env.client.workflow.start(applicationWorkflow, {
       taskQueue,
       workflowId,
-      args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs, jitterMs: 0 } }],
+      args: [{ namespace: 'shop', name: 'web', timings: { reconcileMs, jitterMs: 0, ...timings } }],
     });
     try {
       await body({ calls, statuses, workflowId });
@@ -249,11 +261,11 @@ test('a nudged pass keeps the periodic reconcile timer, which still fires on tim
       }
       const events = (await handle.fetchHistory()).events ?? [];
       const types = events.map((e) => String(e.eventType));
-      // Started as production starts it, with the code generation: no patch asked, so no patch markers.
+      // One patch marker, the runaway guard's (README § Changing workflow code); none per pass.
       assert.deepEqual(
         events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length,
-        0,
-        'no patch markers in a run of the current generation',
+        1,
+        'the self-heal-loop-guard patch is recorded once per run',
       );
       assert.equal(
         types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_CANCELED)).length,
@@ -324,4 +336,42 @@ test('a window closing while a sync runs does not interrupt it (checked only whe
     assert.equal(calls.filter((c) => c.startsWith('checkSyncWindows')).length, 1, 'asked once, before the operation started');
     assert.equal(calls.filter((c) => c === 'prepareSync').length, 2, 'the retry ran too');
   });
+});
+
+test('runaway guard: a resource changed back after every self-heal stops self-heal with a ReconcileLoop condition and one Event; a manual sync resumes it', async () => {
+  const spec: ApplicationSpec = { ...automated, syncPolicy: { automated: { prune: true, selfHeal: true } } };
+  await runApp(
+    spec,
+    { changedBack: true },
+    async ({ calls, statuses, workflowId }) => {
+      const syncs = () => calls.filter((c) => c === 'prepareSync').length;
+      const looping = (s: any) => (s?.conditions ?? []).some((c: any) => c.type === RECONCILE_LOOP_REASON);
+      await eventually('the ReconcileLoop condition on the status', async () => looping(statuses[statuses.length - 1]), 30_000);
+      // The first sync is the new revision's; the self-heals after it are counted.
+      assert.equal(syncs(), 1 + SELF_HEAL_LOOP_LIMIT, 'stopped at the limit');
+      const condition = statuses[statuses.length - 1].conditions.find((c: any) => c.type === RECONCILE_LOOP_REASON);
+      assert.match(condition.message, /ConfigMap\/shop\/settings drifted from Git again after 10 self-heal syncs/);
+      assert.equal(calls.filter((c) => c === `event ${RECONCILE_LOOP_REASON}`).length, 1);
+      // Still stopped after more passes; nothing synced, no second Event.
+      const handle = env.client.workflow.getHandle(workflowId);
+      const compares = calls.filter((c) => c === 'compare').length;
+      await handle.signal(applicationNudgeSignal, { reason: 'test' });
+      await eventually('compared again', async () => calls.filter((c) => c === 'compare').length > compares, 10_000);
+      await new Promise((r) => setTimeout(r, 500));
+      assert.equal(syncs(), 1 + SELF_HEAL_LOOP_LIMIT);
+      assert.equal(calls.filter((c) => c === `event ${RECONCILE_LOOP_REASON}`).length, 1);
+      // Commands are still served: a manual sync runs and lifts the stop.
+      await handle.executeUpdate(appSyncUpdate, { args: [{ prune: false }] });
+      await eventually('the manual sync ran', async () => syncs() > 1 + SELF_HEAL_LOOP_LIMIT, 10_000);
+      await eventually(
+        'the condition gone after the manual sync',
+        async () => statuses.some((s, i) => i > 0 && !looping(s) && looping(statuses[i - 1])),
+        10_000,
+      );
+      if (process.env.SLUICE_RECORD_HISTORIES)
+        fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'application-self-heal-loop.json'), historyToJSON(await handle.fetchHistory()));
+    },
+    600_000,
+    { selfHealBackoffMs: 50 },
+  );
 });
