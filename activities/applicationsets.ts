@@ -89,6 +89,19 @@ function walk(root: string): { directories: string[]; files: string[] } {
   return { directories: directories.sort(), files: files.sort() };
 }
 
+/** GET of a JSON API (SCM providers): status, decoded body (undefined when not JSON) and headers. */
+export async function httpGetJSON(url: string, headers: Record<string, string>) {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, headers: Object.fromEntries(res.headers.entries()) };
+}
+
 export interface AppSetPass {
   /** The ApplicationSet is gone, or being deleted. */
   gone?: boolean;
@@ -210,17 +223,7 @@ export function createApplicationSetActivities(
         if (!res.ok) throw new Error(`API error with status code ${res.status}: ${text.slice(0, 200)}`);
         return JSON.parse(text) as unknown;
       },
-      async httpGetJSON(url, headers) {
-        const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
-        const text = await res.text();
-        let body: unknown;
-        try {
-          body = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        return { status: res.status, body, headers: Object.fromEntries(res.headers.entries()) };
-      },
+      httpGetJSON,
       async listResources(ref) {
         const res = { group: ref.group, version: ref.version, plural: ref.plural, namespaced: true };
         const opts = ref.name ? { fieldSelector: `metadata.name=${ref.name}` } : { labelSelector: ref.labelSelector };
