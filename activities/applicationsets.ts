@@ -14,6 +14,7 @@ import { GitRepositories, type GitCredentials } from './git';
 import { JqPaths } from './jq';
 import { whileHeartbeating } from './heartbeats';
 import { projectOf } from './project-permissions';
+import type { AppProject } from '../domain/projects/boundaries';
 import { pickRepoCredentials } from '../domain/applications/source-safety';
 import { defaultTemplateEngine } from '../domain/applicationsets/fasttemplate';
 import { generateValidated, type Outcome } from '../domain/applicationsets/generate';
@@ -87,6 +88,19 @@ function walk(root: string): { directories: string[]; files: string[] } {
   };
   visit('', false);
   return { directories: directories.sort(), files: files.sort() };
+}
+
+/** GET of a JSON API (SCM providers): status, decoded body (undefined when not JSON) and headers. */
+export async function httpGetJSON(url: string, headers: Record<string, string>) {
+  const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
+  const text = await res.text();
+  let body: unknown;
+  try {
+    body = text === '' ? undefined : JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: res.status, body, headers: Object.fromEntries(res.headers.entries()) };
 }
 
 export interface AppSetPass {
@@ -210,17 +224,7 @@ export function createApplicationSetActivities(
         if (!res.ok) throw new Error(`API error with status code ${res.status}: ${text.slice(0, 200)}`);
         return JSON.parse(text) as unknown;
       },
-      async httpGetJSON(url, headers) {
-        const res = await fetch(url, { headers, signal: AbortSignal.timeout(30_000) });
-        const text = await res.text();
-        let body: unknown;
-        try {
-          body = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          body = undefined;
-        }
-        return { status: res.status, body, headers: Object.fromEntries(res.headers.entries()) };
-      },
+      httpGetJSON,
       async listResources(ref) {
         const res = { group: ref.group, version: ref.version, plural: ref.plural, namespaced: true };
         const opts = ref.name ? { fieldSelector: `metadata.name=${ref.name}` } : { labelSelector: ref.labelSelector };
@@ -252,8 +256,22 @@ export function createApplicationSetActivities(
     const ctx = { appSet, engine, sources: sources(appSet) };
     return generateValidated(ctx, async (apps) => {
       const projects = new Set<string>();
-      for (const p of new Set(apps.map((a) => String(a.spec.project ?? '')))) if (await ctx.sources.projectExists(p)) projects.add(p);
-      return { projects, clusterNames: new Set(known.map((c) => c.name)), clusterServers: new Set(known.map((c) => c.server)) };
+      const found = new Map<string, { project: AppProject; namespace: string } | undefined>();
+      for (const p of new Set(apps.map((a) => String(a.spec.project ?? '')))) {
+        try {
+          found.set(p, await projectOf(kube, { namespace: appSet.metadata.namespace ?? '', name: '' }, { project: p } as never));
+          projects.add(p);
+        } catch (err) {
+          // An API error fails the pass; a project that does not exist is a validation problem.
+          if (err instanceof KubeApiError) throw err;
+        }
+      }
+      return {
+        projects,
+        clusterNames: new Set(known.map((c) => c.name)),
+        clusterServers: new Set(known.map((c) => c.server)),
+        boundaries: { projects: found, clusters: known.map((c) => ({ name: c.name, server: c.server })) },
+      };
     });
   }
 

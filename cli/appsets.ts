@@ -77,10 +77,14 @@ export function registerAppSetCommands(program: Command, api: Api): void {
     .action(async (file: string, opts: { output?: string }) => {
       const manifest = YAML.parse(fs.readFileSync(file, 'utf8'));
       if (manifest?.kind !== 'ApplicationSet') throw new CliError(`${file} is not an ApplicationSet`, EXIT.failed);
-      const outcome = await api().request<{ applications?: unknown[]; error?: string; reason?: string }>('post', '/api/v1/applicationsets/generate', {
-        applicationSet: manifest,
-      });
+      const outcome = await api().request<{ applications?: unknown[]; error?: string; reason?: string; violations?: { message: string }[] }>(
+        'post',
+        '/api/v1/applicationsets/generate',
+        { applicationSet: manifest },
+      );
       if (outcome.error !== undefined) throw new CliError(`${outcome.reason}: ${outcome.error}`, EXIT.failed);
+      // Listed, but a pass would neither create nor update them.
+      for (const v of outcome.violations ?? []) console.error(`warning: ${v.message}`);
       const format = outputFormat(opts.output ?? 'yaml');
       printStructured(format, outcome.applications ?? []);
     });

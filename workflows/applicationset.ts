@@ -73,13 +73,16 @@ export async function applicationSetWorkflow(input: ApplicationSetWorkflowInput)
         if (r.deleted) owned.delete(name);
       }
       errors.push(...plan.problems);
+      // Applications outside their AppProject's boundaries were skipped; the others were applied.
+      const invalid = plan.invalid ?? [];
+      errors.unshift(...invalid);
       result =
         errors.length === 0
           ? { ok: true }
           : {
               ok: false,
               message: errors[0] + (errors.length > 1 ? ` (and ${errors.length - 1} more)` : ''),
-              reason: 'UpdateApplicationError',
+              reason: errors.length === invalid.length ? 'ApplicationValidationError' : 'UpdateApplicationError',
               parametersGenerated: true,
             };
     }

@@ -72,7 +72,8 @@ export function applicationSetRoutes(client: Client | undefined, taskQueue: stri
       async (req) => {
         const set = req.body.applicationSet;
         if (!set?.metadata?.name || !set.spec) throw new ApiError('InvalidRequest', 'applicationSet needs metadata.name and spec');
-        ctx.authorize(req, check(ctx, set, 'get'));
+        // As Argo's Generate: a preview asks for the permission to create the ApplicationSet.
+        ctx.authorize(req, check(ctx, set, 'create'));
         if (!client) throw new ApiError('Unavailable', 'no Temporal client to run the preview');
         const outcome: Outcome = await client.workflow.execute('applicationSetPreviewWorkflow', {
           workflowId: `applicationset-preview/${set.metadata.namespace ?? ''}/${set.metadata.name}/${Date.now()}`,

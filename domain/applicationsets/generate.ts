@@ -6,6 +6,7 @@ import { renderDeep } from './fasttemplate';
 import { applyMergePatch } from './merge-patch';
 import { isPlainObject, type Params } from './params';
 import { kindsOf, requeueAfterSeconds, transform } from './generators/transform';
+import { projectViolations, type BoundaryViolation, type ProjectBoundaryInputs } from './project-boundaries';
 import { RESOURCES_FINALIZER, type ApplicationSet, type ApplicationTemplate, type GeneratorContext, type GeneratorSpec } from './types';
 
 /** Argo's ApplicationSetReasonType values Sluice reports. */
@@ -120,6 +121,8 @@ export interface ValidationInputs {
   /** Names and servers of the clusters Sluice knows (the local one included). */
   clusterNames: ReadonlySet<string>;
   clusterServers: ReadonlySet<string>;
+  /** The projects themselves and the clusters, to check each Application against its project's boundaries. */
+  boundaries?: ProjectBoundaryInputs;
 }
 
 /** The controller's validateGeneratedApplications plus the name rule; every problem, sorted by Application. */
@@ -159,7 +162,13 @@ export function validateApplications(appSet: ApplicationSet, apps: readonly Gene
 }
 
 export type Outcome =
-  { applications: GeneratedApplication[]; requeueAfterSeconds?: number } | { error: string; reason: GenerationReason; requeueAfterSeconds?: number };
+  | {
+      applications: GeneratedApplication[];
+      requeueAfterSeconds?: number;
+      /** Applications their AppProject does not allow: neither created nor updated, never deleted for it. */
+      violations?: BoundaryViolation[];
+    }
+  | { error: string; reason: GenerationReason; requeueAfterSeconds?: number };
 
 /** Generation then validation: either every Application, all valid, or the first error. */
 export async function generateValidated(
@@ -181,5 +190,6 @@ export async function generateValidated(
     const more = problems.length > 1 ? ` (and ${problems.length - 1} more)` : '';
     return { error: `${problems[0]}${more}`, reason: 'ApplicationValidationError', requeueAfterSeconds: requeue };
   }
-  return generation;
+  const violations = known.boundaries ? projectViolations(generation.applications, known.boundaries) : [];
+  return violations.length > 0 ? { ...generation, violations } : generation;
 }

@@ -2,6 +2,7 @@
 // createOrUpdate (preservedFields, ignoreApplicationDifferences, the controller reference) and
 // deleteInCluster, decided from the generated and the live Applications. A pass whose generation
 // failed, or produced any invalid Application, plans nothing at all: no create, update or delete.
+// An Application outside its AppProject's boundaries is only skipped (never deleted for it).
 import type { KubeObject, OwnerReference } from '../objects';
 import { parseJsonPointer } from '../applications/diff';
 import type { GeneratedApplication } from './generate';
@@ -116,21 +117,30 @@ export interface ApplicationsPlan {
   delete: string[];
   /** Applications generated but left alone: another owner, or the policy. */
   problems: string[];
+  /** Applications their AppProject does not allow (neither created nor updated), one message each; absent in older histories. */
+  invalid?: string[];
 }
 
-export type GenerationOutcome = { applications: GeneratedApplication[] } | { error: string };
+export type GenerationOutcome = { applications: GeneratedApplication[]; violations?: { name: string; message: string }[] } | { error: string };
 
 /**
  * The plan of one pass. `live` is every Application in the ApplicationSet's namespace that
  * either it controls or that has a generated name.
  */
 export function planApplications(appSet: ApplicationSet, outcome: GenerationOutcome, live: readonly KubeObject[], stripJq?: Stripper): ApplicationsPlan {
-  const plan: ApplicationsPlan = { create: [], update: [], delete: [], problems: [] };
+  const plan: ApplicationsPlan & { invalid: string[] } = { create: [], update: [], delete: [], problems: [], invalid: [] };
   if ('error' in outcome) return plan; // beyond Argo: a failed or partial generation touches nothing
   const policy = policyOf(appSet);
   const liveByName = new Map(live.map((a) => [a.metadata.name, a]));
   const generated = [...outcome.applications].sort((a, b) => (a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0));
+  const violations = new Map((outcome.violations ?? []).map((v) => [v.name, v.message]));
   for (const app of generated) {
+    // Outside its project's boundaries: left as it is (a live one too), the others go on.
+    const violation = violations.get(app.metadata.name);
+    if (violation !== undefined) {
+      plan.invalid.push(violation);
+      continue;
+    }
     const current = liveByName.get(app.metadata.name);
     if (!current) {
       const view = desiredView(appSet, app, undefined);
@@ -155,7 +165,7 @@ export function planApplications(appSet: ApplicationSet, outcome: GenerationOutc
     if (patch) plan.update.push({ name: app.metadata.name, patch });
   }
   if (allowsDelete(policy)) {
-    // Every generated name counts, valid or not, as in Argo's deleteInCluster.
+    // Every generated name counts, valid or not (outside its project's boundaries too), as in Argo's deleteInCluster.
     const wanted = new Set(outcome.applications.map((a) => a.metadata.name));
     for (const a of live) if (isControlledBy(a, appSet) && !wanted.has(a.metadata.name)) plan.delete.push(a.metadata.name);
     plan.delete.sort();

@@ -13,6 +13,7 @@ import { applyMergePatch } from '../../domain/applicationsets/merge-patch';
 import type { KubeClient, KubeObject, ResourceRef } from '../../k8s/kube-client';
 import { KubeApiError } from '../../k8s/kube-client';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
+import { fixtureRoutes, startScmServer } from '../support/scm-server';
 
 /** Just enough of an API server: objects by plural/namespace/name; merge and JSON patches. */
 class MemoryKube {
@@ -203,5 +204,49 @@ test('plugin generator against a real HTTP plugin service: token from the Secret
     assert.deepEqual([down.plan!.create.length, down.plan!.update.length, down.plan!.delete.length], [0, 0, 0]);
   } finally {
     server.close();
+  }
+});
+
+test('scmProvider against a local GitHub stand-in: a pass creates one Application per repository; the API failing deletes nothing', async () => {
+  const kube = new MemoryKube();
+  const acts = createApplicationSetActivities(kube as unknown as KubeClient, {
+    repos: new GitRepositories(),
+    clusters: { known: async () => [{ name: 'in-cluster', server: 'https://kubernetes.default.svc' }] } as never,
+  });
+  const scm = await startScmServer(fixtureRoutes);
+  try {
+    await kube.create(Res.applicationSet as ResourceRef, 'argocd', {
+      apiVersion: 'argoproj.io/v1alpha1',
+      kind: 'ApplicationSet',
+      metadata: { name: 'org-repos', namespace: 'argocd' },
+      spec: {
+        generators: [{ scmProvider: { cloneProtocol: 'https', github: { organization: 'acme', api: `${scm.base}/gh` } } }],
+        template: {
+          metadata: { name: '{{repository}}' },
+          spec: {
+            project: 'default',
+            source: { repoURL: '{{url}}', targetRevision: '{{sha}}', path: '.' },
+            destination: { server: 'https://kubernetes.default.svc', namespace: 'x' },
+          },
+        },
+      },
+    });
+    const ref = { namespace: 'argocd', name: 'org-repos' };
+    const p = await acts.appSetPass({ ref });
+    assert.deepEqual(
+      p.plan!.create.map((c) => [c.metadata.name, (c.spec as any).source.repoURL, (c.spec as any).source.targetRevision]),
+      [
+        ['svc-a', 'https://github.example/acme/svc-a.git', 'a1b2c3d4e5f60718293a'],
+        ['svc-b', 'https://github.example/acme/svc-b.git', 'c0ffee'],
+      ],
+    );
+    assert.equal(p.outcome!.requeueAfterSeconds, 1800);
+    await acts.appSetApply({ ref, create: p.plan!.create, update: [] });
+    scm.failWith = 502;
+    const down = await acts.appSetPass({ ref });
+    assert.ok('error' in down.outcome! && /generators\[0\] \(scmProvider\): error listing repos/.test(down.outcome.error), JSON.stringify(down.outcome));
+    assert.deepEqual([down.plan!.create.length, down.plan!.update.length, down.plan!.delete.length], [0, 0, 0]);
+  } finally {
+    await scm.close();
   }
 });

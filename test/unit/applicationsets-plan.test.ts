@@ -170,3 +170,85 @@ test('property: a failing generator never yields a delete or an update, whatever
     { numRuns: 100 },
   );
 });
+
+test('AppProject boundaries: a violating Application is named with the rule, neither created nor updated nor deleted; the others proceed', async () => {
+  const team = {
+    metadata: { name: 'team', namespace: 'argocd' },
+    spec: {
+      sourceRepos: ['https://git.example/team/*'],
+      destinations: [{ server: 'https://kubernetes.default.svc', namespace: 'team-*' }],
+    },
+  };
+  const a = appSet({
+    generators: [
+      {
+        list: {
+          elements: [
+            { env: 'dev', repo: 'https://git.example/team/app', ns: 'team-dev' },
+            { env: 'prod', repo: 'https://git.example/team/app', ns: 'kube-system' },
+            { env: 'qa', repo: 'https://git.example/other/app', ns: 'team-qa' },
+          ],
+        },
+      },
+    ],
+    template: {
+      metadata: { name: 'app-{{env}}' },
+      spec: { project: 'team', source: { repoURL: '{{repo}}', path: '.' }, destination: { server: 'https://kubernetes.default.svc', namespace: '{{ns}}' } },
+    },
+  });
+  const inputs = {
+    projects: new Set(['team']),
+    clusterNames: new Set(['in-cluster']),
+    clusterServers: new Set(['https://kubernetes.default.svc']),
+    boundaries: {
+      projects: new Map([['team', { project: team, namespace: 'argocd' }]]),
+      clusters: [{ name: 'in-cluster', server: 'https://kubernetes.default.svc' }],
+    },
+  };
+  const out = await generateValidated(fakeContext(a, { projects: ['team'] }), inputs);
+  assert.ok('applications' in out);
+  assert.deepEqual(
+    out.violations!.map((v) => v.name),
+    ['app-prod', 'app-qa'],
+  );
+  assert.match(
+    out.violations![0]!.message,
+    /^Application app-prod violates AppProject team: .*namespace 'kube-system' do not match any of the allowed destinations/,
+  );
+  assert.match(
+    out.violations![1]!.message,
+    /^Application app-qa violates AppProject team: application repo https:\/\/git.example\/other\/app is not permitted/,
+  );
+
+  // First pass: only the allowed one is created.
+  const first = planApplications(a, out, []);
+  assert.deepEqual(
+    first.create.map((c) => c.metadata.name),
+    ['app-dev'],
+  );
+  assert.deepEqual(
+    first.invalid,
+    out.violations!.map((v) => v.message),
+  );
+  // An app-prod created before the project narrowed stays exactly as it is: no update, no delete.
+  const stale = {
+    ...first.create[0]!,
+    metadata: { ...first.create[0]!.metadata, name: 'app-prod' },
+    spec: { project: 'team', destination: { namespace: 'old' } },
+  };
+  const live = apply([stale], first);
+  const second = planApplications(a, out, live);
+  assert.deepEqual([second.create, second.update, second.delete], [[], [], []]);
+  assert.equal(second.invalid!.length, 2);
+  // Without the violation it would have been updated.
+  assert.deepEqual(
+    planApplications(a, { applications: out.applications }, live).update.map((u) => u.name),
+    ['app-prod'],
+  );
+  // A default project nobody created permits everything.
+  const free = await generateValidated(fakeContext(a, { projects: ['team'] }), {
+    ...inputs,
+    boundaries: { ...inputs.boundaries, projects: new Map([['team', undefined]]) },
+  });
+  assert.ok('applications' in free && free.violations === undefined);
+});

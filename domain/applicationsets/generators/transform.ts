@@ -13,6 +13,7 @@ import { matrixGenerator, mergeGenerator } from './combine';
 import { clusterDecisionResourceGenerator } from './cluster-decision';
 import { pluginGenerator } from './plugin';
 import { pullRequestGenerator } from './pull-request';
+import { scmProviderGenerator } from './scm-provider';
 
 /** Argo's generator kinds in its struct's field order (the order a multi-kind entry yields them). */
 export const GENERATOR_KINDS = ['list', 'clusters', 'git', 'scmProvider', 'clusterDecisionResource', 'pullRequest', 'matrix', 'merge', 'plugin'] as const;
@@ -26,6 +27,7 @@ const generators: Record<string, Generator> = {
   clusterDecisionResource: clusterDecisionResourceGenerator,
   plugin: pluginGenerator,
   pullRequest: pullRequestGenerator,
+  scmProvider: scmProviderGenerator,
 };
 
 export interface TransformResult {
