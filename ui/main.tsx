@@ -8,6 +8,7 @@ import { ApplicationsPage } from './pages/applications';
 import { ApplicationPage } from './pages/application';
 import { RolloutsPage } from './pages/rollouts';
 import { RolloutPage } from './pages/rollout';
+import { ApplicationSetPage, ApplicationSetsPage } from './pages/applicationsets';
 
 export interface Settings {
   temporalUiUrl?: string;
@@ -59,6 +60,8 @@ function App() {
   let page;
   if (section === 'rollouts' && ns && name) page = <RolloutPage namespace={ns} name={name} settings={settings} />;
   else if (section === 'rollouts') page = <RolloutsPage route={route} />;
+  else if (section === 'applicationsets' && ns && name) page = <ApplicationSetPage namespace={ns} name={name} />;
+  else if (section === 'applicationsets') page = <ApplicationSetsPage />;
   else if (section === 'applications' && ns && name) page = <ApplicationPage namespace={ns} name={name} settings={settings} />;
   else page = <ApplicationsPage route={route} />;
   const logout = () => {
@@ -69,8 +72,11 @@ function App() {
     <>
       <nav>
         <strong>Sluice</strong>
-        <a href="#/applications" class={section !== 'rollouts' ? 'active' : ''}>
+        <a href="#/applications" class={section === 'applications' || !section ? 'active' : ''}>
           Applications
+        </a>
+        <a href="#/applicationsets" class={section === 'applicationsets' ? 'active' : ''}>
+          ApplicationSets
         </a>
         <a href="#/rollouts" class={section === 'rollouts' ? 'active' : ''}>
           Rollouts

@@ -26,7 +26,9 @@ function Chart({ values }: { values: number[] }) {
   const max = Math.max(...values);
   const min = Math.min(...values);
   const span = max - min || 1;
-  const pts = values.map((v, i) => `${values.length === 1 ? w / 2 : (i / (values.length - 1)) * w},${h - 4 - ((v - min) / span) * (h - 8)}`).join(' ');
+  const pts = values
+    .map((v, i) => `${values.length === 1 ? w / 2 : 4 + (i / (values.length - 1)) * (w - 8)},${h - 4 - ((v - min) / span) * (h - 8)}`)
+    .join(' ');
   return (
     <svg class="chart" width={w} height={h} viewBox={`0 0 ${w} ${h}`} role="img" aria-label={`measurements: ${values.join(', ')}`}>
       <polyline points={pts} fill="none" stroke="currentColor" stroke-width="2" />
