@@ -39,6 +39,9 @@ export function parseWatch(value: string): Watch[] {
   return watches;
 }
 
+// The server-side apply bookkeeping is most of an object's bytes and nothing the page shows.
+const withoutManagedFields = (o: KubeObject): KubeObject => ({ ...o, metadata: { ...o.metadata, managedFields: undefined } });
+
 const key = (o: KubeObject) => `${o.metadata.namespace}/${o.metadata.name}`;
 
 export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): void {
@@ -128,7 +131,7 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
           if (!dirty.has('*') && !dirty.has(k)) continue;
           const obj = w.kind === 'application' ? ctx.applications.get(w.namespace, w.name) : ctx.rollouts.get(w.namespace, w.name);
           const visible = obj && (w.kind === 'application' ? mayReadApp(req, obj) : mayReadRollout(req, obj));
-          send('object', { kind: w.kind, key: k, object: visible ? obj : null });
+          send('object', { kind: w.kind, key: k, object: visible ? withoutManagedFields(obj) : null });
         }
         dirtyApps.clear();
         dirtyRollouts.clear();
@@ -151,8 +154,14 @@ export function registerStreamRoutes(app: FastifyInstance, ctx: ApiContext): voi
         ctx.rollouts.subscribe(mark(dirtyRollouts)),
         ...(objects.some((w) => w.kind === 'rollout') ? [ctx.analysisRuns.subscribe(onAnalysisRun)] : []),
       ];
-      // A comment line now and then keeps proxies from closing an idle stream.
-      const keepalive = setInterval(() => res.write(': keepalive\n\n'), KEEPALIVE_MS);
+      // A comment line now and then keeps proxies from closing an idle stream; the token is
+      // checked again each time, so a revoked or expired one stops the stream within that period.
+      const keepalive = setInterval(() => {
+        ctx.access.authenticate(req.headers.authorization).then(
+          () => res.write(': keepalive\n\n'),
+          () => res.end(),
+        );
+      }, KEEPALIVE_MS);
       const close = () => {
         for (const u of unsubscribe) u();
         clearInterval(keepalive);

@@ -19,7 +19,10 @@ interface TreeNode {
 
 const nodeKey = (n: TreeNode) => `${n.kind}/${n.namespace ?? ''}/${n.name}`;
 
-function Tree({ nodes }: { nodes: TreeNode[] }) {
+/** Argo's resource selector for a partial sync: group/Kind/namespace/name. */
+const selector = (n: TreeNode) => `${n.group}/${n.kind}/${n.namespace ?? ''}/${n.name}`;
+
+function Tree({ nodes, selected, toggle }: { nodes: TreeNode[]; selected: Set<string>; toggle: (sel: string) => void }) {
   const children = new Map<string | undefined, TreeNode[]>();
   for (const n of nodes) children.set(n.parent, [...(children.get(n.parent) ?? []), n]);
   const branch = (parent: string | undefined, depth: number): preact.JSX.Element[] =>
@@ -32,6 +35,9 @@ function Tree({ nodes }: { nodes: TreeNode[] }) {
         data-health={n.health}
         data-sync={n.sync}
       >
+        {!n.parent && (
+          <input type="checkbox" title="sync only the selected resources" checked={selected.has(selector(n))} onChange={() => toggle(selector(n))} />
+        )}{' '}
         <span class="kind">{n.kind}</span> <span class="mono">{n.name}</span> {n.health && <Badge value={n.health} title={n.healthMessage} />}{' '}
         {n.sync && <Badge value={n.sync} />} {n.info && <span class="muted">{n.info}</span>}
       </div>,
@@ -54,6 +60,14 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
   const [can, setCan] = useState<Record<string, boolean>>({});
   const [msg, setMsg] = useState<{ text: string; error?: boolean }>();
   const [opts, setOpts] = useState({ prune: false, dryRun: false, revision: '' });
+  const [selected, setSelected] = useState<Set<string>>(new Set());
+  const toggle = (sel: string) =>
+    setSelected((prev) => {
+      const next = new Set(prev);
+      if (next.has(sel)) next.delete(sel);
+      else next.add(sel);
+      return next;
+    });
   const treeTimer = useRef<number | undefined>(undefined);
   const lastDiffKey = useRef('');
 
@@ -131,10 +145,15 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
         <Action label="Hard refresh" name="hard-refresh" allowed={can.get} run={post('refresh', { hard: true })} onResult={result} />
         <span class="group">
           <Action
-            label="Sync"
+            label={selected.size ? `Sync ${selected.size} selected` : 'Sync'}
             name="sync"
             allowed={can.sync}
-            run={post('sync', { prune: opts.prune, dryRun: opts.dryRun, ...(opts.revision ? { revision: opts.revision } : {}) })}
+            run={post('sync', {
+              prune: opts.prune,
+              dryRun: opts.dryRun,
+              ...(opts.revision ? { revision: opts.revision } : {}),
+              ...(selected.size ? { resources: [...selected] } : {}),
+            })}
             onResult={result}
           />
           <label>
@@ -209,7 +228,7 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
         </Panel>
       )}
       <Panel title="Resources">
-        <Tree nodes={tree} />
+        <Tree nodes={tree} selected={selected} toggle={toggle} />
       </Panel>
       {diff !== undefined && (
         <Panel title="Diff (live → desired)">
