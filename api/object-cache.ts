@@ -17,8 +17,12 @@ export interface ObjectCacheOptions<T extends KubeObject = KubeObject> {
   onEvent?: (type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T, previous: T | undefined) => void;
 }
 
+/** A change as subscribers see it: one object changed, or the whole list was read again. */
+export type CacheChange<T> = { type: 'ADDED' | 'MODIFIED' | 'DELETED'; obj: T } | { type: 'RELISTED' };
+
 export class ObjectCache<T extends KubeObject = KubeObject> {
   private readonly store: ObjectStore<T>;
+  private readonly listeners = new Set<(change: CacheChange<T>) => void>();
   private readonly abort = new AbortController();
   private loop?: Promise<void>;
   private readonly syncedOnce: Promise<void>;
@@ -62,11 +66,13 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
         } catch (err) {
           opts.onError?.(err);
         }
+        this.notify({ type, obj: obj as T });
       },
       (items) => {
         this.store.replace(items as T[]);
         this.markSynced();
         opts.onChange?.();
+        this.notify({ type: 'RELISTED' });
       },
     );
     return this;
@@ -93,6 +99,23 @@ export class ObjectCache<T extends KubeObject = KubeObject> {
   observe(obj: T): void {
     this.store.upsert(obj);
     this.opts.onChange?.();
+    this.notify({ type: 'MODIFIED', obj });
+  }
+
+  /** Calls `listener` after every change (the dashboard's live stream); returns the unsubscribe. */
+  subscribe(listener: (change: CacheChange<T>) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(change: CacheChange<T>): void {
+    for (const l of this.listeners) {
+      try {
+        l(change);
+      } catch (err) {
+        this.opts.onError?.(err);
+      }
+    }
   }
 
   async stop(): Promise<void> {

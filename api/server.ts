@@ -21,6 +21,9 @@ import { registerAnalysisRunRoutes } from './routes/analysis-runs';
 import { registerApplicationRoutes } from './routes/applications';
 import { registerRolloutCommandRoutes } from './routes/rollout-commands';
 import { registerRolloutRoutes } from './routes/rollouts';
+import { registerApplicationResourceRoutes, registerRolloutPermissionRoute } from './routes/application-resources';
+import { dashboardRoutes, type DashboardOptions } from './routes/dashboard';
+import { registerStreamRoutes } from './routes/stream';
 
 export interface ApiDeps {
   kube: KubeClient;
@@ -32,6 +35,8 @@ export interface ApiDeps {
   /** Argo CD's control-plane namespace: Applications there are named `<project>/<app>` in RBAC. */
   controlNamespace?: string;
   log?: ApiLog;
+  /** The web dashboard at `/`: where Temporal UI is, and where its built page lives. */
+  dashboard?: DashboardOptions;
   /** Largest accepted request body in bytes (default 1 MiB). */
   bodyLimit?: number;
   /**
@@ -198,6 +203,10 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   registerRolloutCommandRoutes(app, ctx);
   registerAnalysisRunRoutes(app, ctx);
   registerApplicationRoutes(app, ctx);
+  registerApplicationResourceRoutes(app, ctx);
+  registerRolloutPermissionRoute(app, ctx, ['promote', 'promote-full', 'abort', 'retry', 'undo', 'restart', 'pause', 'resume', 'set-image']);
+  registerStreamRoutes(app, ctx);
+  dashboardRoutes(deps.dashboard)(app);
   for (const register of deps.routes ?? []) register(app, ctx);
   return app;
 }

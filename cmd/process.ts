@@ -104,6 +104,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       commands: new RolloutCommands(client),
       applications: new ApplicationCommands(client),
       sluiceNamespace: config.sluiceNamespace,
+      dashboard: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
       log,
       routes: [registerGitWebhookRoutes, applicationSetRoutes(client, config.taskQueue)],
     });

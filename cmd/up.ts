@@ -71,7 +71,11 @@ export async function up(stateDir: string, cliConfigFile: string): Promise<void>
       prometheus: true,
       log,
     });
-    sluice = await startSluice({ ...config, temporalAddress: stack.temporalAddress }, stack.kube, (msg, fields) => jsonLog(msg, fields));
+    sluice = await startSluice(
+      { ...config, temporalAddress: stack.temporalAddress, temporalUiUrl: config.temporalUiUrl ?? stack.temporalUiUrl },
+      stack.kube,
+      (msg, fields) => jsonLog(msg, fields),
+    );
     const bootstrap = await issueBootstrapToken(stack.kube, config.sluiceNamespace);
     fs.mkdirSync(path.dirname(cliConfigFile), { recursive: true, mode: 0o700 });
     fs.writeFileSync(cliConfigFile, JSON.stringify({ server: sluice.apiUrl, token: bootstrap.token }, null, 2), { mode: 0o600 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Runs before `npm start` and `npm test` on any machine, fresh or not: installs the
 // npm dependencies when they are missing or stale, compiles the TypeScript and
-// bundles the workflow code. Plain JavaScript, because it runs before TypeScript is there.
+// bundles the workflow code and the dashboard. Plain JavaScript, because it runs before TypeScript is there.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const crypto = require('node:crypto');
@@ -37,3 +37,4 @@ else if (stale) {
 }
 step('compile TypeScript', process.execPath, [path.join('node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json']);
 step('bundle workflows', process.execPath, [path.join('dist', 'worker', 'bundle.js')]);
+step('bundle the dashboard', process.execPath, [path.join('scripts', 'bundle-ui.js')]);

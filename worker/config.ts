@@ -16,6 +16,8 @@ export interface SluiceConfig {
   notifications?: boolean;
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
   sluiceNamespace: string;
+  /** Temporal UI's address (SLUICE_TEMPORAL_UI_URL), for the dashboard's links to workflows; none when unset. */
+  temporalUiUrl?: string;
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
@@ -30,6 +32,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     applicationTimings: applicationTimingsFromEnv(env),
     notifications: env.SLUICE_NOTIFICATIONS === 'on',
     sluiceNamespace: env.SLUICE_NAMESPACE || SLUICE_NAMESPACE,
+    temporalUiUrl: env.SLUICE_TEMPORAL_UI_URL || undefined,
   };
 }
 

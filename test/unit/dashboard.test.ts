@@ -1,0 +1,79 @@
+// What the dashboard's lists and live stream send: the summaries of Applications and
+// Rollouts (set and actual weight as Argo's dashboard shows them) and the watch names.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { applicationSummary, rolloutSummary } from '../../api/dashboard/summaries';
+import { parseWatch } from '../../api/routes/stream';
+
+test('an Application summary: sync, health, destination, revision and last sync; defaults when status is empty', () => {
+  const s = applicationSummary({
+    metadata: { name: 'frontend-app', namespace: 'argocd', labels: { team: 'fe' } },
+    spec: {
+      project: 'team-frontend',
+      source: { repoURL: 'https://git.example.com/devops/ops-deploy', path: 'apps/frontend', targetRevision: 'HEAD' },
+      destination: { server: 'https://kubernetes.default.svc', namespace: 'frontend-dev' },
+    },
+    status: {
+      sync: { status: 'OutOfSync', revision: 'abc1234def' },
+      health: { status: 'Healthy' },
+      operationState: { phase: 'Succeeded', finishedAt: '2026-01-01T00:00:00Z' },
+      conditions: [{ type: 'SyncError' }],
+    },
+  });
+  assert.deepEqual(s, {
+    namespace: 'argocd',
+    name: 'frontend-app',
+    project: 'team-frontend',
+    sync: 'OutOfSync',
+    health: 'Healthy',
+    source: 'https://git.example.com/devops/ops-deploy apps/frontend',
+    targetRevision: 'HEAD',
+    destination: { server: 'https://kubernetes.default.svc', name: undefined, namespace: 'frontend-dev' },
+    revision: 'abc1234def',
+    lastSync: '2026-01-01T00:00:00Z',
+    operation: 'Succeeded',
+    labels: { team: 'fe' },
+    conditions: 1,
+  });
+  const bare = applicationSummary({ metadata: { name: 'x', namespace: 'y' }, spec: {} });
+  assert.equal(bare.project, 'default');
+  assert.equal(bare.sync, 'Unknown');
+  assert.equal(bare.health, 'Unknown');
+});
+
+test('a Rollout summary: the step, the set weight of the last setWeight reached, the actual weight from pods or traffic', () => {
+  const steps = [{ setWeight: 33 }, { pause: {} }, { setWeight: 66 }, { pause: { duration: '10s' } }];
+  const ro = (status: any, extra: any = {}) => ({
+    metadata: { name: 'canary-basic', namespace: 'ns' },
+    spec: { replicas: 3, strategy: { canary: { steps, ...extra } }, template: { spec: { containers: [{ name: 'app', image: 'demo:yellow' }] } } },
+    status,
+  });
+  const paused = rolloutSummary(ro({ phase: 'Paused', currentStepIndex: 1, replicas: 4, updatedReplicas: 1, readyReplicas: 4 }));
+  assert.deepEqual(
+    {
+      step: paused.step,
+      steps: paused.steps,
+      setWeight: paused.setWeight,
+      actualWeight: paused.actualWeight,
+      images: paused.images,
+      strategy: paused.strategy,
+    },
+    { step: 2, steps: 4, setWeight: 33, actualWeight: 25, images: ['demo:yellow'], strategy: 'Canary' },
+  );
+  const routed = rolloutSummary(ro({ phase: 'Paused', currentStepIndex: 3, canary: { weights: { canary: { weight: 66 } } } }));
+  assert.equal(routed.setWeight, 66);
+  assert.equal(routed.actualWeight, 66);
+  const done = rolloutSummary(ro({ phase: 'Healthy', currentStepIndex: 4, replicas: 3, updatedReplicas: 3 }));
+  assert.deepEqual([done.step, done.setWeight, done.actualWeight], [4, 100, 100]);
+  const bg = rolloutSummary({ metadata: { name: 'bg', namespace: 'ns' }, spec: { strategy: { blueGreen: {} } } });
+  assert.deepEqual([bg.strategy, bg.step, bg.setWeight, bg.phase, bg.desired], ['BlueGreen', undefined, undefined, 'Progressing', 1]);
+});
+
+test('the stream takes lists and single objects by name, and refuses anything else', () => {
+  assert.deepEqual(parseWatch('applications,rollout/ns/canary-basic'), [{ kind: 'applications' }, { kind: 'rollout', namespace: 'ns', name: 'canary-basic' }]);
+  assert.throws(() => parseWatch('secrets'), /unknown item "secrets"/);
+  assert.throws(() => parseWatch('application/ns'), /unknown item/);
+  assert.throws(() => parseWatch('application/ns/a/b'), /unknown item/);
+  assert.throws(() => parseWatch(''), /1 to 8 items/);
+  assert.throws(() => parseWatch(Array(9).fill('rollouts').join(',')), /1 to 8 items/);
+});
