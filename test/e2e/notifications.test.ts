@@ -95,7 +95,12 @@ before(async () => {
     apiVersion: 'argoproj.io/v1alpha1',
     kind: 'AppProject',
     metadata: { name: 'team-frontend', namespace: ns },
-    spec: { sourceRepos: ['*'], destinations: [{ server: '*', namespace: '*' }], clusterResourceWhitelist: [{ group: '*', kind: '*' }] },
+    spec: {
+      sourceRepos: ['*'],
+      destinations: [{ server: '*', namespace: '*' }],
+      clusterResourceWhitelist: [{ group: '*', kind: '*' }],
+      sourceNamespaces: [ns],
+    },
   });
   // The examples' ConfigMap unchanged; the Secret's incoming-webhook URL pointed at the local receiver.
   const cm = exampleYaml('argocd-notifications-cm.yaml');

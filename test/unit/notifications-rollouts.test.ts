@@ -1,7 +1,7 @@
 // Argo Rollouts notifications: events read off successive observations of a Rollout (the
 // first is the baseline), their trigger names as Argo derives them from event reasons, the
 // built-in catalog, and one send per event and subscribed destination.
-import { test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { parseNotificationConfig } from '../../domain/notifications/config';
@@ -15,6 +15,14 @@ import {
 } from '../../domain/notifications/rollout-events';
 import { subscriptionsFor } from '../../domain/notifications/subscriptions';
 import { propertyOptions } from '../support/property-options';
+import { renderNotification } from '../../activities/notifications/render';
+import { goTemplateEngine } from '../../activities/templating/go-template';
+import { ensureGoTemplate } from '../../stack/toolchain';
+
+before(async () => {
+  process.env.SLUICE_GOTEMPLATE ||= await ensureGoTemplate((l) => console.log(l));
+});
+after(() => goTemplateEngine().close());
 
 const obs = (o: Partial<RolloutObservation> = {}): RolloutObservation => ({
   paused: false,
@@ -162,4 +170,45 @@ test('property: whatever the sequence of observations, an event is never decided
     }),
     propertyOptions(),
   );
+});
+
+test('the built-in templates render with `.rollout`: message, email subject, Slack attachments as JSON', async () => {
+  const rollout = {
+    metadata: { name: 'web', namespace: 'shop' },
+    spec: {
+      replicas: 4,
+      strategy: { canary: { steps: [{ setWeight: 20 }, { pause: {} }, { setWeight: 60 }] } },
+      template: {
+        spec: {
+          containers: [
+            { name: 'app', image: 'demo:red' },
+            { name: 'proxy', image: 'envoy:1' },
+          ],
+        },
+      },
+    },
+    status: { currentStepIndex: 1 },
+  };
+  const data = { rollout, analysisRuns: [], context: {}, secrets: {}, serviceType: 'slack' };
+  const aborted = await renderNotification(ROLLOUTS_CATALOG.templates, ['rollout-aborted'], data);
+  assert.equal(aborted.message, 'Rollout web has been aborted.');
+  assert.deepEqual(aborted.email, { subject: 'Rollout web has been aborted.' });
+  assert.deepEqual(JSON.parse((aborted.slack as { attachments: string }).attachments), [
+    {
+      title: 'web',
+      color: '#E96D76',
+      fields: [
+        { title: 'Strategy', value: 'Canary', short: true },
+        { title: 'app', value: 'demo:red', short: true },
+        { title: 'proxy', value: 'envoy:1', short: true },
+      ],
+    },
+  ]);
+  const step = await renderNotification(ROLLOUTS_CATALOG.templates, ['rollout-step-completed'], data);
+  assert.equal(step.message, 'Rollout web step number 2/3 has been completed.');
+  for (const name of Object.keys(ROLLOUTS_CATALOG.templates)) {
+    const n = await renderNotification(ROLLOUTS_CATALOG.templates, [name], data);
+    assert.match(String(n.message), /web/, name);
+    JSON.parse((n.slack as { attachments: string }).attachments);
+  }
 });
