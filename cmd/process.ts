@@ -15,9 +15,12 @@ import { Watcher } from '../worker/watcher';
 import { ExperimentWatcher } from '../worker/experiment-watcher';
 import { ApplicationWatcher } from '../worker/application-watcher';
 import { ApplicationSetWatcher } from '../worker/applicationset-watcher';
+import { RolloutNotificationsWatcher } from '../worker/rollout-notifications-watcher';
 import { createSluiceWorker, installRuntime } from '../worker/worker';
 import { createRolloutCache } from '../activities/rollout-cache';
 import { createApplicationCache } from '../activities/application-cache';
+import { notificationSends } from '../activities/notifications/metrics';
+import { registry } from '../api/metrics';
 
 export interface RunningSluice {
   apiUrl: string;
@@ -92,6 +95,18 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     });
     applicationSetWatcher.start();
     stops.push(() => applicationSetWatcher.stop());
+    if (config.notifications) {
+      const rolloutNotifications = new RolloutNotificationsWatcher({
+        kube,
+        client,
+        taskQueue: config.taskQueue,
+        namespace: config.watchNamespace,
+        useSearchAttributes,
+        log,
+      });
+      rolloutNotifications.start();
+      stops.push(() => rolloutNotifications.stop());
+    }
     const analysisWatcher = new AnalysisWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
     analysisWatcher.start();
     stops.push(() => analysisWatcher.stop());
@@ -99,6 +114,8 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     experimentWatcher.start();
     stops.push(() => experimentWatcher.stop());
 
+    // Counted by the send activities; several Sluices in one test process share the registry.
+    if (!registry.getSingleMetric('sluice_notification_sends_total')) registry.registerMetric(notificationSends);
     const api = buildApi({
       kube,
       commands: new RolloutCommands(client),

@@ -20,6 +20,9 @@ import { appFromInstance, parseTrackingId } from '../domain/applications/trackin
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
 import { FIELD_MANAGER, REFRESH_ANNOTATION, TRACKING_ID_ANNOTATION } from '../domain/argo/names';
+import { NOTIFICATIONS_CONFIGMAP } from '../activities/notifications/activities';
+import { parseNotificationConfig, type DefaultSubscription } from '../domain/notifications/config';
+import { isSubscribed } from '../domain/notifications/subscriptions';
 
 export interface ApplicationWatcherOptions {
   kube: KubeClient;
@@ -31,7 +34,10 @@ export interface ApplicationWatcherOptions {
   log: (msg: string, fields?: Record<string, unknown>) => void;
   /** Kept up to date from the same watches, for the application activities to read. */
   cache?: ApplicationCache;
-  /** Wake notifications/<ns>/<name> when what triggers read changes (SLUICE_NOTIFICATIONS=on). */
+  /**
+   * Start and wake notifications/<ns>/<name> for subscribed Applications when what triggers
+   * read changes (on unless SLUICE_NOTIFICATIONS=off).
+   */
   notifications?: boolean;
 }
 
@@ -43,6 +49,10 @@ export class ApplicationWatcher {
   private readonly seen = new Map<string, string>();
   /** Last notification-relevant state per Application (see notificationFingerprint). */
   private readonly notified = new Map<string, string>();
+  /** What decides whether an Application is subscribed: the ConfigMap's `subscriptions` per namespace, projects' metadata, apps' metadata. */
+  private readonly defaultSubscriptions = new Map<string, DefaultSubscription[]>();
+  private readonly projects = new Map<string, KubeObject>();
+  private readonly appMeta = new Map<string, { metadata: KubeObject['metadata']; project: string }>();
 
   constructor(private readonly opts: ApplicationWatcherOptions) {
     this.nudger = new Nudger((key, err) => {
@@ -62,6 +72,26 @@ export class ApplicationWatcher {
         apps && ((items) => apps.replace(items)),
       ),
     );
+    if (this.opts.notifications) {
+      // A ConfigMap or project that starts subscribing Applications starts their workflows.
+      this.loops.push(
+        inform({ ...this.informOptions(Resources.configMap), fieldSelector: `metadata.name=${NOTIFICATIONS_CONFIGMAP}` }, (type, cm) => {
+          const ns = cm.metadata.namespace!;
+          if (type === 'DELETED') this.defaultSubscriptions.delete(ns);
+          else this.defaultSubscriptions.set(ns, parseNotificationConfig((cm as { data?: Record<string, string> }).data ?? {}, {}, false).subscriptions);
+          this.resubscribe((app) => app.metadata.namespace === ns);
+        }),
+        inform(this.informOptions(Resources.appProject), (type, project) => {
+          const key = `${project.metadata.namespace}/${project.metadata.name}`;
+          if (type === 'DELETED') this.projects.delete(key);
+          else
+            this.projects.set(key, {
+              metadata: { name: project.metadata.name, namespace: project.metadata.namespace, annotations: project.metadata.annotations },
+            } as KubeObject);
+          this.resubscribe((app, p) => `${app.metadata.namespace}/${p}` === key);
+        }),
+      );
+    }
     for (const res of MANAGED_KINDS) {
       const copy = cache?.managed.get(kindKey(res));
       this.loops.push(
@@ -125,18 +155,49 @@ export class ApplicationWatcher {
     });
   }
 
-  /** Status writes do wake the notifications workflow, but only when a trigger could see a difference. */
+  /**
+   * Status writes do wake the notifications workflow, but only when a trigger could see a
+   * difference, and only for an Application something subscribes: the others cost nothing.
+   */
   private onNotifiable(type: string, app: KubeObject, ref: { namespace: string; name: string }): void {
     const workflowId = notificationsWorkflowId(ref);
-    const { client, taskQueue, useSearchAttributes } = this.opts;
     if (type === 'DELETED') {
-      this.notified.delete(workflowId);
-      this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(notificationsNudgeSignal));
+      this.appMeta.delete(workflowId);
+      // Only a workflow that was started hears of the deletion (on-deleted).
+      if (this.notified.delete(workflowId)) {
+        this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(notificationsNudgeSignal));
+      }
       return;
     }
+    const project = (app as { spec?: { project?: string } }).spec?.project ?? 'default';
+    this.appMeta.set(workflowId, {
+      metadata: { name: app.metadata.name, namespace: app.metadata.namespace, labels: app.metadata.labels, annotations: app.metadata.annotations },
+      project,
+    });
+    // Once started, a workflow keeps hearing of changes (a removed subscription included).
+    if (!this.notified.has(workflowId) && !this.subscribed(app.metadata, ref.namespace, project)) return;
     const fingerprint = notificationFingerprint(app);
     if (this.notified.get(workflowId) === fingerprint) return;
     this.notified.set(workflowId, fingerprint);
+    this.startNotifications(workflowId, ref);
+  }
+
+  private subscribed(metadata: KubeObject['metadata'], namespace: string, project: string): boolean {
+    return isSubscribed(this.defaultSubscriptions.get(namespace) ?? [], { metadata }, this.projects.get(`${namespace}/${project}`));
+  }
+
+  /** After a ConfigMap or project change: starts the workflows of Applications it newly subscribes. */
+  private resubscribe(affects: (app: { metadata: KubeObject['metadata'] }, project: string) => boolean): void {
+    for (const [workflowId, app] of this.appMeta) {
+      if (this.notified.has(workflowId) || !affects(app, app.project)) continue;
+      if (!this.subscribed(app.metadata, app.metadata.namespace!, app.project)) continue;
+      this.notified.set(workflowId, ''); // the next change of the Application wakes it again
+      this.startNotifications(workflowId, { namespace: app.metadata.namespace!, name: app.metadata.name });
+    }
+  }
+
+  private startNotifications(workflowId: string, ref: { namespace: string; name: string }): void {
+    const { client, taskQueue, useSearchAttributes } = this.opts;
     this.nudger.nudge(workflowId, async () => {
       await client.workflow.signalWithStart(notificationsWorkflow, {
         workflowId,

@@ -12,7 +12,11 @@ export interface SluiceConfig {
   maxCachedWorkflows: number;
   /** Application reconcile period, jitter, hook and wave timeouts (SLUICE_APP_* seconds); defaults when unset. */
   applicationTimings?: Partial<ApplicationTimings>;
-  /** Argo CD notifications for Applications (SLUICE_NOTIFICATIONS=on): not yet shown end to end, so off unless asked for. */
+  /**
+   * Argo CD and Argo Rollouts notifications: on by default, and free where nothing is
+   * subscribed (no workflow is started); SLUICE_NOTIFICATIONS=off turns them off, for a
+   * cluster where Argo's own notification controllers still run.
+   */
   notifications?: boolean;
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
   sluiceNamespace: string;
@@ -30,7 +34,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     apiPort: Number(env.SLUICE_API_PORT ?? 8080),
     maxCachedWorkflows: Number(env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500),
     applicationTimings: applicationTimingsFromEnv(env),
-    notifications: env.SLUICE_NOTIFICATIONS === 'on',
+    notifications: env.SLUICE_NOTIFICATIONS !== 'off',
     sluiceNamespace: env.SLUICE_NAMESPACE || SLUICE_NAMESPACE,
     temporalUiUrl: env.SLUICE_TEMPORAL_UI_URL || undefined,
   };

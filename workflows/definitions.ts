@@ -98,3 +98,6 @@ export const applicationSetNudgeSignal = defineSignal<[ApplicationSetNudge]>('ap
 export const notificationsWorkflowId = (ref: { namespace: string; name: string }) => `notifications/${ref.namespace}/${ref.name}`;
 /** The Application changed: evaluate its triggers again. */
 export const notificationsNudgeSignal = defineSignal<[]>('notificationsNudge');
+
+/** One notifications workflow per subscribed Rollout; nudged with notificationsNudgeSignal. */
+export const rolloutNotificationsWorkflowId = (ref: { namespace: string; name: string }) => `notifications/rollout/${ref.namespace}/${ref.name}`;

@@ -36,6 +36,7 @@ const read = proxyActivities<NotificationActivities>({
 // Bounded: after this long the send counts as failed and an Event says so.
 const send = proxyActivities<NotificationActivities>({
   startToCloseTimeout: '45s',
+  heartbeatTimeout: '10s', // a worker that dies mid-send: retried elsewhere soon
   scheduleToCloseTimeout: '15m',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '1m', nonRetryableErrorTypes: ['NotificationRefused'] },
 });

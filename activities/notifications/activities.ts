@@ -2,16 +2,28 @@
 // result goes into workflow history), send one firing to one recipient (secrets read here,
 // never returned or logged), and record a send that finally failed as a Kubernetes Event.
 import { createHash } from 'node:crypto';
-import { ApplicationFailure } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import { isConflict, Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
-import { parseNotificationConfig, type NotificationConfig, type TriggerCondition } from '../../domain/notifications/config';
+import { ARGO_CD_CATALOG, parseNotificationConfig, type NotificationConfig, type TriggerCondition } from '../../domain/notifications/config';
+import { ROLLOUTS_CATALOG } from '../../domain/notifications/rollout-catalog';
+import { observeRollout, type RolloutObservation } from '../../domain/notifications/rollout-events';
 import { subscriptionsFor, type Destination, type Subscriptions } from '../../domain/notifications/subscriptions';
 import { renderNotification } from './render';
+import { recordNotificationSend } from './metrics';
 import { PermanentSendError, serviceKey } from './service';
 import { SERVICES } from './services';
 
 export const NOTIFICATIONS_CONFIGMAP = 'argocd-notifications-cm';
 export const NOTIFICATIONS_SECRET = 'argocd-notifications-secret';
+/** Argo Rollouts' own, read in the Rollout's namespace. */
+export const ROLLOUT_NOTIFICATIONS_CONFIGMAP = 'argo-rollouts-notification-configmap';
+export const ROLLOUT_NOTIFICATIONS_SECRET = 'argo-rollouts-notification-secret';
+
+const CONTROLLERS = {
+  Application: { configMap: NOTIFICATIONS_CONFIGMAP, secret: NOTIFICATIONS_SECRET, catalog: ARGO_CD_CATALOG },
+  Rollout: { configMap: ROLLOUT_NOTIFICATIONS_CONFIGMAP, secret: ROLLOUT_NOTIFICATIONS_SECRET, catalog: ROLLOUTS_CATALOG },
+} as const;
+type SubjectKind = keyof typeof CONTROLLERS;
 
 export interface AppRef {
   namespace: string;
@@ -30,9 +42,22 @@ export interface NotificationSubject {
   problems: string[];
 }
 
+export interface RolloutNotificationSubject {
+  rollout: KubeObject;
+  /** The AnalysisRuns the Rollout owns (`.analysisRuns` in templates). */
+  analysisRuns: KubeObject[];
+  observation: RolloutObservation;
+  triggers: Record<string, TriggerCondition[]>;
+  subscriptions: Subscriptions;
+  problems: string[];
+}
+
 export interface SendNotificationInput {
+  /** The Application, or for a Rollout's notification (`rollout` set) the Rollout: where the ConfigMap is read. */
   app: KubeObject;
   appProject: KubeObject | null;
+  /** A Rollout's notification: templates see `.rollout` and `.analysisRuns` instead of `.app` (and `.time` as ever). */
+  rollout?: { analysisRuns: KubeObject[] };
   trigger: string;
   templates: string[];
   destination: Destination;
@@ -40,7 +65,9 @@ export interface SendNotificationInput {
 }
 
 export interface NotificationFailure {
+  /** The object the Event goes on: an Application unless `kind` says Rollout. */
   app: AppRef;
+  kind?: SubjectKind;
   uid: string;
   trigger: string;
   destination: Destination;
@@ -68,18 +95,19 @@ const trim = (o: KubeObject | undefined): KubeObject | null => {
 };
 
 export function createNotificationActivities(kube: KubeClient) {
-  // Per namespace: the parsed config and secrets, re-read at most every few seconds.
+  // Per controller and namespace: the parsed config and secrets, re-read at most every few seconds.
   const cache = new Map<string, { at: number; cfg: NotificationConfig | undefined; secrets: Record<string, string> }>();
-  async function config(namespace: string) {
-    const hit = cache.get(namespace);
+  async function config(namespace: string, kind: SubjectKind = 'Application') {
+    const hit = cache.get(`${kind}/${namespace}`);
     if (hit && Date.now() - hit.at < CACHE_MS) return hit;
+    const names = CONTROLLERS[kind];
     const [cm, secret] = await Promise.all([
-      kube.find<KubeObject & { data?: Record<string, string> }>(Resources.configMap, namespace, NOTIFICATIONS_CONFIGMAP),
-      kube.find<KubeObject & { data?: Record<string, string> }>(Resources.secret, namespace, NOTIFICATIONS_SECRET),
+      kube.find<KubeObject & { data?: Record<string, string> }>(Resources.configMap, namespace, names.configMap),
+      kube.find<KubeObject & { data?: Record<string, string> }>(Resources.secret, namespace, names.secret),
     ]);
     const secrets = Object.fromEntries(Object.entries(secret?.data ?? {}).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')]));
-    const entry = { at: Date.now(), cfg: cm ? parseNotificationConfig(cm.data ?? {}, secrets) : undefined, secrets };
-    cache.set(namespace, entry);
+    const entry = { at: Date.now(), cfg: cm ? parseNotificationConfig(cm.data ?? {}, secrets, names.catalog) : undefined, secrets };
+    cache.set(`${kind}/${namespace}`, entry);
     return entry;
   }
 
@@ -96,28 +124,55 @@ export function createNotificationActivities(kube: KubeClient) {
       return { app: trim(app)!, appProject: trim(appProject), context: cfg?.context ?? {}, triggers, subscriptions, problems };
     },
 
+    /** A Rollout, its ReplicaSets' sizes and its AnalysisRuns' phases, and what it is subscribed to (no secrets: this goes into history). */
+    async readRolloutNotificationSubject(ref: AppRef): Promise<RolloutNotificationSubject | undefined> {
+      const rollout = await kube.find(Resources.rollout, ref.namespace, ref.name);
+      if (!rollout) return undefined;
+      const uid = rollout.metadata.uid;
+      const owned = (o: KubeObject) => (o.metadata as { ownerReferences?: { uid?: string }[] }).ownerReferences?.some((r) => r.uid === uid) === true;
+      const [{ cfg }, replicaSets, runs] = await Promise.all([
+        config(ref.namespace, 'Rollout'),
+        kube.list(Resources.replicaSet, ref.namespace),
+        kube.list(Resources.analysisRun, ref.namespace),
+      ]);
+      const analysisRuns = runs.items.filter(owned).map((r) => trim(r)!);
+      const observation = observeRollout(
+        rollout,
+        replicaSets.items
+          .filter(owned)
+          .map((rs) => ({ name: rs.metadata.name, replicas: Number((rs as { spec?: { replicas?: number } }).spec?.replicas ?? 0) })),
+        analysisRuns.map((r) => ({ name: r.metadata.name, phase: (r as { status?: { phase?: string } }).status?.phase })),
+      );
+      const problems = [...(cfg?.problems ?? [])];
+      const subscriptions = cfg ? subscriptionsFor(cfg, rollout, undefined, problems) : {};
+      const triggers = Object.fromEntries(Object.keys(subscriptions).flatMap((t) => (cfg?.triggers[t] ? [[t, cfg.triggers[t]]] : [])));
+      return { rollout: trim(rollout)!, analysisRuns, observation, triggers, subscriptions, problems };
+    },
+
     async sendNotification(input: SendNotificationInput): Promise<void> {
       const ns = input.app.metadata.namespace!;
-      const { cfg, secrets } = await config(ns);
+      const kind: SubjectKind = input.rollout ? 'Rollout' : 'Application';
+      const { cfg, secrets } = await config(ns, kind);
+      const configMap = CONTROLLERS[kind].configMap;
       try {
-        if (!cfg) throw new PermanentSendError(`${NOTIFICATIONS_CONFIGMAP} not found in namespace ${ns}`);
+        if (!cfg) throw new PermanentSendError(`${configMap} not found in namespace ${ns}`);
         const service = cfg.services[input.destination.service];
-        if (!service) throw new PermanentSendError(`service ${input.destination.service} is not configured in ${NOTIFICATIONS_CONFIGMAP}`);
+        if (!service) throw new PermanentSendError(`service ${input.destination.service} is not configured in ${configMap}`);
         const impl = SERVICES[service.type];
         if (!impl) throw new PermanentSendError(`${serviceKey(service)}: unknown service type ${service.type} (known: ${Object.keys(SERVICES).join(', ')})`);
         if (service.missingSecrets?.length) {
-          throw new PermanentSendError(`${serviceKey(service)}: ${service.missingSecrets.map((k) => `$${k}`).join(', ')} not found in ${NOTIFICATIONS_SECRET}`);
+          throw new PermanentSendError(
+            `${serviceKey(service)}: ${service.missingSecrets.map((k) => `$${k}`).join(', ')} not found in ${CONTROLLERS[kind].secret}`,
+          );
         }
-        const notification = await renderNotification(cfg.templates, input.templates, {
-          app: input.app,
-          appProject: input.appProject,
-          context: cfg.context,
-          secrets,
-          serviceType: service.type,
-        }).catch((err: unknown) => {
+        const data = input.rollout
+          ? { rollout: input.app, analysisRuns: input.rollout.analysisRuns, context: cfg.context, secrets, serviceType: service.type }
+          : { app: input.app, appProject: input.appProject, context: cfg.context, secrets, serviceType: service.type };
+        const notification = await renderNotification(cfg.templates, input.templates, data).catch((err: unknown) => {
           throw new PermanentSendError(`trigger ${input.trigger}: ${err instanceof Error ? err.message : String(err)}`);
         });
-        await impl.send(notification, input.destination, service, { idempotencyKey: input.idempotencyKey });
+        await withHeartbeats((signal) => impl.send(notification, input.destination, service, { idempotencyKey: input.idempotencyKey, signal }));
+        recordNotificationSend(ns, input.destination.service, input.trigger, 'delivered');
       } catch (err) {
         // The services never put credentials in their messages; this is the last guard, as the
         // message goes into workflow history and an Event.
@@ -127,7 +182,7 @@ export function createNotificationActivities(kube: KubeClient) {
       }
     },
 
-    /** A Warning Event on the Application, once per failed firing (its name derives from the key). */
+    /** A Warning Event on the Application (or Rollout), once per failed firing (its name derives from the key). */
     async recordNotificationFailure(f: NotificationFailure): Promise<void> {
       const name = `${f.app.name}.notification-${createHash('sha256').update(f.idempotencyKey).digest('hex').slice(0, 16)}`;
       const now = new Date().toISOString();
@@ -137,7 +192,7 @@ export function createNotificationActivities(kube: KubeClient) {
           apiVersion: 'v1',
           kind: 'Event',
           metadata: { name, namespace: f.app.namespace },
-          involvedObject: { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', name: f.app.name, namespace: f.app.namespace, uid: f.uid },
+          involvedObject: { apiVersion: 'argoproj.io/v1alpha1', kind: f.kind ?? 'Application', name: f.app.name, namespace: f.app.namespace, uid: f.uid },
           reason: 'NotificationFailed',
           type: 'Warning',
           message: `notification of trigger ${f.trigger} to ${recipient} failed: ${f.message}`.slice(0, 1000),
@@ -147,11 +202,31 @@ export function createNotificationActivities(kube: KubeClient) {
           count: 1,
         });
       } catch (err) {
-        if (isConflict(err)) return; // recorded by an earlier attempt
+        if (isConflict(err)) return; // recorded (and counted) by an earlier attempt
         throw err;
       }
+      recordNotificationSend(f.app.namespace, f.destination.service, f.trigger, 'failed');
     },
   };
+}
+
+/**
+ * Heartbeats while a send is in flight, so a send whose worker died is retried elsewhere
+ * within the heartbeat timeout rather than the whole start-to-close timeout.
+ */
+async function withHeartbeats<T>(send: (signal: AbortSignal | undefined) => Promise<T>): Promise<T> {
+  let ctx: Context | undefined;
+  try {
+    ctx = Context.current();
+  } catch {
+    return send(undefined); // called outside an activity (unit tests)
+  }
+  const beat = setInterval(() => ctx.heartbeat(), 2_000);
+  try {
+    return await send(ctx.cancellationSignal);
+  } finally {
+    clearInterval(beat);
+  }
 }
 
 export type NotificationActivities = ReturnType<typeof createNotificationActivities>;

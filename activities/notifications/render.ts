@@ -6,9 +6,12 @@ import { GoTemplateError, renderTemplateObject } from '../templating/go-template
 import type { Notification } from './service';
 import { SERVICES } from './services';
 
+/** `.app`/`.appProject` for Argo CD; `.rollout`, `.analysisRuns` for Argo Rollouts (`.time` and the other function namespaces come with the engine). */
 export interface TemplateData {
-  app: unknown;
+  app?: unknown;
   appProject?: unknown;
+  rollout?: unknown;
+  analysisRuns?: unknown;
   context: Record<string, string>;
   secrets: Record<string, string>;
   serviceType: string;
@@ -21,7 +24,8 @@ export async function renderNotification(templates: Record<string, NotificationT
     if (!template) throw new Error(`template ${name} is not defined`);
     let rendered: NotificationTemplate;
     try {
-      rendered = await renderTemplateObject(withServiceDefaults(template), { ...data, appProject: data.appProject ?? null } as Record<string, unknown>, {
+      const vars = data.rollout === undefined ? { ...data, appProject: data.appProject ?? null } : data;
+      rendered = await renderTemplateObject(withServiceDefaults(template), vars as unknown as Record<string, unknown>, {
         functions: 'notifications',
         name,
       });

@@ -7,6 +7,7 @@ import { parse } from 'yaml';
 import { BUILTIN_TEMPLATES, BUILTIN_TRIGGERS } from './catalog';
 
 export interface TriggerCondition {
+  /** '' in Argo Rollouts' triggers: they fire on the Rollout's events, never on a condition. */
   when: string;
   send: string[];
   oncePer?: string;
@@ -54,14 +55,30 @@ export interface NotificationConfig {
 const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
 
+/** A controller's built-in triggers and templates, and whether its triggers are conditions (`when`) or events. */
+export interface NotificationCatalog {
+  triggers: Record<string, TriggerCondition[]>;
+  templates: Record<string, NotificationTemplate>;
+  /** Argo Rollouts' triggers fire on events: a `when` is neither needed nor read. */
+  eventTriggers?: boolean;
+}
+
+export const ARGO_CD_CATALOG: NotificationCatalog = { triggers: BUILTIN_TRIGGERS, templates: BUILTIN_TEMPLATES };
+
 /**
  * Parses the ConfigMap's data. `secret` is the Secret's data already base64-decoded.
- * `builtins` adds Argo's catalog (on-deployed, ...) under the names the ConfigMap does not define.
+ * `builtins` adds a catalog (Argo CD's on-deployed, ... by default) under the names the
+ * ConfigMap does not define; false adds none.
  */
-export function parseNotificationConfig(data: Record<string, string>, secret: Record<string, string> = {}, builtins = true): NotificationConfig {
+export function parseNotificationConfig(
+  data: Record<string, string>,
+  secret: Record<string, string> = {},
+  builtins: boolean | NotificationCatalog = true,
+): NotificationConfig {
+  const catalog = builtins === true ? ARGO_CD_CATALOG : builtins === false ? undefined : builtins;
   const cfg: NotificationConfig = {
-    triggers: builtins ? structuredClone(BUILTIN_TRIGGERS) : {},
-    templates: builtins ? structuredClone(BUILTIN_TEMPLATES) : {},
+    triggers: catalog ? structuredClone(catalog.triggers) : {},
+    templates: catalog ? structuredClone(catalog.templates) : {},
     services: {},
     defaultTriggers: [],
     serviceDefaultTriggers: {},
@@ -78,7 +95,7 @@ export function parseNotificationConfig(data: Record<string, string>, secret: Re
       continue;
     }
     if (key.startsWith('trigger.')) {
-      const trigger = readTrigger(key, value, cfg.problems);
+      const trigger = readTrigger(key, value, cfg.problems, catalog?.eventTriggers === true);
       if (trigger) cfg.triggers[key.slice('trigger.'.length)] = trigger;
     } else if (key.startsWith('template.')) {
       if (isMap(value)) cfg.templates[key.slice('template.'.length)] = value as NotificationTemplate;
@@ -123,19 +140,19 @@ export function parseNotificationConfig(data: Record<string, string>, secret: Re
   return cfg;
 }
 
-function readTrigger(key: string, value: unknown, problems: string[]): TriggerCondition[] | undefined {
+function readTrigger(key: string, value: unknown, problems: string[], events: boolean): TriggerCondition[] | undefined {
   if (!Array.isArray(value)) {
     problems.push(`${key}: expected a list of conditions ({when, send, oncePer, description})`);
     return undefined;
   }
   const out: TriggerCondition[] = [];
   for (const [i, c] of value.entries()) {
-    if (!isMap(c) || typeof c.when !== 'string' || c.when.trim() === '') {
+    if (!isMap(c) || (!events && (typeof c.when !== 'string' || c.when.trim() === ''))) {
       problems.push(`${key}[${i}]: a condition needs a \`when\` expression`);
       return undefined;
     }
     out.push({
-      when: c.when,
+      when: typeof c.when === 'string' ? c.when : '',
       send: strings(c.send),
       ...(typeof c.oncePer === 'string' && c.oncePer !== '' ? { oncePer: c.oncePer } : {}),
       ...(typeof c.description === 'string' ? { description: c.description } : {}),

@@ -4,7 +4,7 @@
 // ConfigMap's `subscriptions`, as notifications-engine's pkg/subscriptions reads them.
 
 import { parse } from 'yaml';
-import type { NotificationConfig } from './config';
+import type { DefaultSubscription, NotificationConfig } from './config';
 
 export const NOTIFICATIONS_ANNOTATION_PREFIX = 'notifications.argoproj.io';
 const SUBSCRIBE = `${NOTIFICATIONS_ANNOTATION_PREFIX}/subscribe.`;
@@ -103,4 +103,20 @@ export function subscriptionsFor(cfg: NotificationConfig, app: Subscribed, proje
     }
   }
   return out;
+}
+
+/** Whether an object carries any subscription annotation (the watcher's cheap test before starting a workflow). */
+export function hasSubscriptionAnnotation(obj: Subscribed | null | undefined): boolean {
+  return Object.keys(obj?.metadata?.annotations ?? {}).some((k) => k.startsWith(SUBSCRIBE) || k === SUBSCRIPTIONS);
+}
+
+/**
+ * Whether anything subscribes the object: its own annotations, its project's, or a
+ * ConfigMap `subscriptions` entry whose selector matches its labels. Objects for which
+ * this is false get no notifications workflow at all.
+ */
+export function isSubscribed(subscriptions: readonly DefaultSubscription[], obj: Subscribed, project?: Subscribed | null): boolean {
+  if (hasSubscriptionAnnotation(obj) || hasSubscriptionAnnotation(project)) return true;
+  const labels = obj.metadata?.labels ?? {};
+  return subscriptions.some((s) => s.recipients.length > 0 && selectorMatches(s.selector, labels));
 }

@@ -5,7 +5,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { parseNotificationConfig } from '../../domain/notifications/config';
-import { subscriptionsFor } from '../../domain/notifications/subscriptions';
+import { isSubscribed, subscriptionsFor } from '../../domain/notifications/subscriptions';
 import { decideNotifications, emptyNotificationState, type NotificationState } from '../../domain/notifications/firing';
 import { compileCondition } from '../../domain/analysis/condition';
 import { examplesDir } from '../support/paths';
@@ -157,4 +157,17 @@ test('property: a condition that stays true never fires twice; each oncePer valu
     }),
     propertyOptions(),
   );
+});
+
+test('isSubscribed: an annotation on the object or its project, or a ConfigMap subscription whose selector matches; else nothing starts', () => {
+  const cfg = parseNotificationConfig({ subscriptions: '- recipients: [slack]\n  selector: team=web\n- recipients: []\n' }, {}, false);
+  const obj = (labels: Record<string, string>, annotations: Record<string, string> = {}) => ({ metadata: { labels, annotations } });
+  assert.equal(isSubscribed(cfg.subscriptions, obj({ team: 'db' })), false, 'the selector does not match; an entry without recipients subscribes nobody');
+  assert.equal(isSubscribed(cfg.subscriptions, obj({ team: 'web' })), true);
+  assert.equal(isSubscribed([], obj({}, { 'notifications.argoproj.io/subscribe.on-deployed.slack': '' })), true);
+  assert.equal(isSubscribed([], obj({}, { 'notifications.argoproj.io/subscriptions': '- trigger: [on-deployed]' })), true);
+  assert.equal(isSubscribed([], obj({}, { 'notifications.argoproj.io/other': 'x' })), false);
+  assert.equal(isSubscribed([], obj({}), obj({}, { 'notifications.argoproj.io/subscribe.slack': 'chan' })), true);
+  const every = parseNotificationConfig({ subscriptions: '- recipients: [slack]\n  triggers: [on-deployed]\n' }, {}, false);
+  assert.equal(isSubscribed(every.subscriptions, obj({})), true, 'no selector selects every object');
 });

@@ -11,7 +11,10 @@ import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ApplicationFailure } from '@temporalio/common';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import type { NotificationActivities, NotificationFailure, SendNotificationInput } from '../../activities/notifications/activities';
+import type { NotificationActivities, NotificationFailure, RolloutNotificationSubject, SendNotificationInput } from '../../activities/notifications/activities';
+import { ROLLOUTS_CATALOG } from '../../domain/notifications/rollout-catalog';
+import type { RolloutObservation } from '../../domain/notifications/rollout-events';
+import { rolloutNotificationsWorkflow } from '../../workflows/rollout-notifications';
 import { parseNotificationConfig } from '../../domain/notifications/config';
 import { subscriptionsFor } from '../../domain/notifications/subscriptions';
 import { ensureTools } from '../../stack/toolchain';
@@ -126,6 +129,65 @@ test('each firing reaches each recipient once: retried until delivered, never re
       if (process.env.SLUICE_RECORD_HISTORIES) {
         // Guards determinism: test/workflow/replay.test.ts replays it against today's code.
         fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'notifications.json'), historyToJSON(await handle.fetchHistory()));
+      }
+    } finally {
+      await handle.terminate('test done');
+    }
+  });
+});
+
+test('a Rollout aborted by a failed analysis: on-analysis-run-failed and on-rollout-aborted once each, whatever the nudges', async () => {
+  const taskQueue = `rollout-notifications-${Date.now()}`;
+  const cfg = parseNotificationConfig({ 'service.slack': 'token: x' }, {}, ROLLOUTS_CATALOG);
+  const rollout = {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Rollout',
+    metadata: {
+      name: 'web',
+      namespace: 'shop',
+      uid: 'ro-uid',
+      annotations: {
+        'notifications.argoproj.io/subscribe.on-rollout-aborted.slack': 'ops',
+        'notifications.argoproj.io/subscribe.on-analysis-run-failed.slack': 'ops',
+        'notifications.argoproj.io/subscribe.on-rollout-completed.slack': 'ops',
+      },
+    },
+  };
+  let observation: RolloutObservation = { hash: 'a', stableHash: 'a', paused: false, aborted: false, completed: true, replicaSets: {}, analysisRuns: {} };
+  const sends: SendNotificationInput[] = [];
+  let refuseFirst = 1;
+  const activities: Partial<NotificationActivities> = {
+    async readRolloutNotificationSubject(): Promise<RolloutNotificationSubject> {
+      const subscriptions = subscriptionsFor(cfg, rollout);
+      return { rollout, analysisRuns: [], observation, triggers: cfg.triggers, subscriptions, problems: [] };
+    },
+    async sendNotification(input) {
+      if (input.trigger === 'on-rollout-aborted' && refuseFirst-- > 0) throw new Error('slack: the server answered 503');
+      sends.push(input);
+    },
+    async recordNotificationFailure() {},
+  };
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle: { codePath: prebuiltBundlePath }, activities });
+  await worker.runUntil(async () => {
+    const handle = await env.client.workflow.start(rolloutNotificationsWorkflow, {
+      taskQueue,
+      workflowId: 'notifications/rollout/shop/web',
+      args: [{ namespace: 'shop', name: 'web' }],
+    });
+    const nudge = () => handle.signal(notificationsNudgeSignal);
+    try {
+      await new Promise((r) => setTimeout(r, 500)); // the baseline: a completed rollout sends nothing
+      observation = { ...observation, hash: 'b', completed: false, analysisRuns: { 'web-b-1': 'Running' } };
+      await nudge();
+      observation = { ...observation, analysisRuns: { 'web-b-1': 'Failed' }, aborted: true, abortedAt: 't1' };
+      for (let i = 0; i < 3; i++) await nudge();
+      await eventually('both sent', async () => sends.length === 2, 15_000);
+      await new Promise((r) => setTimeout(r, 1000));
+      assert.deepEqual(sends.map((x) => x.trigger).sort(), ['on-analysis-run-failed', 'on-rollout-aborted']);
+      assert.ok(sends.every((x) => x.rollout && x.app.metadata.name === 'web' && x.destination.recipient === 'ops'));
+      assert.deepEqual(sends.find((x) => x.trigger === 'on-rollout-aborted')!.templates, ['rollout-aborted']);
+      if (process.env.SLUICE_RECORD_HISTORIES) {
+        fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'rollout-notifications.json'), historyToJSON(await handle.fetchHistory()));
       }
     } finally {
       await handle.terminate('test done');
