@@ -79,6 +79,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       log,
       cache: applicationCache,
       notifications: config.notifications,
+      ...(config.imageUpdates ? { imageUpdates: config.imageUpdates } : {}),
     });
     applicationWatcher.start();
     stops.push(() => applicationWatcher.stop());

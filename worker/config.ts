@@ -14,6 +14,8 @@ export interface SluiceConfig {
   applicationTimings?: Partial<ApplicationTimings>;
   /** Argo CD notifications for Applications (SLUICE_NOTIFICATIONS=on): not yet shown end to end, so off unless asked for. */
   notifications?: boolean;
+  /** Image updates for Applications with Image Updater annotations (SLUICE_IMAGE_UPDATES=on, SLUICE_IMAGE_CHECK_INTERVAL_SECONDS): not yet shown end to end, so off unless asked for. */
+  imageUpdates?: { intervalMs?: number };
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
   sluiceNamespace: string;
 }
@@ -29,6 +31,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     maxCachedWorkflows: Number(env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500),
     applicationTimings: applicationTimingsFromEnv(env),
     notifications: env.SLUICE_NOTIFICATIONS === 'on',
+    ...(env.SLUICE_IMAGE_UPDATES === 'on'
+      ? { imageUpdates: env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS ? { intervalMs: Number(env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS) * 1000 } : {} }
+      : {}),
     sluiceNamespace: env.SLUICE_NAMESPACE || SLUICE_NAMESPACE,
   };
 }

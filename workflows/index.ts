@@ -5,3 +5,4 @@ export { applicationWorkflow } from './application';
 export { applicationSyncWorkflow } from './application-sync';
 export { applicationSetWorkflow, applicationSetPreviewWorkflow } from './applicationset';
 export { notificationsWorkflow } from './notifications';
+export { imageUpdateWorkflow } from './image-update';
