@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { buildApi } from '../api/server';
 import { ApplicationCommands } from '../api/application-commands';
 import { registerGitWebhookRoutes } from '../api/routes/git-webhooks';
+import { imageUpdateRoutes } from '../api/routes/image-updates';
 import { applicationSetRoutes } from '../api/routes/applicationsets';
 import { RolloutCommands } from '../api/rollout-commands';
 import type { KubeClient } from '../k8s/kube-client';
@@ -106,7 +107,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       applications: new ApplicationCommands(client),
       sluiceNamespace: config.sluiceNamespace,
       log,
-      routes: [registerGitWebhookRoutes, applicationSetRoutes(client, config.taskQueue)],
+      routes: [registerGitWebhookRoutes, applicationSetRoutes(client, config.taskQueue), imageUpdateRoutes(client)],
     });
     stops.push(() => api.close());
     const address = await api.listen({ host: config.apiHost, port: config.apiPort });
