@@ -194,7 +194,9 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
         problems.push({ message: 'the Application source is neither Helm nor Kustomize; image updates need one of them' });
         return result;
       }
-      const cm = await kube.find(Resources.configMap, ns, REGISTRIES_CONFIGMAP);
+      // The Application's namespace first (a team's own registries), then the control plane's, as Image Updater reads its own.
+      const cm =
+        (await kube.find(Resources.configMap, ref.namespace, REGISTRIES_CONFIGMAP)) ?? (await kube.find(Resources.configMap, ns, REGISTRIES_CONFIGMAP));
       const regProblems: string[] = [];
       const registries = parseRegistries((cm as unknown as { data?: Record<string, string> } | undefined)?.data?.[REGISTRIES_KEY], regProblems);
       problems.push(...regProblems.map((message) => ({ message })));
