@@ -42,13 +42,20 @@ export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Prom
   const interval = input.intervalMs ?? DEFAULT_IMAGE_CHECK_INTERVAL_MS;
   const state: ImageUpdateState = input.state ?? { last: {}, reported: [] };
   let nudged = false;
+  let fresh = false;
   const status: ImageUpdateStatus = { images: [], problems: [] };
-  setHandler(imageUpdateNudgeSignal, () => void (nudged = true));
+  setHandler(imageUpdateNudgeSignal, (n) => {
+    nudged = true;
+    // A registry said something changed: what is remembered per tag may be stale (a re-pushed tag).
+    if (/webhook/.test(n.reason)) fresh = true;
+  });
   setHandler(imageUpdateStatusQuery, () => status);
 
   for (let iteration = 0; ; iteration++) {
     nudged = false; // a signal during this check wakes the next one at once
-    const result = await check.checkApplicationImages(ref);
+    const forget = fresh;
+    fresh = false;
+    const result = await check.checkApplicationImages(ref, { forgetTags: forget });
     if (!result) return; // the Application is gone or no longer asks for image updates
     const now = new Date(Date.now()).toISOString();
     status.lastCheckedAt = now;

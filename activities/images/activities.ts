@@ -32,7 +32,7 @@ import {
 import { GitRepositories, type GitCredentials } from '../git';
 import { gitWriteBack } from './git-write-back';
 import { RegistryClient, type RegistryCredentials } from './registry-client';
-import { checkImage } from './tags';
+import { checkImage, forgetTags } from './tags';
 
 export interface AppRef {
   namespace: string;
@@ -181,7 +181,7 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
   }
 
   return {
-    async checkApplicationImages(ref: AppRef): Promise<ApplicationImageCheck | null> {
+    async checkApplicationImages(ref: AppRef, opts: { forgetTags?: boolean } = {}): Promise<ApplicationImageCheck | null> {
       const app = await readApp(ref);
       if (!app) return null;
       const cfg = imageUpdateConfig(app.metadata.annotations);
@@ -226,6 +226,7 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
             });
             clients.set(key, client);
           }
+          if (opts.forgetTags) forgetTags(settings.apiUrl, repository);
           const choice = await checkImage(client, settings.apiUrl, repository, spec, Date.now());
           const chosen = choice.tag
             ? spec.strategy === 'digest' && choice.tag.digest

@@ -46,9 +46,11 @@ test('one write per new tag; rc and latest ignored; a revert is not fought; a fa
   const writes: WriteBackInput[] = [];
   const events: ImageEventInput[] = [];
   let checks = 0;
+  const forgets: boolean[] = [];
   const activities: Partial<ImageActivities> = {
-    async checkApplicationImages(): Promise<ApplicationImageCheck> {
+    async checkApplicationImages(_ref, opts): Promise<ApplicationImageCheck> {
       checks++;
+      forgets.push(opts?.forgetTags ?? false);
       const spec = cfg.images[0]!;
       const choice = chooseTag(
         spec,
@@ -133,6 +135,8 @@ test('one write per new tag; rc and latest ignored; a revert is not fought; a fa
       assert.equal(warnings.length, 1, 'the bad strategy is reported once');
       assert.match(warnings[0]!.message, /image broken: unknown update-strategy "newest"/);
       assert.equal(events.filter((e) => e.reason === 'ImagesUpdated').length, 2);
+      assert.equal(forgets[0], false, 'the first check keeps what is remembered');
+      assert.equal(forgets[1], true, 'a webhook nudge makes the next check re-read the tags');
       if (process.env.SLUICE_RECORD_HISTORIES) {
         // Guards determinism: test/workflow/replay.test.ts replays it against today's code.
         fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'image-update.json'), historyToJSON(await handle.fetchHistory()));
