@@ -26,6 +26,7 @@ import {
   kustomizeSourceFile,
   kustomizeTagIn,
 } from '../../domain/images/write-back';
+import { overrideFileNames, withSourceOverrides } from '../../domain/images/source-overrides';
 import { examplesDir } from '../support/paths';
 import { propertyOptions } from '../support/property-options';
 
@@ -341,4 +342,17 @@ test('property: selection converges — after writing the choice, nothing more i
     }),
     propertyOptions(),
   );
+});
+
+test('.argocd-source files merge into the source as Argo CD does (JSON merge patch, app-specific last)', () => {
+  const source = { repoURL: 'r', path: 'p', helm: { valueFiles: ['values-dev.yaml'], parameters: [{ name: 'replicas', value: '2' }] } };
+  const merged = withSourceOverrides(source, [
+    'helm:\n  parameters:\n  - name: a\n    value: "1"\n',
+    helmSourceFile(undefined, [{ name: 'image.tag', value: '1.2.0', forceString: true }]),
+    undefined,
+  ]);
+  assert.deepEqual(merged.helm.valueFiles, ['values-dev.yaml']);
+  assert.deepEqual(merged.helm.parameters, [{ name: 'image.tag', value: '1.2.0', forceString: true }]);
+  assert.deepEqual(withSourceOverrides(source, ['- not a mapping', ': bad yaml :']), source);
+  assert.deepEqual(overrideFileNames('api'), ['.argocd-source.yaml', '.argocd-source-api.yaml']);
 });
