@@ -21,6 +21,8 @@ export interface TestRegistry {
   credentials?: { username: string; password: string };
   /** Requests the registry has answered (from its access log count kept by the token server or a counter); tests use the client's counter. */
   push(repo: string, tag: string, image?: { created?: string; platforms?: string[]; content?: string }): Promise<string>;
+  /** Tags an image already there under more names (one manifest PUT each). */
+  retag(repo: string, from: string, tags: string[]): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -196,6 +198,20 @@ export async function startRegistry(opts: { auth?: 'basic' | 'token' } = {}): Pr
         });
       }
       return putManifest(repo, tag, MEDIA_TYPES.ociIndex, { schemaVersion: 2, mediaType: MEDIA_TYPES.ociIndex, manifests });
+    },
+    async retag(repo, from, tags) {
+      const accept = Object.values(MEDIA_TYPES).join(', ');
+      const res = await httpRequest(`${url}/v2/${repo}/manifests/${from}`, { headers: { ...pushAuth(repo), accept } });
+      if (res.status !== 200) throw new Error(`manifest get: HTTP ${res.status}`);
+      const mediaType = String(res.headers['content-type']);
+      for (const t of tags) {
+        const put = await httpRequest(`${url}/v2/${repo}/manifests/${t}`, {
+          method: 'PUT',
+          headers: { ...pushAuth(repo), 'content-type': mediaType },
+          body: res.body,
+        });
+        if (put.status !== 201) throw new Error(`manifest put: HTTP ${put.status}`);
+      }
     },
     async stop() {
       child.kill('SIGTERM');
