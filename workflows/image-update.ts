@@ -53,9 +53,20 @@ export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Prom
 
   for (let iteration = 0; ; iteration++) {
     nudged = false; // a signal during this check wakes the next one at once
-    const forget = fresh;
+    const forget: boolean = fresh;
     fresh = false;
-    const result = await check.checkApplicationImages(ref, { forgetTags: forget });
+    let result: Awaited<ReturnType<ImageActivities['checkApplicationImages']>>;
+    try {
+      result = await check.checkApplicationImages(ref, { forgetTags: forget });
+    } catch (err) {
+      // The Kubernetes API or git out of reach for a while: try again at the next interval, never end the loop.
+      status.problems = [`check failed: ${(err as Error).message}`];
+      log.warn('image check failed', { application: `${ref.namespace}/${ref.name}`, message: (err as Error).message });
+      fresh ||= forget;
+      await condition(() => nudged, interval);
+      if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof imageUpdateWorkflow>({ ...input, state });
+      continue;
+    }
     if (!result) return; // the Application is gone or no longer asks for image updates
     const now = new Date(Date.now()).toISOString();
     status.lastCheckedAt = now;
