@@ -11,7 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { WriteBackTarget } from '../../domain/images/annotations';
 import { applyToFile, currentInFile, writeBackFile, type ImageUpdate, type SourceKind } from '../../domain/images/git-target';
-import { commitMessage, type ImageChange } from '../../domain/images/write-back';
+import { commitMessage, WriteBackError, type ImageChange } from '../../domain/images/write-back';
 import { checkRepoURL } from '../../domain/applications/source-safety';
 import { safeBranch } from '../../domain/images/annotations';
 import { GitError, runGit, type GitCredentials } from '../git';
@@ -77,6 +77,8 @@ export async function gitWriteBack(
       await g(['fetch', '-q', 'origin', `+refs/heads/${fromBranch}:${REMOTE}${fromBranch}`]);
       await g(['checkout', '-q', '-f', '-B', 'sluice-write-back', `${REMOTE}${fromBranch}`]);
       const abs = path.join(dir, file);
+      // Never create the chart or source directory: a path that is not there is a mistake to name, not to commit.
+      if (!fs.existsSync(path.dirname(abs))) throw new WriteBackError(`${path.posix.dirname(file)} does not exist on branch ${fromBranch}; nothing written`);
       const before = fs.existsSync(abs) ? fs.readFileSync(abs, 'utf8') : undefined;
       const after = applyToFile(req.target, req.sourceKind, before, req.updates);
       const changes = req.updates.map((u) => ({
@@ -88,7 +90,6 @@ export async function gitWriteBack(
         const tip = (await g(['rev-parse', 'HEAD'])).toString('utf8').trim();
         return { commit: tip, committed: false, file, changes };
       }
-      fs.mkdirSync(path.dirname(abs), { recursive: true });
       fs.writeFileSync(abs, after);
       await g(['add', '--', file]);
       await g(['commit', '-q', '--no-verify', '-m', commitMessage(req.appName, changes)]);

@@ -162,6 +162,15 @@ test('kustomization and helmvalues targets edit those files; a target outside th
   await assert.rejects(gitWriteBack(request(r.url, '1', { baseBranch: '--upload-pack=x' })), /invalid branch/);
   await assert.rejects(
     gitWriteBack(request(r.url, '1', { appPath: 'charts/nope', target: { kind: 'helmvalues', path: 'values.yaml' } })),
+    /charts\/nope does not exist on branch main/,
+  );
+  await assert.rejects(
+    gitWriteBack(request(r.url, '1', { appPath: 'charts/missing-chart' })),
+    /charts\/missing-chart does not exist on branch main; nothing written/,
+  );
+  await assert.rejects(
+    gitWriteBack(request(r.url, '1', { appPath: 'charts/api', target: { kind: 'helmvalues', path: 'other-values.yaml' } })),
     /values file does not exist/,
   );
+  assert.equal(git(r.bare, 'log', '--format=%s', 'main').split('\n').length, 3, 'nothing written by the refusals');
 });
