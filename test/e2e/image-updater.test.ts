@@ -122,3 +122,35 @@ test("the seed's Application: one commit for 1.0.1 despite rc and latest, one fo
   assert.equal(deployment.spec.template.spec.containers[0].image, `${registry.host}/anotherclass/api-tester:1.2.0`, describeStatus(s));
   assert.equal(updateCommits().length, 2);
 });
+
+test('digest strategy on a Kustomize source with write-back argocd: a re-pushed latest sets the new digest on the Application', async () => {
+  const first = await registry.push('team/web', 'latest', { content: 'one' });
+  const P = 'argocd-image-updater.argoproj.io/';
+  await stack.kube.create(Resources.application, ns, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: {
+      name: 'web-dev',
+      namespace: ns,
+      annotations: {
+        [`${P}image-list`]: `web=${registry.host}/team/web:latest`,
+        [`${P}web.update-strategy`]: 'digest',
+        [`${P}web.kustomize.image-name`]: 'nginx',
+      },
+    },
+    spec: {
+      project: 'default',
+      source: { repoURL: repo.url, targetRevision: 'HEAD', path: 'kustomize-demo/overlays/dev', kustomize: {} },
+      destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+    },
+  });
+  const images = async () => ((await stack.kube.get(Resources.application, ns, 'web-dev')) as any).spec.source.kustomize?.images ?? [];
+  await eventually('the first digest on the Application', async () => (await images()).includes(`nginx=${registry.host}/team/web@${first}`), 60_000, 500);
+  const second = await registry.push('team/web', 'latest', { content: 'two' });
+  assert.notEqual(first, second);
+  await eventually('the new digest on the Application', async () => (await images()).includes(`nginx=${registry.host}/team/web@${second}`), 60_000, 500);
+  assert.deepEqual(await images(), [`nginx=${registry.host}/team/web@${second}`]);
+  // Write-back argocd commits nothing.
+  assert.equal(updateCommits().length, 2);
+  await waitForApplication(stack, ns, 'web-dev', 'OutOfSync (manual sync)', (s) => s.sync?.status === 'OutOfSync', 60_000);
+});
