@@ -1,6 +1,8 @@
 // How an Application compares with Git: fetch, resolve and render its sources, read the
 // tracked live objects (from the watcher's copies where it can), and diff them through a
 // server-side dry-run. Git and render failures come back as the comparison's error.
+import * as fs from 'node:fs';
+import * as path from 'node:path';
 import { FIELD_MANAGER } from '../domain/argo/names';
 import { ARGOCD_NAMESPACE, DEFAULT_PROJECT, SECRET_TYPE_LABEL, TRACKING_ID_ANNOTATION } from '../domain/argo/names';
 import { failsResource, isNotFound, isOutOfReach, Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
@@ -18,7 +20,8 @@ import { orphanedResourceWarning, type AppProject, type LiveResource } from '../
 import { checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
 import { GitError, GitRepositories, type GitCredentials } from './git';
 import { RenderError, renderSource } from './render';
-import { insideRepo } from './render/paths';
+import { insideRepo, isInside } from './render/paths';
+import { overrideFileNames, withSourceOverrides } from '../domain/images/source-overrides';
 import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames, revisionsFor, sourcesOf } from '../domain/applications/sources';
 import { stringify } from 'yaml';
 import { SharedReads } from './shared-reads';
@@ -220,7 +223,11 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
             return referenced && insideRepo(trees[referenced.source]!, referenced.path, `${where} ${JSON.stringify(file)}`);
           }
         : undefined;
-      const rendered = await renderSource(trees[i]!, source, input.app.name, namespace, { field, fromRef, hard: input.hard });
+      const rendered = await renderSource(trees[i]!, withOverrideFiles(trees[i]!, source, input.app.name), input.app.name, namespace, {
+        field,
+        fromRef,
+        hard: input.hard,
+      });
       manifests.push(...rendered.manifests);
       sourceTypes.push(rendered.type);
     }
@@ -507,4 +514,15 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
   }
 
   return { compare, desiredState, liveTracked, targetFor, projectFor, groupKind };
+}
+
+/** Argo CD's `.argocd-source[-<app>].yaml` in the source path (what Image Updater's git write-back commits), merged into the source. */
+function withOverrideFiles<T extends { path?: string; chart?: string }>(tree: string, source: T, appName: string): T {
+  if (source.chart) return source;
+  const dir = path.join(tree, source.path ?? '');
+  const texts = overrideFileNames(appName).map((f) => {
+    const p = path.join(dir, f);
+    return fs.existsSync(p) && isInside(tree, p) ? fs.readFileSync(p, 'utf8') : undefined;
+  });
+  return texts.some((t) => t !== undefined) ? withSourceOverrides(source, texts) : source;
 }

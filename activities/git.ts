@@ -32,9 +32,30 @@ case "$1" in
 esac
 `;
 
+/** The askpass helper (credentials come from its environment), written once under `home`. */
+export function askpassPath(home: string = sluiceHome()): string {
+  const p = path.join(home, 'repos', 'askpass.sh');
+  if (!fs.existsSync(p)) {
+    fs.mkdirSync(path.dirname(p), { recursive: true });
+    const tmp = `${p}.${process.pid}`;
+    fs.writeFileSync(tmp, ASKPASS, { mode: 0o700 });
+    fs.renameSync(tmp, p);
+  }
+  return p;
+}
+
+/** git with the same hardening as the repository cache (no shell, no prompts, no hooks), for write-back. */
+export function runGit(args: string[], opts: { cwd?: string; creds?: GitCredentials; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<Buffer> {
+  return git(args, { ...opts, askpass: askpassPath() });
+}
+
 // Runs git; stdout as a Buffer. Errors carry git's stderr with any URL credentials masked.
-function git(args: string[], opts: { cwd?: string; creds?: GitCredentials; askpass?: string; timeoutMs?: number } = {}): Promise<Buffer> {
+function git(
+  args: string[],
+  opts: { cwd?: string; creds?: GitCredentials; askpass?: string; timeoutMs?: number; env?: Record<string, string> } = {},
+): Promise<Buffer> {
   const env: NodeJS.ProcessEnv = {
+    ...opts.env,
     PATH: process.env.PATH,
     HOME: process.env.HOME,
     GIT_TERMINAL_PROMPT: '0',
@@ -94,14 +115,7 @@ export class GitRepositories {
   }
 
   private askpass(): string {
-    const p = path.join(this.home, 'repos', 'askpass.sh');
-    if (!fs.existsSync(p)) {
-      fs.mkdirSync(path.dirname(p), { recursive: true });
-      const tmp = `${p}.${process.pid}`;
-      fs.writeFileSync(tmp, ASKPASS, { mode: 0o700 });
-      fs.renameSync(tmp, p);
-    }
-    return p;
+    return askpassPath(this.home);
   }
 
   /**

@@ -9,6 +9,7 @@ import { createSyncActivities } from './sync';
 import { ClusterClients } from '../k8s/clusters';
 import { createApplicationSetActivities } from './applicationsets';
 import { createNotificationActivities } from './notifications/activities';
+import { createImageActivities } from './images/activities';
 
 export function createActivities(kube: KubeClient, rolloutCache?: RolloutCache, applicationCache?: ApplicationCache) {
   // One set of destination-cluster clients for the compare and the sync steps.
@@ -20,5 +21,6 @@ export function createActivities(kube: KubeClient, rolloutCache?: RolloutCache, 
     ...createSyncActivities(kube, clusters),
     ...createApplicationSetActivities(kube, { clusters }),
     ...createNotificationActivities(kube),
+    ...createImageActivities(kube),
   };
 }

@@ -5,6 +5,7 @@ import { Command } from 'commander';
 import { registerAccountCommands } from './account';
 import { registerAppCommands } from './apps';
 import { registerAppSetCommands } from './appsets';
+import { registerImageCommands } from './images';
 import { ApiClient, CliError, EXIT, type GlobalOptions } from './client';
 import { bashCompletion } from './completion';
 import { registerRolloutCommands } from './rollouts';
@@ -21,6 +22,7 @@ export function buildProgram(): Command {
   registerRolloutCommands(program, api);
   registerAppCommands(program, api);
   registerAppSetCommands(program, api);
+  registerImageCommands(program, api);
 
   program
     .command('completion <shell>')

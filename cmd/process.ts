@@ -5,6 +5,7 @@ import { NativeConnection } from '@temporalio/worker';
 import { buildApi } from '../api/server';
 import { ApplicationCommands } from '../api/application-commands';
 import { registerGitWebhookRoutes } from '../api/routes/git-webhooks';
+import { imageUpdateRoutes } from '../api/routes/image-updates';
 import { applicationSetRoutes } from '../api/routes/applicationsets';
 import { RolloutCommands } from '../api/rollout-commands';
 import type { KubeClient } from '../k8s/kube-client';
@@ -82,6 +83,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       log,
       cache: applicationCache,
       notifications: config.notifications,
+      ...(config.imageUpdates ? { imageUpdates: config.imageUpdates } : {}),
     });
     applicationWatcher.start();
     stops.push(() => applicationWatcher.stop());
@@ -123,7 +125,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       sluiceNamespace: config.sluiceNamespace,
       dashboard: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
       log,
-      routes: [registerGitWebhookRoutes, applicationSetRoutes(client, config.taskQueue)],
+      routes: [registerGitWebhookRoutes, applicationSetRoutes(client, config.taskQueue), imageUpdateRoutes(client)],
     });
     stops.push(() => api.close());
     const address = await api.listen({ host: config.apiHost, port: config.apiPort });

@@ -12,9 +12,13 @@ import {
   applicationWorkflowId,
   notificationsNudgeSignal,
   notificationsWorkflowId,
+  imageUpdateNudgeSignal,
+  imageUpdateWorkflowId,
   type ApplicationNudge,
 } from '../workflows/definitions';
 import { notificationsWorkflow } from '../workflows/notifications';
+import { imageUpdateWorkflow } from '../workflows/image-update';
+import { IMAGE_LIST_ANNOTATION, IMAGE_UPDATER_PREFIX } from '../domain/images/annotations';
 import { applicationWorkflow, type ApplicationTimings } from '../workflows/application';
 import { appFromInstance, parseTrackingId } from '../domain/applications/tracking';
 import { inform } from '../k8s/informer';
@@ -39,6 +43,8 @@ export interface ApplicationWatcherOptions {
    * read changes (on unless SLUICE_NOTIFICATIONS=off).
    */
   notifications?: boolean;
+  /** Start image-update/<ns>/<name> for Applications with Image Updater's image-list annotation. */
+  imageUpdates?: { intervalMs?: number };
 }
 
 export class ApplicationWatcher {
@@ -53,6 +59,8 @@ export class ApplicationWatcher {
   private readonly defaultSubscriptions = new Map<string, DefaultSubscription[]>();
   private readonly projects = new Map<string, KubeObject>();
   private readonly appMeta = new Map<string, { metadata: KubeObject['metadata']; project: string }>();
+  /** Last Image Updater annotations per Application: a change wakes its image-update workflow. */
+  private readonly imageAnnotations = new Map<string, string>();
 
   constructor(private readonly opts: ApplicationWatcherOptions) {
     this.nudger = new Nudger((key, err) => {
@@ -128,6 +136,7 @@ export class ApplicationWatcher {
   private onApplication(type: string, app: KubeObject): void {
     const ref = { namespace: app.metadata.namespace!, name: app.metadata.name };
     if (this.opts.notifications) this.onNotifiable(type, app, ref);
+    if (this.opts.imageUpdates) this.onImageUpdated(type, app, ref);
     const workflowId = applicationWorkflowId(ref);
     const refresh = app.metadata.annotations?.[REFRESH_ANNOTATION];
     const hasOperation = (app as { operation?: unknown }).operation != null;
@@ -151,6 +160,32 @@ export class ApplicationWatcher {
         signalArgs: [nudge],
         staticSummary: `Application ${ref.namespace}/${ref.name}`,
         ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['Application'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
+      });
+    });
+  }
+
+  /** The workflow starts when image-list appears and is woken when the annotations change; it ends by itself when they go. */
+  private onImageUpdated(type: string, app: KubeObject, ref: { namespace: string; name: string }): void {
+    const workflowId = imageUpdateWorkflowId(ref);
+    const annotations = Object.entries(app.metadata.annotations ?? {}).filter(([k]) => k.startsWith(IMAGE_UPDATER_PREFIX));
+    const fingerprint = type === 'DELETED' ? '' : JSON.stringify(annotations.sort());
+    if ((this.imageAnnotations.get(workflowId) ?? '') === fingerprint) return;
+    this.imageAnnotations.set(workflowId, fingerprint);
+    const { client, taskQueue, useSearchAttributes } = this.opts;
+    const nudge = { reason: `application ${type.toLowerCase()}` };
+    if (type === 'DELETED' || !app.metadata.annotations?.[IMAGE_LIST_ANNOTATION]) {
+      this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(imageUpdateNudgeSignal, nudge));
+      return;
+    }
+    this.nudger.nudge(workflowId, async () => {
+      await client.workflow.signalWithStart(imageUpdateWorkflow, {
+        workflowId,
+        taskQueue,
+        args: [{ ...ref, ...(this.opts.imageUpdates?.intervalMs ? { intervalMs: this.opts.imageUpdates.intervalMs } : {}) }],
+        signal: imageUpdateNudgeSignal,
+        signalArgs: [nudge],
+        staticSummary: `image updates of Application ${ref.namespace}/${ref.name}`,
+        ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['ImageUpdate'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
       });
     });
   }

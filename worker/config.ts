@@ -18,6 +18,8 @@ export interface SluiceConfig {
    * cluster where Argo's own notification controllers still run.
    */
   notifications?: boolean;
+  /** Image updates for Applications with Image Updater annotations (SLUICE_IMAGE_UPDATES=on, SLUICE_IMAGE_CHECK_INTERVAL_SECONDS): not yet shown end to end, so off unless asked for. */
+  imageUpdates?: { intervalMs?: number };
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
   sluiceNamespace: string;
   /** Temporal UI's address (SLUICE_TEMPORAL_UI_URL), for the dashboard's links to workflows; none when unset. */
@@ -35,6 +37,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     maxCachedWorkflows: Number(env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500),
     applicationTimings: applicationTimingsFromEnv(env),
     notifications: env.SLUICE_NOTIFICATIONS !== 'off',
+    ...(env.SLUICE_IMAGE_UPDATES === 'on'
+      ? { imageUpdates: env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS ? { intervalMs: Number(env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS) * 1000 } : {} }
+      : {}),
     sluiceNamespace: env.SLUICE_NAMESPACE || SLUICE_NAMESPACE,
     temporalUiUrl: env.SLUICE_TEMPORAL_UI_URL || undefined,
   };

@@ -101,3 +101,15 @@ export const notificationsNudgeSignal = defineSignal<[]>('notificationsNudge');
 
 /** One notifications workflow per subscribed Rollout; nudged with notificationsNudgeSignal. */
 export const rolloutNotificationsWorkflowId = (ref: { namespace: string; name: string }) => `notifications/rollout/${ref.namespace}/${ref.name}`;
+/** One image update workflow per Application with the image-list annotation. */
+export const imageUpdateWorkflowId = (ref: { namespace: string; name: string }) => `image-update/${ref.namespace}/${ref.name}`;
+/** A registry webhook or the watcher: check now instead of at the next interval. */
+export const imageUpdateNudgeSignal = defineSignal<[{ reason: string }]>('imageUpdateNudge');
+/** What the last check found and wrote, for `sluice image list|check`. */
+export const imageUpdateStatusQuery = defineQuery<ImageUpdateStatus>('imageUpdateStatus');
+export interface ImageUpdateStatus {
+  lastCheckedAt?: string;
+  images: { alias: string; image: string; strategy: string; current?: string; chosen?: string; reason: string; error?: string }[];
+  problems: string[];
+  lastWrite?: { at: string; message: string };
+}

@@ -6,3 +6,4 @@ export { applicationSyncWorkflow } from './application-sync';
 export { applicationSetWorkflow, applicationSetPreviewWorkflow } from './applicationset';
 export { notificationsWorkflow } from './notifications';
 export { rolloutNotificationsWorkflow } from './rollout-notifications';
+export { imageUpdateWorkflow } from './image-update';

@@ -1,0 +1,191 @@
+// The image activities on a real registry and a real git repository, with the Kubernetes
+// API stubbed in memory: the seed's Application (Helm source, semver with the X.Y.Z
+// regexp, git write-back) gets exactly one commit for 1.0.1 whatever else is pushed, and
+// one more for 1.2.0; write-back `argocd` on a Kustomize source sets the image override on
+// the Application; a registry refusing credentials is named for that image only.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { parse } from 'yaml';
+import { createImageActivities, type ApplicationImageCheck } from '../../activities/images/activities';
+import { GitRepositories } from '../../activities/git';
+import { decideWrite, valueKey } from '../../domain/images/selection';
+import type { KubeClient, KubeObject, ResourceRef } from '../../k8s/kube-client';
+import { examplesDir } from '../support/paths';
+import { startRegistry, type TestRegistry } from '../support/registry';
+
+const env = {
+  ...process.env,
+  GIT_CONFIG_NOSYSTEM: '1',
+  GIT_CONFIG_GLOBAL: '/dev/null',
+  GIT_AUTHOR_NAME: 't',
+  GIT_AUTHOR_EMAIL: 't@e',
+  GIT_COMMITTER_NAME: 't',
+  GIT_COMMITTER_EMAIL: 't@e',
+};
+const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+const b64 = (s: string) => Buffer.from(s).toString('base64');
+
+/** Just the calls the image activities make, over an in-memory object list. */
+class MemoryKube {
+  objects: KubeObject[] = [];
+  patches: unknown[] = [];
+  private match = (res: ResourceRef, ns: string | undefined, o: KubeObject) =>
+    (o as { __plural?: string }).__plural === res.plural && (ns === undefined || o.metadata.namespace === ns);
+  add(plural: string, o: Record<string, any>) {
+    this.objects.push({ ...o, __plural: plural } as unknown as KubeObject);
+  }
+  async find(res: ResourceRef, ns: string, name: string) {
+    return structuredClone(this.objects.find((o) => this.match(res, ns, o) && o.metadata.name === name));
+  }
+  async list(res: ResourceRef, ns: string, opts: { labelSelector?: string } = {}) {
+    const items = this.objects.filter(
+      (o) => this.match(res, ns, o) && (!opts.labelSelector || Object.keys(o.metadata.labels ?? {}).some((k) => opts.labelSelector!.startsWith(k))),
+    );
+    return { items: structuredClone(items), resourceVersion: '1' };
+  }
+  async patch(res: ResourceRef, ns: string, name: string, body: { spec: Record<string, any> }) {
+    this.patches.push(body);
+    const o = this.objects.find((x) => this.match(res, ns, x) && x.metadata.name === name) as unknown as { spec: Record<string, any> };
+    o.spec.source = { ...o.spec.source, ...body.spec.source };
+    return o;
+  }
+  async create(_res: ResourceRef, _ns: string, body: unknown) {
+    return body;
+  }
+}
+
+let registry: TestRegistry;
+let basic: TestRegistry;
+let root: string;
+before(async () => {
+  [registry, basic] = await Promise.all([startRegistry(), startRegistry({ auth: 'basic' })]);
+  root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-image-act-'));
+});
+after(async () => {
+  await Promise.all([registry?.stop(), basic?.stop()]);
+  if (root) fs.rmSync(root, { recursive: true, force: true });
+});
+
+function bareRepo(files: Record<string, string>): { url: string; log: () => string[]; show: (f: string) => string } {
+  const bare = path.join(root, `r${Math.random().toString(36).slice(2)}.git`);
+  const work = `${bare}.work`;
+  git(root, 'init', '-q', '--bare', '-b', 'main', bare);
+  git(root, 'init', '-q', '-b', 'main', work);
+  for (const [f, t] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(work, f)), { recursive: true });
+    fs.writeFileSync(path.join(work, f), t);
+  }
+  git(work, 'add', '.');
+  git(work, 'commit', '-q', '-m', 'initial');
+  git(work, 'push', '-q', bare, 'main');
+  return { url: `file://${bare}`, log: () => git(bare, 'log', '--format=%s', 'main').split('\n'), show: (f) => git(bare, 'show', `main:${f}`) };
+}
+
+/** The local registries speak plain HTTP: registries.conf says so, as with Image Updater. */
+function registriesConfig(kube: MemoryKube) {
+  const conf = [registry, basic].map((r) => `- name: ${r.host}\n  prefix: ${r.host}\n  api_url: ${r.url}\n`).join('');
+  kube.add('configmaps', { metadata: { name: 'argocd-image-updater-config', namespace: 'argocd' }, data: { 'registries.conf': `registries:\n${conf}` } });
+}
+
+/** One workflow iteration, as workflows/image-update.ts does it. */
+async function pass(
+  acts: ReturnType<typeof createImageActivities>,
+  ref: { namespace: string; name: string },
+  last: Record<string, { value: string; fingerprint: string }>,
+  at: number,
+) {
+  const check = (await acts.checkApplicationImages(ref)) as ApplicationImageCheck;
+  const writes = check.images.flatMap((i) => {
+    const chosen = valueKey(i.chosen);
+    if (!chosen || !i.fingerprint || !i.chosen) return [];
+    return decideWrite({ chosen, current: i.current, fingerprint: i.fingerprint, last: last[i.alias] }).write
+      ? [{ alias: i.alias, ...i.chosen, fp: i.fingerprint, key: chosen }]
+      : [];
+  });
+  if (writes.length > 0) {
+    await acts.writeBackImages({
+      app: ref,
+      updates: writes.map(({ alias, tag, digest }) => ({ alias, tag, ...(digest ? { digest } : {}) })),
+      commitTimeMs: at,
+    });
+    for (const w of writes) last[w.alias] = { value: w.key, fingerprint: w.fp };
+  }
+  return { check, writes: writes.length };
+}
+
+test("the seed's Application: 1.0.1 once, rc and latest ignored, then 1.2.0", async () => {
+  const chart = '2232-build-push-git/deploy/helm/api-tester';
+  const repo = bareRepo({
+    [`${chart}/Chart.yaml`]: 'apiVersion: v2\nname: api-tester\nversion: 0.1.0\n',
+    [`${chart}/values-dev.yaml`]: 'image:\n  repository: x\n  tag: 1.0.0\n',
+  });
+  const app = parse(fs.readFileSync(path.join(examplesDir, 'image-updater', 'image-updater-annotations.yaml'), 'utf8'));
+  app.metadata.uid = 'uid-api';
+  app.metadata.annotations['argocd-image-updater.argoproj.io/image-list'] = `api-tester=${registry.host}/anotherclass/api-tester`;
+  app.spec.source.repoURL = repo.url;
+  const kube = new MemoryKube();
+  kube.add('applications', app);
+  registriesConfig(kube);
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home1')) });
+  const ref = { namespace: 'argocd', name: app.metadata.name };
+  const last = {};
+  await registry.push('anotherclass/api-tester', '1.0.1');
+  const first = await pass(acts, ref, last, 1_700_000_000_000);
+  assert.deepEqual(first.check.problems, []);
+  assert.equal(first.check.images[0]?.error, undefined);
+  assert.equal(first.writes, 1);
+  await registry.push('anotherclass/api-tester', '1.1.0-rc1');
+  await registry.push('anotherclass/api-tester', 'latest');
+  const second = await pass(acts, ref, last, 1_700_000_100_000);
+  assert.equal(second.writes, 0);
+  assert.equal(second.check.images[0]?.current, '1.0.1', 'read back from Git');
+  assert.equal(repo.log().length, 2, 'exactly one commit');
+  assert.deepEqual(parse(repo.show(`${chart}/.argocd-source-${app.metadata.name}.yaml`)).helm.parameters, [
+    { name: 'image.repository', value: `${registry.host}/anotherclass/api-tester`, forcestring: true },
+    { name: 'image.tag', value: '1.0.1', forcestring: true },
+  ]);
+  await registry.push('anotherclass/api-tester', '1.2.0');
+  assert.equal((await pass(acts, ref, last, 1_700_000_200_000)).writes, 1);
+  assert.equal((await pass(acts, ref, last, 1_700_000_300_000)).writes, 0);
+  assert.deepEqual(repo.log(), [`build: automatic update of ${app.metadata.name}`, `build: automatic update of ${app.metadata.name}`, 'initial']);
+});
+
+test('write-back argocd on a Kustomize source; a registry refusing the credentials fails that image only', async () => {
+  await registry.push('team/web', '2024.01.01');
+  await registry.push('team/web', '2024.02.01');
+  await basic.push('team/private', '1.0.0');
+  const kube = new MemoryKube();
+  registriesConfig(kube);
+  const P = 'argocd-image-updater.argoproj.io/';
+  kube.add('applications', {
+    metadata: {
+      name: 'web',
+      namespace: 'argocd',
+      uid: 'uid-web',
+      annotations: {
+        [`${P}image-list`]: `web=${registry.host}/team/web, private=${basic.host}/team/private`,
+        [`${P}web.update-strategy`]: 'name',
+        [`${P}web.kustomize.image-name`]: 'nginx',
+        [`${P}private.pull-secret`]: 'secret:argocd/reg#creds',
+      },
+    },
+    spec: { source: { repoURL: 'file:///nowhere', path: 'k', kustomize: { images: ['other=x:1'] } } },
+  });
+  kube.add('secrets', { metadata: { name: 'reg', namespace: 'argocd' }, data: { creds: b64(`${basic.credentials!.username}:wrong-password`) } });
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home2')) });
+  const ref = { namespace: 'argocd', name: 'web' };
+  const { check, writes } = await pass(acts, ref, {}, 1);
+  assert.equal(writes, 1);
+  const priv = check.images.find((i) => i.alias === 'private')!;
+  assert.match(priv.error ?? '', /refused the credentials/);
+  assert.ok(!JSON.stringify(check).includes('wrong-password'), 'no secret in the check result');
+  const stored = (await kube.find({ plural: 'applications' } as ResourceRef, 'argocd', 'web')) as unknown as {
+    spec: { source: { kustomize: { images: string[] } } };
+  };
+  assert.deepEqual(stored.spec.source.kustomize.images, ['other=x:1', `nginx=${registry.host}/team/web:2024.02.01`]);
+  assert.equal((await pass(acts, ref, {}, 2)).writes, 0, 'read back from the Application');
+});
