@@ -16,7 +16,10 @@ import { ClusterClients } from '../k8s/clusters';
 import type { Cluster } from '../domain/projects/boundaries';
 import { orphanedResourceWarning, type AppProject, type LiveResource } from '../domain/projects/boundaries';
 import { checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
-import { GitError, GitRepositories, type GitCredentials } from './git';
+import { GitError, GitRepositories, sluiceHome } from './git';
+import { HelmRepositories } from './render/helm-repositories';
+import { checkChartName, checkChartRepoURL, checkHelmVersion } from '../domain/applications/helm-charts';
+import { repositoryCredentials, type RepositoryCredentials } from '../domain/applications/repository-secrets';
 import { RenderError, renderSource } from './render';
 import { insideRepo } from './render/paths';
 import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames, revisionsFor, sourcesOf } from '../domain/applications/sources';
@@ -105,6 +108,7 @@ export type Comparer = ReturnType<typeof createComparer>;
 
 export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqPaths, clusters: ClusterClients, cache?: ApplicationCache) {
   const discovery = new Discovery(kube);
+  const helmRepos = new HelmRepositories(sluiceHome());
   const targets = new WeakMap<KubeClient, Target>();
   const shared = new SharedReads();
 
@@ -125,7 +129,8 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     return t;
   }
 
-  async function credentialsFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number): Promise<GitCredentials | undefined> {
+  /** The repository Secret for a URL (git, Helm repository or OCI registry), as Argo CD picks it. */
+  async function credentialsFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number): Promise<RepositoryCredentials | undefined> {
     const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
     for (const ns of new Set([app.namespace, ARGOCD_NAMESPACE])) {
       try {
@@ -147,8 +152,7 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     const picked = pickRepoCredentials(repoURL, found);
     if (!picked) return undefined;
     const data = (picked.secret.data ?? {}) as Record<string, string>;
-    const text = (k: string) => (data[k] ? Buffer.from(data[k], 'base64').toString('utf8') : undefined);
-    return { username: text('username'), password: text('password') };
+    return repositoryCredentials(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
   }
 
   /** The Application's AppProject, one read shared by the Applications asking together. */
@@ -181,13 +185,13 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     const sources = sourcesOf(input.spec);
     if (sources.length === 0) throw new RenderError('spec.source is missing');
     const multi = isMultiSource(input.spec);
-    const urls = sources.map(({ source }) => checkRepoURL(source.repoURL));
-    // Said plainly rather than failing as a git fetch of a Helm repository URL.
-    const fromHelmRepo = sources.find(({ source }) => source.chart);
-    if (fromHelmRepo)
-      throw new RenderError(
-        `${fromHelmRepo.field}.chart ${JSON.stringify(fromHelmRepo.source.chart)}: charts from Helm repositories are not supported yet; use a chart kept in a git repository (path)`,
-      );
+    // A `chart` source is a Helm repository or an OCI registry, never fetched with git.
+    const urls = sources.map(({ source, field }) => {
+      checkHelmVersion(source.helm?.version, field);
+      if (!source.chart) return checkRepoURL(source.repoURL);
+      checkChartName(source.chart, field);
+      return checkChartRepoURL(source.repoURL, field);
+    });
     const refs = refNames(input.spec);
     const target = await targetFor(input.spec);
     const known = await clusters.known();
@@ -197,12 +201,34 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     const revisions: string[] = [];
     const trees: string[] = [];
     const refetched = new Set<string>();
+    /** For chart sources: the chart's directory inside its extracted archive. */
+    const charts = new Map<number, string>();
     for (let i = 0; i < sources.length; i++) {
       const url = urls[i]!;
+      const { source, field } = sources[i]!;
       const creds = await credentialsFor(input.app, url, input.freshSinceMs);
       // A hard refresh refetches each repository once, however many sources read it.
       const hard = !!input.hard && !refetched.has(url);
       refetched.add(url);
+      if (source.chart) {
+        const pulled = await helmRepos
+          .pull({
+            repoURL: url,
+            chart: source.chart,
+            targetRevision: wanted[i],
+            creds,
+            passCredentials: source.helm?.passCredentials,
+            notBeforeMs: input.freshSinceMs,
+            hard,
+          })
+          .catch((err: Error) => {
+            throw err instanceof RenderError || err instanceof SourceRefusedError ? new RenderError(`${field}: ${err.message}`) : err;
+          });
+        revisions.push(pulled.version);
+        trees.push(pulled.root);
+        charts.set(i, pulled.rel);
+        continue;
+      }
       const revision = await repos.resolve(url, wanted[i], creds, { hard, notBeforeMs: input.freshSinceMs ?? Date.now() - FETCH_REUSE_MS });
       revisions.push(revision);
       trees.push(await repos.tree(url, revision));
@@ -220,7 +246,17 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
             return referenced && insideRepo(trees[referenced.source]!, referenced.path, `${where} ${JSON.stringify(file)}`);
           }
         : undefined;
-      const rendered = await renderSource(trees[i]!, source, input.app.name, namespace, { field, fromRef, hard: input.hard });
+      const chartRel = charts.get(i);
+      const rendered = await renderSource(trees[i]!, chartRel === undefined ? source : { ...source, path: chartRel }, input.app.name, namespace, {
+        field,
+        fromRef,
+        hard: input.hard,
+        // A chart from git whose dependencies are not vendored: built with the repository Secrets' credentials.
+        dependencies:
+          chartRel === undefined
+            ? (chartDir, shown) => helmRepos.withDependencies(chartDir, shown, (dep) => credentialsFor(input.app, dep, input.freshSinceMs), input.hard)
+            : undefined,
+      });
       manifests.push(...rendered.manifests);
       sourceTypes.push(rendered.type);
     }
