@@ -19,7 +19,10 @@ import { checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from '.
 import { GitError, GitRepositories, sluiceHome } from './git';
 import { HelmRepositories } from './render/helm-repositories';
 import { checkChartName, checkChartRepoURL, checkHelmVersion } from '../domain/applications/helm-charts';
-import { repositoryCredentials, type RepositoryCredentials } from '../domain/applications/repository-secrets';
+import { repositoryCredentials, tlsHostOf, type RepositoryCredentials } from '../domain/applications/repository-secrets';
+
+/** Argo CD's ConfigMap of CA certificates by repository host. */
+const TLS_CERTS_CONFIGMAP = 'argocd-tls-certs-cm';
 import { RenderError, renderSource } from './render';
 import { insideRepo } from './render/paths';
 import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames, revisionsFor, sourcesOf } from '../domain/applications/sources';
@@ -130,7 +133,7 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
   }
 
   /** The repository Secret for a URL (git, Helm repository or OCI registry), as Argo CD picks it. */
-  async function credentialsFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number): Promise<RepositoryCredentials | undefined> {
+  async function credentialsFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number, withCA = false): Promise<RepositoryCredentials | undefined> {
     const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
     for (const ns of new Set([app.namespace, ARGOCD_NAMESPACE])) {
       try {
@@ -150,9 +153,28 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
       }
     }
     const picked = pickRepoCredentials(repoURL, found);
-    if (!picked) return undefined;
+    // Only Helm and OCI repositories read argocd-tls-certs-cm here; git uses the system's CAs.
+    const ca = withCA ? await tlsCertificateFor(app, repoURL, notBeforeMs) : undefined;
+    if (!picked) return ca ? { ...repositoryCredentials({}), tlsCA: ca } : undefined;
     const data = (picked.secret.data ?? {}) as Record<string, string>;
-    return repositoryCredentials(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+    const creds = repositoryCredentials(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+    return ca ? { ...creds, tlsCA: ca } : creds;
+  }
+
+  /** The CA certificates argocd-tls-certs-cm holds for the repository's host (Argo CD's custom TLS certificates). */
+  async function tlsCertificateFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number): Promise<string | undefined> {
+    const host = tlsHostOf(repoURL);
+    if (!host) return undefined;
+    for (const ns of new Set([app.namespace, ARGOCD_NAMESPACE])) {
+      try {
+        const cm = await shared.get(`tls-certs/${ns}`, () => kube.find(Resources.configMap, ns, TLS_CERTS_CONFIGMAP), notBeforeMs);
+        const pem = (cm?.data as Record<string, string> | undefined)?.[host];
+        if (pem) return pem;
+      } catch (err) {
+        if (!isOutOfReach(err)) throw err;
+      }
+    }
+    return undefined;
   }
 
   /** The Application's AppProject, one read shared by the Applications asking together. */
@@ -206,7 +228,7 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     for (let i = 0; i < sources.length; i++) {
       const url = urls[i]!;
       const { source, field } = sources[i]!;
-      const creds = await credentialsFor(input.app, url, input.freshSinceMs);
+      const creds = await credentialsFor(input.app, url, input.freshSinceMs, !!source.chart);
       // A hard refresh refetches each repository once, however many sources read it.
       const hard = !!input.hard && !refetched.has(url);
       refetched.add(url);
@@ -254,7 +276,7 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
         // A chart from git whose dependencies are not vendored: built with the repository Secrets' credentials.
         dependencies:
           chartRel === undefined
-            ? (chartDir, shown) => helmRepos.withDependencies(chartDir, shown, (dep) => credentialsFor(input.app, dep, input.freshSinceMs), input.hard)
+            ? (chartDir, shown) => helmRepos.withDependencies(chartDir, shown, (dep) => credentialsFor(input.app, dep, input.freshSinceMs, true), input.hard)
             : undefined,
       });
       manifests.push(...rendered.manifests);

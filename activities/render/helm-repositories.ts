@@ -82,6 +82,7 @@ function get(url: string, opts: HttpOptions, redirects = 5): Promise<Buffer> {
     const tls =
       u.protocol === 'https:'
         ? {
+            ca: opts.creds?.tlsCA,
             cert: opts.creds?.tlsClientCertData,
             key: opts.creds?.tlsClientCertKey,
             rejectUnauthorized: !opts.creds?.insecure,
@@ -155,11 +156,20 @@ function writeRegistryConfig(dir: string, registries: Map<string, RepositoryCred
   fs.writeFileSync(path.join(dir, 'registry.json'), JSON.stringify({ auths }), { mode: 0o600 });
 }
 
+function writePrivate(dir: string, name: string, text: string): string {
+  fs.writeFileSync(path.join(dir, name), text, { mode: 0o600 });
+  return path.join(dir, name);
+}
+
 /** helm's flags for reaching a registry as the Secret says (no secrets in them). */
 function registryFlags(dir: string, c: RepositoryCredentials | undefined): string[] {
   const flags: string[] = [];
   if (c?.insecureOCIForceHttp) flags.push('--plain-http');
   if (c?.insecure) flags.push('--insecure-skip-tls-verify');
+  if (c?.tlsCA) {
+    fs.writeFileSync(path.join(dir, 'ca.crt'), c.tlsCA, { mode: 0o600 });
+    flags.push('--ca-file', path.join(dir, 'ca.crt'));
+  }
   if (c?.tlsClientCertData && c.tlsClientCertKey) {
     fs.writeFileSync(path.join(dir, 'client.crt'), c.tlsClientCertData, { mode: 0o600 });
     fs.writeFileSync(path.join(dir, 'client.key'), c.tlsClientCertKey, { mode: 0o600 });
@@ -404,6 +414,10 @@ export class HelmRepositories {
               ...(c?.username ? { username: c.username } : {}),
               ...(c?.password ? { password: c.password } : {}),
               ...(c?.insecure ? { insecure_skip_tls_verify: true } : {}),
+              ...(c?.tlsCA ? { caFile: writePrivate(dir, `ca-${i}.crt`, c.tlsCA) } : {}),
+              ...(c?.tlsClientCertData && c.tlsClientCertKey
+                ? { certFile: writePrivate(dir, `client-${i}.crt`, c.tlsClientCertData), keyFile: writePrivate(dir, `client-${i}.key`, c.tlsClientCertKey) }
+                : {}),
               pass_credentials_all: false,
             };
           });

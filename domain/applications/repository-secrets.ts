@@ -18,6 +18,14 @@ export interface RepositoryCredentials {
   insecure: boolean;
   /** Talk plain HTTP to the OCI registry (a registry without TLS). */
   insecureOCIForceHttp: boolean;
+  /** PEM CA certificates for the repository's host, from the argocd-tls-certs-cm ConfigMap. */
+  tlsCA?: string;
+}
+
+/** The repository's host as argocd-tls-certs-cm keys it (no port, no scheme); undefined for scp-like git URLs. */
+export function tlsHostOf(repoURL: string): string | undefined {
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^/@]+@)?([A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\])(?::\d+)?(?:\/|$)/i.exec(repoURL.trim());
+  return m?.[1]?.toLowerCase();
 }
 
 const flag = (v: string | undefined) => v !== undefined && /^(true|1|yes)$/i.test(v.trim());
@@ -40,5 +48,5 @@ export function repositoryCredentials(data: Record<string, string | undefined>):
 /** Everything a cache key may know about credentials without holding them: which, not what. */
 export function credentialsFingerprint(c: RepositoryCredentials | undefined, hash: (s: string) => string): string {
   if (!c) return 'none';
-  return hash(JSON.stringify([c.username, c.password, c.tlsClientCertData, c.tlsClientCertKey, c.insecure, c.insecureOCIForceHttp]));
+  return hash(JSON.stringify([c.username, c.password, c.tlsClientCertData, c.tlsClientCertKey, c.insecure, c.insecureOCIForceHttp, c.tlsCA]));
 }

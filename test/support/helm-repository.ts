@@ -82,7 +82,7 @@ function basicOk(req: http.IncomingMessage, username: string, password: string):
   return req.headers.authorization === `Basic ${Buffer.from(`${username}:${password}`).toString('base64')}`;
 }
 
-/** A Helm repository at http://127.0.0.1:<port>/charts with Basic auth. */
+/** A Helm repository at http://127.0.0.1:<port>/charts (and /<any>) with Basic auth. */
 export async function startHelmRepository(username = 'helm-user', password = 'helm-s3cret-pw'): Promise<HelmRepositoryServer> {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-helm-repo-'));
   const server = http.createServer((req, res) => {
@@ -90,7 +90,8 @@ export async function startHelmRepository(username = 'helm-user', password = 'he
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="charts"' }).end('unauthorized');
       return;
     }
-    const rel = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/charts\/?/, '');
+    // Any first path segment: /charts/… and /mirror/… are two repository URLs over the same folder.
+    const rel = decodeURIComponent((req.url ?? '/').split('?')[0]!).replace(/^\/[^/]+\/?/, '');
     const file = path.join(dir, rel);
     if (!file.startsWith(dir + path.sep) || !fs.existsSync(file) || fs.statSync(file).isDirectory()) {
       res.writeHead(404).end('not found');

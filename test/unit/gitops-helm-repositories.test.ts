@@ -132,3 +132,100 @@ test('a git chart with dependencies in the authenticated repository builds once 
   assert.ok(asked >= 1);
   fs.rmSync(chart, { recursive: true, force: true });
 });
+
+test("Argo's helm fields reach helm template: skipCrds, skipTests, skipSchemaValidation, namespace, kubeVersion, apiVersions, fileParameters, ignoreMissingValueFiles", async () => {
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-helm-fields-'));
+  const files: Record<string, string> = {
+    'c/Chart.yaml': 'apiVersion: v2\nname: c\nversion: 0.1.0\nkubeVersion: ">=1.20.0-0"\n',
+    'c/values.yaml': 'replicas: 1\n',
+    'c/values.schema.json': '{"type":"object","properties":{"replicas":{"type":"integer"}}}',
+    'c/crds/crd.yaml': 'apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: things.example.com\n',
+    'c/templates/test.yaml': 'apiVersion: v1\nkind: Pod\nmetadata:\n  name: t\n  annotations: {"helm.sh/hook": test}\n',
+    'c/templates/cm.yaml': `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: cm
+  namespace: {{ .Release.Namespace }}
+data:
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+  monitoring: {{ .Capabilities.APIVersions.Has "monitoring.coreos.com/v1" | quote }}
+  file: {{ .Values.motd | quote }}
+  replicas: {{ .Values.replicas | quote }}
+`,
+    'c/motd.txt': 'hello from a file',
+  };
+  for (const [f, t] of Object.entries(files)) {
+    fs.mkdirSync(path.dirname(path.join(root, f)), { recursive: true });
+    fs.writeFileSync(path.join(root, f), t);
+  }
+  const { renderHelm } = await import('../../activities/render/helm');
+  const all = await renderHelm(root, 'c', { valuesObject: { replicas: 'two' }, skipSchemaValidation: true }, 'app', 'dest');
+  assert.deepEqual(all.map((m) => m.kind).sort(), ['ConfigMap', 'CustomResourceDefinition', 'Pod']);
+  const out = await renderHelm(
+    root,
+    'c',
+    {
+      skipCrds: true,
+      skipTests: true,
+      namespace: 'release-ns',
+      kubeVersion: '1.29.3',
+      apiVersions: ['monitoring.coreos.com/v1'],
+      fileParameters: [{ name: 'motd', path: 'motd.txt' }],
+      valueFiles: ['missing.yaml'],
+      ignoreMissingValueFiles: true,
+    },
+    'app',
+    'dest',
+  );
+  assert.deepEqual(
+    out.map((m) => m.kind),
+    ['ConfigMap'],
+  );
+  assert.equal(out[0]!.metadata.namespace, 'release-ns');
+  assert.deepEqual((out[0] as any).data, { kube: 'v1.29.3', monitoring: 'true', file: 'hello from a file', replicas: '1' });
+  await assert.rejects(renderHelm(root, 'c', { valuesObject: { replicas: 'two' } }, 'app', 'dest'), /schema|replicas/);
+  await assert.rejects(renderHelm(root, 'c', { valueFiles: ['missing.yaml'] }, 'app', 'dest'), /missing\.yaml/);
+  await assert.rejects(renderHelm(root, 'c', { fileParameters: [{ name: 'x', path: '../../etc/passwd' }] }, 'app', 'dest'), /leaves the repository|outside/);
+  fs.rmSync(root, { recursive: true, force: true });
+});
+
+test('an https repository with its own CA (argocd-tls-certs-cm) is trusted only with that CA', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const https = await import('node:https');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-helm-tls-'));
+  execFileSync(
+    'openssl',
+    [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-days',
+      '1',
+      '-subj',
+      '/CN=127.0.0.1',
+      '-addext',
+      'subjectAltName=IP:127.0.0.1',
+      '-keyout',
+      path.join(dir, 'key.pem'),
+      '-out',
+      path.join(dir, 'cert.pem'),
+    ],
+    { stdio: 'ignore' },
+  );
+  const cert = fs.readFileSync(path.join(dir, 'cert.pem'), 'utf8');
+  const index = fs.readFileSync(path.join(repo.dir, 'index.yaml'));
+  const server = https.createServer({ key: fs.readFileSync(path.join(dir, 'key.pem')), cert }, (_req, res) => res.end(index));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/charts`;
+  try {
+    await assert.rejects(helm.index({ repoURL: url, chart: 'demo' }), /fetching index\.yaml failed: self[- ]signed certificate/);
+    const withCA = { ...repositoryCredentials({}), tlsCA: cert };
+    assert.ok((await helm.index({ repoURL: url, chart: 'demo', creds: withCA })).has('demo'));
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
