@@ -146,3 +146,33 @@ test('repository Secrets: exact url for repository, longest prefix for repo-cred
   const c = repositoryCredentials({ type: 'helm', username: 'u', password: 'p', enableOCI: 'true', forceHttpBasicAuth: 'true' });
   assert.deepEqual([c.type, c.username, c.enableOCI, c.forceHttpBasicAuth, c.insecure], ['helm', 'u', true, true, false]);
 });
+
+test('AppProject sourceRepos applies to Helm repository and OCI URLs', async () => {
+  const { checkApplication } = await import('../../domain/projects/boundaries');
+  const project = {
+    metadata: { name: 'charts' },
+    spec: {
+      sourceRepos: ['https://charts.example.com/*', 'oci://registry.example.com/charts'],
+      destinations: [{ server: '*', namespace: '*' }],
+    },
+  };
+  const spec = (repoURL: string) => ({
+    source: { repoURL, chart: 'demo', targetRevision: '1.0.0' },
+    destination: { server: 'https://kubernetes.default.svc', namespace: 'x' },
+  });
+  assert.ok(checkApplication(project, spec('https://charts.example.com/stable')).ok);
+  assert.ok(checkApplication(project, spec('oci://registry.example.com/charts')).ok);
+  assert.match((checkApplication(project, spec('oci://registry.example.com/private')) as { message: string }).message, /not permitted in project 'charts'/);
+  assert.match(
+    (checkApplication(project, spec('https://evil.example.com/x')) as { message: string }).message,
+    /application repo https:\/\/evil.example.com\/x is not permitted/,
+  );
+  assert.match(
+    (
+      checkApplication(project, { ...spec('https://charts.example.com/stable'), source: { repoURL: 'https://charts.example.com/stable', chart: 'demo' } }) as {
+        message: string;
+      }
+    ).message,
+    /targetRevision is required/,
+  );
+});
