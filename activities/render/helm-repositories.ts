@@ -245,13 +245,14 @@ export class HelmRepositories {
     if (oci) return this.pullOci(req, oci.registry, oci.reference);
     const index = await this.index(req);
     let entry;
+    let url: string;
     try {
       entry = resolveChartVersion(index, req.chart, req.targetRevision, req.repoURL);
+      url = chartDownloadURL(req.repoURL, entry);
     } catch (err) {
       if (err instanceof ChartNotFoundError) throw new RenderError(err.message);
       throw err;
     }
-    const url = chartDownloadURL(req.repoURL, entry);
     const what = `chart ${JSON.stringify(req.chart)} ${entry.version} from ${redactURL(req.repoURL)}`;
     // An archive named by the index's digest is the same bytes forever; without a digest, by its URL.
     const byUrl = path.join(this.dir('by-url'), sha256(`${url}\n${entry.version}`));
