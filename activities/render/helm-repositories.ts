@@ -243,7 +243,9 @@ export class HelmRepositories {
   async pull(req: ChartRequest): Promise<PulledChart> {
     const oci = ociChart(req.repoURL, req.chart, !!req.creds?.enableOCI);
     if (oci) return this.pullOci(req, oci.registry, oci.reference);
-    const index = await this.index(req);
+    const index = await this.index(req).catch((err: Error) => {
+      throw err instanceof RenderError ? new RenderError(`chart ${JSON.stringify(req.chart)}: ${err.message}`) : err;
+    });
     let entry;
     let url: string;
     try {

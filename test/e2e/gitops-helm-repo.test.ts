@@ -156,7 +156,7 @@ test('a wrong password is a ComparisonError naming repository and chart without 
   await stack.kube.create(Resources.application, ns, application('wrong', { repoURL: other, chart: 'web', targetRevision: '1.2.0' }));
   const s = await waitForApplication(stack, ns, 'wrong', 'a ComparisonError', (st) => st.conditions?.some((c: any) => c.type === 'ComparisonError'), 60_000);
   const message = s.conditions.find((c: any) => c.type === 'ComparisonError').message;
-  assert.match(message, /Helm repository http:\/\/127\.0\.0\.1:\d+\/mirror: fetching index\.yaml failed: HTTP 401/);
+  assert.match(message, /^spec\.source: chart "web": Helm repository http:\/\/127\.0\.0\.1:\d+\/mirror: fetching index\.yaml failed: HTTP 401/);
   const app = JSON.stringify(await stack.kube.get(Resources.application, ns, 'wrong'));
   const events = JSON.stringify(await stack.kube.list(Resources.event, ns));
   for (const text of [app, events]) {
@@ -176,7 +176,7 @@ test('an index that does not parse keeps the last synced state; the repository f
   const s = await waitForApplication(stack, ns, 'web', 'a ComparisonError', (st) => st.conditions?.some((c: any) => c.type === 'ComparisonError'), 60_000);
   assert.match(
     s.conditions.find((c: any) => c.type === 'ComparisonError').message,
-    /the index of Helm repository http:\/\/127\.0\.0\.1:\d+\/charts does not parse/,
+    /chart "web": the index of Helm repository http:\/\/127\.0\.0\.1:\d+\/charts does not parse/,
   );
   assert.equal(s.sync.revision, '1.2.7', 'the last good revision is still shown');
   assert.equal((await stack.kube.get<any>(Resources.configMap, ns, 'web-web')).data.chartVersion, '1.2.7', 'nothing synced away');
