@@ -165,7 +165,10 @@ test("an unknown $ref and a path leaving the ref'd repository are ComparisonErro
       { repoURL: config.url, ref: 'values' },
     ]),
   );
-  assert.match((await condition('helm-repo')).message, /spec\.sources\[0\]: Helm repository https:\/\/charts\.example\.com: fetching index\.yaml failed/);
+  assert.match(
+    (await condition('helm-repo')).message,
+    /spec\.sources\[0\]: chart "nginx": Helm repository https:\/\/charts\.example\.com: fetching index\.yaml failed/,
+  );
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'bad-ref-settings'), undefined);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'escape-ref-settings'), undefined);
 });
