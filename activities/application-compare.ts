@@ -18,7 +18,13 @@ import { ClusterClients } from '../k8s/clusters';
 import type { Cluster } from '../domain/projects/boundaries';
 import { orphanedResourceWarning, type AppProject, type LiveResource } from '../domain/projects/boundaries';
 import { checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
-import { GitError, GitRepositories, type GitCredentials } from './git';
+import { GitError, GitRepositories, sluiceHome } from './git';
+import { HelmRepositories } from './render/helm-repositories';
+import { checkChartName, checkChartRepoURL, checkHelmVersion } from '../domain/applications/helm-charts';
+import { repositoryCredentials, tlsHostOf, type RepositoryCredentials } from '../domain/applications/repository-secrets';
+
+/** Argo CD's ConfigMap of CA certificates by repository host. */
+const TLS_CERTS_CONFIGMAP = 'argocd-tls-certs-cm';
 import { RenderError, renderSource } from './render';
 import { insideRepo, isInside } from './render/paths';
 import { overrideFileNames, withSourceOverrides } from '../domain/images/source-overrides';
@@ -108,6 +114,7 @@ export type Comparer = ReturnType<typeof createComparer>;
 
 export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqPaths, clusters: ClusterClients, cache?: ApplicationCache) {
   const discovery = new Discovery(kube);
+  const helmRepos = new HelmRepositories(sluiceHome());
   const targets = new WeakMap<KubeClient, Target>();
   const shared = new SharedReads();
 
@@ -128,7 +135,8 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     return t;
   }
 
-  async function credentialsFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number): Promise<GitCredentials | undefined> {
+  /** The repository Secret for a URL (git, Helm repository or OCI registry), as Argo CD picks it. */
+  async function credentialsFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number, withCA = false): Promise<RepositoryCredentials | undefined> {
     const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
     for (const ns of new Set([app.namespace, ARGOCD_NAMESPACE])) {
       try {
@@ -148,10 +156,28 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
       }
     }
     const picked = pickRepoCredentials(repoURL, found);
-    if (!picked) return undefined;
+    // Only Helm and OCI repositories read argocd-tls-certs-cm here; git uses the system's CAs.
+    const ca = withCA ? await tlsCertificateFor(app, repoURL, notBeforeMs) : undefined;
+    if (!picked) return ca ? { ...repositoryCredentials({}), tlsCA: ca } : undefined;
     const data = (picked.secret.data ?? {}) as Record<string, string>;
-    const text = (k: string) => (data[k] ? Buffer.from(data[k], 'base64').toString('utf8') : undefined);
-    return { username: text('username'), password: text('password') };
+    const creds = repositoryCredentials(Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v, 'base64').toString('utf8')])));
+    return ca ? { ...creds, tlsCA: ca } : creds;
+  }
+
+  /** The CA certificates argocd-tls-certs-cm holds for the repository's host (Argo CD's custom TLS certificates). */
+  async function tlsCertificateFor(app: ApplicationRef, repoURL: string, notBeforeMs?: number): Promise<string | undefined> {
+    const host = tlsHostOf(repoURL);
+    if (!host) return undefined;
+    for (const ns of new Set([app.namespace, ARGOCD_NAMESPACE])) {
+      try {
+        const cm = await shared.get(`tls-certs/${ns}`, () => kube.find(Resources.configMap, ns, TLS_CERTS_CONFIGMAP), notBeforeMs);
+        const pem = (cm?.data as Record<string, string> | undefined)?.[host];
+        if (pem) return pem;
+      } catch (err) {
+        if (!isOutOfReach(err)) throw err;
+      }
+    }
+    return undefined;
   }
 
   /** The Application's AppProject, one read shared by the Applications asking together. */
@@ -184,13 +210,13 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     const sources = sourcesOf(input.spec);
     if (sources.length === 0) throw new RenderError('spec.source is missing');
     const multi = isMultiSource(input.spec);
-    const urls = sources.map(({ source }) => checkRepoURL(source.repoURL));
-    // Said plainly rather than failing as a git fetch of a Helm repository URL.
-    const fromHelmRepo = sources.find(({ source }) => source.chart);
-    if (fromHelmRepo)
-      throw new RenderError(
-        `${fromHelmRepo.field}.chart ${JSON.stringify(fromHelmRepo.source.chart)}: charts from Helm repositories are not supported yet; use a chart kept in a git repository (path)`,
-      );
+    // A `chart` source is a Helm repository or an OCI registry, never fetched with git.
+    const urls = sources.map(({ source, field }) => {
+      checkHelmVersion(source.helm?.version, field);
+      if (!source.chart) return checkRepoURL(source.repoURL);
+      checkChartName(source.chart, field);
+      return checkChartRepoURL(source.repoURL, field);
+    });
     const refs = refNames(input.spec);
     const target = await targetFor(input.spec);
     const known = await clusters.known();
@@ -200,12 +226,34 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     const revisions: string[] = [];
     const trees: string[] = [];
     const refetched = new Set<string>();
+    /** For chart sources: the chart's directory inside its extracted archive. */
+    const charts = new Map<number, string>();
     for (let i = 0; i < sources.length; i++) {
       const url = urls[i]!;
-      const creds = await credentialsFor(input.app, url, input.freshSinceMs);
+      const { source, field } = sources[i]!;
+      const creds = await credentialsFor(input.app, url, input.freshSinceMs, !!source.chart);
       // A hard refresh refetches each repository once, however many sources read it.
       const hard = !!input.hard && !refetched.has(url);
       refetched.add(url);
+      if (source.chart) {
+        const pulled = await helmRepos
+          .pull({
+            repoURL: url,
+            chart: source.chart,
+            targetRevision: wanted[i],
+            creds,
+            passCredentials: source.helm?.passCredentials,
+            notBeforeMs: input.freshSinceMs,
+            hard,
+          })
+          .catch((err: Error) => {
+            throw err instanceof RenderError || err instanceof SourceRefusedError ? new RenderError(`${field}: ${err.message}`) : err;
+          });
+        revisions.push(pulled.version);
+        trees.push(pulled.root);
+        charts.set(i, pulled.rel);
+        continue;
+      }
       const revision = await repos.resolve(url, wanted[i], creds, { hard, notBeforeMs: input.freshSinceMs ?? Date.now() - FETCH_REUSE_MS });
       revisions.push(revision);
       trees.push(await repos.tree(url, revision));
@@ -223,11 +271,24 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
             return referenced && insideRepo(trees[referenced.source]!, referenced.path, `${where} ${JSON.stringify(file)}`);
           }
         : undefined;
-      const rendered = await renderSource(trees[i]!, withOverrideFiles(trees[i]!, source, input.app.name), input.app.name, namespace, {
-        field,
-        fromRef,
-        hard: input.hard,
-      });
+      const chartRel = charts.get(i);
+      // A chart from a Helm repository has no override files; a git source gets its .argocd-source files merged in.
+      const rendered = await renderSource(
+        trees[i]!,
+        chartRel === undefined ? withOverrideFiles(trees[i]!, source, input.app.name) : { ...source, path: chartRel },
+        input.app.name,
+        namespace,
+        {
+          field,
+          fromRef,
+          hard: input.hard,
+          // A chart from git whose dependencies are not vendored: built with the repository Secrets' credentials.
+          dependencies:
+            chartRel === undefined
+              ? (chartDir, shown) => helmRepos.withDependencies(chartDir, shown, (dep) => credentialsFor(input.app, dep, input.freshSinceMs, true), input.hard)
+              : undefined,
+        },
+      );
       manifests.push(...rendered.manifests);
       sourceTypes.push(rendered.type);
     }

@@ -26,14 +26,23 @@ export async function renderSource(
   source: ApplicationSource,
   appName: string,
   namespace: string,
-  opts: { field?: string; fromRef?: ValueFileResolver; hard?: boolean } = {},
+  opts: {
+    field?: string;
+    fromRef?: ValueFileResolver;
+    hard?: boolean;
+    /** A chart with dependencies to build: the directory to render instead (see HelmRepositories.withDependencies). */
+    dependencies?: (chartDir: string, shown: string) => Promise<string | undefined>;
+  } = {},
 ): Promise<{ type: SourceType; manifests: ManifestResource[] }> {
   const field = `${opts.field ?? 'spec.source'}.path`;
   const dir = insideRepo(repoRoot, source.path ?? '', field);
   const rel = (source.path ?? '').replace(/^\.?\/*/, '').replace(/\/+$/, '');
   if (!fs.statSync(dir).isDirectory()) throw new RenderError(`${field} ${JSON.stringify(source.path)} is not a directory`);
   const type = sourceTypeOf(dir, source);
-  if (type === 'Helm') return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace, opts.fromRef, opts.hard) };
+  if (type === 'Helm') {
+    const built = isHelmChart(dir) ? await opts.dependencies?.(dir, rel || '.') : undefined;
+    return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace, opts.fromRef, opts.hard, built) };
+  }
   if (type === 'Kustomize') return { type, manifests: await renderKustomize(repoRoot, rel, source.kustomize, opts.hard) };
   return { type, manifests: renderDirectory(repoRoot, dir, rel, source.directory ?? {}) };
 }

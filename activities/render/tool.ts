@@ -2,9 +2,10 @@
 import { spawn } from 'node:child_process';
 import { RenderError } from './errors';
 
-export function runTool(binary: string, args: string[], cwd: string, what: string, timeoutMs = 120_000): Promise<string> {
+/** `env` adds to the minimal environment (PATH, HOME): a tool's private config files, never secrets' values. */
+export function runTool(binary: string, args: string[], cwd: string, what: string, timeoutMs = 120_000, env: Record<string, string> = {}): Promise<string> {
   return new Promise((resolve, reject) => {
-    const child = spawn(binary, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(binary, args, { cwd, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);

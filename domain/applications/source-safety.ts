@@ -61,9 +61,10 @@ export function redactURL(text: string): string {
  * longest url prefix, as Argo CD picks them.
  */
 export function pickRepoCredentials<T extends { type: 'repository' | 'repo-creds'; url: string }>(repoURL: string, secrets: readonly T[]): T | undefined {
+  // An OCI registry is written with or without oci:// (Argo CD 2.x Secrets name the bare host/path).
+  const bare = (u: string) => u.trim().replace(/^oci:\/\//i, '');
   const norm = (u: string) =>
-    u
-      .trim()
+    bare(u)
       .replace(/\/+$/, '')
       .replace(/\.git$/, '')
       .toLowerCase();
@@ -71,7 +72,7 @@ export function pickRepoCredentials<T extends { type: 'repository' | 'repo-creds
   if (exact) return exact;
   let best: T | undefined;
   for (const s of secrets) {
-    if (s.type !== 'repo-creds' || !repoURL.startsWith(s.url)) continue;
+    if (s.type !== 'repo-creds' || !bare(repoURL).startsWith(bare(s.url))) continue;
     if (!best || s.url.length > best.url.length) best = s;
   }
   return best;

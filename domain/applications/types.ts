@@ -23,6 +23,21 @@ export interface HelmOptions {
   valuesObject?: Record<string, unknown>;
   parameters?: { name: string; value: string; forceString?: boolean }[];
   releaseName?: string;
+  /** `--set-file name=path`, the path relative to the chart like valueFiles. */
+  fileParameters?: { name: string; path: string }[];
+  /** A value file that does not exist is skipped instead of failing the render. */
+  ignoreMissingValueFiles?: boolean;
+  /** Send a Helm repository's credentials to chart URLs on other hosts too. */
+  passCredentials?: boolean;
+  skipCrds?: boolean;
+  skipSchemaValidation?: boolean;
+  skipTests?: boolean;
+  /** The release namespace, instead of the destination's. */
+  namespace?: string;
+  kubeVersion?: string;
+  apiVersions?: string[];
+  /** Helm's major version: only v3. */
+  version?: string;
 }
 
 export interface ApplicationSource {

@@ -156,7 +156,7 @@ test("an unknown $ref and a path leaving the ref'd repository are ComparisonErro
     /spec\.sources\[0\]\.helm\.valueFiles "\$vaules\/env\/prod\/values\.yaml" references \$vaules, but no source has ref: vaules \(declared: \$values\)/,
   );
   assert.match((await condition('escape-ref')).message, /spec\.sources\[0\]\.helm\.valueFiles .*leaves the repository/);
-  // The usual Argo pattern, a chart from a Helm repository with $values from git: said plainly, not fetched with git.
+  // A chart from a Helm repository that cannot be reached: named with the source, not fetched with git.
   await stack.kube.create(
     Resources.application,
     ns,
@@ -165,7 +165,10 @@ test("an unknown $ref and a path leaving the ref'd repository are ComparisonErro
       { repoURL: config.url, ref: 'values' },
     ]),
   );
-  assert.match((await condition('helm-repo')).message, /spec\.sources\[0\]\.chart "nginx": charts from Helm repositories are not supported yet/);
+  assert.match(
+    (await condition('helm-repo')).message,
+    /spec\.sources\[0\]: chart "nginx": Helm repository https:\/\/charts\.example\.com: fetching index\.yaml failed/,
+  );
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'bad-ref-settings'), undefined);
   assert.equal(await stack.kube.find(Resources.configMap, ns, 'escape-ref-settings'), undefined);
 });
