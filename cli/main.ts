@@ -7,6 +7,7 @@ import { registerAppCommands } from './apps';
 import { registerAppSetCommands } from './appsets';
 import { ApiClient, CliError, EXIT, type GlobalOptions } from './client';
 import { bashCompletion } from './completion';
+import { SLUICE_VERSION } from '../domain/version';
 import { registerRolloutCommands } from './rollouts';
 
 export function buildProgram(): Command {
@@ -21,6 +22,17 @@ export function buildProgram(): Command {
   registerRolloutCommands(program, api);
   registerAppCommands(program, api);
   registerAppSetCommands(program, api);
+
+  program
+    .command('version')
+    .description("print this client's version and, unless --client, the server's (/api/version)")
+    .option('--client', 'the client only; no call to the server')
+    .action(async (opts: { client?: boolean }) => {
+      process.stdout.write(`client: sluice ${SLUICE_VERSION}\n`);
+      if (opts.client) return;
+      const server = await api().get<{ version: string }>('/api/version');
+      process.stdout.write(`server: sluice ${server.version}\n`);
+    });
 
   program
     .command('completion <shell>')
