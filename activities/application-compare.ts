@@ -16,7 +16,7 @@ import { ClusterClients } from '../k8s/clusters';
 import type { Cluster } from '../domain/projects/boundaries';
 import { orphanedResourceWarning, type AppProject, type LiveResource } from '../domain/projects/boundaries';
 import { checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
-import { GitError, GitRepositories, type GitCredentials } from './git';
+import { fileReposAllowed, GitError, GitRepositories, type GitCredentials } from './git';
 import { RenderError, renderSource } from './render';
 import { insideRepo } from './render/paths';
 import { isMultiSource, isRefOnly, joinRevisions, referencedValueFile, refNames, revisionsFor, sourcesOf } from '../domain/applications/sources';
@@ -181,7 +181,7 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     const sources = sourcesOf(input.spec);
     if (sources.length === 0) throw new RenderError('spec.source is missing');
     const multi = isMultiSource(input.spec);
-    const urls = sources.map(({ source }) => checkRepoURL(source.repoURL));
+    const urls = sources.map(({ source }) => checkRepoURL(source.repoURL, { allowFileRepos: fileReposAllowed() }));
     // Said plainly rather than failing as a git fetch of a Helm repository URL.
     const fromHelmRepo = sources.find(({ source }) => source.chart);
     if (fromHelmRepo)
