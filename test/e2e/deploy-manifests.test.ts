@@ -35,9 +35,17 @@ const objects = (yaml: string): Obj[] =>
     .filter(Boolean);
 const names = (objs: Obj[]) => objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}`).sort();
 
-/** Applies in dry-run on the server; returns kubectl's lines, one per object it accepted. */
+/**
+ * Applies in dry-run on the server; returns kubectl's lines, one per object it accepted.
+ * --force-conflicts: the shared cluster already has sluice-cm and sluice-rbac-cm, written by
+ * the tests' own Sluice (admin on); a dry run takes the fields over without changing them.
+ */
 async function dryRunApply(yaml: string): Promise<string[]> {
-  const out = await run(stack.kubectlPath, ['apply', '--server-side', '--field-manager=sluice-install', '--dry-run=server', '-f', '-'], yaml);
+  const out = await run(
+    stack.kubectlPath,
+    ['apply', '--server-side', '--force-conflicts', '--field-manager=sluice-install', '--dry-run=server', '-f', '-'],
+    yaml,
+  );
   return out.trim().split('\n');
 }
 

@@ -14,7 +14,8 @@ import { connectClient, temporalSettingsFromEnv } from '../../worker/temporal-co
 import { freePort } from '../../stack/process-group';
 import { makePki, startMtlsProxy, type Pki, type TlsProxy } from '../support/tls-proxy';
 import { workerMainPath } from '../support/paths';
-import { createNamespace, testStack, type TestStack } from '../support/stack';
+import { createNamespace, eventually, testStack, type TestStack } from '../support/stack';
+import { SLUICE_VERSION } from '../../domain/version';
 
 const SERVER_NAME = 'temporal.sluice.test';
 let stack: TestStack;
@@ -130,4 +131,45 @@ test('without a client certificate the endpoint refuses too', async () => {
   const { TEMPORAL_TLS_CLIENT_CERT_PATH: _c, TEMPORAL_TLS_CLIENT_KEY_PATH: _k, ...noCert } = tlsEnv(good);
   const settings = temporalSettingsFromEnv(noCert);
   await assert.rejects(() => connectClient(settings, 5_000), /cannot reach Temporal at .*no client certificate/);
+});
+
+test('/readyz is ready through mTLS and fails naming Temporal once it cannot be reached; /api/version answers', async () => {
+  const own = await startMtlsProxy(good, stack.temporalAddress);
+  const port = await freePort();
+  const child = spawn(process.execPath, [workerMainPath], {
+    env: {
+      PATH: process.env.PATH,
+      HOME: dir,
+      KUBECONFIG: stack.kubeconfigPath,
+      SLUICE_WATCH_NAMESPACE: ns,
+      SLUICE_TASK_QUEUE: `mtls-ready-${process.pid}-${port}`,
+      SLUICE_API_PORT: String(port),
+      ...tlsEnv(good),
+      TEMPORAL_ADDRESS: own.address,
+    },
+    stdio: 'ignore',
+  });
+  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const url = `http://127.0.0.1:${port}`;
+  try {
+    await eventually('/readyz answers 200', async () => (await fetch(`${url}/readyz`)).status === 200, 60_000, 300);
+    const version = (await (await fetch(`${url}/api/version`)).json()) as { version: string };
+    assert.equal(version.version, SLUICE_VERSION);
+    await own.close();
+    const body = await eventually(
+      '/readyz answers 503',
+      async () => {
+        const res = await fetch(`${url}/readyz`);
+        return res.status === 503 ? await res.text() : undefined;
+      },
+      30_000,
+      300,
+    );
+    assert.match(body, /temporal unreachable/);
+    assert.doesNotMatch(body, /kubernetes unreachable/);
+  } finally {
+    child.kill('SIGKILL');
+    await exited;
+    await own.close();
+  }
 });
