@@ -18,7 +18,7 @@ import { ClusterClients } from '../k8s/clusters';
 import type { Cluster } from '../domain/projects/boundaries';
 import { orphanedResourceWarning, type AppProject, type LiveResource } from '../domain/projects/boundaries';
 import { checkProjectAllowsApp, checkProjectAllowsResources, projectOf } from './project-permissions';
-import { GitError, GitRepositories, sluiceHome } from './git';
+import { fileReposAllowed, GitError, GitRepositories, sluiceHome } from './git';
 import { HelmRepositories } from './render/helm-repositories';
 import { checkChartName, checkChartRepoURL, checkHelmVersion } from '../domain/applications/helm-charts';
 import { repositoryCredentials, tlsHostOf, type RepositoryCredentials } from '../domain/applications/repository-secrets';
@@ -213,7 +213,7 @@ export function createComparer(kube: KubeClient, repos: GitRepositories, jq: JqP
     // A `chart` source is a Helm repository or an OCI registry, never fetched with git.
     const urls = sources.map(({ source, field }) => {
       checkHelmVersion(source.helm?.version, field);
-      if (!source.chart) return checkRepoURL(source.repoURL);
+      if (!source.chart) return checkRepoURL(source.repoURL, { allowFileRepos: fileReposAllowed() });
       checkChartName(source.chart, field);
       return checkChartRepoURL(source.repoURL, field);
     });

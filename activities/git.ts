@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { checkRepoURL, redactURL } from '../domain/applications/source-safety';
+import { ALLOW_FILE_REPOS_ENV, checkRepoURL, redactURL } from '../domain/applications/source-safety';
 
 export interface GitCredentials {
   username?: string;
@@ -128,7 +128,7 @@ export class GitRepositories {
     creds?: GitCredentials,
     opts: { hard?: boolean; notBeforeMs?: number } = {},
   ): Promise<string> {
-    const url = checkRepoURL(repoURL);
+    const url = checkRepoURL(repoURL, { allowFileRepos: fileReposAllowed() });
     const dir = this.cacheDir(url);
     // A commit SHA already exported names the same files forever: nothing to fetch.
     const wanted = (targetRevision ?? '').trim();
@@ -197,7 +197,7 @@ export class GitRepositories {
   /** The files of `sha`, exported once into a read-only directory; returns its path. */
   async tree(repoURL: string, sha: string): Promise<string> {
     if (!/^[0-9a-f]{40}([0-9a-f]{24})?$/.test(sha)) throw new GitError(`${JSON.stringify(sha)} is not a commit SHA`);
-    const dir = this.cacheDir(checkRepoURL(repoURL));
+    const dir = this.cacheDir(checkRepoURL(repoURL, { allowFileRepos: fileReposAllowed() }));
     const target = path.join(dir, 'trees', sha);
     if (fs.existsSync(target)) return target;
     // Under the repository's lock: a hard refresh must not remove the cache mid-export.
@@ -243,4 +243,9 @@ function untar(archive: Buffer, into: string): Promise<void> {
     child.on('close', (code) => (code === 0 ? resolve() : reject(new GitError(`extracting the commit failed: ${err.slice(-500)}`))));
     child.stdin.end(archive);
   });
+}
+
+/** SLUICE_ALLOW_FILE_REPOS=true|1|on|yes lets Applications name file:// repositories (the local stack and the tests set it). */
+export function fileReposAllowed(env: NodeJS.ProcessEnv = process.env): boolean {
+  return /^(1|true|on|yes)$/i.test(env[ALLOW_FILE_REPOS_ENV] ?? '');
 }

@@ -16,6 +16,7 @@ import type { ApplicationCommands } from './application-commands';
 import { CommandRefused, type RolloutCommands } from './rollout-commands';
 import { owningApp, rolloutCheck, type AppRef } from './rollout-access';
 import type { ApiContext, ApiLog } from './context';
+import { SLUICE_VERSION } from '../domain/version';
 import { registerAccountRoutes } from './routes/accounts';
 import { registerAnalysisRunRoutes } from './routes/analysis-runs';
 import { registerApplicationRoutes } from './routes/applications';
@@ -44,6 +45,8 @@ export interface ApiDeps {
    * the bearer token and must authenticate the caller itself (e.g. an HMAC over req.rawBody).
    */
   routes?: ((app: FastifyInstance, ctx: ApiContext) => void)[];
+  /** What /readyz also probes, by name (e.g. temporal, kubernetes): each must answer within 3 s. */
+  readiness?: Record<string, () => Promise<unknown>>;
 }
 
 export function buildApi(deps: ApiDeps): FastifyInstance {
@@ -189,6 +192,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   app.get('/healthz', { config: pub('liveness: the process serves HTTP') }, async () => ({ status: 'ok' }));
   app.get('/readyz', { config: pub('readiness: accounts, RBAC, tokens and the rollout list are loaded') }, async (_req, reply) => {
     const pending = [...(access.ready ? [] : ['access control']), ...(rollouts.synced ? [] : ['rollouts'])];
+    const unreachable = await probeAll(deps.readiness ?? {});
+    if (unreachable.length) return reply.code(503).send(errorBody('Unavailable', `not ready: ${unreachable.join('; ')}`));
     if (pending.length) return reply.code(503).send(errorBody('Unavailable', `not ready: waiting for ${pending.join(', ')}`));
     return { status: 'ready' };
   });
@@ -196,6 +201,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     reply.header('content-type', registry.contentType);
     return registry.metrics();
   });
+  app.get('/api/version', { config: pub('the Sluice version this server runs') }, async () => ({ version: SLUICE_VERSION, node: process.version }));
   app.get('/api/openapi.json', { config: pub('this document') }, async () => openApi());
 
   registerAccountRoutes(app, ctx);
@@ -209,4 +215,22 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
   dashboardRoutes(deps.dashboard)(app);
   for (const register of deps.routes ?? []) register(app, ctx);
   return app;
+}
+
+/** The probes that failed, each as "<name> unreachable: <why>". */
+async function probeAll(probes: Record<string, () => Promise<unknown>>): Promise<string[]> {
+  const results = await Promise.all(
+    Object.entries(probes).map(async ([name, probe]) => {
+      let timer: NodeJS.Timeout | undefined;
+      try {
+        await Promise.race([probe(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer within 3 s')), 3_000)))]);
+        return undefined;
+      } catch (err) {
+        return `${name} unreachable: ${redactTokens(err instanceof Error ? err.message : String(err)).slice(0, 300)}`;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return results.filter((r): r is string => r !== undefined);
 }

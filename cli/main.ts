@@ -8,6 +8,7 @@ import { registerAppSetCommands } from './appsets';
 import { registerImageCommands } from './images';
 import { ApiClient, CliError, EXIT, type GlobalOptions } from './client';
 import { bashCompletion } from './completion';
+import { SLUICE_VERSION } from '../domain/version';
 import { registerRolloutCommands } from './rollouts';
 
 export function buildProgram(): Command {
@@ -23,6 +24,17 @@ export function buildProgram(): Command {
   registerAppCommands(program, api);
   registerAppSetCommands(program, api);
   registerImageCommands(program, api);
+
+  program
+    .command('version')
+    .description("print this client's version and, unless --client, the server's (/api/version)")
+    .option('--client', 'the client only; no call to the server')
+    .action(async (opts: { client?: boolean }) => {
+      process.stdout.write(`client: sluice ${SLUICE_VERSION}\n`);
+      if (opts.client) return;
+      const server = await api().get<{ version: string }>('/api/version');
+      process.stdout.write(`server: sluice ${server.version}\n`);
+    });
 
   program
     .command('completion <shell>')

@@ -1,7 +1,6 @@
 // One Sluice process: the Temporal worker, the watcher and the HTTP API, sharing one
 // Kubernetes client and one Temporal connection. Several may run at once.
-import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { Client } from '@temporalio/client';
 import { buildApi } from '../api/server';
 import { ApplicationCommands } from '../api/application-commands';
 import { registerGitWebhookRoutes } from '../api/routes/git-webhooks';
@@ -18,6 +17,8 @@ import { ApplicationWatcher } from '../worker/application-watcher';
 import { ApplicationSetWatcher } from '../worker/applicationset-watcher';
 import { RolloutNotificationsWatcher } from '../worker/rollout-notifications-watcher';
 import { createSluiceWorker, installRuntime } from '../worker/worker';
+import { loggerFromEnv, type Log } from '../worker/logger';
+import { connectClient, connectWorker, type TemporalSettings } from '../worker/temporal-connection';
 import { createRolloutCache } from '../activities/rollout-cache';
 import { createApplicationCache } from '../activities/application-cache';
 import { notificationSends } from '../activities/notifications/metrics';
@@ -29,9 +30,11 @@ export interface RunningSluice {
   stop(): Promise<void>;
 }
 
-export type Log = (msg: string, fields?: Record<string, unknown>) => void;
+export type { Log } from '../worker/logger';
 
-export const jsonLog: Log = (msg, fields) => console.log(JSON.stringify({ time: new Date().toISOString(), msg, ...fields }));
+/** The process's one logger (SLUICE_LOG_LEVEL, SLUICE_LOG_FORMAT); the Temporal SDK writes through it too. */
+export const processLogger = loggerFromEnv();
+export const jsonLog: Log = processLogger.log;
 
 export async function startSluice(config: SluiceConfig, kube: KubeClient, log: Log = jsonLog): Promise<RunningSluice> {
   // Undo steps in the order things start; a start that fails half-way runs those it has,
@@ -42,7 +45,14 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     for (const step of stops.splice(0).reverse()) await step().catch((err) => log('error while stopping', { error: String(err) }));
   };
   try {
-    const connection = await Connection.connect({ address: config.temporalAddress });
+    const temporal: TemporalSettings = {
+      address: config.temporalAddress,
+      namespace: config.temporalNamespace,
+      options: config.temporalConnection?.options ?? {},
+      describe: config.temporalConnection?.describe ?? 'no TLS',
+      addressConfigured: true,
+    };
+    const connection = await connectClient(temporal);
     stops.push(() => connection.close());
     const client = new Client({ connection, namespace: config.temporalNamespace });
     const useSearchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
@@ -52,8 +62,8 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     const rolloutCache = createRolloutCache(config.watchNamespace);
     // And this one of Applications and the objects they track.
     const applicationCache = createApplicationCache(config.watchNamespace);
-    installRuntime();
-    const workerConnection = await NativeConnection.connect({ address: config.temporalAddress });
+    installRuntime(processLogger.temporal);
+    const workerConnection = await connectWorker(temporal);
     stops.push(() => workerConnection.close());
     const worker = await createSluiceWorker({
       connection: workerConnection,
@@ -126,6 +136,11 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       dashboard: { temporalUiUrl: config.temporalUiUrl, temporalNamespace: config.temporalNamespace },
       log,
       routes: [registerGitWebhookRoutes, applicationSetRoutes(client, config.taskQueue), imageUpdateRoutes(client)],
+      // /readyz fails while this replica cannot reach Temporal or the Kubernetes API server.
+      readiness: {
+        temporal: () => connection.withDeadline(Date.now() + 3_000, () => connection.workflowService.getSystemInfo({})),
+        kubernetes: () => kube.request('GET', '/version'),
+      },
     });
     stops.push(() => api.close());
     const address = await api.listen({ host: config.apiHost, port: config.apiPort });

@@ -17,6 +17,8 @@ export class UpRefused extends Error {}
 export async function up(stateDir: string, cliConfigFile: string): Promise<void> {
   const log = (line: string) => console.log(`[sluice] ${line}`);
   const started = Date.now();
+  // The local stack is one user's machine: its examples and quick starts use file:// repositories.
+  process.env.SLUICE_ALLOW_FILE_REPOS ??= 'true';
   const config = configFromEnv();
   const ports = stackPortsFromEnv();
 
@@ -67,12 +69,15 @@ export async function up(stateDir: string, cliConfigFile: string): Promise<void>
       fixedPorts: true,
       ports,
       kubeconfig: process.env.KUBECONFIG,
-      temporalAddress: process.env.TEMPORAL_ADDRESS,
+      // A server named by TEMPORAL_ADDRESS or the profile; otherwise the stack's own dev server.
+      temporalAddress: config.temporalConnection?.addressConfigured ? config.temporalAddress : undefined,
       prometheus: true,
       log,
     });
+    // The stack's own dev server speaks plain gRPC on loopback: no TLS or API key for it.
+    const temporalConnection = stack.temporal ? undefined : config.temporalConnection;
     sluice = await startSluice(
-      { ...config, temporalAddress: stack.temporalAddress, temporalUiUrl: config.temporalUiUrl ?? stack.temporalUiUrl },
+      { ...config, temporalAddress: stack.temporalAddress, temporalConnection, temporalUiUrl: config.temporalUiUrl ?? stack.temporalUiUrl },
       stack.kube,
       (msg, fields) => jsonLog(msg, fields),
     );

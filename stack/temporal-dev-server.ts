@@ -4,6 +4,7 @@
 import * as path from 'node:path';
 import * as fs from 'node:fs';
 import { Connection } from '@temporalio/client';
+import { msToTs } from '@temporalio/common/lib/time';
 import { SEARCH_ATTRIBUTES } from '../domain/search-attributes';
 import { waitFor } from '../k8s/wait';
 import { freePort, ProcessGroup, stopProcess, type ManagedProcess } from './process-group';
@@ -14,7 +15,17 @@ export interface TemporalDevServerOptions {
   port?: number;
   uiPort?: number;
   headless?: boolean;
+  /** How long closed runs are kept (the default namespace's retention); SLUICE_TEMPORAL_RETENTION_DAYS, default 90. */
+  retentionDays?: number;
   log?: (line: string) => void;
+}
+
+export const DEFAULT_RETENTION_DAYS = 90;
+
+/** SLUICE_TEMPORAL_RETENTION_DAYS when it is a positive number, else 90: closed syncs and rollout runs are audit history. */
+export function retentionDaysFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  const n = Number(env.SLUICE_TEMPORAL_RETENTION_DAYS);
+  return Number.isFinite(n) && n > 0 ? n : DEFAULT_RETENTION_DAYS;
 }
 
 export interface TemporalDevServer {
@@ -65,6 +76,17 @@ export async function startTemporalDevServer(opts: TemporalDevServerOptions): Pr
       60_000,
       processes.failOnExit(proc),
     );
+    // The dev server creates its namespace with a one-day retention; history is kept longer.
+    const conn = await Connection.connect({ address, connectTimeout: 5000 });
+    try {
+      const days = opts.retentionDays ?? retentionDaysFromEnv();
+      await conn.workflowService.updateNamespace({
+        namespace: 'default',
+        config: { workflowExecutionRetentionTtl: msToTs(Math.round(days * 86_400_000)) },
+      });
+    } finally {
+      await conn.close();
+    }
   };
   try {
     await start();

@@ -39,7 +39,8 @@ async function main() {
   let stack: LocalStack | undefined;
   // Unit tests render helm and kustomize sources and run gojq too.
   await useCachedRenderers((l) => console.log(`[test] ${l}`));
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  // The tests' repositories are local directories (test/support/git-fixture.ts): file:// on.
+  const env: NodeJS.ProcessEnv = { SLUICE_ALLOW_FILE_REPOS: 'true', ...process.env };
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
   if (needsServers) {
     const started = Date.now();

@@ -1,9 +1,12 @@
 // Process configuration from the environment, with the local stack's defaults.
 import type { ApplicationTimings } from '../workflows/application';
 import { SLUICE_NAMESPACE } from '../domain/argo/names';
+import { temporalSettingsFromEnv, type TemporalSettings } from './temporal-connection';
 export interface SluiceConfig {
   temporalAddress: string;
   temporalNamespace: string;
+  /** TLS, API key and metadata from TEMPORAL_* / the TEMPORAL_CONFIG_FILE profile; plain gRPC when undefined. */
+  temporalConnection?: Pick<TemporalSettings, 'options' | 'describe' | 'addressConfigured'>;
   taskQueue: string;
   /** Watch one namespace only (tests); all namespaces when undefined. */
   watchNamespace?: string;
@@ -27,9 +30,11 @@ export interface SluiceConfig {
 }
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
+  const temporal = temporalSettingsFromEnv(env);
   return {
-    temporalAddress: env.TEMPORAL_ADDRESS ?? '127.0.0.1:7233',
-    temporalNamespace: env.TEMPORAL_NAMESPACE ?? 'default',
+    temporalAddress: temporal.address,
+    temporalNamespace: temporal.namespace,
+    temporalConnection: { options: temporal.options, describe: temporal.describe, addressConfigured: temporal.addressConfigured },
     taskQueue: env.SLUICE_TASK_QUEUE ?? 'sluice',
     watchNamespace: env.SLUICE_WATCH_NAMESPACE || undefined,
     apiHost: env.SLUICE_API_HOST ?? '127.0.0.1',

@@ -1,7 +1,7 @@
 // The Temporal worker: Sluice's workflows and activities on one task queue.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { NativeConnection, Runtime, Worker } from '@temporalio/worker';
+import { NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { KubeClient } from '../k8s/kube-client';
 import type { ApplicationCache } from '../activities/application-cache';
@@ -14,9 +14,10 @@ export const prebuiltBundlePath = path.resolve(__dirname, '..', 'workflow-bundle
  * The process decides when the worker stops (after the API and the watcher), so the
  * SDK must not react to SIGINT itself. Must run before the first NativeConnection.
  */
-export function installRuntime(): void {
+export function installRuntime(logger?: Logger): void {
   try {
-    Runtime.install({ shutdownSignals: [] });
+    // With Sluice's logger, the SDK's lines come out in the process's one format and level.
+    Runtime.install({ shutdownSignals: [], ...(logger ? { logger } : {}) });
   } catch {
     // Already installed in this process (several Sluices in one test process).
   }

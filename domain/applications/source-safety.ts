@@ -12,8 +12,15 @@ export class SourceRefusedError extends Error {
   }
 }
 
-/** Throws SourceRefusedError naming the field when `repoURL` is not a plain https/http/ssh/git/file URL or scp-like address. */
-export function checkRepoURL(repoURL: unknown): string {
+/** The setting that lets a deployed Sluice read file:// repositories (the local stack and the tests set it). */
+export const ALLOW_FILE_REPOS_ENV = 'SLUICE_ALLOW_FILE_REPOS';
+
+/**
+ * Throws SourceRefusedError naming the field when `repoURL` is not a plain https/http/ssh/git
+ * URL or scp-like address. file:// passes only with `allowFileRepos`: such a URL lets whoever
+ * may create an Application read any git repository on the controller's disk.
+ */
+export function checkRepoURL(repoURL: unknown, opts: { allowFileRepos?: boolean } = {}): string {
   if (typeof repoURL !== 'string' || repoURL.trim() === '') throw new SourceRefusedError('spec.source.repoURL is empty');
   const url = repoURL.trim();
   if (url.startsWith('-')) throw new SourceRefusedError(`spec.source.repoURL ${JSON.stringify(redactURL(url))} starts with "-"; refused`);
@@ -27,6 +34,11 @@ export function checkRepoURL(repoURL: unknown): string {
     if (!ALLOWED_SCHEMES.includes(proto)) {
       throw new SourceRefusedError(`spec.source.repoURL uses transport ${JSON.stringify(scheme[1])}; allowed: https, http, ssh, git, file`);
     }
+    if (proto === 'file:' && !opts.allowFileRepos)
+      throw new SourceRefusedError(
+        `spec.source.repoURL ${JSON.stringify(url)} is a file:// repository on the controller's own disk; refused. ` +
+          `To allow file:// repositories (a single-user or test installation), set ${ALLOW_FILE_REPOS_ENV}=true on the Sluice process`,
+      );
     return url;
   }
   // scp-like: user@host:path (what ssh clones use); the host must not look like an option.

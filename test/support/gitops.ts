@@ -20,7 +20,7 @@ export async function startGitOpsSluice(stack: TestStack, namespace: string, tim
     apiPort: 0,
     applicationTimings: { reconcileMs: 60_000, jitterMs: 0, hookTimeoutMs: 60_000, waveTimeoutMs: 90_000, ...timings },
   };
-  return startSluice(config, stack.kube, () => undefined);
+  return startSluice(config, stack.sluiceKube ?? stack.kube, () => undefined);
 }
 
 export async function applicationStatus(stack: TestStack, namespace: string, name: string): Promise<any> {

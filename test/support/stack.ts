@@ -13,6 +13,7 @@ import { configFromEnv } from '../../worker/config';
 import { startSluice, type RunningSluice } from '../../cmd/process';
 import { ensureAdminToken } from './api-token';
 import { workerMainPath } from './paths';
+import { shippedServiceAccountKube } from './service-account';
 
 export interface TestStack {
   kube: KubeClient;
@@ -24,10 +25,33 @@ export interface TestStack {
   prometheusTargetsDir?: string;
   /** Only set when this test file started its own stack. */
   own?: LocalStack;
+  /**
+   * What Sluice itself authenticates as: with SLUICE_TEST_AS_SERVICE_ACCOUNT=1, the shipped
+   * ServiceAccount (deploy/base/rbac.yaml) through a minted token; else the admin, as `kube`.
+   */
+  sluiceKube?: KubeClient;
+  sluiceKubeconfigPath?: string;
   stop(): Promise<void>;
 }
 
 export async function testStack(opts: { prometheus?: boolean } = {}): Promise<TestStack> {
+  const stack = await adminTestStack(opts);
+  if (!/^(1|true)$/.test(process.env.SLUICE_TEST_AS_SERVICE_ACCOUNT ?? '')) return stack;
+  const sa = await shippedServiceAccountKube(stack.kubectlPath, stack.kubeconfigPath, stack.kube);
+  const stop = stack.stop;
+  return {
+    ...stack,
+    sluiceKube: sa.kube,
+    sluiceKubeconfigPath: sa.kubeconfigPath,
+    stop: async () => {
+      sa.kube.close();
+      fs.rmSync(path.dirname(sa.kubeconfigPath), { recursive: true, force: true });
+      await stop();
+    },
+  };
+}
+
+async function adminTestStack(opts: { prometheus?: boolean }): Promise<TestStack> {
   const tools = await ensureTools(() => undefined);
   const e = process.env;
   if (e.SLUICE_TEST_KUBECONFIG && e.SLUICE_TEST_TEMPORAL_ADDRESS) {
@@ -118,7 +142,7 @@ export async function eventually<T>(what: string, probe: () => Promise<T | undef
 /** Sluice in this process, scoped to one namespace and its own task queue. */
 export async function startSluiceFor(stack: TestStack, namespace: string): Promise<RunningSluice> {
   const config = { ...configFromEnv({}), temporalAddress: stack.temporalAddress, taskQueue: `sluice-${namespace}`, watchNamespace: namespace, apiPort: 0 };
-  return startSluice(config, stack.kube, () => undefined);
+  return startSluice(config, stack.sluiceKube ?? stack.kube, () => undefined);
 }
 
 export interface SluiceProcess {
@@ -135,7 +159,7 @@ export async function spawnSluice(stack: TestStack, namespace: string, logFile: 
     stdio: ['ignore', out, out],
     env: {
       ...process.env,
-      KUBECONFIG: stack.kubeconfigPath,
+      KUBECONFIG: stack.sluiceKubeconfigPath ?? stack.kubeconfigPath,
       TEMPORAL_ADDRESS: stack.temporalAddress,
       SLUICE_TASK_QUEUE: `sluice-${namespace}`,
       SLUICE_WATCH_NAMESPACE: namespace,

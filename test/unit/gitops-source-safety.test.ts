@@ -4,7 +4,7 @@ import { checkRepoURL, checkSourcePath, pickRepoCredentials, redactURL, SourceRe
 
 test('repoURL: plain transports pass, command-running ones are refused', () => {
   for (const ok of ['https://git.example.com/devops/ops-deploy', 'ssh://git@host/repo.git', 'git@github.com:org/repo.git', 'file:///tmp/repo', 'http://h/r']) {
-    assert.equal(checkRepoURL(ok), ok);
+    assert.equal(checkRepoURL(ok, { allowFileRepos: true }), ok);
   }
   for (const bad of [
     'ext::sh -c touch% /tmp/pwned',
@@ -32,6 +32,22 @@ test('repoURL: plain transports pass, command-running ones are refused', () => {
     ),
     /spec\.source\.repoURL .*remote helper/,
   );
+});
+
+test('file:// repositories are refused unless allowed, and the refusal says how to allow them', () => {
+  assert.throws(
+    () => checkRepoURL('file:///var/lib/other-team/repo'),
+    (err: Error) => {
+      assert.ok(err instanceof SourceRefusedError);
+      assert.match(err.message, /file:\/\/ repository on the controller's own disk; refused/);
+      assert.match(err.message, /SLUICE_ALLOW_FILE_REPOS=true/);
+      return true;
+    },
+  );
+  assert.throws(() => checkRepoURL('FILE:///tmp/repo', { allowFileRepos: false }), SourceRefusedError);
+  assert.equal(checkRepoURL('file:///tmp/repo', { allowFileRepos: true }), 'file:///tmp/repo');
+  // Other transports do not depend on the setting.
+  assert.equal(checkRepoURL('https://h/r'), 'https://h/r');
 });
 
 test('source path: relative paths normalised; absolute and .. refused', () => {
