@@ -14,7 +14,7 @@ import { applyToFile, currentInFile, writeBackFile, type ImageUpdate, type Sourc
 import { commitMessage, WriteBackError, type ImageChange } from '../../domain/images/write-back';
 import { checkRepoURL } from '../../domain/applications/source-safety';
 import { safeBranch } from '../../domain/images/annotations';
-import { GitError, runGit, type GitCredentials } from '../git';
+import { fileReposAllowed, GitError, runGit, type GitCredentials } from '../git';
 
 export interface GitWriteBackRequest {
   repoURL: string;
@@ -53,7 +53,7 @@ export async function gitWriteBack(
   creds?: GitCredentials,
   opts: { attempts?: number; beforePush?: () => Promise<void> } = {},
 ): Promise<GitWriteBackResult> {
-  const url = checkRepoURL(req.repoURL);
+  const url = checkRepoURL(req.repoURL, { allowFileRepos: fileReposAllowed() });
   for (const b of [req.baseBranch, req.targetBranch]) if (!safeBranch(b)) throw new GitError(`invalid branch name ${JSON.stringify(b)}`);
   const file = writeBackFile(req.target, req.appPath, req.appName);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-writeback-'));
