@@ -393,10 +393,16 @@ export function createApplicationSetActivities(
         .sort((a, b) => (a.name < b.name ? -1 : 1));
     },
 
-    /** Asks an Application to sync (Argo's `operation`), unless one is already asked for. */
-    async appSetSyncApplication(input: { ref: ObjectRef; name: string; operation: Record<string, unknown> }): Promise<boolean> {
+    /**
+     * Asks an Application to sync (Argo's `operation`), unless one is already asked for or one
+     * started since `requestedAt`: a retry after the operation was taken and cleared must not
+     * ask again (the worker killed between the patch and the activity's completion).
+     */
+    async appSetSyncApplication(input: { ref: ObjectRef; name: string; operation: Record<string, unknown>; requestedAt?: string }): Promise<boolean> {
       const app = await kube.find(Resources.application, input.ref.namespace, input.name);
       if (!app || (app as { operation?: unknown }).operation) return false;
+      const startedAt = (app.status as { operationState?: { startedAt?: string } } | undefined)?.operationState?.startedAt;
+      if (input.requestedAt && startedAt && startedAt >= input.requestedAt) return false;
       await kube.patch(Resources.application, input.ref.namespace, input.name, { operation: input.operation }, { type: 'merge' });
       return true;
     },

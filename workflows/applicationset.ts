@@ -112,7 +112,8 @@ export async function applicationSetWorkflow(input: ApplicationSetWorkflowInput)
         progress = step.statuses;
         for (const name of step.toSync) {
           const operation = pass.syncOperations?.[name];
-          if (operation && !('error' in outcome)) await act.appSetSyncApplication({ ref, name, operation });
+          const requestedAt = progress.find((p) => p.application === name)?.syncRequestedAt;
+          if (operation && !('error' in outcome)) await act.appSetSyncApplication({ ref, name, operation, requestedAt });
         }
         const rollout = rolloutCondition(progress);
         const now = new Date().toISOString();

@@ -205,3 +205,29 @@ test('plugin generator against a real HTTP plugin service: token from the Secret
     server.close();
   }
 });
+
+test('RollingSync asks an Application to sync once: a retry after its operation started does not ask again', async () => {
+  const kube = new MemoryKube();
+  const acts = createApplicationSetActivities(kube as unknown as KubeClient, { clusters: { known: async () => [] } as never });
+  const ref = { namespace: 'argocd', name: 'rolling' };
+  await kube.create(Res.application as ResourceRef, 'argocd', {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'rs-dev' },
+    spec: {},
+  });
+  const operation = { sync: { prune: true } };
+  const requestedAt = '2026-01-01T10:00:00.000Z';
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt }), true);
+  // Asked and not yet taken: asking again changes nothing.
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt }), false);
+  // Taken, started after the request, and cleared (the controller's work): a retried activity must not ask again.
+  await kube.patch(Res.application as ResourceRef, 'argocd', 'rs-dev', {
+    operation: null,
+    status: { operationState: { phase: 'Running', startedAt: '2026-01-01T10:00:01.500Z' } },
+  });
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt }), false);
+  assert.equal((await kube.find(Res.application as ResourceRef, 'argocd', 'rs-dev'))!.operation, undefined);
+  // A later request (a new change) is asked for.
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt: '2026-01-01T11:00:00.000Z' }), true);
+});
