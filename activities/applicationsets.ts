@@ -3,6 +3,7 @@
 // Every step is idempotent: a create that finds the Application, a delete that finds none,
 // a status patch written twice all end the same.
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KubeClient, KubeObject } from '../k8s/kube-client';
@@ -16,7 +17,7 @@ import { whileHeartbeating } from './heartbeats';
 import { projectOf } from './project-permissions';
 import { pickRepoCredentials } from '../domain/applications/source-safety';
 import { defaultTemplateEngine } from '../domain/applicationsets/fasttemplate';
-import { generateValidated, type Outcome } from '../domain/applicationsets/generate';
+import { generateValidated, type GenerationReason, type Outcome } from '../domain/applicationsets/generate';
 import { isControlledBy, planApplications, type ApplicationsPlan, type ApplicationUpdate } from '../domain/applicationsets/plan';
 import type { ApplicationSet, ClusterSecret, GeneratorSources, GitSnapshot, TemplateEngine } from '../domain/applicationsets/types';
 import type { Params } from '../domain/applicationsets/params';
@@ -89,13 +90,20 @@ function walk(root: string): { directories: string[]; files: string[] } {
   return { directories: directories.sort(), files: files.sort() };
 }
 
+/**
+ * What the workflow reads of a generation: whether it failed, and when to look again. The
+ * Applications themselves are in the plan; all of them in every pass's result would put
+ * hundreds of kilobytes into the history per pass at a thousand Applications.
+ */
+export type PassOutcome = { generated: number; requeueAfterSeconds?: number } | { error: string; reason: GenerationReason; requeueAfterSeconds?: number };
+
 export interface AppSetPass {
   /** The ApplicationSet is gone, or being deleted. */
   gone?: boolean;
   deleting?: { preserve: boolean; allowsDelete: boolean };
   uid?: string;
   generation?: number;
-  outcome?: Outcome;
+  outcome?: PassOutcome;
   plan?: ApplicationsPlan;
   /** Applications the ApplicationSet controls, for status.resources and RollingSync. */
   owned?: ObservedApplication[];
@@ -119,6 +127,11 @@ export function createApplicationSetActivities(
   const jq = opts.jq ?? new JqPaths();
   const goTemplates = opts.goTemplates ?? ((requests: GoTemplateRequest[]) => renderGoTemplates(requests));
   const walks = new Map<string, { directories: string[]; files: string[] }>();
+  // The status each pass read, by ApplicationSet: a status write that would change nothing is
+  // skipped (at a thousand Applications, status.resources makes it a large patch every pass).
+  // Only this process's own read counts; after a restart the first write goes through.
+  const statusRead = new Map<string, { uid?: string; status: Record<string, unknown> }>();
+  const refKey = (ref: ObjectRef) => `${ref.namespace}/${ref.name}`;
 
   async function credentialsFor(namespace: string, repoURL: string): Promise<GitCredentials | undefined> {
     const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
@@ -268,7 +281,9 @@ export function createApplicationSetActivities(
     async appSetPass(input: { ref: ObjectRef }): Promise<AppSetPass> {
       return whileHeartbeating(async () => {
         const appSet = await kube.find<ApplicationSet>(Resources.applicationSet, input.ref.namespace, input.ref.name);
+        statusRead.delete(refKey(input.ref));
         if (!appSet) return { gone: true };
+        statusRead.set(refKey(input.ref), { status: ((appSet as { status?: Record<string, unknown> }).status ?? {}) as Record<string, unknown> });
         // The refresh annotation asked for this pass; as Argo, it is removed once read.
         if (appSet.metadata.annotations?.[APPSET_REFRESH_ANNOTATION] !== undefined) {
           await kube.patch(
@@ -310,7 +325,13 @@ export function createApplicationSetActivities(
         return {
           uid: appSet.metadata.uid,
           generation: appSet.metadata.generation,
-          outcome,
+          outcome:
+            'error' in outcome
+              ? outcome
+              : {
+                  generated: outcome.applications.length,
+                  ...(outcome.requeueAfterSeconds !== undefined ? { requeueAfterSeconds: outcome.requeueAfterSeconds } : {}),
+                },
           plan,
           owned: ownedView,
           syncOperations,
@@ -409,8 +430,12 @@ export function createApplicationSetActivities(
 
     /** status (conditions, resources, applicationStatus), through the status subresource. */
     async appSetWriteStatus(input: { ref: ObjectRef; status: Record<string, unknown> }): Promise<void> {
+      const read = statusRead.get(refKey(input.ref));
+      if (read && Object.entries(input.status).every(([k, v]) => isDeepStrictEqual(read.status[k] ?? null, v ?? null))) return;
       try {
         await kube.patch(Resources.applicationSet, input.ref.namespace, input.ref.name, { status: input.status }, { type: 'merge', subresource: 'status' });
+        // What the object's status now is, as far as these keys go (merge-patched), for the next write of the same pass.
+        if (read) statusRead.set(refKey(input.ref), { status: { ...read.status, ...input.status } });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }
