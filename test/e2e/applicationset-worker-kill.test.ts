@@ -11,6 +11,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client, Connection, WorkflowNotFoundError } from '@temporalio/client';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
+import { inform } from '../../k8s/informer';
 import { syncWorkflowId } from '../../workflows/definitions';
 import { examplesRepo, type GitFixture } from '../support/git-fixture';
 import { createNamespace, eventually, spawnSluice, testStack, type SluiceProcess, type TestStack } from '../support/stack';
@@ -40,6 +41,22 @@ after(async () => {
   fs.rmSync(logDir, { recursive: true, force: true });
 });
 
+/** The ApplicationSet's status, each Application's, and the end of Sluice's log: what a timeout says. */
+async function describe(logFile: string): Promise<string> {
+  const set = await stack.kube.find(Resources.applicationSet, ns, 'rolling');
+  const { items } = await stack.kube.list(Resources.application, ns);
+  const apps = items.map((a: any) => ({
+    name: a.metadata.name,
+    operation: !!a.operation,
+    sync: a.status?.sync?.status,
+    health: a.status?.health?.status,
+    op: a.status?.operationState && { phase: a.status.operationState.phase, message: a.status.operationState.message },
+    conditions: a.status?.conditions,
+  }));
+  const log = fs.existsSync(logFile) ? fs.readFileSync(logFile, 'utf8').slice(-4000) : '';
+  return `ApplicationSet status: ${JSON.stringify(set?.status)}\nApplications: ${JSON.stringify(apps)}\nlog: ${log}`;
+}
+
 /** What one watch event showed of an Application. */
 interface Seen {
   app: string;
@@ -53,27 +70,22 @@ interface Seen {
 
 test('RollingSync with the worker killed in the middle step: finishes in order, no Application synced twice', async () => {
   const seen: Seen[] = [];
-  void stack.kube
-    .watch(
-      Resources.application,
-      ns,
-      { timeoutSeconds: 600 },
-      (ev) => {
-        if (ev.type === 'DELETED' || ev.type === 'BOOKMARK') return;
-        const a = ev.object as KubeObject & { operation?: unknown; status?: any };
-        seen.push({
-          app: a.metadata.name,
-          operationAsked: !!a.operation,
-          startedAt: a.status?.operationState?.startedAt,
-          phase: a.status?.operationState?.phase,
-          synced: a.status?.sync?.status === 'Synced',
-          healthy: a.status?.health?.status === 'Healthy',
-          history: (a.status?.history ?? []).length,
-        });
-      },
-      watches.signal,
-    )
-    .catch(() => undefined);
+  void inform(
+    { kube: stack.kube, resource: Resources.application, namespace: ns, signal: watches.signal, log: (msg, f) => console.error(msg, f) },
+    (type, obj) => {
+      if (type === 'DELETED') return;
+      const a = obj as KubeObject & { operation?: unknown; status?: any };
+      seen.push({
+        app: a.metadata.name,
+        operationAsked: !!a.operation,
+        startedAt: a.status?.operationState?.startedAt,
+        phase: a.status?.operationState?.phase,
+        synced: a.status?.sync?.status === 'Synced',
+        healthy: a.status?.health?.status === 'Healthy',
+        history: (a.status?.history ?? []).length,
+      });
+    },
+  );
 
   const logFile = path.join(logDir, 'sluice.log');
   processes.push(await spawnSluice(stack, ns, logFile));
@@ -97,7 +109,11 @@ test('RollingSync with the worker killed in the middle step: finishes in order, 
   });
 
   // The middle step has begun: staging was asked to sync (or its sync has started).
-  await eventually('staging is asked to sync', async () => seen.some((s) => s.app === 'rk-staging' && (s.operationAsked || s.startedAt)), 180_000, 20);
+  await eventually('staging is asked to sync', async () => seen.some((s) => s.app === 'rk-staging' && (s.operationAsked || s.startedAt)), 180_000, 20).catch(
+    async (err) => {
+      throw new Error(`${err.message}; ${await describe(logFile)}`);
+    },
+  );
   await processes[0]!.kill('SIGKILL');
   const at = (app: string) => seen.filter((s) => s.app === app).at(-1);
   console.log(
@@ -117,8 +133,7 @@ test('RollingSync with the worker killed in the middle step: finishes in order, 
     180_000,
     500,
   ).catch(async (err) => {
-    const st = (await stack.kube.get(Resources.applicationSet, ns, 'rolling')).status;
-    throw new Error(`${err.message}; status: ${JSON.stringify(st)}\n${fs.readFileSync(logFile, 'utf8').slice(-3000)}`);
+    throw new Error(`${err.message}; ${await describe(logFile)}`);
   });
   assert.equal(status.conditions.find((c: any) => c.type === 'RolloutProgressing')?.status, 'False');
 
