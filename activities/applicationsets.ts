@@ -3,6 +3,7 @@
 // Every step is idempotent: a create that finds the Application, a delete that finds none,
 // a status patch written twice all end the same.
 import { createHash } from 'node:crypto';
+import { isDeepStrictEqual } from 'node:util';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { KubeClient, KubeObject } from '../k8s/kube-client';
@@ -17,7 +18,7 @@ import { projectOf } from './project-permissions';
 import type { AppProject } from '../domain/projects/boundaries';
 import { pickRepoCredentials } from '../domain/applications/source-safety';
 import { defaultTemplateEngine } from '../domain/applicationsets/fasttemplate';
-import { generateValidated, type Outcome } from '../domain/applicationsets/generate';
+import { generateValidated, type GenerationReason, type Outcome } from '../domain/applicationsets/generate';
 import { isControlledBy, planApplications, type ApplicationsPlan, type ApplicationUpdate } from '../domain/applicationsets/plan';
 import type { ApplicationSet, ClusterSecret, GeneratorSources, GitSnapshot, TemplateEngine } from '../domain/applicationsets/types';
 import type { Params } from '../domain/applicationsets/params';
@@ -103,13 +104,20 @@ export async function httpGetJSON(url: string, headers: Record<string, string>) 
   return { status: res.status, body, headers: Object.fromEntries(res.headers.entries()) };
 }
 
+/**
+ * What the workflow reads of a generation: whether it failed, and when to look again. The
+ * Applications themselves are in the plan; all of them in every pass's result would put
+ * hundreds of kilobytes into the history per pass at a thousand Applications.
+ */
+export type PassOutcome = { generated: number; requeueAfterSeconds?: number } | { error: string; reason: GenerationReason; requeueAfterSeconds?: number };
+
 export interface AppSetPass {
   /** The ApplicationSet is gone, or being deleted. */
   gone?: boolean;
   deleting?: { preserve: boolean; allowsDelete: boolean };
   uid?: string;
   generation?: number;
-  outcome?: Outcome;
+  outcome?: PassOutcome;
   plan?: ApplicationsPlan;
   /** Applications the ApplicationSet controls, for status.resources and RollingSync. */
   owned?: ObservedApplication[];
@@ -124,6 +132,9 @@ export interface ApplyResult {
   errors: string[];
 }
 
+/** Applications created at once by one apply. */
+const CREATE_CONCURRENCY = 20;
+
 export function createApplicationSetActivities(
   kube: KubeClient,
   opts: { repos?: GitRepositories; clusters?: ClusterClients; jq?: JqPaths; goTemplates?: GoTemplateRenderer } = {},
@@ -133,6 +144,11 @@ export function createApplicationSetActivities(
   const jq = opts.jq ?? new JqPaths();
   const goTemplates = opts.goTemplates ?? ((requests: GoTemplateRequest[]) => renderGoTemplates(requests));
   const walks = new Map<string, { directories: string[]; files: string[] }>();
+  // The status each pass read, by ApplicationSet: a status write that would change nothing is
+  // skipped (at a thousand Applications, status.resources makes it a large patch every pass).
+  // Only this process's own read counts; after a restart the first write goes through.
+  const statusRead = new Map<string, { uid?: string; status: Record<string, unknown> }>();
+  const refKey = (ref: ObjectRef) => `${ref.namespace}/${ref.name}`;
 
   async function credentialsFor(namespace: string, repoURL: string): Promise<GitCredentials | undefined> {
     const found: { type: 'repository' | 'repo-creds'; url: string; secret: KubeObject }[] = [];
@@ -286,7 +302,9 @@ export function createApplicationSetActivities(
     async appSetPass(input: { ref: ObjectRef }): Promise<AppSetPass> {
       return whileHeartbeating(async () => {
         const appSet = await kube.find<ApplicationSet>(Resources.applicationSet, input.ref.namespace, input.ref.name);
+        statusRead.delete(refKey(input.ref));
         if (!appSet) return { gone: true };
+        statusRead.set(refKey(input.ref), { status: ((appSet as { status?: Record<string, unknown> }).status ?? {}) as Record<string, unknown> });
         // The refresh annotation asked for this pass; as Argo, it is removed once read.
         if (appSet.metadata.annotations?.[APPSET_REFRESH_ANNOTATION] !== undefined) {
           await kube.patch(
@@ -328,7 +346,13 @@ export function createApplicationSetActivities(
         return {
           uid: appSet.metadata.uid,
           generation: appSet.metadata.generation,
-          outcome,
+          outcome:
+            'error' in outcome
+              ? outcome
+              : {
+                  generated: outcome.applications.length,
+                  ...(outcome.requeueAfterSeconds !== undefined ? { requeueAfterSeconds: outcome.requeueAfterSeconds } : {}),
+                },
           plan,
           owned: ownedView,
           syncOperations,
@@ -341,16 +365,29 @@ export function createApplicationSetActivities(
     async appSetApply(input: { ref: ObjectRef; create: KubeObject[]; update: ApplicationUpdate[] }): Promise<ApplyResult> {
       return whileHeartbeating(async () => {
         const result: ApplyResult = { created: [], updated: [], errors: [] };
-        for (const app of input.create) {
-          try {
-            await kube.create(Resources.application, input.ref.namespace, app);
-            result.created.push(app.metadata.name);
-          } catch (err) {
-            // Already there (a retried activity): the next pass compares and updates it.
-            if (err instanceof KubeApiError && err.statusCode === 409) continue;
-            result.errors.push(`create Application ${app.metadata.name}: ${(err as Error).message}`);
-          }
+        // A few creates at a time: one by one, a thousand took 24 s against 14 s for the same
+        // Applications created 50 at a time. Results keep the plan's order.
+        const outcomes: ('created' | 'exists' | string)[] = [];
+        for (let i = 0; i < input.create.length; i += CREATE_CONCURRENCY) {
+          const batch = input.create.slice(i, i + CREATE_CONCURRENCY);
+          const done = await Promise.all(
+            batch.map(async (app) => {
+              try {
+                await kube.create(Resources.application, input.ref.namespace, app);
+                return 'created';
+              } catch (err) {
+                // Already there (a retried activity): the next pass compares and updates it.
+                if (err instanceof KubeApiError && err.statusCode === 409) return 'exists';
+                return `create Application ${app.metadata.name}: ${(err as Error).message}`;
+              }
+            }),
+          );
+          outcomes.push(...done);
         }
+        input.create.forEach((app, i) => {
+          if (outcomes[i] === 'created') result.created.push(app.metadata.name);
+          else if (outcomes[i] !== 'exists') result.errors.push(outcomes[i]!);
+        });
         for (const u of input.update) {
           try {
             await kube.patch(Resources.application, input.ref.namespace, u.name, u.patch, { type: 'merge' });
@@ -411,18 +448,28 @@ export function createApplicationSetActivities(
         .sort((a, b) => (a.name < b.name ? -1 : 1));
     },
 
-    /** Asks an Application to sync (Argo's `operation`), unless one is already asked for. */
-    async appSetSyncApplication(input: { ref: ObjectRef; name: string; operation: Record<string, unknown> }): Promise<boolean> {
+    /**
+     * Asks an Application to sync (Argo's `operation`), unless one is already asked for or one
+     * started since `requestedAt`: a retry after the operation was taken and cleared must not
+     * ask again (the worker killed between the patch and the activity's completion).
+     */
+    async appSetSyncApplication(input: { ref: ObjectRef; name: string; operation: Record<string, unknown>; requestedAt?: string }): Promise<boolean> {
       const app = await kube.find(Resources.application, input.ref.namespace, input.name);
       if (!app || (app as { operation?: unknown }).operation) return false;
+      const startedAt = (app.status as { operationState?: { startedAt?: string } } | undefined)?.operationState?.startedAt;
+      if (input.requestedAt && startedAt && startedAt >= input.requestedAt) return false;
       await kube.patch(Resources.application, input.ref.namespace, input.name, { operation: input.operation }, { type: 'merge' });
       return true;
     },
 
     /** status (conditions, resources, applicationStatus), through the status subresource. */
     async appSetWriteStatus(input: { ref: ObjectRef; status: Record<string, unknown> }): Promise<void> {
+      const read = statusRead.get(refKey(input.ref));
+      if (read && Object.entries(input.status).every(([k, v]) => isDeepStrictEqual(read.status[k] ?? null, v ?? null))) return;
       try {
         await kube.patch(Resources.applicationSet, input.ref.namespace, input.ref.name, { status: input.status }, { type: 'merge', subresource: 'status' });
+        // What the object's status now is, as far as these keys go (merge-patched), for the next write of the same pass.
+        if (read) statusRead.set(refKey(input.ref), { status: { ...read.status, ...input.status } });
       } catch (err) {
         if (!isNotFound(err)) throw err;
       }

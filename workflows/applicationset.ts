@@ -5,7 +5,7 @@
 // history), writes status, then sleeps until a nudge or the generators' requeueAfter.
 // Under RollingSync the rollout's state (each Application's Waiting/Pending/Progressing/Healthy)
 // is this workflow's own, carried across continueAsNew: a restart resumes it where it was.
-import { allHandlersFinished, condition, continueAsNew, log, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
+import { allHandlersFinished, condition, continueAsNew, log, patched, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationSetActivities } from '../activities/applicationsets';
 import { applicationSetNudgeSignal } from './definitions';
 import { passConditions, resourcesStatus, type ApplicationSetCondition, type PassResult } from '../domain/applicationsets/status';
@@ -111,11 +111,14 @@ export async function applicationSetWorkflow(input: ApplicationSetWorkflowInput)
       const until = Date.now() + waitMs;
       let observed: ObservedApplication[] = pass.owned ?? [];
       for (;;) {
-        const step = advanceRollout(set, progress, observed, new Date().toISOString());
+        const step = advanceRollout(set, progress, observed, new Date().toISOString(), {
+          firstRevisionsAreNoChange: patched('rollingsync-first-revisions-no-change'),
+        });
         progress = step.statuses;
         for (const name of step.toSync) {
           const operation = pass.syncOperations?.[name];
-          if (operation && !('error' in outcome)) await act.appSetSyncApplication({ ref, name, operation });
+          const requestedAt = progress.find((p) => p.application === name)?.syncRequestedAt;
+          if (operation && !('error' in outcome)) await act.appSetSyncApplication({ ref, name, operation, requestedAt });
         }
         const rollout = rolloutCondition(progress);
         const now = new Date().toISOString();

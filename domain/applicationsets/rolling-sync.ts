@@ -95,6 +95,7 @@ export function advanceRollout(
   previous: readonly ApplicationProgress[],
   apps: readonly ObservedApplication[],
   now: string,
+  opts: { firstRevisionsAreNoChange?: boolean } = {},
 ): { statuses: ApplicationProgress[]; toSync: string[]; issues: string[] } {
   const { stepOf, steps, issues } = assignSteps(appSet, apps);
   const before = new Map(previous.map((p) => [p.application, p]));
@@ -113,7 +114,12 @@ export function advanceRollout(
           generation: app.generation,
         };
     const set = (status: ProgressiveStatus, message: string) => Object.assign(cur, { status, message, lastTransitionTime: now });
-    const revisionsChanged = !sameList(cur.targetRevisions, app.revisions);
+    // An Application first seen before its controller compared it has no revision yet; the
+    // first one it reports is not a change. Counted as one, it sent a Pending Application back
+    // to Waiting and had it synced twice (seen in the worker-kill e2e).
+    const firstRevisions = !!opts.firstRevisionsAreNoChange && cur.targetRevisions.length === 0;
+    if (firstRevisions) cur.targetRevisions = app.revisions;
+    const revisionsChanged = !firstRevisions && !sameList(cur.targetRevisions, app.revisions);
     const specChanged = cur.generation !== undefined && app.generation !== undefined && cur.generation !== app.generation;
     if (revisionsChanged || specChanged) {
       cur.targetRevisions = app.revisions;

@@ -118,7 +118,7 @@ test('generate from git, apply, a new directory adds, a removed one deletes; the
   const apps = async () => (await kube.list(Res.application as ResourceRef, 'argocd')).items.map((a) => a.metadata.name).sort();
 
   const first = await pass();
-  assert.ok('applications' in first.outcome!, JSON.stringify(first.outcome));
+  assert.equal((first.outcome as { generated: number }).generated, 3, JSON.stringify(first.outcome));
   assert.deepEqual(await apps(), ['backend', 'database', 'frontend', 'handmade']);
   assert.equal(
     (await kube.find(Res.applicationSet as ResourceRef, 'argocd', 'monorepo-apps'))!.metadata.annotations?.['argocd.argoproj.io/application-set-refresh'],
@@ -249,4 +249,59 @@ test('scmProvider against a local GitHub stand-in: a pass creates one Applicatio
   } finally {
     await scm.close();
   }
+});
+
+test('RollingSync asks an Application to sync once: a retry after its operation started does not ask again', async () => {
+  const kube = new MemoryKube();
+  const acts = createApplicationSetActivities(kube as unknown as KubeClient, { clusters: { known: async () => [] } as never });
+  const ref = { namespace: 'argocd', name: 'rolling' };
+  await kube.create(Res.application as ResourceRef, 'argocd', {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'rs-dev' },
+    spec: {},
+  });
+  const operation = { sync: { prune: true } };
+  const requestedAt = '2026-01-01T10:00:00.000Z';
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt }), true);
+  // Asked and not yet taken: asking again changes nothing.
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt }), false);
+  // Taken, started after the request, and cleared (the controller's work): a retried activity must not ask again.
+  await kube.patch(Res.application as ResourceRef, 'argocd', 'rs-dev', {
+    operation: null,
+    status: { operationState: { phase: 'Running', startedAt: '2026-01-01T10:00:01.500Z' } },
+  });
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt }), false);
+  assert.equal((await kube.find(Res.application as ResourceRef, 'argocd', 'rs-dev'))!.operation, undefined);
+  // A later request (a new change) is asked for.
+  assert.equal(await acts.appSetSyncApplication({ ref, name: 'rs-dev', operation, requestedAt: '2026-01-01T11:00:00.000Z' }), true);
+});
+
+test('a status write that would change nothing since the pass read the ApplicationSet is skipped', async () => {
+  const kube = new MemoryKube();
+  let patches = 0;
+  const patch = kube.patch.bind(kube);
+  kube.patch = async (...args: Parameters<MemoryKube['patch']>) => (patches++, patch(...args));
+  const acts = createApplicationSetActivities(kube as unknown as KubeClient, { clusters: { known: async () => [] } as never });
+  const ref = { namespace: 'argocd', name: 'listed' };
+  await kube.create(Res.applicationSet as ResourceRef, 'argocd', {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'ApplicationSet',
+    metadata: { name: 'listed', namespace: 'argocd' },
+    spec: { generators: [{ list: { elements: [] } }], template: { metadata: { name: 'x' }, spec: {} } },
+  });
+  const status = { conditions: [{ type: 'ErrorOccurred', status: 'False' }], resources: [{ name: 'a', kind: 'Application' }] };
+  // No pass read yet (a new process): written.
+  await acts.appSetWriteStatus({ ref, status });
+  assert.equal(patches, 1);
+  await acts.appSetPass({ ref });
+  const afterPass = patches;
+  await acts.appSetWriteStatus({ ref, status: structuredClone(status) });
+  assert.equal(patches, afterPass, 'unchanged: not written');
+  await acts.appSetWriteStatus({ ref, status: { ...status, resources: [] } });
+  assert.equal(patches, afterPass + 1, 'changed: written');
+  assert.deepEqual((await kube.find(Res.applicationSet as ResourceRef, 'argocd', 'listed'))!.status, { ...status, resources: [] });
+  // The same again in the same pass: skipped, the object already says so.
+  await acts.appSetWriteStatus({ ref, status: { ...status, resources: [] } });
+  assert.equal(patches, afterPass + 1);
 });

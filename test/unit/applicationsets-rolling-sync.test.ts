@@ -131,3 +131,20 @@ test('property: a step never syncs before every earlier step is Healthy; no Appl
     { numRuns: 200 },
   );
 });
+
+test('the first revision an Application reports is not a change: a Pending Application is not asked to sync again', () => {
+  const set = rolling();
+  const first = advanceRollout(set, [], [app('d', 'dev', { revisions: [] })], 't1', { firstRevisionsAreNoChange: true });
+  assert.deepEqual(first.toSync, ['d']);
+  // Its controller compared it and started the sync: a revision appears, it stays Pending, nothing asked again.
+  const second = advanceRollout(set, first.statuses, [app('d', 'dev', { revisions: ['r1'] })], 't2', { firstRevisionsAreNoChange: true });
+  assert.deepEqual(second.toSync, []);
+  assert.equal(second.statuses[0]!.status, 'Pending');
+  assert.deepEqual(second.statuses[0]!.targetRevisions, ['r1']);
+  // A later revision is a change, as in Argo.
+  const third = advanceRollout(set, second.statuses, [app('d', 'dev', { revisions: ['r2'] })], 't3', { firstRevisionsAreNoChange: true });
+  assert.equal(third.statuses[0]!.status, 'Pending');
+  assert.deepEqual(third.toSync, ['d']);
+  // Without the option (histories recorded before it), the old behaviour: asked again.
+  assert.deepEqual(advanceRollout(set, first.statuses, [app('d', 'dev', { revisions: ['r1'] })], 't2').toSync, ['d']);
+});

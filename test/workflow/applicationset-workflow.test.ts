@@ -54,7 +54,7 @@ function fakeActivities(world: World): Partial<ApplicationSetActivities> {
       const wanted = world.generated;
       return {
         uid: 'u1',
-        outcome: { applications: [] },
+        outcome: { generated: wanted.length },
         plan: {
           create: wanted.filter((n) => !world.live.has(n)).map(app),
           update: [],
