@@ -229,3 +229,55 @@ test('an https repository with its own CA (argocd-tls-certs-cm) is trusted only 
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('an https repository that asks for a client certificate gets the one in the repository Secret, and refuses a request without it', async () => {
+  const { execFileSync } = await import('node:child_process');
+  const https = await import('node:https');
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-helm-mtls-'));
+  const selfSigned = (name: string, cn: string, san?: string) =>
+    execFileSync(
+      'openssl',
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'rsa:2048',
+        '-nodes',
+        '-days',
+        '1',
+        '-subj',
+        `/CN=${cn}`,
+        ...(san ? ['-addext', `subjectAltName=${san}`] : []),
+        '-keyout',
+        path.join(dir, `${name}.key`),
+        '-out',
+        path.join(dir, `${name}.crt`),
+      ],
+      { stdio: 'ignore' },
+    );
+  selfSigned('server', '127.0.0.1', 'IP:127.0.0.1');
+  selfSigned('client', 'sluice');
+  const read = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8');
+  const index = fs.readFileSync(path.join(repo.dir, 'index.yaml'));
+  const seen: string[] = [];
+  const server = https.createServer(
+    { key: read('server.key'), cert: read('server.crt'), ca: read('client.crt'), requestCert: true, rejectUnauthorized: true },
+    (req, res) => {
+      seen.push(String((req.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN ?? ''));
+      res.end(index);
+    },
+  );
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `https://127.0.0.1:${(server.address() as import('node:net').AddressInfo).port}/charts`;
+  try {
+    const withCA = { ...repositoryCredentials({}), tlsCA: read('server.crt') };
+    await assert.rejects(helm.index({ repoURL: url, chart: 'demo', creds: withCA }), /fetching index\.yaml failed/);
+    const withClientCert = { ...withCA, tlsClientCertData: read('client.crt'), tlsClientCertKey: read('client.key') };
+    assert.ok((await helm.index({ repoURL: url, chart: 'demo', creds: withClientCert })).has('demo'));
+    assert.deepEqual(seen, ['sluice'], 'only the request with the certificate got through, and it was ours');
+  } finally {
+    server.closeAllConnections();
+    server.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
