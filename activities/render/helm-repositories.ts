@@ -20,13 +20,13 @@ import { parse } from 'yaml';
 import {
   chartDownloadURL,
   ChartNotFoundError,
-  isExactVersion,
   ociChart,
   parseIndex,
   resolveChartVersion,
   sendsCredentials,
   type ChartIndex,
 } from '../../domain/applications/helm-charts';
+import { isExactVersion } from '../../domain/argo/semver';
 import { credentialsFingerprint, type RepositoryCredentials } from '../../domain/applications/repository-secrets';
 import { redactURL } from '../../domain/applications/source-safety';
 import { RenderError } from './errors';

@@ -5,7 +5,7 @@
 // writes versions nobody asked for, so we refuse instead).
 
 import { parseGoDuration } from '../argo/duration';
-import { ConstraintError, parseConstraint, type SemConstraint } from './semver';
+import { ConstraintError, parseConstraint, type Constraint } from '../argo/semver';
 import { ImageReferenceError, parseImageReference, type ImageReference } from './reference';
 import { compileTagRegexp } from './tag-regexp';
 
@@ -31,7 +31,7 @@ export interface ImageSpec {
   image: ImageReference;
   /** The text after the last ':' of the entry: a semver constraint, or the tag to follow for digest. */
   constraint?: string;
-  semverConstraint?: SemConstraint;
+  semverConstraint?: Constraint;
   strategy: UpdateStrategyName;
   /** Source of a Go regexp that tags must match (allow-tags: regexp:…). */
   allowTags?: string;

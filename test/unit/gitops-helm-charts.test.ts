@@ -8,15 +8,12 @@ import {
   checkChartRepoURL,
   checkHelmVersion,
   ChartNotFoundError,
-  maxSatisfying,
   ociChart,
-  parseConstraint,
   parseIndex,
-  parseVersion,
   resolveChartVersion,
-  satisfies,
   sendsCredentials,
 } from '../../domain/applications/helm-charts';
+import { maxSatisfying, parseConstraint, parseVersion, satisfies } from '../../domain/argo/semver';
 import { pickRepoCredentials, SourceRefusedError } from '../../domain/applications/source-safety';
 import { repositoryCredentials } from '../../domain/applications/repository-secrets';
 

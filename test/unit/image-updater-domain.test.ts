@@ -7,7 +7,7 @@ import path from 'node:path';
 import fc from 'fast-check';
 import { parse } from 'yaml';
 import { imageUpdateConfig, type ImageSpec } from '../../domain/images/annotations';
-import { compareVersions, parseConstraint, parseVersion, satisfies } from '../../domain/images/semver';
+import { compareVersions, parseConstraint, parseVersion, satisfies } from '../../domain/argo/semver';
 import { parseImageReference } from '../../domain/images/reference';
 import { chooseTag, chosenValue, decideWrite, registryFingerprint, valueKey, type LastWrite } from '../../domain/images/selection';
 import type { TagInfo } from '../../domain/images/strategies';
@@ -170,7 +170,7 @@ test('semver: loose versions, precedence, Masterminds constraints', () => {
     ['>=1.0.0-rc1', '1.0.0-rc2', true],
     ['=1.2.3', '1.2.3', true],
   ];
-  for (const [c, v, want] of cases) assert.equal(satisfies(parseConstraint(c), parseVersion(v)!), want, `${v} ${c}`);
+  for (const [c, v, want] of cases) assert.equal(satisfies(parseVersion(v)!, parseConstraint(c)), want, `${v} ${c}`);
 });
 
 test('strategies: semver with constraint, newest-build by created, alphabetical, digest', () => {
