@@ -25,7 +25,8 @@ import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
 import { FIELD_MANAGER, REFRESH_ANNOTATION, TRACKING_ID_ANNOTATION } from '../domain/argo/names';
 import { NOTIFICATIONS_CONFIGMAP } from '../activities/notifications/activities';
-import { parseNotificationConfig, type DefaultSubscription } from '../domain/notifications/config';
+import { parseNotificationConfig, type DefaultSubscription, type NotificationConfig } from '../domain/notifications/config';
+import { triggerView } from '../domain/notifications/firing';
 import { isSubscribed } from '../domain/notifications/subscriptions';
 
 export interface ApplicationWatcherOptions {
@@ -57,6 +58,8 @@ export class ApplicationWatcher {
   private readonly notified = new Map<string, string>();
   /** What decides whether an Application is subscribed: the ConfigMap's `subscriptions` per namespace, projects' metadata, apps' metadata. */
   private readonly defaultSubscriptions = new Map<string, DefaultSubscription[]>();
+  /** The triggers per namespace, to tell which changes of an Application a trigger could see. */
+  private readonly notificationConfigs = new Map<string, NotificationConfig>();
   private readonly projects = new Map<string, KubeObject>();
   private readonly appMeta = new Map<string, { metadata: KubeObject['metadata']; project: string }>();
   /** Last Image Updater annotations per Application: a change wakes its image-update workflow. */
@@ -85,8 +88,17 @@ export class ApplicationWatcher {
       this.loops.push(
         inform({ ...this.informOptions(Resources.configMap), fieldSelector: `metadata.name=${NOTIFICATIONS_CONFIGMAP}` }, (type, cm) => {
           const ns = cm.metadata.namespace!;
-          if (type === 'DELETED') this.defaultSubscriptions.delete(ns);
-          else this.defaultSubscriptions.set(ns, parseNotificationConfig((cm as { data?: Record<string, string> }).data ?? {}, {}, false).subscriptions);
+          if (type === 'DELETED') {
+            this.defaultSubscriptions.delete(ns);
+            this.notificationConfigs.delete(ns);
+          } else {
+            const data = (cm as { data?: Record<string, string> }).data ?? {};
+            this.defaultSubscriptions.set(ns, parseNotificationConfig(data, {}, false).subscriptions);
+            this.notificationConfigs.set(ns, parseNotificationConfig(data));
+          }
+          // Other triggers see other changes: the next change of each started workflow's Application wakes it.
+          for (const workflowId of this.notified.keys())
+            if (workflowId.startsWith(notificationsWorkflowId({ namespace: ns, name: '' }))) this.notified.set(workflowId, '');
           this.resubscribe((app) => app.metadata.namespace === ns);
         }),
         inform(this.informOptions(Resources.appProject), (type, project) => {
@@ -211,7 +223,7 @@ export class ApplicationWatcher {
     });
     // Once started, a workflow keeps hearing of changes (a removed subscription included).
     if (!this.notified.has(workflowId) && !this.subscribed(app.metadata, ref.namespace, project)) return;
-    const fingerprint = notificationFingerprint(app);
+    const fingerprint = notificationFingerprint(app, this.notificationConfigs.get(ref.namespace));
     if (this.notified.get(workflowId) === fingerprint) return;
     this.notified.set(workflowId, fingerprint);
     this.startNotifications(workflowId, ref);
@@ -259,8 +271,16 @@ export class ApplicationWatcher {
   }
 }
 
-/** What Argo's triggers usually read: the status without its timestamps, the deletion, the annotations and labels. */
-export function notificationFingerprint(app: KubeObject): string {
+/**
+ * What a notifications workflow could decide differently on: what the namespace's triggers
+ * say of the Application (domain/notifications/firing.ts triggerView), its deletion, its
+ * annotations and labels (subscriptions). Without the triggers (no ConfigMap seen yet, or a
+ * condition reading the AppProject): the whole status without its timestamps. A sync
+ * writes its status five to ten times; only one or two of those change what a trigger sees.
+ */
+export function notificationFingerprint(app: KubeObject, cfg?: NotificationConfig): string {
+  const view = cfg ? triggerView(cfg, { app }) : undefined;
+  if (view !== undefined) return JSON.stringify([view, app.metadata.deletionTimestamp ?? null, app.metadata.annotations ?? {}, app.metadata.labels ?? {}]);
   const { reconciledAt: _r, observedAt: _o, ...status } = ((app as { status?: Record<string, unknown> }).status ?? {}) as Record<string, unknown>;
   return JSON.stringify([status, app.metadata.deletionTimestamp ?? null, app.metadata.annotations ?? {}, app.metadata.labels ?? {}, app.metadata.generation]);
 }

@@ -52,6 +52,35 @@ export function firingKey(condKey: string, occurrence: string, d: Destination): 
 }
 
 /**
+ * What every trigger's conditions say of the Application now (whether each holds, and its
+ * oncePer value): decideNotifications can only decide differently when this changes, so the
+ * watcher wakes a notifications workflow on a change of this rather than of any status
+ * field. Undefined when a condition reads the AppProject, which the watcher does not keep.
+ */
+export function triggerView(
+  cfg: Pick<NotificationConfig, 'triggers' | 'context'>,
+  vars: { app: unknown; context?: Record<string, string> },
+): string | undefined {
+  const env = { result: undefined, vars: { app: vars.app, appProject: null, context: vars.context ?? cfg.context } };
+  const view: [string, boolean, string][] = [];
+  for (const trigger of Object.keys(cfg.triggers).sort()) {
+    for (const [index, c] of cfg.triggers[trigger]!.entries()) {
+      if (/\bappProject\b/.test(`${c.when} ${c.oncePer ?? ''}`)) return undefined;
+      let holds = false;
+      let once = '';
+      try {
+        holds = compile(c.when, `trigger ${trigger} when`).evaluate(env);
+        if (holds && c.oncePer) once = JSON.stringify(compile(c.oncePer, `trigger ${trigger} oncePer`).value(env) ?? '');
+      } catch {
+        // As decideNotifications: a condition that cannot be evaluated does not hold.
+      }
+      view.push([`${trigger}[${index}]`, holds, once]);
+    }
+  }
+  return JSON.stringify(view);
+}
+
+/**
  * Evaluates the subscribed triggers against the Application and returns what to send now.
  * The returned state already counts the condition flips; the caller marks each firing's
  * key 'pending' before sending and 'sent' or 'failed' after.

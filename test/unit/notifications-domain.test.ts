@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import { parse } from 'yaml';
 import { parseNotificationConfig } from '../../domain/notifications/config';
 import { isSubscribed, subscriptionsFor } from '../../domain/notifications/subscriptions';
-import { decideNotifications, emptyNotificationState, type NotificationState } from '../../domain/notifications/firing';
+import { decideNotifications, emptyNotificationState, triggerView, type NotificationState } from '../../domain/notifications/firing';
 import { compileCondition } from '../../domain/analysis/condition';
 import { examplesDir } from '../support/paths';
 import { propertyOptions } from '../support/property-options';
@@ -170,4 +170,51 @@ test('isSubscribed: an annotation on the object or its project, or a ConfigMap s
   assert.equal(isSubscribed([], obj({}), obj({}, { 'notifications.argoproj.io/subscribe.slack': 'chan' })), true);
   const every = parseNotificationConfig({ subscriptions: '- recipients: [slack]\n  triggers: [on-deployed]\n' }, {}, false);
   assert.equal(isSubscribed(every.subscriptions, obj({})), true, 'no selector selects every object');
+});
+
+test('property: deciding only when triggerView changes sends exactly what deciding on every status change sends (the watcher wakes on that)', () => {
+  const cfg = parseNotificationConfig(cm.data, secret.stringData);
+  const subs = subscriptionsFor(cfg, frontend);
+  const status = fc.record({
+    phase: fc.constantFrom(undefined, 'Running', 'Succeeded', 'Failed', 'Error'),
+    health: fc.constantFrom('Healthy', 'Progressing', 'Degraded', 'Missing'),
+    revision: fc.constantFrom('abc', 'def'),
+    sync: fc.constantFrom('Synced', 'OutOfSync'),
+  });
+  const sent = (apps: unknown[], wake: (a: unknown, i: number) => boolean): string[] => {
+    let state = emptyNotificationState();
+    const out: string[] = [];
+    apps.forEach((a, i) => {
+      if (!wake(a, i)) return;
+      const d = decideNotifications(cfg, subs, { app: a }, state);
+      state = d.state;
+      for (const f of d.firings) {
+        state.sends[f.key] = 'sent';
+        out.push(f.key);
+      }
+    });
+    return out;
+  };
+  fc.assert(
+    fc.property(fc.array(status, { maxLength: 30 }), (steps) => {
+      const apps = steps.map((s) => app(s.phase, s.health, s.revision, s.sync));
+      let last: string | undefined;
+      const filtered = sent(apps, (a) => {
+        const view = triggerView(cfg, { app: a });
+        assert.notEqual(view, undefined, 'the example triggers read only the Application');
+        const changed = view !== last;
+        last = view;
+        return changed;
+      });
+      assert.deepEqual(
+        filtered,
+        sent(apps, () => true),
+      );
+    }),
+    propertyOptions(),
+  );
+  assert.equal(
+    triggerView(parseNotificationConfig({ 'trigger.p': '- when: appProject.metadata.name == "x"\n  send: [t]' }, {}, false), { app: {} }),
+    undefined,
+  );
 });
