@@ -35,6 +35,9 @@ export interface TestStack {
 }
 
 export async function testStack(opts: { prometheus?: boolean } = {}): Promise<TestStack> {
+  // The tests' and benches' repositories are file:// on this disk, as under `sluice up`
+  // (test/run.ts sets it for the suite; a bench run on its own needs it too).
+  process.env.SLUICE_ALLOW_FILE_REPOS ??= 'true';
   const stack = await adminTestStack(opts);
   if (!/^(1|true)$/.test(process.env.SLUICE_TEST_AS_SERVICE_ACCOUNT ?? '')) return stack;
   const sa = await shippedServiceAccountKube(stack.kubectlPath, stack.kubeconfigPath, stack.kube);
