@@ -71,6 +71,19 @@ const selectorHash = async (service: string) => (await stack.kube.get(Resources.
 const livePods = async (app: string) =>
   (await stack.kube.list(Resources.pod, ns, { labelSelector: `app=${app}` })).items.filter((p) => !p.metadata.deletionTimestamp);
 
+/**
+ * The names of the live pods, once the newest is two seconds old. restartAt and
+ * creationTimestamp have one-second resolution and a pod created in the same second as
+ * restartAt is not older than it (Argo's rule too), so a restart right after a promotion
+ * would rightly leave that pod running.
+ */
+async function podsOldEnoughToRestart(app: string): Promise<Set<string>> {
+  const running = await livePods(app);
+  const newest = Math.max(...running.map((p) => Date.parse(p.metadata.creationTimestamp ?? '')));
+  await eventually('the newest pod two seconds old', async () => Date.now() >= newest + 2_000);
+  return new Set(running.map((p) => p.metadata.name));
+}
+
 /** The value of one `Field:  value` line of `get rollout`. */
 function field(output: string, name: string): string | undefined {
   return new RegExp(`^\\s*${name}:\\s+(.*)$`, 'm').exec(output)?.[1]?.trim();
@@ -189,7 +202,7 @@ test('canary: set image, promote, abort, retry, promote --full, undo, restart', 
   await argo(['promote', name, '--full']);
   await waitPhase(name, 'Healthy', (ro) => ro.status.stableRS === yellow, 120_000);
 
-  const before = new Set((await livePods(name)).map((p) => p.metadata.name));
+  const before = await podsOldEnoughToRestart(name);
   assert.match(await argo(['restart', name]), /rollout 'canary-basic' restarts in 0s/);
   await eventually(
     'every pod replaced',
@@ -275,7 +288,7 @@ test('blue-green: set image, promote, abort, retry, promote --full, undo, restar
   await waitPhase(name, 'Healthy', (ro) => ro.status.stableRS === yellow);
   assert.equal(await selectorHash(`${name}-active`), yellow);
 
-  const before = new Set((await livePods(name)).map((p) => p.metadata.name));
+  const before = await podsOldEnoughToRestart(name);
   assert.match(await argo(['restart', name]), /rollout 'bg-plugin' restarts in 0s/);
   await eventually(
     'every pod of the active side replaced',
