@@ -63,13 +63,21 @@ async function main() {
     stack = undefined;
     fs.rmSync(stateDir, { recursive: true, force: true });
   };
-  process.once('SIGINT', () => void stopStack().then(() => process.exit(130)));
-
   // One file at a time: the machine has two cores and the e2e files share one cluster.
-  const code = await new Promise<number>((resolve) => {
-    const child = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', env });
-    child.on('exit', (c) => resolve(c ?? 1));
-  });
+  const tests = spawn(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit', env });
+  // A runner stopped from outside (Ctrl-C, a CI timeout, kill) takes its stack with it;
+  // without this, etcd, the apiserver, kwok and Temporal outlived it.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.once(signal, () => {
+      tests.kill('SIGTERM');
+      void stopStack().then(() => process.exit(code));
+    });
+  }
+  const code = await new Promise<number>((resolve) => tests.on('exit', (c) => resolve(c ?? 1)));
   await stopStack();
   process.exit(code);
 }

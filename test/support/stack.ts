@@ -73,6 +73,14 @@ async function adminTestStack(opts: { prometheus?: boolean }): Promise<TestStack
   }
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-own-'));
   const own = await startLocalStack({ stateDir, fixedPorts: false, headless: true, etcdNoFsync: true, prometheus: opts.prometheus, log: () => undefined });
+  // A bench stopped from outside (Ctrl-C, kill) takes its own stack with it.
+  for (const [signal, code] of [
+    ['SIGINT', 130],
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const) {
+    process.once(signal, () => void own.stop().finally(() => process.exit(code)));
+  }
   await ensureAdminToken(own.kube);
   return {
     kube: own.kube,
