@@ -10,6 +10,7 @@
 // limit and at a raised one, and a table of both sides with Sluice / Argo ratios.
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
 import { ensureTools } from '../../stack/toolchain';
 import { spawnSluice } from '../support/stack';
@@ -112,14 +113,16 @@ async function sluiceSide(): Promise<StepFigures> {
       ]),
   );
   printFigures('Sluice', figures);
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  const client = new Client({ connection });
+  await printHistoryCounts(client, figures.started);
   // BENCH_TIMELINE=1: the slowest rollout's workflow history beside its ReplicaSet
   // events, to see where a step's time goes.
   if (process.env.BENCH_TIMELINE) {
-    const connection = await Connection.connect({ address: stack.temporalAddress });
     const events = figures.events.filter((e) => e.rs.metadata.ownerReferences?.[0]?.name === figures.slowest.owner);
-    await printTimeline(new Client({ connection }), figures.slowest.owner, events, figures.started);
-    await connection.close();
+    await printTimeline(client, figures.slowest.owner, events, figures.started);
   }
+  await connection.close();
   await sluice.kill('SIGTERM');
   await stop();
   return figures;
@@ -265,6 +268,30 @@ function printFigures(who: string, f: StepFigures): void {
   console.log(`  p99                   ${ms(percentile(f.floor, 99))}`);
 }
 
+/**
+ * What the workflows recorded from the image change on, per rollout and step: the
+ * workflow tasks (each one a round trip to Temporal and a run of workflow code), the
+ * nudges that caused them, and the calls they made. Where Sluice's CPU goes, in units.
+ */
+async function printHistoryCounts(client: Client, started: number): Promise<void> {
+  const from = performance.timeOrigin + started;
+  const counts = new Map<string, number>();
+  for (let i = 0; i < ROLLOUTS; i++) {
+    const history = await client.workflow.getHandle(`rollout/${NS}/ro-${i}`).fetchHistory();
+    for (const e of history.events ?? []) {
+      const t = Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
+      if (t < from) continue;
+      const type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+  }
+  const per = (type: string) => ((counts.get(type) ?? 0) / (ROLLOUTS * STEPS.length)).toFixed(1);
+  console.log(
+    `Sluice's histories during the steps, per rollout and step: ${per('WORKFLOW_TASK_COMPLETED')} workflow tasks, ${per('WORKFLOW_EXECUTION_SIGNALED')} nudges, ` +
+      `${per('MARKER_RECORDED')} local activities, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${per('WORKFLOW_TASK_FAILED') + ' failed / ' + per('WORKFLOW_TASK_TIMED_OUT')} timed-out workflow tasks`,
+  );
+}
+
 /** The slowest rollout's workflow history beside its ReplicaSet events. */
 async function printTimeline(client: Client, rollout: string, rsEvents: { at: number; rs: KubeObject }[], started: number): Promise<void> {
   const origin = performance.timeOrigin;
@@ -281,7 +308,7 @@ async function printTimeline(client: Client, rollout: string, rsEvents: { at: nu
       e.markerRecordedEventAttributes?.markerName ??
       e.workflowExecutionSignaledEventAttributes?.signalName ??
       '';
-    lines.push([t, `wf ${String(e.eventType).replace('EVENT_TYPE_', '')} ${attrs}`]);
+    lines.push([t, `wf ${String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '')} ${attrs}`]);
   }
   const t0 = origin + started;
   for (const [t, what] of lines.sort((a, b) => a[0] - b[0])) if (t >= t0) console.error(`${String(Math.round(t - t0)).padStart(7)} ms  ${what}`);
