@@ -153,9 +153,7 @@ async function stepWorkload(kube: KubeClient, controllerCpu: () => Map<string, n
   const events: { at: number; rs: KubeObject }[] = [];
   const abort = new AbortController();
   const { resourceVersion } = await kube.list(Resources.replicaSet, NS);
-  const watching = kube
-    .watch(Resources.replicaSet, NS, { resourceVersion, timeoutSeconds: 600 }, (ev) => events.push({ at: performance.now(), rs: ev.object }), abort.signal)
-    .catch(() => undefined);
+  const watching = watchReplicaSets(kube, resourceVersion, (rs) => events.push({ at: performance.now(), rs }), abort.signal);
 
   const before = new Map((await kube.list(Resources.rollout, NS)).items.map((r) => [r.metadata.name, r.status?.currentPodHash as string]));
   const requestsBefore = process.env.BENCH_APISERVER ? await apiserverRequests(kube) : undefined;
@@ -224,21 +222,18 @@ async function stepWorkload(kube: KubeClient, controllerCpu: () => Map<string, n
   const seen = events.length;
   const refAbort = new AbortController();
   const { resourceVersion: rv2 } = await kube.list(Resources.replicaSet, NS);
-  const refWatch = kube
-    .watch(
-      Resources.replicaSet,
-      NS,
-      { resourceVersion: rv2, timeoutSeconds: 600 },
-      (ev) => {
-        const p = pending.get(ev.object.metadata.name);
-        if (p && ev.object.spec.replicas === p.replicas) {
-          floor.push(performance.now() - p.sent);
-          pending.delete(ev.object.metadata.name);
-        }
-      },
-      refAbort.signal,
-    )
-    .catch(() => undefined);
+  const refWatch = watchReplicaSets(
+    kube,
+    rv2,
+    (rs) => {
+      const p = pending.get(rs.metadata.name);
+      if (p && rs.spec.replicas === p.replicas) {
+        floor.push(performance.now() - p.sent);
+        pending.delete(rs.metadata.name);
+      }
+    },
+    refAbort.signal,
+  );
   for (let round = 0; round < STEPS.length; round++) {
     await Promise.all(
       rsNames.map(async (name, i) => {
@@ -251,7 +246,8 @@ async function stepWorkload(kube: KubeClient, controllerCpu: () => Map<string, n
   }
   abort.abort();
   refAbort.abort();
-  await Promise.all([watching, refWatch]);
+  const restarts = (await Promise.all([watching, refWatch])).reduce((a, b) => a + b, 0);
+  if (restarts) console.log(`  (the bench's ReplicaSet watches ended early ${restarts} times and were resumed from the last event seen)`);
 
   return { transitions, total, floor, events, seen, started, slowest, cpu };
 }
@@ -290,6 +286,33 @@ async function printHistoryCounts(client: Client, started: number): Promise<void
     `Sluice's histories during the steps, per rollout and step: ${per('WORKFLOW_TASK_COMPLETED')} workflow tasks, ${per('WORKFLOW_EXECUTION_SIGNALED')} nudges, ` +
       `${per('MARKER_RECORDED')} local activities, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${per('WORKFLOW_TASK_FAILED') + ' failed / ' + per('WORKFLOW_TASK_TIMED_OUT')} timed-out workflow tasks`,
   );
+}
+
+/**
+ * ReplicaSet events until `signal`, resumed from the last one seen if the API server ends
+ * the watch early (it did once, under load, and a run then measured no transitions).
+ * Bookmarks and errors are not events of a ReplicaSet. Returns how many times it resumed.
+ */
+async function watchReplicaSets(kube: KubeClient, from: string | undefined, onReplicaSet: (rs: KubeObject) => void, signal: AbortSignal): Promise<number> {
+  let resourceVersion = from;
+  let restarts = -1;
+  while (!signal.aborted) {
+    restarts++;
+    await kube
+      .watch(
+        Resources.replicaSet,
+        NS,
+        { resourceVersion, timeoutSeconds: 600 },
+        (ev) => {
+          resourceVersion = ev.object?.metadata?.resourceVersion ?? resourceVersion;
+          if (['ADDED', 'MODIFIED', 'DELETED'].includes(ev.type)) onReplicaSet(ev.object);
+        },
+        signal,
+      )
+      .catch(() => undefined);
+    if (!signal.aborted) await new Promise((r) => setTimeout(r, 200));
+  }
+  return restarts;
 }
 
 /** The slowest rollout's workflow history beside its ReplicaSet events. */
