@@ -25,6 +25,7 @@ const repoRoot = () => path.resolve(__dirname, '..', '..');
 const controlPlaneModule = () => path.join(repoRoot(), 'stack', 'controlplane');
 const goTemplateModule = () => path.join(repoRoot(), 'stack', 'gotemplate');
 const argoRolloutsPluginModule = () => path.join(repoRoot(), 'stack', 'argo-rollouts-plugin');
+const argoRolloutsControllerModule = () => path.join(repoRoot(), 'stack', 'argo-rollouts-controller');
 
 export interface Tools {
   temporal: string;
@@ -262,6 +263,53 @@ export async function ensureArgoRolloutsPlugin(log: Log = (l) => console.log(l))
     log,
   );
   return path.join(dir, 'kubectl-argo-rollouts');
+}
+
+/** Argo Rollouts' controller, the peer the benches measure Sluice against; the version stack/argo-rollouts-controller/go.mod requires. */
+export const ARGO_ROLLOUTS_CONTROLLER_VERSION = 'v1.10.1';
+
+export interface ArgoRolloutsController {
+  binary: string;
+  /** Upstream's CRDs of the same release (manifests/crds/*-crd.yaml), which the controller needs installed. */
+  crdsDir: string;
+  version: string;
+}
+
+/**
+ * rollouts-controller, built once from the wrapper module in stack/argo-rollouts-controller
+ * into rollouts-controller-<version>-<hash of the module>/, with the release's CRDs copied
+ * beside it from the module cache. The first build takes 6+ minutes on two cores: it runs
+ * at low priority (nice 10) so a shared machine's other work goes on meanwhile.
+ */
+export async function ensureArgoRolloutsController(log: Log = (l) => console.log(l)): Promise<ArgoRolloutsController> {
+  const moduleDir = argoRolloutsControllerModule();
+  const version = ARGO_ROLLOUTS_CONTROLLER_VERSION;
+  const dir = path.join(cacheRoot(), `rollouts-controller-${version}-${moduleKey(moduleDir)}`);
+  const pkg = 'github.com/argoproj/argo-rollouts';
+  const env = { ...goEnv(), CGO_ENABLED: '0', GOTOOLCHAIN: 'local' };
+  const ldflags = `-s -w -X ${pkg}/utils/version.version=${version.replace(/^v/, '')}`;
+  await buildOnce(
+    `Argo Rollouts controller ${version}`,
+    dir,
+    ['rollouts-controller', 'crds'],
+    async (tmp) => {
+      await run('nice', ['-n', '10', 'go', 'build', `-ldflags=${ldflags}`, '-o', path.join(tmp, 'rollouts-controller'), `${pkg}/cmd/rollouts-controller`], {
+        cwd: moduleDir,
+        env,
+      });
+      // `run` merges stderr in (a "go: downloading" line, at most): the folder is the last line.
+      const source = (await run('go', ['list', '-m', '-f', '{{.Dir}}', pkg], { cwd: moduleDir, env })).trim().split('\n').pop()!;
+      const crds = path.join(source, 'manifests', 'crds');
+      fs.mkdirSync(path.join(tmp, 'crds'));
+      for (const f of fs.readdirSync(crds).filter((f) => f.endsWith('-crd.yaml'))) {
+        // The module cache is read-only; the copies need not be.
+        fs.copyFileSync(path.join(crds, f), path.join(tmp, 'crds', f));
+        fs.chmodSync(path.join(tmp, 'crds', f), 0o644);
+      }
+    },
+    log,
+  );
+  return { binary: path.join(dir, 'rollouts-controller'), crdsDir: path.join(dir, 'crds'), version };
 }
 
 /**

@@ -6,10 +6,20 @@
 // machine under this load. Target: p99 lateness ≤ 250 ms.
 //   node dist/test/bench/analysis-runs.js            (starts its own stack)
 //   source /tmp/<you>-env && node dist/test/bench/analysis-runs.js   (reuses one)
+// BENCH_METRIC=web, or BENCH_PEER=argo-rollouts (which implies it): a web metric every
+// 10 s instead (BENCH_INTERVAL_SECONDS, BENCH_COUNT measurements, default 6), served by
+// this process, which times each request; lateness is a request's arrival behind the
+// previous response plus the interval. With the peer, the same runs on Argo Rollouts' own
+// controller on a fresh local stack, and both sides with CPU per measurement.
+import * as http from 'node:http';
+import * as path from 'node:path';
 import axios from 'axios';
-import { Resources } from '../../k8s/kube-client';
+import { Resources, type KubeClient } from '../../k8s/kube-client';
 import type { AnalysisRunStatus } from '../../domain/analysis/types';
-import { createNamespace, eventually, startSluiceFor, testStack } from '../support/stack';
+import { ensureTools } from '../../stack/toolchain';
+import { createNamespace, eventually, spawnSluice, startSluiceFor, testStack } from '../support/stack';
+import { RAISED, SHIPPED, peerFromEnv, startArgoRolloutsPeer, type RateLimit } from './argo-rollouts-peer';
+import { benchStack, cpuByProgram, descendantsNamed, printTable, processCpuSeconds, ratio } from './bench-support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const COUNT = Number(process.env.BENCH_COUNT ?? 10);
@@ -108,7 +118,188 @@ async function main() {
   }
 }
 
-main().catch((err) => {
+/** What one side of the web-metric bench measured. */
+interface WebFigures {
+  lateness: number[];
+  measurements: number;
+  /** From the first run created to the last one Successful. */
+  seconds: number;
+  controllerCpu: number;
+  /** Every process of the side's stack but this one (the bench, which serves the metric). */
+  allCpu: number;
+}
+
+const WEB_INTERVAL_MS = Number(process.env.BENCH_INTERVAL_SECONDS ?? 10) * 1000;
+const WEB_COUNT = Number(process.env.BENCH_COUNT ?? 6);
+const WEB_NS = 'bench-analysis';
+
+async function webMain(peer: boolean) {
+  const sluice = await sluiceWebSide();
+  if (!peer) return;
+  const argo: { limit: RateLimit; figures: WebFigures; version: string }[] = [];
+  for (const limit of [SHIPPED, RAISED]) argo.push(await argoWebSide(limit));
+  const late = (f: WebFigures, q: number) => percentileOf(f.lateness, q);
+  const perMeasurement = (cpu: number, f: WebFigures) => (cpu * 1000) / f.measurements;
+  const row = (what: string, value: (f: WebFigures) => number, show: (n: number) => string, difference = false) => [
+    what,
+    show(value(sluice)),
+    ...argo.flatMap(({ figures }) => [
+      show(value(figures)),
+      difference ? `${value(sluice) - value(figures) >= 0 ? '+' : ''}${(value(sluice) - value(figures)).toFixed(0)} ms` : ratio(value(sluice), value(figures)),
+    ]),
+  ];
+  const msOf = (n: number) => `${n.toFixed(0)} ms`;
+  console.log(
+    `\nSluice beside Argo Rollouts ${argo[0].version}: ${RUNS} AnalysisRuns, a web metric every ${WEB_INTERVAL_MS / 1000} s, ${WEB_COUNT} measurements each (a fresh local stack each; Sluice - Argo for lateness, Sluice / Argo for the rest)`,
+  );
+  printTable([
+    ['', 'Sluice', ...argo.flatMap(({ limit }) => [limit.column, 'vs'])],
+    row('lateness p50', (f) => late(f, 50), msOf, true),
+    row('lateness p99', (f) => late(f, 99), msOf, true),
+    row(
+      'measurements',
+      (f) => f.measurements,
+      (n) => String(n),
+    ),
+    row(
+      'controller CPU per measurement',
+      (f) => perMeasurement(f.controllerCpu, f),
+      (n) => `${n.toFixed(1)} ms`,
+    ),
+    row(
+      'all processes CPU per measurement',
+      (f) => perMeasurement(f.allCpu, f),
+      (n) => `${n.toFixed(1)} ms`,
+    ),
+  ]);
+  console.log(
+    `  controller CPU: Sluice's worker + Temporal dev server; Argo's rollouts-controller. All processes: also etcd, kube-apiserver, the controller manager, scheduler and kwok.`,
+  );
+}
+
+function percentileOf(xs: number[], p: number): number {
+  return percentile(
+    [...xs].sort((a, b) => a - b),
+    p,
+  );
+}
+
+async function sluiceWebSide(): Promise<WebFigures> {
+  const { stack, stateDir, stop } = await benchStack();
+  const tools = await ensureTools(() => undefined);
+  await stack.kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WEB_NS } });
+  process.env.SLUICE_LOG_LEVEL ??= 'warn';
+  const sluice = await spawnSluice(
+    {
+      kube: stack.kube,
+      kubeconfigPath: stack.kubeconfigPath,
+      temporalAddress: stack.temporalAddress,
+      kubectlPath: tools.kubectl,
+      temporalBinary: tools.temporal,
+      stop: async () => undefined,
+    },
+    WEB_NS,
+    path.join(stateDir, 'sluice.log'),
+  );
+  try {
+    const pids = [sluice.child.pid!, ...descendantsNamed('temporal')];
+    const figures = await webWorkload(stack.kube, () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0));
+    printWebFigures('Sluice (worker + Temporal dev server)', figures);
+    return figures;
+  } finally {
+    await sluice.kill('SIGTERM');
+    await stop();
+  }
+}
+
+async function argoWebSide(limit: RateLimit): Promise<{ limit: RateLimit; figures: WebFigures; version: string }> {
+  const peer = await startArgoRolloutsPeer(WEB_NS, limit);
+  try {
+    const pid = peer.controller.child.pid!;
+    const figures = await webWorkload(peer.kube, () => processCpuSeconds(pid));
+    printWebFigures(`Argo Rollouts ${peer.version}, ${limit.label}`, figures);
+    return { limit, figures, version: peer.version };
+  } finally {
+    await peer.stop();
+  }
+}
+
+function printWebFigures(who: string, f: WebFigures): void {
+  const per = (cpu: number) => `${((cpu * 1000) / f.measurements).toFixed(1)} ms`;
+  console.log(`\n${who}: ${RUNS} AnalysisRuns, a web metric every ${WEB_INTERVAL_MS / 1000} s`);
+  console.log(`  ${f.measurements} measurements in ${f.seconds.toFixed(0)} s; lateness behind schedule ${fmt(f.lateness)}`);
+  console.log(
+    `  CPU ${f.controllerCpu.toFixed(1)} s by the controller (${per(f.controllerCpu)} per measurement), ${f.allCpu.toFixed(1)} s by all processes (${per(f.allCpu)})`,
+  );
+}
+
+/** The runs, whichever controller takes their measurements; this process serves the metric and times each request. */
+async function webWorkload(kube: KubeClient, controllerCpu: () => number): Promise<WebFigures> {
+  const arrivals = new Map<string, { arrived: number; answered: number }[]>();
+  const server = http.createServer((req, res) => {
+    const arrived = performance.now();
+    const run = decodeURIComponent((req.url ?? '').split('/').pop() ?? '');
+    const list = arrivals.get(run) ?? [];
+    arrivals.set(run, list);
+    const entry = { arrived, answered: arrived };
+    list.push(entry);
+    res.on('finish', () => (entry.answered = performance.now()));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ value: 0.01 }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = (server.address() as { port: number }).port;
+  try {
+    const spec = (name: string) => ({
+      metrics: [
+        {
+          name: 'web',
+          interval: `${WEB_INTERVAL_MS / 1000}s`,
+          count: WEB_COUNT,
+          successCondition: 'result < 0.05',
+          provider: { web: { url: `http://127.0.0.1:${port}/metric/${name}`, jsonPath: '{$.value}' } },
+        },
+      ],
+    });
+    const cpuBefore = cpuByProgram();
+    const benchBefore = processCpuSeconds(process.pid);
+    const controllerBefore = controllerCpu();
+    const t0 = performance.now();
+    for (let i = 0; i < RUNS; i += 20) {
+      await Promise.all(
+        Array.from({ length: Math.min(20, RUNS - i) }, (_x, j) => {
+          const name = `bench-${i + j}`;
+          return kube.create(Resources.analysisRun, WEB_NS, { apiVersion: 'argoproj.io/v1alpha1', kind: 'AnalysisRun', metadata: { name }, spec: spec(name) });
+        }),
+      );
+    }
+    await eventually(
+      'every run completes',
+      async () => {
+        const { items } = await kube.list(Resources.analysisRun, WEB_NS);
+        return items.length === RUNS && items.every((r) => r.status?.phase === 'Successful') ? items : undefined;
+      },
+      (WEB_COUNT * (WEB_INTERVAL_MS / 1000) * 5 + 120) * 1000,
+      5000, // listing 200 runs with their status is not free: look rarely, so as not to compete
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    const controller = controllerCpu() - controllerBefore;
+    const cpuAfter = cpuByProgram();
+    let all = -(processCpuSeconds(process.pid) - benchBefore);
+    for (const [k, v] of cpuAfter) if (!k.startsWith('(')) all += v - (cpuBefore.get(k) ?? 0);
+    const lateness: number[] = [];
+    let measurements = 0;
+    for (const list of arrivals.values()) {
+      measurements += list.length;
+      for (let k = 1; k < list.length; k++) lateness.push(list[k].arrived - (list[k - 1].answered + WEB_INTERVAL_MS));
+    }
+    return { lateness, measurements, seconds, controllerCpu: controller, allCpu: all };
+  } finally {
+    server.close();
+  }
+}
+
+const peerAsked = peerFromEnv() !== undefined;
+(peerAsked || process.env.BENCH_METRIC === 'web' ? webMain(peerAsked).then(() => process.exit(0)) : main()).catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -112,3 +112,50 @@ export function printCpuDeltas(when: string, before: Map<string, number>, after:
       .join(', ')}`,
   );
 }
+
+/** CPU seconds (user + system, all threads) one process has used so far; 0 once it is gone. */
+export function processCpuSeconds(pid: number): number {
+  try {
+    const stat = fs.readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/** Resident memory of one process, from /proc. */
+export function residentMiB(pid: number): number {
+  const line = fs
+    .readFileSync(`/proc/${pid}/status`, 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith('VmRSS:'))!;
+  return Number(line.replace(/\D+/g, '')) / 1024;
+}
+
+/** The pids of this process's descendants whose program is `name` (as /proc/<pid>/stat gives it, 15 characters at most). */
+export function descendantsNamed(name: string): number[] {
+  const parent = new Map<number, number>();
+  const names = new Map<number, string>();
+  for (const entry of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = fs.readFileSync(`/proc/${entry}/stat`, 'utf8');
+      names.set(Number(entry), stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')));
+      parent.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  const mine = (pid: number): boolean => pid === process.pid || (pid > 1 && parent.has(pid) && mine(parent.get(pid)!));
+  return [...names].filter(([pid, n]) => n === name.slice(0, 15) && pid !== process.pid && mine(pid)).map(([pid]) => pid);
+}
+
+/** Sluice's figure over the peer's, as printed beside both. */
+export const ratio = (sluice: number, peer: number) => (Number.isFinite(sluice / peer) ? `${(sluice / peer).toFixed(2)}x` : '-');
+
+/** A table of rows of cells, first column left-aligned, the rest right-aligned. */
+export function printTable(rows: string[][]): void {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  for (const r of rows) console.log('  ' + r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('   '));
+}
