@@ -32,6 +32,7 @@ const check = proxyActivities<ImageActivities>({
 });
 const write = proxyActivities<ImageActivities>({
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '10s', // a worker killed mid-write: retried elsewhere soon, from a fresh fetch
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
 });
 

@@ -30,6 +30,7 @@ import {
   type HelmParameter,
 } from '../../domain/images/write-back';
 import { GitRepositories, type GitCredentials } from '../git';
+import { whileHeartbeating } from '../heartbeats';
 import { gitWriteBack } from './git-write-back';
 import { RegistryClient, type RegistryCredentials } from './registry-client';
 import { checkImage, forgetTags } from './tags';
@@ -83,6 +84,18 @@ export interface ImageEventInput {
 }
 
 const FIELD_MANAGER = 'sluice-image-updater';
+
+/**
+ * Test hook for the worker-kill e2e test: with SLUICE_TEST_HOLD_BEFORE_PUSH=<file>, a git
+ * write-back that has committed writes <file> and never pushes, so the test can SIGKILL
+ * the worker exactly between commit and push.
+ */
+async function holdBeforePush(): Promise<void> {
+  const file = process.env.SLUICE_TEST_HOLD_BEFORE_PUSH;
+  if (!file) return;
+  fs.writeFileSync(file, 'committed, not pushed\n');
+  await new Promise(() => undefined);
+}
 const text = (data: Record<string, string> | undefined, k: string): string | undefined =>
   data?.[k] ? Buffer.from(data[k], 'base64').toString('utf8') : undefined;
 
@@ -286,19 +299,22 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       const base = wb.baseBranch ?? source.targetRevision ?? 'HEAD';
       const baseBranch = base === 'HEAD' ? 'main' : base;
       const creds = await gitCredentials(app, wb, source.repoURL);
-      const res = await gitWriteBack(
-        {
-          repoURL: source.repoURL,
-          baseBranch,
-          targetBranch: wb.targetBranch ?? baseBranch,
-          appName: app.metadata.name,
-          appPath: source.path ?? '',
-          sourceKind: kind,
-          target: wb.target,
-          updates,
-          commitTimeMs: input.commitTimeMs,
-        },
-        creds,
+      const res = await whileHeartbeating(() =>
+        gitWriteBack(
+          {
+            repoURL: source.repoURL,
+            baseBranch,
+            targetBranch: wb.targetBranch ?? baseBranch,
+            appName: app.metadata.name,
+            appPath: source.path ?? '',
+            sourceKind: kind,
+            target: wb.target,
+            updates,
+            commitTimeMs: input.commitTimeMs,
+          },
+          creds,
+          { beforePush: holdBeforePush },
+        ),
       );
       return {
         committed: res.committed,
