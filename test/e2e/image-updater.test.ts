@@ -281,3 +281,148 @@ test('registries behind Basic (htpasswd) and Bearer (token service) auth, creden
   const app = JSON.stringify(await stack.kube.get(Resources.application, ns, 'private-dev'));
   for (const r of [basicRegistry, tokenRegistry]) assert.ok(!app.includes(r.credentials!.password));
 });
+
+test('bad input: ImageUpdateError and an Event name the image and cause, the good image is still written, the condition clears when fixed', async () => {
+  await registry.push('team/good', '1.0.0');
+  await registry.push('team/good', '1.3.0');
+  await registry.push('team/bad', '2.0.0');
+  const gone = '127.0.0.1:1'; // nothing listens there
+  await stack.kube.create(
+    Resources.application,
+    ns,
+    kustomizeApp('mixed-dev', {
+      'image-list': `good=${registry.host}/team/good, bad=${registry.host}/team/bad, gone=${gone}/team/gone`,
+      'good.kustomize.image-name': 'nginx',
+      'bad.kustomize.image-name': 'busybox',
+      'bad.allow-tags': 'regexp:[0-9',
+      'gone.kustomize.image-name': 'redis',
+      'write-back-method': 'git',
+    }),
+  );
+  const conditionOf = async () =>
+    (((await stack.kube.get(Resources.application, ns, 'mixed-dev')) as any).status?.conditions ?? []).find((c: any) => c.type === 'ImageUpdateError');
+  const cond = await eventually('ImageUpdateError on the Application', conditionOf, 60_000, 500);
+  assert.match(cond.message, /image bad: .*allow-tags/);
+  assert.match(cond.message, /image gone: /);
+  await eventually('the good image committed', async () => updateCommits('mixed-dev').length === 1, 60_000, 500);
+  const written = readRepoFile(`${OVERLAY}/.argocd-source-mixed-dev.yaml`);
+  assert.match(written, new RegExp(`nginx=${registry.host}/team/good:1\\.3\\.0`));
+  assert.doesNotMatch(written, /team\/bad|team\/gone/, 'nothing written for the broken images');
+  const events = await eventually(
+    'Warning Events for both',
+    async () => {
+      const { items } = await stack.kube.list(Resources.event, ns);
+      const mine = (items as any[]).filter((e) => e.involvedObject?.name === 'mixed-dev' && e.reason === 'ImageUpdateFailed');
+      return mine.length >= 2 ? mine : undefined;
+    },
+    30_000,
+    500,
+  );
+  assert.ok(events.some((e) => /image bad: /.test(e.message)) && events.some((e) => /image gone: /.test(e.message)));
+  // The Application's own status write for the new revision keeps the condition.
+  const head = repo.head();
+  await waitForApplication(stack, ns, 'mixed-dev', 'the status at the new revision', (st) => st.sync?.revision === head, 60_000);
+  assert.ok(await conditionOf(), 'kept across status writes');
+
+  // Fixed: the regexp corrected, the unreachable image dropped.
+  await stack.kube.patch(Resources.application, ns, 'mixed-dev', {
+    metadata: {
+      annotations: { [`${P}image-list`]: `good=${registry.host}/team/good, bad=${registry.host}/team/bad`, [`${P}bad.allow-tags`]: 'regexp:^[0-9]' },
+    },
+  });
+  await eventually('the condition cleared', async () => (await conditionOf()) === undefined, 60_000, 500);
+  await eventually('the fixed image committed', async () => updateCommits('mixed-dev').length === 2, 60_000, 500);
+  assert.match(readRepoFile(`${OVERLAY}/.argocd-source-mixed-dev.yaml`), new RegExp(`busybox=${registry.host}/team/bad:2\\.0\\.0`));
+});
+
+test('an ImageUpdater resource selects Applications by name glob and labels, updates them, and reports its status', async () => {
+  await registry.push('team/cr', '1.0.0');
+  await registry.push('team/cr', '1.1.0');
+  for (const [name, team] of [
+    ['cr-a-dev', 'a'],
+    ['cr-b-dev', 'b'],
+  ] as const) {
+    const app = kustomizeApp(name, {});
+    (app.metadata as any).labels = { team };
+    await stack.kube.create(Resources.application, ns, app);
+  }
+  await stack.kube.create(Resources.imageUpdater, ns, {
+    apiVersion: 'argocd-image-updater.argoproj.io/v1alpha1',
+    kind: 'ImageUpdater',
+    metadata: { name: 'team-a', namespace: ns },
+    spec: {
+      commonUpdateSettings: { updateStrategy: 'semver' },
+      writeBackConfig: { method: 'argocd' },
+      applicationRefs: [
+        {
+          namePattern: 'cr-*',
+          labelSelectors: { matchLabels: { team: 'a' } },
+          images: [{ alias: 'web', imageName: `${registry.host}/team/cr`, manifestTargets: { kustomize: { name: 'nginx' } } }],
+        },
+      ],
+    },
+  });
+  const status = async () => ((await stack.kube.get(Resources.imageUpdater, ns, 'team-a')) as any).status ?? {};
+  await eventually(
+    '1.1.0 set on the selected Application',
+    async () => (await overrides('cr-a-dev')).includes(`nginx=${registry.host}/team/cr:1.1.0`),
+    60_000,
+    500,
+  );
+  await eventually('the status reports the update', async () => (await status()).recentUpdates?.[0]?.newVersion === '1.1.0', 30_000, 500);
+  await registry.push('team/cr', '1.2.0');
+  await eventually('1.2.0 set', async () => (await overrides('cr-a-dev')).includes(`nginx=${registry.host}/team/cr:1.2.0`), 60_000, 500);
+  const s = await eventually(
+    'the status reports 1.2.0',
+    async () => ((await status()).recentUpdates?.[0]?.newVersion === '1.2.0' ? status() : undefined),
+    30_000,
+    500,
+  );
+  assert.equal(s.applicationsMatched, 1);
+  assert.equal(s.imagesManaged, 1);
+  assert.deepEqual(
+    s.recentUpdates.map((u: any) => [u.alias, u.image, u.newVersion, u.applicationsUpdated]),
+    [
+      ['web', `${registry.host}/team/cr`, '1.2.0', 1],
+      ['web', `${registry.host}/team/cr`, '1.1.0', 1],
+    ],
+  );
+  assert.ok(Date.parse(s.lastCheckedAt) > 0 && Date.parse(s.lastUpdatedAt) > 0);
+  assert.equal(s.conditions.find((c: any) => c.type === 'Ready')?.status, 'True');
+  assert.deepEqual(await overrides('cr-b-dev'), [], 'the Application of another team is not selected');
+});
+
+test('a plain-directory source: the marked image line is rewritten in Git, the other lines and files untouched', async () => {
+  await registry.push('team/plain', '0.9.0');
+  await registry.push('team/plain', '1.0.0');
+  const manifest = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: plain-images
+data:
+  image: ${registry.host}/team/plain:0.9.0 # {"$imagepolicy": "default:plain"}
+  tag: "0.9.0" # {"$imagepolicy": "default:plain:tag"}
+  unrelated: ${registry.host}/team/plain:0.9.0
+`;
+  repo.commit('plain manifests', {
+    'plain-demo/config.yaml': manifest,
+    'plain-demo/other.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: plain-other\n',
+  });
+  await stack.kube.create(Resources.application, ns, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: { name: 'plain-dev', namespace: ns, annotations: { [`${P}image-list`]: `plain=${registry.host}/team/plain`, [`${P}write-back-method`]: 'git' } },
+    spec: {
+      project: 'default',
+      source: { repoURL: repo.url, targetRevision: 'HEAD', path: 'plain-demo', directory: { recurse: false } },
+      destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+    },
+  });
+  await eventually('the commit for 1.0.0', async () => updateCommits('plain-dev').length === 1, 60_000, 500);
+  assert.equal(readRepoFile('plain-demo/config.yaml'), manifest.replace('plain:0.9.0 # {', 'plain:1.0.0 # {').replace('"0.9.0"', '"1.0.0"').trimEnd());
+  await registry.push('team/plain', '1.1.0');
+  await eventually('the commit for 1.1.0', async () => updateCommits('plain-dev').length === 2, 60_000, 500);
+  assert.match(readRepoFile('plain-demo/config.yaml'), new RegExp(`team/plain:1\\.1\\.0 # \\{"\\$imagepolicy": "default:plain"\\}`));
+  assert.match(readRepoFile('plain-demo/config.yaml'), new RegExp(`unrelated: ${registry.host}/team/plain:0\\.9\\.0`));
+  assert.match(git('log', '-1', '--format=%B', 'main'), /updates image .*team\/plain tag '1\.0\.0' to '1\.1\.0'/);
+});
