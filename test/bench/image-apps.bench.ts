@@ -7,7 +7,9 @@
 // every request the activities make is seen. Passes: cold, then nothing changed; beside them
 // the minimum (one tag list per image) measured through the same proxy in the same run.
 //   node dist/test/bench/image-apps.bench.js   (SLUICE_BENCH_APPS=50 SLUICE_BENCH_TAGS=50 for a quick run)
+import * as fs from 'node:fs';
 import * as http from 'node:http';
+import * as path from 'node:path';
 import { createImageActivities } from '../../activities/images/activities';
 import { Resources } from '../../k8s/kube-client';
 import { startRegistry, freePort } from '../support/registry';
@@ -16,6 +18,23 @@ import { benchStack, inBatches } from './bench-support';
 const N = Number(process.env.SLUICE_BENCH_APPS ?? 500);
 const T = Number(process.env.SLUICE_BENCH_TAGS ?? 200);
 const P = 'argocd-image-updater.argoproj.io/';
+
+/**
+ * More tags for a manifest already pushed, written as docker-registry's filesystem storage
+ * keeps them (a tag is a link file naming the digest): what 200 manifest PUTs per image
+ * would leave, in a fraction of the time (100k PUTs take long on a shared machine).
+ * SLUICE_BENCH_SEED=http pushes them through the HTTP API instead.
+ */
+function tagInStorage(storageDir: string, repo: string, digest: string, tags: string[]): void {
+  const base = path.join(storageDir, 'docker', 'registry', 'v2', 'repositories', repo, '_manifests', 'tags');
+  const hex = digest.replace(/^sha256:/, '');
+  for (const t of tags) {
+    fs.mkdirSync(path.join(base, t, 'current'), { recursive: true });
+    fs.writeFileSync(path.join(base, t, 'current', 'link'), digest);
+    fs.mkdirSync(path.join(base, t, 'index', 'sha256', hex), { recursive: true });
+    fs.writeFileSync(path.join(base, t, 'index', 'sha256', hex, 'link'), digest);
+  }
+}
 
 async function main() {
   const registry = await startRegistry();
@@ -52,8 +71,10 @@ async function main() {
       Array.from({ length: N }, (_, i) => i),
       8,
       async (i) => {
-        await registry.push(`bench/app-${i}`, tags[0]!);
-        await registry.retag(`bench/app-${i}`, tags[0]!, [...tags.slice(1), 'latest', '9.9.9-rc1']);
+        const digest = await registry.push(`bench/app-${i}`, tags[0]!);
+        const more = [...tags.slice(1), 'latest', '9.9.9-rc1'];
+        if (process.env.SLUICE_BENCH_SEED === 'http') await registry.retag(`bench/app-${i}`, tags[0]!, more);
+        else tagInStorage(registry.storageDir, `bench/app-${i}`, digest, more);
       },
     );
     await inBatches(
