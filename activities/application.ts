@@ -13,6 +13,7 @@ import { ClusterClients } from '../k8s/clusters';
 import { whileHeartbeating } from './heartbeats';
 import { GitRepositories } from './git';
 import { cachedApplication, type ApplicationCache } from './application-cache';
+import { keepImageCondition, type Condition } from '../domain/images/condition';
 
 import { createComparer } from './application-compare';
 import { createApplicationOperations } from './application-operations';
@@ -125,6 +126,13 @@ export function createApplicationActivities(
   }
 
   async function patchApplication(ref: ApplicationRef, body: unknown, subresource?: string): Promise<void> {
+    const status = (body as { status?: { conditions?: Condition[] | null } }).status;
+    if (subresource === 'status' && status && 'conditions' in status) {
+      // The image-update workflow owns ImageUpdateError; a status written here keeps it.
+      const live = cachedApplication(cache, ref.namespace, ref.name) ?? (await kube.find(Resources.application, ref.namespace, ref.name));
+      const liveConditions = (live as unknown as { status?: { conditions?: Condition[] } } | undefined)?.status?.conditions;
+      body = { ...(body as object), status: { ...status, conditions: keepImageCondition(status.conditions ?? null, liveConditions) } };
+    }
     try {
       // The copy takes our own write at once: a pass right after an acknowledged refresh
       // must not see the refresh annotation again.

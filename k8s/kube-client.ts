@@ -84,6 +84,7 @@ export const Resources = {
   application: { group: 'argoproj.io', version: 'v1alpha1', plural: 'applications', namespaced: true },
   appProject: { group: 'argoproj.io', version: 'v1alpha1', plural: 'appprojects', namespaced: true },
   applicationSet: { group: 'argoproj.io', version: 'v1alpha1', plural: 'applicationsets', namespaced: true },
+  imageUpdater: { group: 'argocd-image-updater.argoproj.io', version: 'v1alpha1', plural: 'imageupdaters', namespaced: true },
   replicaSet: { group: 'apps', version: 'v1', plural: 'replicasets', namespaced: true },
   deployment: { group: 'apps', version: 'v1', plural: 'deployments', namespaced: true },
   service: { group: '', version: 'v1', plural: 'services', namespaced: true },

@@ -19,6 +19,7 @@ import {
 import { notificationsWorkflow } from '../workflows/notifications';
 import { imageUpdateWorkflow } from '../workflows/image-update';
 import { IMAGE_LIST_ANNOTATION, IMAGE_UPDATER_PREFIX } from '../domain/images/annotations';
+import { imageUpdaterFor, type ImageUpdaterSpec } from '../domain/images/image-updater';
 import { applicationWorkflow, type ApplicationTimings } from '../workflows/application';
 import { appFromInstance, parseTrackingId } from '../domain/applications/tracking';
 import { inform } from '../k8s/informer';
@@ -64,6 +65,9 @@ export class ApplicationWatcher {
   private readonly appMeta = new Map<string, { metadata: KubeObject['metadata']; project: string }>();
   /** Last Image Updater annotations per Application: a change wakes its image-update workflow. */
   private readonly imageAnnotations = new Map<string, string>();
+  /** ImageUpdaters per namespace (name → spec), and the Applications they could select. */
+  private readonly imageUpdaters = new Map<string, Map<string, ImageUpdaterSpec | undefined>>();
+  private readonly imageApps = new Map<string, KubeObject>();
 
   constructor(private readonly opts: ApplicationWatcherOptions) {
     this.nudger = new Nudger((key, err) => {
@@ -83,6 +87,20 @@ export class ApplicationWatcher {
         apps && ((items) => apps.replace(items)),
       ),
     );
+    if (this.opts.imageUpdates) {
+      // An ImageUpdater that starts or stops selecting Applications starts or wakes their image-update workflows.
+      this.loops.push(
+        inform(this.informOptions(Resources.imageUpdater), (type, iu) => {
+          const ns = iu.metadata.namespace!;
+          const byName = this.imageUpdaters.get(ns) ?? new Map<string, ImageUpdaterSpec | undefined>();
+          this.imageUpdaters.set(ns, byName);
+          if (type === 'DELETED') byName.delete(iu.metadata.name);
+          else byName.set(iu.metadata.name, (iu as unknown as { spec?: ImageUpdaterSpec }).spec);
+          for (const app of this.imageApps.values())
+            if (app.metadata.namespace === ns) this.onImageUpdated('MODIFIED', app, { namespace: ns, name: app.metadata.name });
+        }),
+      );
+    }
     if (this.opts.notifications) {
       // A ConfigMap or project that starts subscribing Applications starts their workflows.
       this.loops.push(
@@ -179,13 +197,23 @@ export class ApplicationWatcher {
   /** The workflow starts when image-list appears and is woken when the annotations change; it ends by itself when they go. */
   private onImageUpdated(type: string, app: KubeObject, ref: { namespace: string; name: string }): void {
     const workflowId = imageUpdateWorkflowId(ref);
+    if (type === 'DELETED') this.imageApps.delete(workflowId);
+    else
+      this.imageApps.set(workflowId, {
+        metadata: { name: app.metadata.name, namespace: app.metadata.namespace, labels: app.metadata.labels, annotations: app.metadata.annotations },
+      } as KubeObject);
+    const updaters = [...(this.imageUpdaters.get(ref.namespace) ?? new Map<string, ImageUpdaterSpec | undefined>()).entries()].map(([name, spec]) => ({
+      name,
+      spec,
+    }));
+    const viaUpdater = imageUpdaterFor(updaters, app.metadata);
     const annotations = Object.entries(app.metadata.annotations ?? {}).filter(([k]) => k.startsWith(IMAGE_UPDATER_PREFIX));
-    const fingerprint = type === 'DELETED' ? '' : JSON.stringify(annotations.sort());
+    const fingerprint = type === 'DELETED' ? '' : JSON.stringify([annotations.sort(), viaUpdater ?? null]);
     if ((this.imageAnnotations.get(workflowId) ?? '') === fingerprint) return;
     this.imageAnnotations.set(workflowId, fingerprint);
     const { client, taskQueue, useSearchAttributes } = this.opts;
     const nudge = { reason: `application ${type.toLowerCase()}` };
-    if (type === 'DELETED' || !app.metadata.annotations?.[IMAGE_LIST_ANNOTATION]) {
+    if (type === 'DELETED' || (!app.metadata.annotations?.[IMAGE_LIST_ANNOTATION] && !viaUpdater)) {
       this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(imageUpdateNudgeSignal, nudge));
       return;
     }

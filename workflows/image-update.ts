@@ -6,9 +6,10 @@
 // commit. It remembers per image what it last wrote and for which registry state, so a
 // reverted write is not repeated until the registry changes. Problems become Warning
 // Events on the Application, once per distinct message.
-import { condition, continueAsNew, log, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+import { condition, continueAsNew, log, patched, proxyActivities, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { ImageActivities } from '../activities/images/activities';
 import { decideWrite, valueKey, type LastWrite } from '../domain/images/selection';
+import { imageConditionMessage } from '../domain/images/condition';
 import { imageUpdateNudgeSignal, imageUpdateStatusQuery, type ImageUpdateStatus } from './definitions';
 
 export interface ImageUpdateState {
@@ -32,10 +33,14 @@ const check = proxyActivities<ImageActivities>({
 });
 const write = proxyActivities<ImageActivities>({
   startToCloseTimeout: '5m',
+  heartbeatTimeout: '10s', // a worker killed mid-write: retried elsewhere soon, from a fresh fetch
   retry: { initialInterval: '2s', backoffCoefficient: 2, maximumInterval: '1m', maximumAttempts: 10 },
 });
 
 const MAX_ITERATIONS_PER_RUN = 200;
+
+/** An activity failure's own message ("Activity task failed" says nothing). */
+const causeOf = (err: unknown): string => ((err as { cause?: Error }).cause?.message ?? (err as Error).message) || String(err);
 
 export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Promise<void> {
   const ref = { namespace: input.namespace, name: input.name };
@@ -60,8 +65,8 @@ export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Prom
       result = await check.checkApplicationImages(ref, { forgetTags: forget });
     } catch (err) {
       // The Kubernetes API or git out of reach for a while: try again at the next interval, never end the loop.
-      status.problems = [`check failed: ${(err as Error).message}`];
-      log.warn('image check failed', { application: `${ref.namespace}/${ref.name}`, message: (err as Error).message });
+      status.problems = [`check failed: ${causeOf(err)}`];
+      log.warn('image check failed', { application: `${ref.namespace}/${ref.name}`, message: causeOf(err) });
       fresh ||= forget;
       await condition(() => nudged, interval);
       if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof imageUpdateWorkflow>({ ...input, state });
@@ -75,22 +80,27 @@ export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Prom
       ...result.images.filter((i) => i.error).map((i) => `image ${i.alias || i.image}: ${i.error}`),
     ];
     status.problems = problems;
-    for (const p of problems) {
-      if (state.reported.includes(p)) continue;
-      state.reported.push(p);
-      log.warn('image update problem', { application: `${ref.namespace}/${ref.name}`, problem: p });
-      await check.recordImageEvent({
-        app: ref,
-        uid: result.uid,
-        name: `${ref.name}.image-update.${Date.now().toString(36)}.${state.reported.length}`,
-        type: 'Warning',
-        reason: 'ImageUpdateFailed',
-        message: p,
-        at: now,
-      });
-    }
+    const report = async (list: string[]) => {
+      for (const p of list) {
+        if (state.reported.includes(p)) continue;
+        state.reported.push(p);
+        log.warn('image update problem', { application: `${ref.namespace}/${ref.name}`, problem: p });
+        await check.recordImageEvent({
+          app: ref,
+          uid: result!.uid,
+          name: `${ref.name}.image-update.${Date.now().toString(36)}.${state.reported.length}`,
+          type: 'Warning',
+          reason: 'ImageUpdateFailed',
+          message: p,
+          at: now,
+        });
+      }
+    };
+    await report(problems);
+    // ImageUpdateError on the Application (v2): a failed write-back is a problem too, kept reported while it recurs.
+    const withCondition = patched('image-update-condition');
     // A problem that went away may be reported again if it comes back.
-    state.reported = state.reported.filter((p) => problems.includes(p));
+    if (!withCondition) state.reported = state.reported.filter((p) => problems.includes(p));
 
     const writes: { alias: string; tag: string; digest?: string; key: string; fingerprint: string }[] = [];
     status.images = result.images.map((img) => {
@@ -111,6 +121,7 @@ export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Prom
         ...(img.error ? { error: img.error } : {}),
       };
     });
+    const written: { alias: string; image: string; newVersion: string }[] = [];
     if (writes.length > 0) {
       try {
         const res = await write.writeBackImages({
@@ -119,6 +130,9 @@ export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Prom
           commitTimeMs: Date.now(),
         });
         for (const w of writes) state.last[w.alias] = { value: w.key, fingerprint: w.fingerprint };
+        if (res.committed)
+          for (const w of writes)
+            written.push({ alias: w.alias, image: result.images.find((i) => i.alias === w.alias)?.image ?? w.alias, newVersion: w.digest ?? w.tag });
         status.lastWrite = { at: now, message: res.message };
         if (res.committed)
           await check.recordImageEvent({
@@ -131,11 +145,20 @@ export async function imageUpdateWorkflow(input: ImageUpdateWorkflowInput): Prom
             at: now,
           });
       } catch (err) {
-        const message = `write-back failed: ${(err as Error).message}`;
+        const message = `write-back failed: ${causeOf(err)}`;
         status.problems.push(message);
         log.warn('image write-back failed', { application: `${ref.namespace}/${ref.name}`, message });
+        if (withCondition) await report([message]); // status.problems is `problems`: the condition names it too
       }
     }
+    if (withCondition) {
+      state.reported = state.reported.filter((p) => problems.includes(p));
+      const message = imageConditionMessage(problems);
+      if (message !== result.condition) await check.setImageCondition({ app: ref, ...(message !== undefined ? { message } : {}), at: now });
+    }
+    // Settings from an ImageUpdater: its status counts this check and what it wrote.
+    if (result.imageUpdater && patched('image-updater-status'))
+      await check.reportImageUpdater({ app: ref, imageUpdater: result.imageUpdater, updates: written, at: now });
     setCurrentDetails(`**image updates ${ref.namespace}/${ref.name}**: ${status.images.map((i) => `${i.alias || i.image}=${i.current ?? '?'}`).join(', ')}`);
     await condition(() => nudged, interval);
     if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) await continueAsNew<typeof imageUpdateWorkflow>({ ...input, state });

@@ -10,6 +10,7 @@ import { isConflict, isNotFound, Resources, type KubeClient, type KubeObject } f
 import { ARGOCD_NAMESPACE, SECRET_TYPE_LABEL } from '../../domain/argo/names';
 import { pickRepoCredentials } from '../../domain/applications/source-safety';
 import {
+  IMAGE_LIST_ANNOTATION,
   imageUpdateConfig,
   type ImageProblem,
   type ImageSpec,
@@ -27,10 +28,16 @@ import {
   kustomizeTagIn,
   mergeHelmParameters,
   mergeKustomizeImages,
+  WriteBackError,
   type HelmParameter,
 } from '../../domain/images/write-back';
 import { GitRepositories, type GitCredentials } from '../git';
-import { gitWriteBack } from './git-write-back';
+import { ApplicationFailure } from '@temporalio/activity';
+import { whileHeartbeating } from '../heartbeats';
+import { imageUpdaterFor, withRecentUpdates, type ImageUpdaterSpec } from '../../domain/images/image-updater';
+import { imageConditionIn, withImageCondition, type Condition } from '../../domain/images/condition';
+import { gitWriteBack, manifestFiles } from './git-write-back';
+import { currentFromMarkers } from '../../domain/images/markers';
 import { RegistryClient, type RegistryCredentials } from './registry-client';
 import { checkImage, forgetTags } from './tags';
 
@@ -55,9 +62,20 @@ export interface ImageCheckResult {
 
 export interface ApplicationImageCheck {
   uid: string;
+  /** The ImageUpdater the settings come from, when not from the Application's annotations. */
+  imageUpdater?: string;
+  /** The ImageUpdateError condition's message on the Application now, if it has one. */
+  condition?: string;
   images: ImageCheckResult[];
   problems: ImageProblem[];
   writeBack: WriteBack['method'];
+}
+
+export interface ImageUpdaterReport {
+  app: AppRef;
+  imageUpdater: string;
+  updates: { alias: string; image: string; newVersion: string }[];
+  at: string;
 }
 
 export interface WriteBackInput {
@@ -83,6 +101,18 @@ export interface ImageEventInput {
 }
 
 const FIELD_MANAGER = 'sluice-image-updater';
+
+/**
+ * Test hook for the worker-kill e2e test: with SLUICE_TEST_HOLD_BEFORE_PUSH=<file>, a git
+ * write-back that has committed writes <file> and never pushes, so the test can SIGKILL
+ * the worker exactly between commit and push.
+ */
+async function holdBeforePush(): Promise<void> {
+  const file = process.env.SLUICE_TEST_HOLD_BEFORE_PUSH;
+  if (!file) return;
+  fs.writeFileSync(file, 'committed, not pushed\n');
+  await new Promise(() => undefined);
+}
 const text = (data: Record<string, string> | undefined, k: string): string | undefined =>
   data?.[k] ? Buffer.from(data[k], 'base64').toString('utf8') : undefined;
 
@@ -95,6 +125,8 @@ function sourceKind(app: KubeObject, source: Record<string, any>): SourceKind | 
   const t = (app as unknown as { status?: { sourceType?: string } }).status?.sourceType;
   if (source.chart || source.helm || t === 'Helm') return 'helm';
   if (source.kustomize || t === 'Kustomize') return 'kustomize';
+  // Plain manifests: the image lines carry marker comments (domain/images/markers.ts).
+  if (source.directory || t === 'Directory') return 'directory';
   return undefined;
 }
 
@@ -153,6 +185,23 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
     specs: ImageSpec[],
   ): Promise<Map<string, string | undefined>> {
     const out = new Map<string, string | undefined>();
+    if (kind === 'directory' && wb.method === 'git') {
+      const creds = await gitCredentials(app, wb, source.repoURL);
+      const sha = await git.resolve(source.repoURL, wb.targetBranch ?? wb.baseBranch ?? source.targetRevision ?? 'HEAD', creds).catch((err: unknown) => {
+        if (!wb.targetBranch) throw err;
+        return git.resolve(source.repoURL, wb.baseBranch ?? source.targetRevision ?? 'HEAD', creds);
+      });
+      const tree = await git.tree(source.repoURL, sha);
+      const files = manifestFiles(tree, source.path ?? '', !!source.directory?.recurse);
+      if (files.length === 0) throw new Error(`no manifests in ${source.path || '.'}; nothing written`);
+      const texts = files.map((f) => fs.readFileSync(path.join(tree, f), 'utf8'));
+      for (const s of specs)
+        out.set(
+          s.alias,
+          texts.map((t) => currentFromMarkers(t, s.alias)).find((v) => v !== undefined),
+        );
+      return out;
+    }
     if (wb.method === 'argocd') {
       const params = (source.helm?.parameters ?? []) as HelmParameter[];
       const images = (source.kustomize?.images ?? []) as string[];
@@ -170,10 +219,34 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       sha = await git.resolve(source.repoURL, wb.baseBranch ?? source.targetRevision ?? 'HEAD', creds);
     }
     const tree = await git.tree(source.repoURL, sha);
-    const file = path.join(tree, writeBackFile(wb.target, source.path ?? '', app.metadata.name));
+    const rel = writeBackFile(wb.target, source.path ?? '', app.metadata.name);
+    const file = path.join(tree, rel);
+    // A source path (a chart directory) that is not there: name it now rather than fail every write.
+    if (!fs.existsSync(path.dirname(file))) throw new Error(`${path.posix.dirname(rel)} does not exist on ${branch}; nothing written`);
     const content = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
     for (const s of specs) out.set(s.alias, currentInFile(wb.target, kind, content, s));
     return out;
+  }
+
+  /** The Application's image settings: its own annotations, else those of the ImageUpdater selecting it. */
+  async function configFor(app: KubeObject): Promise<{ cfg: NonNullable<ReturnType<typeof imageUpdateConfig>>; imageUpdater?: string } | undefined> {
+    if (app.metadata.annotations?.[IMAGE_LIST_ANNOTATION]) {
+      const cfg = imageUpdateConfig(app.metadata.annotations);
+      return cfg ? { cfg } : undefined;
+    }
+    const found = imageUpdaterFor(await imageUpdaters(app.metadata.namespace ?? ''), app.metadata);
+    const cfg = found ? imageUpdateConfig(found.annotations) : undefined;
+    return cfg && found ? { cfg, imageUpdater: found.name } : undefined;
+  }
+
+  async function imageUpdaters(namespace: string): Promise<{ name: string; spec?: ImageUpdaterSpec; object: KubeObject }[]> {
+    try {
+      const { items } = await kube.list(Resources.imageUpdater, namespace);
+      return items.map((o) => ({ name: o.metadata.name, spec: (o as unknown as { spec?: ImageUpdaterSpec }).spec, object: o }));
+    } catch (err) {
+      if (isNotFound(err)) return []; // the CRD is not installed
+      throw err;
+    }
   }
 
   async function readApp(ref: AppRef): Promise<KubeObject | undefined> {
@@ -184,14 +257,27 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
     async checkApplicationImages(ref: AppRef, opts: { forgetTags?: boolean } = {}): Promise<ApplicationImageCheck | null> {
       const app = await readApp(ref);
       if (!app) return null;
-      const cfg = imageUpdateConfig(app.metadata.annotations);
-      if (!cfg) return null;
+      const found = await configFor(app);
+      if (!found) return null;
+      const { cfg } = found;
       const problems = [...cfg.problems];
       const source = sourceOf(app);
       const kind = source ? sourceKind(app, source) : undefined;
-      const result: ApplicationImageCheck = { uid: app.metadata.uid ?? '', images: [], problems, writeBack: cfg.writeBack.method };
+      const live = imageConditionIn((app as unknown as { status?: { conditions?: Condition[] } }).status?.conditions);
+      const result: ApplicationImageCheck = {
+        uid: app.metadata.uid ?? '',
+        ...(live !== undefined ? { condition: live } : {}),
+        ...(found.imageUpdater ? { imageUpdater: found.imageUpdater } : {}),
+        images: [],
+        problems,
+        writeBack: cfg.writeBack.method,
+      };
       if (!source || !kind) {
-        problems.push({ message: 'the Application source is neither Helm nor Kustomize; image updates need one of them' });
+        problems.push({ message: 'the Application source is neither Helm, Kustomize nor a plain directory; image updates need one of them' });
+        return result;
+      }
+      if (kind === 'directory' && cfg.writeBack.method !== 'git') {
+        problems.push({ message: 'a plain-directory source is updated through marker comments in Git: it needs write-back-method git' });
         return result;
       }
       // The Application's namespace first (a team's own registries), then the control plane's, as Image Updater reads its own.
@@ -244,7 +330,7 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
     async writeBackImages(input: WriteBackInput): Promise<WriteBackOutput> {
       const app = await readApp(input.app);
       if (!app) return { committed: false, message: 'the Application is gone' };
-      const cfg = imageUpdateConfig(app.metadata.annotations);
+      const cfg = (await configFor(app))?.cfg;
       const source = sourceOf(app);
       const kind = source ? sourceKind(app, source) : undefined;
       if (!cfg || !source || !kind) return { committed: false, message: 'the Application no longer asks for image updates' };
@@ -254,6 +340,7 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       });
       if (updates.length === 0) return { committed: false, message: 'nothing to write' };
       if (cfg.writeBack.method === 'argocd') {
+        if (kind === 'directory') return { committed: false, message: 'a plain-directory source needs write-back-method git' };
         const patch =
           kind === 'helm'
             ? {
@@ -286,25 +373,112 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       const base = wb.baseBranch ?? source.targetRevision ?? 'HEAD';
       const baseBranch = base === 'HEAD' ? 'main' : base;
       const creds = await gitCredentials(app, wb, source.repoURL);
-      const res = await gitWriteBack(
-        {
-          repoURL: source.repoURL,
-          baseBranch,
-          targetBranch: wb.targetBranch ?? baseBranch,
-          appName: app.metadata.name,
-          appPath: source.path ?? '',
-          sourceKind: kind,
-          target: wb.target,
-          updates,
-          commitTimeMs: input.commitTimeMs,
-        },
-        creds,
+      const res = await whileHeartbeating(() =>
+        gitWriteBack(
+          {
+            repoURL: source.repoURL,
+            baseBranch,
+            targetBranch: wb.targetBranch ?? baseBranch,
+            appName: app.metadata.name,
+            appPath: source.path ?? '',
+            sourceKind: kind,
+            target: wb.target,
+            updates,
+            ...(kind === 'directory' ? { recurse: !!source.directory?.recurse } : {}),
+            commitTimeMs: input.commitTimeMs,
+          },
+          creds,
+          { beforePush: holdBeforePush },
+        ).catch((err: unknown) => {
+          // A target that is not there or not YAML stays so on a retry: fail now, the next check tries again.
+          if (err instanceof WriteBackError) throw ApplicationFailure.nonRetryable(err.message, 'WriteBackError');
+          throw err;
+        }),
       );
       return {
         committed: res.committed,
         ...(res.commit ? { commit: res.commit } : {}),
         message: res.committed ? `committed ${res.commit?.slice(0, 12)} to ${res.file}` : `${res.file} already holds these values`,
       };
+    },
+
+    /**
+     * The ImageUpdater's status after one Application's check: how many Applications it
+     * selects and images it manages now, this check's time, and the updates just written.
+     */
+    async reportImageUpdater(input: ImageUpdaterReport): Promise<void> {
+      const all = await imageUpdaters(input.app.namespace);
+      const cr = all.find((u) => u.name === input.imageUpdater);
+      if (!cr) return;
+      const { items: apps } = await kube.list(Resources.application, input.app.namespace);
+      let matched = 0;
+      let images = 0;
+      for (const app of apps) {
+        const found = imageUpdaterFor(all, app.metadata);
+        if (found?.name !== cr.name) continue;
+        matched++;
+        images += imageUpdateConfig(found.annotations)?.images.length ?? 0;
+      }
+      const status = ((cr.object as unknown as { status?: Record<string, any> }).status ?? {}) as Record<string, any>;
+      const recent = input.updates.map((u) => ({
+        ...u,
+        applicationsUpdated: 1,
+        updatedAt: input.at,
+        message: `${input.app.name}: ${u.image} to ${u.newVersion}`,
+      }));
+      const ready = {
+        type: 'Ready',
+        status: 'True',
+        reason: 'Checked',
+        message: `${matched} Application(s) selected, ${images} image(s) managed`,
+        lastTransitionTime:
+          (status.conditions as { type: string; lastTransitionTime?: string }[] | undefined)?.find((c) => c.type === 'Ready')?.lastTransitionTime ?? input.at,
+        observedGeneration: cr.object.metadata.generation ?? 0,
+      };
+      await kube
+        .patch(
+          Resources.imageUpdater,
+          input.app.namespace,
+          cr.name,
+          {
+            status: {
+              observedGeneration: cr.object.metadata.generation ?? 0,
+              applicationsMatched: matched,
+              imagesManaged: images,
+              lastCheckedAt: input.at,
+              ...(recent.length > 0 ? { lastUpdatedAt: input.at, recentUpdates: withRecentUpdates(status.recentUpdates, recent) } : {}),
+              conditions: [ready],
+            },
+          },
+          { type: 'merge', subresource: 'status', fieldManager: FIELD_MANAGER },
+        )
+        .catch((err: unknown) => {
+          if (!isNotFound(err)) throw err;
+        });
+    },
+
+    /** Sets (or with no message clears) ImageUpdateError on the Application, unless someone changed it meanwhile (then again from what they wrote). */
+    async setImageCondition(input: { app: AppRef; message?: string; at: string }): Promise<void> {
+      for (let attempt = 0; attempt < 5; attempt++) {
+        const app = await readApp(input.app);
+        if (!app) return;
+        const live = (app as unknown as { status?: { conditions?: Condition[] } }).status?.conditions;
+        if (imageConditionIn(live) === input.message) return;
+        try {
+          await kube.patch(
+            Resources.application,
+            input.app.namespace,
+            input.app.name,
+            { metadata: { resourceVersion: app.metadata.resourceVersion }, status: { conditions: withImageCondition(live, input.message, input.at) } },
+            { type: 'merge', subresource: 'status' },
+          );
+          return;
+        } catch (err) {
+          if (isNotFound(err)) return;
+          if (!isConflict(err)) throw err;
+        }
+      }
+      throw new Error('the Application kept changing while setting its ImageUpdateError condition');
     },
 
     /** An Event named by the workflow (from its own clock), so a retry finds it instead of adding another. */

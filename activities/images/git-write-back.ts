@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import type { WriteBackTarget } from '../../domain/images/annotations';
 import { applyToFile, currentInFile, writeBackFile, type ImageUpdate, type SourceKind } from '../../domain/images/git-target';
 import { commitMessage, WriteBackError, type ImageChange } from '../../domain/images/write-back';
+import { applyMarkers, currentFromMarkers } from '../../domain/images/markers';
 import { checkRepoURL } from '../../domain/applications/source-safety';
 import { safeBranch } from '../../domain/images/annotations';
 import { fileReposAllowed, GitError, runGit, type GitCredentials } from '../git';
@@ -27,6 +28,8 @@ export interface GitWriteBackRequest {
   sourceKind: SourceKind;
   target: WriteBackTarget;
   updates: ImageUpdate[];
+  /** A plain-directory source's `directory.recurse`: marked lines are looked for in subdirectories too. */
+  recurse?: boolean;
   /** Commit time (ms), fixed by the caller so retries make the same commit. */
   commitTimeMs: number;
   author?: { name: string; email: string };
@@ -46,6 +49,52 @@ const REMOTE = 'refs/remotes/origin/';
 async function remoteHas(dir: string, branch: string, creds: GitCredentials | undefined): Promise<boolean> {
   const out = (await runGit(['ls-remote', '--heads', 'origin', `refs/heads/${branch}`], { cwd: dir, creds })).toString('utf8');
   return out.trim() !== '';
+}
+
+/** Manifest files of a plain-directory source (recursing when the source says so), repository-relative. */
+export function manifestFiles(root: string, appPath: string, recurse: boolean): string[] {
+  const out: string[] = [];
+  const walk = (rel: string) => {
+    const abs = path.join(root, rel);
+    if (!fs.existsSync(abs)) return;
+    for (const e of fs.readdirSync(abs, { withFileTypes: true }).sort((a, b) => a.name.localeCompare(b.name))) {
+      if (e.name === '.git' || e.isSymbolicLink()) continue;
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) {
+        if (recurse) walk(r);
+      } else if (/\.ya?ml$/.test(e.name)) out.push(r);
+    }
+  };
+  walk(appPath.replace(/^\/+|\/+$/g, ''));
+  return out;
+}
+
+/** Rewrites the marked lines of the source's files and commits them; undefined when they already hold the values. */
+async function markerWriteBack(
+  dir: string,
+  req: GitWriteBackRequest,
+  g: (args: string[]) => Promise<Buffer>,
+): Promise<{ commit: string; files: string[]; changes: ImageChange[] } | undefined> {
+  const files: string[] = [];
+  const changes = new Map<string, ImageChange>();
+  const updates = req.updates.map((u) => ({ alias: u.spec.alias, name: u.spec.image.name, chosen: u.chosen }));
+  for (const f of manifestFiles(dir, req.appPath, req.recurse ?? false)) {
+    const abs = path.join(dir, f);
+    const before = fs.readFileSync(abs, 'utf8');
+    const after = applyMarkers(before, updates);
+    if (after === before) continue;
+    for (const u of req.updates) {
+      const from = currentFromMarkers(before, u.spec.alias);
+      const to = u.chosen.digest ?? u.chosen.tag;
+      if (from !== to && !changes.has(u.spec.alias)) changes.set(u.spec.alias, { image: u.spec.image.name, from, to });
+    }
+    fs.writeFileSync(abs, after);
+    files.push(f);
+  }
+  if (files.length === 0) return undefined;
+  await g(['add', '--', ...files]);
+  await g(['commit', '-q', '--no-verify', '-m', commitMessage(req.appName, [...changes.values()])]);
+  return { commit: (await g(['rev-parse', 'HEAD'])).toString('utf8').trim(), files, changes: [...changes.values()] };
 }
 
 export async function gitWriteBack(
@@ -76,6 +125,19 @@ export async function gitWriteBack(
     for (let attempt = 1; ; attempt++) {
       await g(['fetch', '-q', 'origin', `+refs/heads/${fromBranch}:${REMOTE}${fromBranch}`]);
       await g(['checkout', '-q', '-f', '-B', 'sluice-write-back', `${REMOTE}${fromBranch}`]);
+      if (req.sourceKind === 'directory') {
+        const res = await markerWriteBack(dir, req, g);
+        if (!res) return { commit: (await g(['rev-parse', 'HEAD'])).toString('utf8').trim(), committed: false, file: req.appPath || '.', changes: [] };
+        await opts.beforePush?.();
+        try {
+          await g(['push', '-q', 'origin', `HEAD:refs/heads/${req.targetBranch}`]);
+          return { commit: res.commit, committed: true, file: res.files.join(', '), changes: res.changes };
+        } catch (err) {
+          const rejected = err instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/.test(err.message);
+          if (!rejected || attempt >= attempts) throw err;
+          continue;
+        }
+      }
       const abs = path.join(dir, file);
       // Never create the chart or source directory: a path that is not there is a mistake to name, not to commit.
       if (!fs.existsSync(path.dirname(abs))) throw new WriteBackError(`${path.posix.dirname(file)} does not exist on branch ${fromBranch}; nothing written`);

@@ -22,7 +22,8 @@ import {
   type ChosenImage,
 } from './write-back';
 
-export type SourceKind = 'helm' | 'kustomize';
+/** directory: a plain-directory source, written through marker comments (domain/images/markers.ts). */
+export type SourceKind = 'helm' | 'kustomize' | 'directory';
 
 export interface ImageUpdate {
   spec: ImageSpec;

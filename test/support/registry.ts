@@ -21,6 +21,8 @@ export interface TestRegistry {
   credentials?: { username: string; password: string };
   /** Requests the registry has answered (from its access log count kept by the token server or a counter); tests use the client's counter. */
   push(repo: string, tag: string, image?: { created?: string; platforms?: string[]; content?: string }): Promise<string>;
+  /** The registry's filesystem storage root (distribution's layout), for benches that seed it directly. */
+  storageDir: string;
   /** Tags an image already there under more names (one manifest PUT each). */
   retag(repo: string, from: string, tags: string[]): Promise<void>;
   stop(): Promise<void>;
@@ -181,6 +183,7 @@ export async function startRegistry(opts: { auth?: 'basic' | 'token' } = {}): Pr
   return {
     url,
     host,
+    storageDir: path.join(dir, 'data'),
     ...(credentials ? { credentials } : {}),
     async push(repo, tag, image = {}) {
       const created = image.created ?? new Date().toISOString();

@@ -47,10 +47,14 @@ class MemoryKube {
     );
     return { items: structuredClone(items), resourceVersion: '1' };
   }
-  async patch(res: ResourceRef, ns: string, name: string, body: { spec: Record<string, any> }) {
+  async patch(res: ResourceRef, ns: string, name: string, body: { spec?: Record<string, any>; status?: Record<string, any> }) {
     this.patches.push(body);
-    const o = this.objects.find((x) => this.match(res, ns, x) && x.metadata.name === name) as unknown as { spec: Record<string, any> };
-    o.spec.source = { ...o.spec.source, ...body.spec.source };
+    const o = this.objects.find((x) => this.match(res, ns, x) && x.metadata.name === name) as unknown as {
+      spec: Record<string, any>;
+      status?: Record<string, any>;
+    };
+    if (body.status) o.status = { ...o.status, ...body.status };
+    if (body.spec) o.spec.source = { ...o.spec.source, ...body.spec.source };
     return o;
   }
   async create(_res: ResourceRef, _ns: string, body: unknown) {
@@ -188,4 +192,82 @@ test('write-back argocd on a Kustomize source; a registry refusing the credentia
   };
   assert.deepEqual(stored.spec.source.kustomize.images, ['other=x:1', `nginx=${registry.host}/team/web:2024.02.01`]);
   assert.equal((await pass(acts, ref, {}, 2)).writes, 0, 'read back from the Application');
+});
+
+test('an ImageUpdater selects an Application without annotations: checked and written from its settings, its status counts it', async () => {
+  await registry.push('team/cr', '1.0.0');
+  await registry.push('team/cr', '1.4.0');
+  const kube = new MemoryKube();
+  registriesConfig(kube);
+  kube.add('applications', {
+    metadata: { name: 'cr-web', namespace: 'argocd', uid: 'u1', labels: { team: 'a' } },
+    spec: { source: { repoURL: 'file:///nowhere', path: 'k', kustomize: {} } },
+  });
+  kube.add('applications', { metadata: { name: 'cr-other', namespace: 'argocd', uid: 'u2', labels: { team: 'b' } }, spec: { source: { kustomize: {} } } });
+  kube.add('imageupdaters', {
+    metadata: { name: 'team-a', namespace: 'argocd', generation: 3 },
+    spec: {
+      applicationRefs: [
+        {
+          namePattern: 'cr-*',
+          labelSelectors: { matchLabels: { team: 'a' } },
+          images: [{ alias: 'web', imageName: `${registry.host}/team/cr`, manifestTargets: { kustomize: { name: 'nginx' } } }],
+        },
+      ],
+    },
+  });
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home3')) });
+  assert.equal(await acts.checkApplicationImages({ namespace: 'argocd', name: 'cr-other' }), null, 'not selected');
+  const { check, writes } = await pass(acts, { namespace: 'argocd', name: 'cr-web' }, {}, 1);
+  assert.equal(check.imageUpdater, 'team-a');
+  assert.equal(writes, 1);
+  const stored = (await kube.find({ plural: 'applications' } as ResourceRef, 'argocd', 'cr-web')) as any;
+  assert.deepEqual(stored.spec.source.kustomize.images, [`nginx=${registry.host}/team/cr:1.4.0`]);
+  await acts.reportImageUpdater({
+    app: { namespace: 'argocd', name: 'cr-web' },
+    imageUpdater: 'team-a',
+    updates: [{ alias: 'web', image: `${registry.host}/team/cr`, newVersion: '1.4.0' }],
+    at: '2026-01-01T00:00:00Z',
+  });
+  const status = ((await kube.find({ plural: 'imageupdaters' } as ResourceRef, 'argocd', 'team-a')) as any).status;
+  assert.equal(status.applicationsMatched, 1);
+  assert.equal(status.imagesManaged, 1);
+  assert.equal(status.lastCheckedAt, '2026-01-01T00:00:00Z');
+  assert.equal(status.observedGeneration, 3);
+  assert.deepEqual(
+    status.recentUpdates.map((u: any) => [u.alias, u.newVersion, u.applicationsUpdated]),
+    [['web', '1.4.0', 1]],
+  );
+  assert.equal(status.conditions[0].type, 'Ready');
+});
+
+test('a plain-directory source with git write-back: the marked line read and rewritten; write-back argocd refused as a problem', async () => {
+  await registry.push('team/plain', '0.1.0');
+  await registry.push('team/plain', '0.2.0');
+  const r = bareRepo({ 'plain/cm.yaml': `kind: ConfigMap\ndata:\n  image: ${registry.host}/team/plain:0.1.0 # {"$imagepolicy": "default:plain"}\n` });
+  const kube = new MemoryKube();
+  registriesConfig(kube);
+  const P = 'argocd-image-updater.argoproj.io/';
+  for (const [name, method] of [
+    ['plain-git', 'git'],
+    ['plain-argocd', 'argocd'],
+  ])
+    kube.add('applications', {
+      metadata: {
+        name,
+        namespace: 'argocd',
+        uid: name,
+        annotations: { [`${P}image-list`]: `plain=${registry.host}/team/plain`, [`${P}write-back-method`]: method },
+      },
+      spec: { source: { repoURL: r.url, targetRevision: 'main', path: 'plain', directory: {} } },
+    });
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home4')) });
+  const { check, writes } = await pass(acts, { namespace: 'argocd', name: 'plain-git' }, {}, 1_700_000_000_000);
+  assert.equal(check.images[0]?.current, '0.1.0');
+  assert.equal(writes, 1);
+  assert.match(r.show('plain/cm.yaml'), new RegExp(`team/plain:0\\.2\\.0 # \\{"\\$imagepolicy": "default:plain"\\}`));
+  assert.equal((await pass(acts, { namespace: 'argocd', name: 'plain-git' }, {}, 2)).writes, 0, 'read back from Git');
+  const refused = (await acts.checkApplicationImages({ namespace: 'argocd', name: 'plain-argocd' }))!;
+  assert.match(refused.problems.map((p) => p.message).join(), /plain-directory source .* needs write-back-method git/);
+  assert.deepEqual(refused.images, []);
 });

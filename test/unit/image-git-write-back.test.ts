@@ -174,3 +174,24 @@ test('kustomization and helmvalues targets edit those files; a target outside th
   );
   assert.equal(git(r.bare, 'log', '--format=%s', 'main').split('\n').length, 3, 'nothing written by the refusals');
 });
+
+test('a plain-directory source: the marked lines of every manifest rewritten in one commit, a subdirectory only with recurse, a second run commits nothing', async () => {
+  const line = (tag: string) => `image: 127.0.0.1:5000/api-tester:${tag} # {"$imagepolicy": "default:api-tester"}\n`;
+  const r = repo({
+    'plain/a.yaml': `kind: ConfigMap\n${line('1.0.0')}`,
+    'plain/b.yml': `kind: ConfigMap\nother: 127.0.0.1:5000/api-tester:1.0.0\n`,
+    'plain/sub/c.yaml': `kind: ConfigMap\n${line('1.0.0')}`,
+  });
+  const req = request(r.url, '1.1.0', { appPath: 'plain', sourceKind: 'directory' });
+  const first = await gitWriteBack(req);
+  assert.equal(first.committed, true);
+  assert.deepEqual(first.changes, [{ image: '127.0.0.1:5000/api-tester', from: '1.0.0', to: '1.1.0' }]);
+  assert.equal(r.show('plain/a.yaml'), `kind: ConfigMap\n${line('1.1.0')}`.trimEnd());
+  assert.match(r.show('plain/b.yml'), /api-tester:1\.0\.0/, 'no marker: untouched');
+  assert.match(r.show('plain/sub/c.yaml'), /api-tester:1\.0\.0/, 'no recurse: the subdirectory is not read');
+  assert.equal((await gitWriteBack(req)).committed, false);
+  const deep = await gitWriteBack({ ...req, recurse: true });
+  assert.equal(deep.committed, true);
+  assert.match(r.show('plain/sub/c.yaml'), /api-tester:1\.1\.0 # \{"\$imagepolicy"/);
+  assert.equal(r.log().filter((s) => s.startsWith('build: automatic update of api-tester')).length, 2);
+});

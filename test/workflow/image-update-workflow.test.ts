@@ -2,7 +2,8 @@
 // registry and git write-back are tested on their own against real servers): the seed's
 // scenario (1.0.1 written once; rc and latest ignored; 1.2.0 written), a reverted write not
 // repeated until the registry changes, a webhook nudge checking at once, a failed write
-// retried on the next check, and a problem reported as one Event.
+// retried on the next check, and a problem reported as one Event and as the ImageUpdateError
+// condition, set once and cleared when the problem goes.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
@@ -46,6 +47,9 @@ test('one write per new tag; rc and latest ignored; a revert is not fought; a fa
   const writes: WriteBackInput[] = [];
   const events: ImageEventInput[] = [];
   let checks = 0;
+  let problems = cfg.problems;
+  let liveCondition: string | undefined;
+  const conditionWrites: (string | undefined)[] = [];
   const forgets: boolean[] = [];
   const activities: Partial<ImageActivities> = {
     async checkApplicationImages(_ref, opts): Promise<ApplicationImageCheck> {
@@ -59,7 +63,8 @@ test('one write per new tag; rc and latest ignored; a revert is not fought; a fa
       );
       return {
         uid: 'uid-1',
-        problems: cfg.problems,
+        ...(liveCondition !== undefined ? { condition: liveCondition } : {}),
+        problems,
         writeBack: 'git',
         images: [
           {
@@ -85,6 +90,10 @@ test('one write per new tag; rc and latest ignored; a revert is not fought; a fa
     },
     async recordImageEvent(ev) {
       events.push(ev);
+    },
+    async setImageCondition(input) {
+      conditionWrites.push(input.message);
+      liveCondition = input.message;
     },
   };
   const worker = await Worker.create({
@@ -137,6 +146,11 @@ test('one write per new tag; rc and latest ignored; a revert is not fought; a fa
       assert.equal(events.filter((e) => e.reason === 'ImagesUpdated').length, 2);
       assert.equal(forgets[0], false, 'the first check keeps what is remembered');
       assert.equal(forgets[1], true, 'a webhook nudge makes the next check re-read the tags');
+      assert.equal(conditionWrites.length, 1, 'the condition is written once, not at every check');
+      assert.match(liveCondition ?? '', /^image broken: unknown update-strategy "newest"/);
+      problems = []; // the annotation is fixed
+      await nudge();
+      assert.deepEqual(conditionWrites.slice(1), [undefined], 'the condition is cleared once');
       if (process.env.SLUICE_RECORD_HISTORIES) {
         // Guards determinism: test/workflow/replay.test.ts replays it against today's code.
         fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'image-update.json'), historyToJSON(await handle.fetchHistory()));
