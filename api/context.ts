@@ -30,6 +30,7 @@ export interface ApiContext {
   rollouts: ObjectCache;
   applications: ObjectCache;
   analysisRuns: ObjectCache;
+  applicationSets: ObjectCache;
   controlNamespace: string;
   findApp(ref: AppRef): KubeObject | undefined;
   /**
@@ -53,6 +54,15 @@ export const refParams = {
 
 export function can(ctx: ApiContext, req: FastifyRequest, check: RbacCheck): boolean {
   return !!req.principal && ctx.access.can(req.principal, check.resource, check.action, check.object);
+}
+
+/** Argo CD's check for an ApplicationSet: resource `applicationsets`, object `<project>/<name>` with the template's project. */
+export function appSetCheck(ctx: ApiContext, set: KubeObject, action: string): RbacCheck {
+  return {
+    resource: 'applicationsets',
+    action,
+    object: appRBACName(String(set.spec?.template?.spec?.project || DEFAULT_PROJECT), set.metadata.name, set.metadata.namespace, ctx.controlNamespace),
+  };
 }
 
 export function appCheck(ctx: ApiContext, appObj: KubeObject, action: string): RbacCheck {

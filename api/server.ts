@@ -70,6 +70,8 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     onError: watchError('analysisruns'),
     onEvent: (t, o, prev) => t !== 'DELETED' && onAnalysisRunEvent(o, prev),
   });
+  // For the ApplicationSet list and the dashboard's live view of it.
+  const applicationSets = new ObjectCache(deps.kube, Resources.applicationSet, { onError: watchError('applicationsets') });
 
   observeRollouts(() =>
     rollouts.list().map((ro) => ({
@@ -101,6 +103,7 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     rollouts,
     applications,
     analysisRuns,
+    applicationSets,
     controlNamespace,
     findApp,
     async rollout(req, namespace, name, command) {
@@ -140,11 +143,12 @@ export function buildApi(deps: ApiDeps): FastifyInstance {
     rollouts.start();
     applications.start();
     analysisRuns.start();
+    applicationSets.start();
     await access.start();
     await rollouts.waitSynced(5000);
   });
   app.addHook('onClose', async () => {
-    await Promise.all([access.stop(), rollouts.stop(), applications.stop(), analysisRuns.stop()]);
+    await Promise.all([access.stop(), rollouts.stop(), applications.stop(), analysisRuns.stop(), applicationSets.stop()]);
   });
 
   // The parser's own message helps whoever wrote the body; a token inside it is redacted on the way out.

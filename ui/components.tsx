@@ -50,6 +50,8 @@ export function Action(props: {
   danger?: boolean;
   onResult: (message: string, error?: boolean) => void;
   name?: string;
+  /** Why it is unavailable when `allowed` is false (default: the account may not). */
+  reason?: string;
 }) {
   const [busy, setBusy] = useState(false);
   const allowed = props.allowed === true;
@@ -70,7 +72,7 @@ export function Action(props: {
       class={props.danger ? 'danger' : ''}
       disabled={!allowed || busy}
       data-action={props.name ?? props.label}
-      title={props.allowed === false ? 'your account may not do this' : undefined}
+      title={props.allowed === false ? (props.reason ?? 'your account may not do this') : undefined}
       onClick={click}
     >
       {busy ? '…' : props.label}

@@ -64,10 +64,8 @@ function App() {
   else if (section === 'applicationsets') page = <ApplicationSetsPage />;
   else if (section === 'applications' && ns && name) page = <ApplicationPage namespace={ns} name={name} settings={settings} />;
   else page = <ApplicationsPage route={route} />;
-  const logout = () => {
-    token.clear();
-    location.hash = '#/login';
-  };
+  // A link, not a button: the only buttons on a page are actions, so a read-only account sees none active.
+  const logout = () => token.clear();
   return (
     <>
       <nav>
@@ -85,7 +83,9 @@ function App() {
         <span class="account" data-account={session?.account}>
           {session?.account}
         </span>
-        <button onClick={logout}>Log out</button>
+        <a href="#/login" class="logout" onClick={logout}>
+          Log out
+        </a>
       </nav>
       <main>{page}</main>
     </>

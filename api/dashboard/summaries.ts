@@ -9,36 +9,33 @@ export interface ApplicationSummary {
   project: string;
   sync: string;
   health: string;
-  /** The repository, path or chart of the first source. */
-  source?: string;
-  targetRevision?: string;
+  /** Set while a sync operation runs. */
+  syncing?: true;
   destination: { server?: string; name?: string; namespace?: string };
+  /** The synced revision, abbreviated as the list shows it (a commit's first 7 characters). */
   revision?: string;
   lastSync?: string;
-  operation?: string;
   labels?: Record<string, string>;
-  conditions?: number;
 }
 
+// Only what the list shows or filters on: a snapshot of 1,000 is then ~250 KB of JSON (~10 KB
+// gzipped), which the API writes and the page parses at every (re)connect.
 export function applicationSummary(a: KubeObject): ApplicationSummary {
   const spec = a.spec ?? {};
   const status = a.status ?? {};
-  const source = spec.source ?? spec.sources?.[0] ?? {};
   const history: { deployedAt?: string }[] = status.history ?? [];
+  const revision: string | undefined = status.sync?.revision ?? status.sync?.revisions?.[0];
   return {
     namespace: a.metadata.namespace!,
     name: a.metadata.name,
     project: spec.project || DEFAULT_PROJECT,
     sync: status.sync?.status ?? 'Unknown',
     health: status.health?.status ?? 'Unknown',
-    source: [source.repoURL, source.path ?? source.chart].filter(Boolean).join(' ') || undefined,
-    targetRevision: source.targetRevision,
+    syncing: status.operationState?.phase === 'Running' || undefined,
     destination: { server: spec.destination?.server, name: spec.destination?.name, namespace: spec.destination?.namespace },
-    revision: status.sync?.revision ?? status.sync?.revisions?.[0],
+    revision: revision?.slice(0, 7),
     lastSync: status.operationState?.finishedAt ?? history[history.length - 1]?.deployedAt,
-    operation: status.operationState?.phase,
     labels: a.metadata.labels && Object.keys(a.metadata.labels).length ? a.metadata.labels : undefined,
-    conditions: status.conditions?.length || undefined,
   };
 }
 
@@ -88,5 +85,25 @@ export function rolloutSummary(ro: KubeObject): RolloutSummary {
     desired: spec.replicas ?? 1,
     ready: status.readyReplicas ?? 0,
     images: (spec.template?.spec?.containers ?? []).map((c: { image?: string }) => c.image ?? ''),
+  };
+}
+
+export interface ApplicationSetSummary {
+  namespace: string;
+  name: string;
+  project: string;
+  /** The types of the conditions that are True (ErrorOccurred, ResourcesUpToDate, ...). */
+  conditions: string[];
+  /** How many Applications it generated. */
+  applications: number;
+}
+
+export function applicationSetSummary(s: KubeObject): ApplicationSetSummary {
+  return {
+    namespace: s.metadata.namespace!,
+    name: s.metadata.name,
+    project: s.spec?.template?.spec?.project || DEFAULT_PROJECT,
+    conditions: ((s.status?.conditions ?? []) as { type: string; status?: string }[]).filter((c) => c.status === 'True').map((c) => c.type),
+    applications: (s.status?.resources ?? []).length,
   };
 }

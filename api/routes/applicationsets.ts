@@ -5,26 +5,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Client } from '@temporalio/client';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
-import { appRBACName } from '../../domain/rbac/policy';
 import type { Outcome } from '../../domain/applicationsets/generate';
 import { ApiError } from '../errors';
-import { can, refParams, type ApiContext } from '../context';
+import { appSetCheck, can, refParams, type ApiContext } from '../context';
+import { applicationSetSummary } from '../dashboard/summaries';
 
 const doc = (summary: string) => ({ summary, tags: ['applicationsets'] });
 
-const check = (ctx: ApiContext, set: KubeObject, action: string) => ({
-  resource: 'applicationsets',
-  action,
-  object: appRBACName(String(set.spec?.template?.spec?.project || 'default'), set.metadata.name, set.metadata.namespace, ctx.controlNamespace),
-});
-
-const summary = (s: KubeObject) => ({
-  namespace: s.metadata.namespace,
-  name: s.metadata.name,
-  project: s.spec?.template?.spec?.project || 'default',
-  conditions: (s.status?.conditions ?? []).filter((c: any) => c.status === 'True').map((c: any) => c.type),
-  applications: (s.status?.resources ?? []).length,
-});
+// `create` is what a preview asks for (as Argo's Generate does).
+const APPSET_ACTIONS = ['get', 'create', 'update', 'delete'] as const;
 
 export function applicationSetRoutes(client: Client | undefined, taskQueue: string) {
   return (app: FastifyInstance, ctx: ApiContext): void => {
@@ -34,16 +23,18 @@ export function applicationSetRoutes(client: Client | undefined, taskQueue: stri
         config: doc('list the ApplicationSets the caller may read'),
         schema: { querystring: { type: 'object', properties: { namespace: { type: 'string' } }, additionalProperties: false } },
       },
+      // From the apiserver, not the API's cache (ctx.applicationSets, which feeds the dashboard's
+      // stream): a list right after a write must show it, as `kubectl get` would.
       async (req) => {
         const { items } = await ctx.kube.list(Resources.applicationSet, req.query.namespace || undefined);
-        return { items: items.filter((s) => can(ctx, req, check(ctx, s, 'get'))).map(summary) };
+        return { items: items.filter((s) => can(ctx, req, appSetCheck(ctx, s, 'get'))).map(applicationSetSummary) };
       },
     );
 
     const find = async (req: FastifyRequest<{ Params: { namespace: string; name: string } }>, action: string) => {
       const set = await ctx.kube.find(Resources.applicationSet, req.params.namespace, req.params.name);
       if (!set) throw new ApiError('NotFound', `applicationset ${req.params.namespace}/${req.params.name} not found`);
-      ctx.authorize(req, check(ctx, set, action));
+      ctx.authorize(req, appSetCheck(ctx, set, action));
       return set;
     };
 
@@ -51,6 +42,18 @@ export function applicationSetRoutes(client: Client | undefined, taskQueue: stri
       '/api/v1/namespaces/:namespace/applicationsets/:name',
       { config: doc('an ApplicationSet'), schema: { params: refParams } },
       async (req) => ({ applicationSet: await find(req, 'get') }),
+    );
+
+    app.get<{ Params: { namespace: string; name: string } }>(
+      '/api/v1/namespaces/:namespace/applicationsets/:name/permissions',
+      {
+        config: doc(`which of ${APPSET_ACTIONS.join(', ')} the caller may do to the ApplicationSet (the dashboard greys out the rest)`),
+        schema: { params: refParams },
+      },
+      async (req) => {
+        const set = await find(req, 'get');
+        return { actions: Object.fromEntries(APPSET_ACTIONS.map((action) => [action, can(ctx, req, appSetCheck(ctx, set, action))])) };
+      },
     );
 
     app.delete<{ Params: { namespace: string; name: string } }>(
@@ -73,7 +76,7 @@ export function applicationSetRoutes(client: Client | undefined, taskQueue: stri
         const set = req.body.applicationSet;
         if (!set?.metadata?.name || !set.spec) throw new ApiError('InvalidRequest', 'applicationSet needs metadata.name and spec');
         // As Argo's Generate: a preview asks for the permission to create the ApplicationSet.
-        ctx.authorize(req, check(ctx, set, 'create'));
+        ctx.authorize(req, appSetCheck(ctx, set, 'create'));
         if (!client) throw new ApiError('Unavailable', 'no Temporal client to run the preview');
         const outcome: Outcome = await client.workflow.execute('applicationSetPreviewWorkflow', {
           workflowId: `applicationset-preview/${set.metadata.namespace ?? ''}/${set.metadata.name}/${Date.now()}`,

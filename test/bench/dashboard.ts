@@ -59,8 +59,12 @@ function rollout(ns: string, i: number): KubeObject {
 
 const rolloutStatus = (phase: string) => ({ status: { phase, currentStepIndex: 4, replicas: 3, updatedReplicas: 3, readyReplicas: 3, availableReplicas: 3 } });
 
-/** Navigates to `hash` on a fresh page (no cache) and returns ms to `ready` and the bytes received on the wire by then. */
-async function load(browser: Browser, url: string, token: string, hash: string, ready: string): Promise<{ ms: number; bytes: number }> {
+/** Where the time of a load went, ms from navigation: the page's script ran, the stream was asked for, answered, its first event parsed, the list rendered. */
+const STAGES = ['script', 'stream-request', 'stream-open', 'stream-first-event', 'list-rendered'] as const;
+type Stages = Partial<Record<(typeof STAGES)[number], number>>;
+
+/** Navigates to `hash` on a fresh page (no cache) and returns ms to `ready`, the bytes received on the wire by then, and the stages. */
+async function load(browser: Browser, url: string, token: string, hash: string, ready: string): Promise<{ ms: number; bytes: number; stages: Stages }> {
   const page = await browser.context.newPage();
   const cdp = await browser.context.newCDPSession(page);
   await cdp.send('Network.enable');
@@ -76,8 +80,17 @@ async function load(browser: Browser, url: string, token: string, hash: string, 
   await page.waitForSelector(ready, { timeout: 30_000 });
   const ms = await page.evaluate(() => performance.now());
   const received = bytes;
+  // The page's own marks (ui/api.ts, ui/pages/*) and when its script had run (DOMContentLoaded: the bundle is a classic script).
+  const stages: Stages = await page.evaluate(
+    (names) => {
+      const nav = (globalThis as any).performance.getEntriesByType('navigation')[0] as { domContentLoadedEventEnd: number } | undefined;
+      const at = (n: string) => performance.getEntriesByName(`sluice:${n}`)[0]?.startTime;
+      return Object.fromEntries([['script', nav?.domContentLoadedEventEnd], ...names.slice(1).map((n) => [n, at(n)])]);
+    },
+    STAGES as unknown as string[],
+  );
   await page.close();
-  return { ms, bytes: received };
+  return { ms, bytes: received, stages };
 }
 
 async function main() {
@@ -111,12 +124,16 @@ async function main() {
       ['Applications', '#/applications', `tr[data-app=${name('app', N - 1)}]`],
       ['Rollouts', '#/rollouts', `tr[data-rollout=${name('ro', N - 1)}]`],
     ] as const) {
-      const loads = [];
+      const loads: Awaited<ReturnType<typeof load>>[] = [];
       for (let i = 0; i < LOADS; i++) loads.push(await load(browser, url, token, hash, ready));
       const ms = loads.map((l) => l.ms);
       const bytes = Math.max(...loads.map((l) => l.bytes));
       results.push(
         `${what.padEnd(12)} interactive p50 ${percentile(ms, 50).toFixed(0)} ms, max ${Math.max(...ms).toFixed(0)} ms (${LOADS} cold loads)   transferred ${(bytes / 1024).toFixed(0)} KiB`,
+        `${''.padEnd(12)} p50 of each stage: ${STAGES.map((st) => {
+          const v = loads.map((l) => l.stages[st]).filter((x): x is number => typeof x === 'number');
+          return `${st} ${v.length ? percentile(v, 50).toFixed(0) : '-'}`;
+        }).join(', ')} ms`,
       );
     }
 

@@ -2,8 +2,9 @@
 // against Sluice on the shared stack: log in with a token; the example Applications and
 // canary-basic are listed, live; Promote on canary-basic's page moves the step on the
 // page and in the cluster; an OutOfSync Application shows its diff and, after Sync,
-// turns Synced and Healthy on the page; the examples' read-only account sees every
-// action disabled, and the API refuses the request the page would have sent (403).
+// turns Synced and Healthy on the page; an ApplicationSet created in the cluster appears
+// on the open list; the examples' read-only account sees no active button, and the API
+// refuses the requests the page would have sent (403).
 // Screenshots of each page land in test-output/dashboard.
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,6 +115,22 @@ test('the page and its bundle come from the API, compressed, with a strict CSP; 
   assert.equal(js.headers.get('content-encoding'), 'gzip');
   assert.ok(Number(js.headers.get('content-length')) < 100_000, `the bundle is small (${js.headers.get('content-length')} bytes compressed)`);
   assert.equal((await fetch(`${sluice.apiUrl}/api/v1/stream?watch=applications`)).status, 401);
+  // The stream is gzipped and flushed per event: the snapshot arrives although the response never ends.
+  const abort = new AbortController();
+  const stream = await fetch(`${sluice.apiUrl}/api/v1/stream?watch=applications,applicationsets`, {
+    headers: { authorization: `Bearer ${adminToken}`, 'accept-encoding': 'gzip' },
+    signal: abort.signal,
+  });
+  assert.equal(stream.headers.get('content-encoding'), 'gzip');
+  const reader = stream.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  while ((text.match(/\n\n/g) ?? []).length < 2) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    text += value;
+  }
+  abort.abort();
+  assert.match(text, /^event: applications\ndata: \{"items":\[.*\]\}\n\nevent: applicationsets\ndata: \{"items":\[/);
 });
 
 test('log in; the example Applications and canary-basic are listed, live', async () => {
@@ -194,45 +211,91 @@ test('an OutOfSync Application: its diff on the page, then Sync turns it Synced 
   await shot('application-synced');
 });
 
-test('the read-only account sees every action that changes something disabled, and the API refuses the request anyway (403)', async () => {
+test('the ApplicationSets list is live: a set created in the cluster appears on the open page, its status follows, and it leaves when deleted', async () => {
   const { page } = browser;
-  await page.click('nav button');
+  await page.goto(`${sluice.apiUrl}/#/applicationsets`);
+  await page.waitForSelector('[data-page=applicationsets][data-loaded=true]');
+  await page.waitForSelector('[data-page=applicationsets] .live.on');
+  // A mark on the page's window: gone if anything reloads the page.
+  await page.evaluate(() => ((globalThis as any).sluiceNoReload = true));
+  assert.equal(await page.locator('tr[data-appset=dash-set]').count(), 0);
+  await stack.kube.create(Resources.applicationSet, ns, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'ApplicationSet',
+    metadata: { name: 'dash-set', namespace: ns },
+    spec: {
+      // Nothing to generate: the set's own status is what this test follows.
+      generators: [{ list: { elements: [] } }],
+      template: {
+        metadata: { name: 'dash-{{env}}' },
+        spec: {
+          project: 'team-frontend',
+          source: { repoURL: repo.url, path: 'apps/frontend', targetRevision: 'HEAD' },
+          destination: { server: 'https://kubernetes.default.svc', namespace: ns },
+        },
+      },
+    },
+  });
+  await page.waitForSelector('tr[data-appset=dash-set]', { timeout: 30_000 });
+  // Sluice's ApplicationSet controller reports on it; the row follows.
+  await page.waitForSelector('tr[data-appset=dash-set]:has-text("ParametersGenerated")', { timeout: 90_000 });
+  await shot('applicationsets');
+  await stack.kube.delete(Resources.applicationSet, ns, 'dash-set');
+  await page.waitForSelector('tr[data-appset=dash-set]', { state: 'detached', timeout: 30_000 });
+  assert.equal(await page.evaluate(() => (globalThis as any).sluiceNoReload), true, 'the page was not reloaded');
+});
+
+test('the read-only account sees no active button on an Application or a Rollout, and the API refuses the requests anyway (403)', async () => {
+  const { page } = browser;
+  await page.click('nav a.logout');
+  await page.waitForSelector('form.login');
   await logIn(page, sluice.apiUrl, readonlyToken);
-  await page.goto(`${sluice.apiUrl}/#/applications/${ns}/backend-app`);
-  await page.waitForSelector('[data-page=application][data-sync]');
-  // Wait for the permissions answer: the buttons start disabled and stay so.
-  await eventually(
-    'the page asked what the account may do',
-    async () => (await page.locator('button[data-action=refresh]:not([disabled])').count()) === 1,
-    10_000,
-  );
-  const active = async () =>
-    page.$$eval('button[data-action]:not([disabled])', (bs) =>
-      bs.map((b) => b.getAttribute('data-action')).filter((a) => a !== 'refresh' && a !== 'hard-refresh'),
+  // Every button in the document that is not disabled, and every form control of an action that is not.
+  const active = () =>
+    page.$$eval('button:not([disabled]), .actions :is(input, select, textarea):not([disabled]), .tree input:not([disabled])', (els) =>
+      els.map((e) => e.getAttribute('data-action') ?? e.getAttribute('name') ?? e.outerHTML.slice(0, 80)),
     );
-  // Refresh is `get` in Argo CD's RBAC, which read-only has (it changes nothing but the comparison);
-  // every action that changes the app or the cluster is disabled.
+
+  await page.goto(`${sluice.apiUrl}/#/applications/${ns}/backend-app`);
+  // Once the API has said what the account may do, with the tree and the history (a Rollback button per entry) shown.
+  await page.waitForSelector('[data-page=application][data-sync][data-permissions=loaded]');
+  await page.waitForSelector('[data-node^="Deployment/"] input[type=checkbox]', { timeout: 30_000 });
+  await page.waitForSelector('button[data-action^=rollback-]');
+  const appButtons = await page.$$eval('button[data-action]', (bs) => bs.map((b) => b.getAttribute('data-action')));
+  for (const a of ['refresh', 'hard-refresh', 'sync', 'terminate', 'delete']) assert.ok(appButtons.includes(a), `${a} is shown (disabled)`);
   assert.deepEqual(await active(), []);
+  assert.match((await page.getAttribute('button[data-action=refresh]', 'title')) ?? '', /read-only/);
   await shot('application-readonly');
+
   await page.goto(`${sluice.apiUrl}/#/rollouts/${ns}/canary-basic`);
-  await page.waitForSelector('[data-page=rollout][data-phase]');
-  await page.waitForSelector('button[data-action=promote]');
-  await new Promise((r) => setTimeout(r, 500));
-  assert.deepEqual(await page.$$eval('button[data-action]:not([disabled])', (bs) => bs.map((b) => b.getAttribute('data-action'))), []);
+  await page.waitForSelector('[data-page=rollout][data-phase][data-permissions=loaded]');
+  const rolloutButtons = await page.$$eval('button[data-action]', (bs) => bs.map((b) => b.getAttribute('data-action')));
+  for (const a of ['promote', 'promote-full', 'abort', 'retry', 'restart', 'undo', 'set-image'])
+    assert.ok(rolloutButtons.includes(a), `${a} is shown (disabled)`);
+  assert.deepEqual(await active(), []);
   await shot('rollout-readonly');
 
   // Forged from the page itself with the session's token: refused.
   const forged = await page.evaluate(
     async ([namespace]) => {
       const token = (globalThis as any).sessionStorage.getItem('sluice.token');
-      const post = (p: string) => fetch(p, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: '{}' });
-      const sync = await post(`/api/v1/namespaces/${namespace}/applications/backend-app/sync`);
-      const promote = await post(`/api/v1/namespaces/${namespace}/rollouts/canary-basic/promote`);
-      const del = await fetch(`/api/v1/namespaces/${namespace}/applications/backend-app`, { method: 'DELETE', headers: { authorization: `Bearer ${token}` } });
-      return [sync.status, promote.status, del.status];
+      const send = (method: string, p: string, body = '{}') =>
+        fetch(p, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: method === 'DELETE' ? undefined : body });
+      const app = `/api/v1/namespaces/${namespace}/applications/backend-app`;
+      const ro = `/api/v1/namespaces/${namespace}/rollouts/canary-basic`;
+      const statuses = await Promise.all([
+        send('POST', `${app}/sync`),
+        send('POST', `${app}/rollback`, '{"id":1}'),
+        send('DELETE', app),
+        send('POST', `${ro}/promote`),
+        send('POST', `${ro}/abort`),
+        send('POST', `${ro}/set-image`, '{"container":"rollouts-demo","image":"argoproj/rollouts-demo:red"}'),
+      ]);
+      return statuses.map((r) => r.status);
     },
     [ns],
   );
-  assert.deepEqual(forged, [403, 403, 403]);
+  assert.deepEqual(forged, [403, 403, 403, 403, 403, 403]);
   assert.ok(await stack.kube.find(Resources.application, ns, 'backend-app'), 'backend-app is still there');
+  assert.notEqual((await stack.kube.get(Resources.rollout, ns, 'canary-basic')).status?.abort, true, 'canary-basic was not aborted');
 });

@@ -22,7 +22,7 @@ const nodeKey = (n: TreeNode) => `${n.kind}/${n.namespace ?? ''}/${n.name}`;
 /** Argo's resource selector for a partial sync: group/Kind/namespace/name. */
 const selector = (n: TreeNode) => `${n.group}/${n.kind}/${n.namespace ?? ''}/${n.name}`;
 
-function Tree({ nodes, selected, toggle }: { nodes: TreeNode[]; selected: Set<string>; toggle: (sel: string) => void }) {
+function Tree({ nodes, selected, toggle, selectable }: { nodes: TreeNode[]; selected: Set<string>; toggle: (sel: string) => void; selectable: boolean }) {
   const children = new Map<string | undefined, TreeNode[]>();
   for (const n of nodes) children.set(n.parent, [...(children.get(n.parent) ?? []), n]);
   const branch = (parent: string | undefined, depth: number): preact.JSX.Element[] =>
@@ -36,7 +36,13 @@ function Tree({ nodes, selected, toggle }: { nodes: TreeNode[]; selected: Set<st
         data-sync={n.sync}
       >
         {!n.parent && (
-          <input type="checkbox" title="sync only the selected resources" checked={selected.has(selector(n))} onChange={() => toggle(selector(n))} />
+          <input
+            type="checkbox"
+            title="sync only the selected resources"
+            disabled={!selectable}
+            checked={selected.has(selector(n))}
+            onChange={() => toggle(selector(n))}
+          />
         )}{' '}
         <span class="kind">{n.kind}</span> <span class="mono">{n.name}</span> {n.health && <Badge value={n.health} title={n.healthMessage} />}{' '}
         {n.sync && <Badge value={n.sync} />} {n.info && <span class="muted">{n.info}</span>}
@@ -57,7 +63,8 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
   const [gone, setGone] = useState(false);
   const [tree, setTree] = useState<TreeNode[]>([]);
   const [diff, setDiff] = useState<string>();
-  const [can, setCan] = useState<Record<string, boolean>>({});
+  // What the token may do to this app; undefined until the API has answered (every control disabled until then).
+  const [can, setCan] = useState<Record<string, boolean>>();
   const [msg, setMsg] = useState<{ text: string; error?: boolean }>();
   const [opts, setOpts] = useState({ prune: false, dryRun: false, revision: '' });
   const [selected, setSelected] = useState<Set<string>>(new Set());
@@ -119,9 +126,15 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
   const running = op?.phase === 'Running' || op?.phase === 'Terminating';
   const history: any[] = [...(status.history ?? [])].reverse();
   const post = (path: string, body?: unknown) => () => api('POST', `${base}/${path}`, body ?? {});
+  const may = can ?? {};
+  // Argo CD's RBAC lets whoever may `get` an app refresh it, and the API does too; but the page is
+  // live already, so Refresh is offered only to accounts that may change the app, and a read-only
+  // account sees no active button at all (the CLI's `sluice app get --refresh` still works for it).
+  const mayChange = can && !!(can.sync || can.update);
+  const refreshReason = 'read-only: this page updates by itself; refresh is offered to accounts that may sync or update the app';
 
   return (
-    <div class="page" data-page="application" data-sync={status.sync?.status} data-health={status.health?.status}>
+    <div class="page" data-page="application" data-sync={status.sync?.status} data-health={status.health?.status} data-permissions={can ? 'loaded' : undefined}>
       <header class="page-head">
         <h1>
           <a href="#/applications">Applications</a> / {name}
@@ -141,13 +154,13 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
         <span>reconciled {ago(status.reconciledAt)}</span>
       </div>
       <div class="actions">
-        <Action label="Refresh" name="refresh" allowed={can.get} run={post('refresh', { hard: false })} onResult={result} />
-        <Action label="Hard refresh" name="hard-refresh" allowed={can.get} run={post('refresh', { hard: true })} onResult={result} />
+        <Action label="Refresh" name="refresh" allowed={mayChange} reason={refreshReason} run={post('refresh', { hard: false })} onResult={result} />
+        <Action label="Hard refresh" name="hard-refresh" allowed={mayChange} reason={refreshReason} run={post('refresh', { hard: true })} onResult={result} />
         <span class="group">
           <Action
             label={selected.size ? `Sync ${selected.size} selected` : 'Sync'}
             name="sync"
-            allowed={can.sync}
+            allowed={may.sync}
             run={post('sync', {
               prune: opts.prune,
               dryRun: opts.dryRun,
@@ -157,27 +170,40 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
             onResult={result}
           />
           <label>
-            <input type="checkbox" name="prune" checked={opts.prune} onChange={(e) => setOpts({ ...opts, prune: (e.target as HTMLInputElement).checked })} />{' '}
+            <input
+              type="checkbox"
+              name="prune"
+              disabled={!may.sync}
+              checked={opts.prune}
+              onChange={(e) => setOpts({ ...opts, prune: (e.target as HTMLInputElement).checked })}
+            />{' '}
             prune
           </label>
           <label>
-            <input type="checkbox" name="dryRun" checked={opts.dryRun} onChange={(e) => setOpts({ ...opts, dryRun: (e.target as HTMLInputElement).checked })} />{' '}
+            <input
+              type="checkbox"
+              name="dryRun"
+              disabled={!may.sync}
+              checked={opts.dryRun}
+              onChange={(e) => setOpts({ ...opts, dryRun: (e.target as HTMLInputElement).checked })}
+            />{' '}
             dry run
           </label>
           <input
             name="revision"
+            disabled={!may.sync}
             placeholder="revision"
             size={10}
             value={opts.revision}
             onInput={(e) => setOpts({ ...opts, revision: (e.target as HTMLInputElement).value })}
           />
         </span>
-        <Action label="Terminate" name="terminate" allowed={can.sync && running} run={post('terminate-operation')} onResult={result} />
+        <Action label="Terminate" name="terminate" allowed={may.sync && running} run={post('terminate-operation')} onResult={result} />
         <Action
           label="Delete"
           name="delete"
           danger
-          allowed={can.delete}
+          allowed={may.delete}
           confirm={`Delete application ${name} and its resources?`}
           run={() => api('DELETE', base)}
           onResult={result}
@@ -228,7 +254,7 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
         </Panel>
       )}
       <Panel title="Resources">
-        <Tree nodes={tree} selected={selected} toggle={toggle} />
+        <Tree nodes={tree} selected={selected} toggle={toggle} selectable={!!may.sync} />
       </Panel>
       {diff !== undefined && (
         <Panel title="Diff (live → desired)">
@@ -261,7 +287,7 @@ export function ApplicationPage({ namespace, name, settings }: { namespace: stri
                   <Action
                     label="Rollback"
                     name={`rollback-${h.id}`}
-                    allowed={can.sync && !app.spec?.syncPolicy?.automated}
+                    allowed={may.sync && !app.spec?.syncPolicy?.automated}
                     confirm={`Roll ${name} back to history entry ${h.id}?`}
                     run={post('rollback', { id: h.id })}
                     onResult={result}

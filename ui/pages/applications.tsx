@@ -1,24 +1,23 @@
 // Every Application the token may read, live from the stream: counts per status,
 // filters kept in the URL, tiles or a table.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { stream } from '../api';
+import { Component } from 'preact';
+import { useEffect, useLayoutEffect, useMemo, useState } from 'preact/hooks';
 import { ago, Badge } from '../components';
+import { useLiveList } from '../live';
 import { href, setQuery, type Route } from '../router';
 
+/** What the stream sends of an Application (api/dashboard/summaries.ts). */
 export interface AppSummary {
   namespace: string;
   name: string;
   project: string;
   sync: string;
   health: string;
-  source?: string;
-  targetRevision?: string;
+  syncing?: true;
   destination: { server?: string; name?: string; namespace?: string };
   revision?: string;
   lastSync?: string;
-  operation?: string;
   labels?: Record<string, string>;
-  conditions?: number;
 }
 
 const FILTERS = ['project', 'sync', 'health', 'namespace', 'cluster', 'label'] as const;
@@ -40,31 +39,59 @@ function matches(a: AppSummary, q: URLSearchParams): boolean {
   return true;
 }
 
+// One row. An Application that did not change keeps its summary object, so its row is not
+// rendered again; `minute` moves once a minute so "last sync" stays right.
+class Row extends Component<{ a: AppSummary; minute: number }> {
+  shouldComponentUpdate(next: { a: AppSummary; minute: number }) {
+    return next.a !== this.props.a || next.minute !== this.props.minute;
+  }
+  render() {
+    const { a } = this.props;
+    return (
+      <tr data-app={a.name}>
+        <td>
+          <a href={href('applications', a.namespace, a.name)}>{a.name}</a>
+          <div class="muted">{a.namespace}</div>
+        </td>
+        <td>{a.project}</td>
+        <td>
+          <Badge value={a.sync} />
+          {a.syncing && <span class="muted"> syncing</span>}
+        </td>
+        <td>
+          <Badge value={a.health} />
+        </td>
+        <td>
+          {cluster(a)}
+          <div class="muted">{a.destination.namespace}</div>
+        </td>
+        <td class="mono">{a.revision ?? '-'}</td>
+        <td>{ago(a.lastSync)}</td>
+      </tr>
+    );
+  }
+}
+
+function useMinute(): number {
+  const [minute, setMinute] = useState(0);
+  useEffect(() => {
+    const t = setInterval(() => setMinute((m) => m + 1), 60_000);
+    return () => clearInterval(t);
+  }, []);
+  return minute;
+}
+
+const byName = (a: AppSummary, b: AppSummary) =>
+  a.namespace < b.namespace ? -1 : a.namespace > b.namespace ? 1 : a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
 export function ApplicationsPage({ route }: { route: Route }) {
-  const [apps, setApps] = useState<Map<string, AppSummary>>();
-  const [live, setLive] = useState(false);
-  useEffect(
-    () =>
-      stream(
-        'applications',
-        {
-          applications: (d: { items: AppSummary[] }) => setApps(new Map(d.items.map((a) => [`${a.namespace}/${a.name}`, a]))),
-          'application-changes': (d: { changes: { key: string; item: AppSummary | null }[] }) =>
-            setApps((prev) => {
-              const next = new Map(prev);
-              for (const c of d.changes) {
-                if (c.item) next.set(c.key, c.item);
-                else next.delete(c.key);
-              }
-              return next;
-            }),
-        },
-        setLive,
-      ),
-    [],
-  );
+  const { items: apps, version, live } = useLiveList<AppSummary>('applications');
+  const minute = useMinute();
   const q = route.query;
-  const all = useMemo(() => [...(apps?.values() ?? [])].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)), [apps]);
+  const all = useMemo(() => [...(apps?.values() ?? [])].sort(byName), [version]);
+  useLayoutEffect(() => {
+    if (apps) performance.mark('sluice:list-rendered'); // for the bench's breakdown (test/bench/dashboard.ts)
+  }, [!apps]);
   const shown = useMemo(() => all.filter((a) => matches(a, q)), [all, q.toString()]);
   const options = useMemo(() => {
     const o: Record<string, Set<string>> = {
@@ -141,7 +168,7 @@ export function ApplicationsPage({ route }: { route: Route }) {
           ))}
         </div>
       ) : (
-        <table class="list">
+        <table class="list long apps">
           <thead>
             <tr>
               <th>Name</th>
@@ -155,26 +182,7 @@ export function ApplicationsPage({ route }: { route: Route }) {
           </thead>
           <tbody>
             {shown.map((a) => (
-              <tr key={`${a.namespace}/${a.name}`} data-app={a.name}>
-                <td>
-                  <a href={href('applications', a.namespace, a.name)}>{a.name}</a>
-                  <div class="muted">{a.namespace}</div>
-                </td>
-                <td>{a.project}</td>
-                <td>
-                  <Badge value={a.sync} />
-                  {a.operation === 'Running' && <span class="muted"> syncing</span>}
-                </td>
-                <td>
-                  <Badge value={a.health} />
-                </td>
-                <td>
-                  {cluster(a)}
-                  <div class="muted">{a.destination.namespace}</div>
-                </td>
-                <td class="mono">{a.revision?.slice(0, 7) ?? '-'}</td>
-                <td>{ago(a.lastSync)}</td>
-              </tr>
+              <Row key={`${a.namespace}/${a.name}`} a={a} minute={minute} />
             ))}
           </tbody>
         </table>

@@ -1,27 +1,30 @@
-// ApplicationSets: the list, and one set with its generated Applications (their sync and
-// health live from the Applications stream), RollingSync progress, conditions, and a
+// ApplicationSets: the list, live, and one set, live, with its generated Applications (their
+// sync and health from the Applications stream), RollingSync progress, conditions, and a
 // preview of what an edited spec would generate (nothing applied).
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useMemo, useState } from 'preact/hooks';
 import { api, enc, stream } from '../api';
 import { Action, Badge, Message, Panel } from '../components';
+import { liveListHandlers, useLiveList } from '../live';
 import { href } from '../router';
 import type { AppSummary } from './applications';
 
+interface AppSetSummary {
+  namespace: string;
+  name: string;
+  project: string;
+  conditions: string[];
+  applications: number;
+}
+
 export function ApplicationSetsPage() {
-  const [items, setItems] = useState<any[]>();
-  const [error, setError] = useState<string>();
-  useEffect(() => {
-    api('GET', '/api/v1/applicationsets').then(
-      (r) => setItems(r.items),
-      (e) => setError(e.message),
-    );
-  }, []);
+  const { items: byKey, version, live } = useLiveList<AppSetSummary>('applicationsets');
+  const items = useMemo(() => byKey && [...byKey.values()].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)), [version]);
   return (
     <div class="page" data-page="applicationsets" data-loaded={items ? 'true' : 'false'}>
       <header class="page-head">
         <h1>ApplicationSets</h1>
+        <span class={`live ${live ? 'on' : ''}`}>{live ? 'live' : 'connecting…'}</span>
       </header>
-      <Message text={error} error />
       {items && (
         <table class="list">
           <thead>
@@ -53,36 +56,40 @@ export function ApplicationSetsPage() {
 
 export function ApplicationSetPage({ namespace, name }: { namespace: string; name: string }) {
   const [set, setSet] = useState<any>();
-  const [error, setError] = useState<string>();
-  const [apps, setApps] = useState<Map<string, AppSummary>>(new Map());
-  const [draft, setDraft] = useState('');
+  const [gone, setGone] = useState(false);
+  const [apps, setApps] = useState<{ items: Map<string, AppSummary> }>({ items: new Map() });
+  const [draft, setDraft] = useState<string>();
   const [preview, setPreview] = useState<any>();
   const [msg, setMsg] = useState<{ text: string; error?: boolean }>();
+  const [can, setCan] = useState<Record<string, boolean>>();
 
   useEffect(() => {
-    api('GET', `/api/v1/namespaces/${enc(namespace)}/applicationsets/${enc(name)}`).then(
-      (r) => {
-        setSet(r.applicationSet);
-        setDraft(JSON.stringify(r.applicationSet.spec, null, 2));
-      },
-      (e) => setError(e.message),
+    api('GET', `/api/v1/namespaces/${enc(namespace)}/applicationsets/${enc(name)}/permissions`).then(
+      (r) => setCan(r.actions),
+      () => setCan({}),
     );
-    // Generated Applications' sync and health, as they change.
-    return stream('applications', {
-      applications: (d: { items: AppSummary[] }) => setApps(new Map(d.items.map((a) => [`${a.namespace}/${a.name}`, a]))),
-      'application-changes': (d: { changes: { key: string; item: AppSummary | null }[] }) =>
-        setApps((prev) => {
-          const next = new Map(prev);
-          for (const c of d.changes) {
-            if (c.item) next.set(c.key, c.item);
-            else next.delete(c.key);
-          }
-          return next;
-        }),
-    });
   }, [namespace, name]);
+  useEffect(
+    () =>
+      // The set itself (status, RollingSync) and the generated Applications' sync and health, as they change.
+      stream(`applicationset/${namespace}/${name},applications`, {
+        object: (d: { object: any }) => {
+          setGone(!d.object);
+          setSet(d.object ?? undefined);
+          // The editor starts from the spec as first seen and is not overwritten while being edited.
+          if (d.object) setDraft((prev) => prev ?? JSON.stringify(d.object.spec, null, 2));
+        },
+        ...liveListHandlers<AppSummary>('applications', (update) => setApps((prev) => ({ items: update(prev.items) }))),
+      }),
+    [namespace, name],
+  );
 
-  if (error) return <Message text={error} error />;
+  if (gone)
+    return (
+      <p>
+        ApplicationSet {namespace}/{name} not found, or not yours to see.
+      </p>
+    );
   if (!set) return <p>Loading…</p>;
   const status = set.status ?? {};
   const generated: any[] = status.resources ?? [];
@@ -90,7 +97,7 @@ export function ApplicationSetPage({ namespace, name }: { namespace: string; nam
   const runPreview = async () => {
     let spec: unknown;
     try {
-      spec = JSON.parse(draft);
+      spec = JSON.parse(draft ?? '');
     } catch (e) {
       throw new Error(`the spec is not JSON: ${(e as Error).message}`, { cause: e });
     }
@@ -99,7 +106,7 @@ export function ApplicationSetPage({ namespace, name }: { namespace: string; nam
     return { message: r.error ? `preview: ${r.error}` : `preview: ${r.applications.length} Applications` };
   };
   return (
-    <div class="page" data-page="applicationset">
+    <div class="page" data-page="applicationset" data-permissions={can ? 'loaded' : undefined}>
       <header class="page-head">
         <h1>
           <a href="#/applicationsets">ApplicationSets</a> / {name}
@@ -127,7 +134,7 @@ export function ApplicationSetPage({ namespace, name }: { namespace: string; nam
           </thead>
           <tbody>
             {generated.map((r) => {
-              const live = apps.get(`${r.namespace ?? namespace}/${r.name}`);
+              const live = apps.items.get(`${r.namespace ?? namespace}/${r.name}`);
               const rs = rolling.find((x) => x.application === r.name);
               return (
                 <tr key={r.name} data-app={r.name}>
@@ -149,9 +156,16 @@ export function ApplicationSetPage({ namespace, name }: { namespace: string; nam
         </table>
       </Panel>
       <Panel title="Preview a change">
-        <textarea class="spec" rows={14} value={draft} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} name="spec" />
+        <textarea class="spec" rows={14} value={draft ?? ''} onInput={(e) => setDraft((e.target as HTMLTextAreaElement).value)} name="spec" />
         <div class="actions">
-          <Action label="Preview" name="preview" allowed run={runPreview} onResult={(text, err) => setMsg({ text, error: err })} />
+          <Action
+            label="Preview"
+            name="preview"
+            allowed={can?.create}
+            reason="a preview needs the permission to create this ApplicationSet"
+            run={runPreview}
+            onResult={(text, err) => setMsg({ text, error: err })}
+          />
         </div>
         <Message text={msg?.text} error={msg?.error} />
         {preview?.applications && (
@@ -159,7 +173,7 @@ export function ApplicationSetPage({ namespace, name }: { namespace: string; nam
             {preview.applications.map((a: any) => (
               <li key={a.metadata.name} class="mono">
                 {a.metadata.name} → {a.spec?.destination?.name ?? a.spec?.destination?.server} / {a.spec?.destination?.namespace}
-                {apps.has(`${a.metadata.namespace}/${a.metadata.name}`) ? '' : ' (new)'}
+                {apps.items.has(`${a.metadata.namespace}/${a.metadata.name}`) ? '' : ' (new)'}
               </li>
             ))}
           </ul>

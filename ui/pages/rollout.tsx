@@ -45,7 +45,8 @@ export function RolloutPage({ namespace, name, settings }: { namespace: string; 
   const [ro, setRo] = useState<any>();
   const [gone, setGone] = useState(false);
   const [tree, setTree] = useState<any>();
-  const [can, setCan] = useState<Record<string, boolean>>({});
+  // Which commands the token may run; undefined until the API has answered (every control disabled until then).
+  const [can, setCan] = useState<Record<string, boolean>>();
   const [msg, setMsg] = useState<{ text: string; error?: boolean }>();
   const [image, setImage] = useState({ container: '', image: '' });
   const [undoTo, setUndoTo] = useState('');
@@ -82,10 +83,11 @@ export function RolloutPage({ namespace, name, settings }: { namespace: string; 
   const t = tree?.tree;
   const containers: string[] = (ro.spec?.template?.spec?.containers ?? []).map((c: any) => c.name);
   const post = (path: string, body?: unknown) => () => api('POST', `${base}/${path}`, body ?? {});
+  const may = can ?? {};
   const runs = (t?.revisions ?? []).flatMap((r: any) => r.analysisRuns.map((a: any) => ({ ...a, revision: r.revision })));
 
   return (
-    <div class="page" data-page="rollout" data-phase={status.phase} data-step={current}>
+    <div class="page" data-page="rollout" data-phase={status.phase} data-step={current} data-permissions={can ? 'loaded' : undefined}>
       <header class="page-head">
         <h1>
           <a href="#/rollouts">Rollouts</a> / {name}
@@ -108,13 +110,13 @@ export function RolloutPage({ namespace, name, settings }: { namespace: string; 
         {status.message && <span class="muted">{status.message}</span>}
       </div>
       <div class="actions">
-        <Action label="Promote" name="promote" allowed={can.promote} run={post('promote')} onResult={result} />
-        <Action label="Promote full" name="promote-full" allowed={can['promote-full']} run={post('promote', { full: true })} onResult={result} />
-        <Action label="Abort" name="abort" danger allowed={can.abort} run={post('abort')} onResult={result} />
-        <Action label="Retry" name="retry" allowed={can.retry} run={post('retry')} onResult={result} />
-        <Action label="Restart" name="restart" allowed={can.restart} confirm={`Restart the pods of ${name}?`} run={post('restart')} onResult={result} />
+        <Action label="Promote" name="promote" allowed={may.promote} run={post('promote')} onResult={result} />
+        <Action label="Promote full" name="promote-full" allowed={may['promote-full']} run={post('promote', { full: true })} onResult={result} />
+        <Action label="Abort" name="abort" danger allowed={may.abort} run={post('abort')} onResult={result} />
+        <Action label="Retry" name="retry" allowed={may.retry} run={post('retry')} onResult={result} />
+        <Action label="Restart" name="restart" allowed={may.restart} confirm={`Restart the pods of ${name}?`} run={post('restart')} onResult={result} />
         <span class="group">
-          <select name="undo-revision" value={undoTo} onChange={(e) => setUndoTo((e.target as HTMLSelectElement).value)}>
+          <select name="undo-revision" disabled={!may.undo} value={undoTo} onChange={(e) => setUndoTo((e.target as HTMLSelectElement).value)}>
             <option value="">previous revision</option>
             {(t?.revisions ?? []).map((r: any) => (
               <option key={r.revision} value={String(r.revision)}>
@@ -122,11 +124,12 @@ export function RolloutPage({ namespace, name, settings }: { namespace: string; 
               </option>
             ))}
           </select>
-          <Action label="Undo" name="undo" allowed={can.undo} run={post('undo', undoTo ? { toRevision: Number(undoTo) } : {})} onResult={result} />
+          <Action label="Undo" name="undo" allowed={may.undo} run={post('undo', undoTo ? { toRevision: Number(undoTo) } : {})} onResult={result} />
         </span>
         <span class="group">
           <select
             name="container"
+            disabled={!may['set-image']}
             value={image.container || containers[0]}
             onChange={(e) => setImage({ ...image, container: (e.target as HTMLSelectElement).value })}
           >
@@ -136,6 +139,7 @@ export function RolloutPage({ namespace, name, settings }: { namespace: string; 
           </select>
           <input
             name="image"
+            disabled={!may['set-image']}
             placeholder="image:tag"
             value={image.image}
             onInput={(e) => setImage({ ...image, image: (e.target as HTMLInputElement).value })}
@@ -143,7 +147,7 @@ export function RolloutPage({ namespace, name, settings }: { namespace: string; 
           <Action
             label="Set image"
             name="set-image"
-            allowed={can['set-image'] && !!image.image}
+            allowed={may['set-image'] && !!image.image}
             run={post('set-image', { container: image.container || containers[0], image: image.image })}
             onResult={result}
           />

@@ -1,8 +1,9 @@
 // Rollouts in every namespace the token may read (the Argo Rollouts dashboard shows one),
 // live: phase, strategy, step and weights.
-import { useEffect, useMemo, useState } from 'preact/hooks';
-import { stream } from '../api';
+import { Component } from 'preact';
+import { useLayoutEffect, useMemo } from 'preact/hooks';
 import { Badge } from '../components';
+import { useLiveList } from '../live';
 import { href, setQuery, type Route } from '../router';
 
 interface RolloutSummary {
@@ -20,31 +21,41 @@ interface RolloutSummary {
   images: string[];
 }
 
+// One row, rendered again only when its Rollout changed (an unchanged one keeps its summary object).
+class Row extends Component<{ r: RolloutSummary }> {
+  shouldComponentUpdate(next: { r: RolloutSummary }) {
+    return next.r !== this.props.r;
+  }
+  render() {
+    const { r } = this.props;
+    return (
+      <tr data-rollout={r.name} data-namespace={r.namespace} data-phase={r.phase} data-step={r.step}>
+        <td>
+          <a href={href('rollouts', r.namespace, r.name)}>{r.name}</a>
+          <div class="muted">{r.namespace}</div>
+        </td>
+        <td>
+          <Badge value={r.phase} title={r.message} />
+        </td>
+        <td>{r.strategy}</td>
+        <td>{r.steps ? `${r.step}/${r.steps}` : '-'}</td>
+        <td>{r.setWeight !== undefined ? `${r.setWeight} / ${r.actualWeight ?? '-'}` : '-'}</td>
+        <td>
+          {r.ready}/{r.desired}
+        </td>
+        <td class="mono">{r.images.join(', ')}</td>
+      </tr>
+    );
+  }
+}
+
 export function RolloutsPage({ route }: { route: Route }) {
-  const [items, setItems] = useState<Map<string, RolloutSummary>>();
-  const [live, setLive] = useState(false);
-  useEffect(
-    () =>
-      stream(
-        'rollouts',
-        {
-          rollouts: (d: { items: RolloutSummary[] }) => setItems(new Map(d.items.map((r) => [`${r.namespace}/${r.name}`, r]))),
-          'rollout-changes': (d: { changes: { key: string; item: RolloutSummary | null }[] }) =>
-            setItems((prev) => {
-              const next = new Map(prev);
-              for (const c of d.changes) {
-                if (c.item) next.set(c.key, c.item);
-                else next.delete(c.key);
-              }
-              return next;
-            }),
-        },
-        setLive,
-      ),
-    [],
-  );
+  const { items, version, live } = useLiveList<RolloutSummary>('rollouts');
   const q = route.query;
-  const all = useMemo(() => [...(items?.values() ?? [])].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)), [items]);
+  const all = useMemo(() => [...(items?.values() ?? [])].sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)), [version]);
+  useLayoutEffect(() => {
+    if (items) performance.mark('sluice:list-rendered'); // for the bench's breakdown (test/bench/dashboard.ts)
+  }, [!items]);
   const namespaces = useMemo(() => [...new Set(all.map((r) => r.namespace))].sort(), [all]);
   const phases = useMemo(() => [...new Set(all.map((r) => r.phase))].sort(), [all]);
   const text = q.get('q')?.toLowerCase();
@@ -81,7 +92,7 @@ export function RolloutsPage({ route }: { route: Route }) {
       {!items ? (
         <p>Loading…</p>
       ) : (
-        <table class="list">
+        <table class="list long rollouts">
           <thead>
             <tr>
               <th>Name</th>
@@ -95,22 +106,7 @@ export function RolloutsPage({ route }: { route: Route }) {
           </thead>
           <tbody>
             {shown.map((r) => (
-              <tr key={`${r.namespace}/${r.name}`} data-rollout={r.name} data-namespace={r.namespace} data-phase={r.phase} data-step={r.step}>
-                <td>
-                  <a href={href('rollouts', r.namespace, r.name)}>{r.name}</a>
-                  <div class="muted">{r.namespace}</div>
-                </td>
-                <td>
-                  <Badge value={r.phase} title={r.message} />
-                </td>
-                <td>{r.strategy}</td>
-                <td>{r.steps ? `${r.step}/${r.steps}` : '-'}</td>
-                <td>{r.setWeight !== undefined ? `${r.setWeight} / ${r.actualWeight ?? '-'}` : '-'}</td>
-                <td>
-                  {r.ready}/{r.desired}
-                </td>
-                <td class="mono">{r.images.join(', ')}</td>
-              </tr>
+              <Row key={`${r.namespace}/${r.name}`} r={r} />
             ))}
           </tbody>
         </table>
