@@ -161,6 +161,8 @@ async function run(
   }
   console.log('');
   const syncedMs = Math.max(...doneAt.values()) - started;
+  // Nothing can fire before the first Application is Synced and Healthy: a gap here is the run, not notifications.
+  console.log(`  ${label}: first Synced and Healthy after ${seconds(Math.min(...doneAt.values()) - started)}`);
   if (cpuBefore) {
     const after = cpuSnapshot();
     const used = [...after].map(([k, v]) => [k, v - (cpuBefore.get(k) ?? 0)] as const).filter(([, v]) => v >= 0.5);
