@@ -16,7 +16,7 @@ import { ExperimentWatcher } from '../worker/experiment-watcher';
 import { ApplicationWatcher } from '../worker/application-watcher';
 import { ApplicationSetWatcher } from '../worker/applicationset-watcher';
 import { RolloutNotificationsWatcher } from '../worker/rollout-notifications-watcher';
-import { createSluiceWorker, installRuntime } from '../worker/worker';
+import { createNotificationsWorker, createSluiceWorker, installRuntime, notificationsTaskQueue } from '../worker/worker';
 import { loggerFromEnv, type Log } from '../worker/logger';
 import { connectClient, connectWorker, type TemporalSettings } from '../worker/temporal-connection';
 import { createRolloutCache } from '../activities/rollout-cache';
@@ -79,6 +79,22 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       if (worker.getState() === 'RUNNING') worker.shutdown();
       await workerRun;
     });
+    // Notifications on a queue of their own, with few slots.
+    const notificationsQueue = notificationsTaskQueue(config.taskQueue);
+    if (config.notifications) {
+      const notificationsWorker = await createNotificationsWorker({
+        connection: workerConnection,
+        namespace: config.temporalNamespace,
+        taskQueue: notificationsQueue,
+        kube,
+        maxCachedWorkflows: config.maxCachedWorkflows,
+      });
+      const notificationsRun = notificationsWorker.run();
+      stops.push(async () => {
+        if (notificationsWorker.getState() === 'RUNNING') notificationsWorker.shutdown();
+        await notificationsRun;
+      });
+    }
 
     const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log, cache: rolloutCache });
     watcher.start();
@@ -93,6 +109,8 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       log,
       cache: applicationCache,
       notifications: config.notifications,
+      notificationsTaskQueue: notificationsQueue,
+      ...(config.notificationsDeferral ? { notificationsDeferral: config.notificationsDeferral } : {}),
       ...(config.imageUpdates ? { imageUpdates: config.imageUpdates } : {}),
     });
     applicationWatcher.start();
@@ -111,7 +129,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       const rolloutNotifications = new RolloutNotificationsWatcher({
         kube,
         client,
-        taskQueue: config.taskQueue,
+        taskQueue: notificationsQueue,
         namespace: config.watchNamespace,
         useSearchAttributes,
         log,

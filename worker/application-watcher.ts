@@ -28,7 +28,7 @@ import { FIELD_MANAGER, REFRESH_ANNOTATION, TRACKING_ID_ANNOTATION } from '../do
 import { NOTIFICATIONS_CONFIGMAP } from '../activities/notifications/activities';
 import { parseNotificationConfig, type DefaultSubscription, type NotificationConfig } from '../domain/notifications/config';
 import { triggerView } from '../domain/notifications/firing';
-import { isSubscribed } from '../domain/notifications/subscriptions';
+import { isSubscribed, subscriptionsFor } from '../domain/notifications/subscriptions';
 
 export interface ApplicationWatcherOptions {
   kube: KubeClient;
@@ -45,6 +45,14 @@ export interface ApplicationWatcherOptions {
    * read changes (on unless SLUICE_NOTIFICATIONS=off).
    */
   notifications?: boolean;
+  /** The notifications workflows' task queue (default: taskQueue). */
+  notificationsTaskQueue?: string;
+  /**
+   * Syncs first: while at least `whileSyncing` Applications have a sync under way or have not
+   * been compared yet (a burst), notifications workflows are started and woken only when the
+   * burst is over or after `maxDelayMs`. `whileSyncing` 0 turns this off.
+   */
+  notificationsDeferral?: { whileSyncing: number; maxDelayMs: number };
   /** Start image-update/<ns>/<name> for Applications with Image Updater's image-list annotation. */
   imageUpdates?: { intervalMs?: number };
 }
@@ -55,14 +63,25 @@ export class ApplicationWatcher {
   private readonly nudger: Nudger;
   /** Last generation seen per object, so status-only updates wake nobody. */
   private readonly seen = new Map<string, string>();
-  /** Last notification-relevant state per Application (see notificationFingerprint). */
+  /**
+   * Per notifications workflow this process started or woke: what its last wake-up saw
+   * (see notificationView). No entry: as far as this process knows there is no workflow.
+   */
   private readonly notified = new Map<string, string>();
   /** What decides whether an Application is subscribed: the ConfigMap's `subscriptions` per namespace, projects' metadata, apps' metadata. */
   private readonly defaultSubscriptions = new Map<string, DefaultSubscription[]>();
   /** The triggers per namespace, to tell which changes of an Application a trigger could see. */
   private readonly notificationConfigs = new Map<string, NotificationConfig>();
+  /** Until the first list of ConfigMaps, an Application's triggers are unknown: its notifications wait. */
+  private configsListed = false;
   private readonly projects = new Map<string, KubeObject>();
-  private readonly appMeta = new Map<string, { metadata: KubeObject['metadata']; project: string }>();
+  /** The Applications (the watch's own objects, no copy), to look again when the ConfigMap or a project changes. */
+  private readonly apps = new Map<string, KubeObject>();
+  /** Applications with a sync under way or not compared yet (see notificationsDeferral). */
+  private readonly syncing = new Set<string>();
+  /** Wake-ups of notifications workflows waiting for a burst of syncs to end, oldest first. */
+  private readonly deferred = new Map<string, { since: number; send: () => void }>();
+  private deferTimer?: NodeJS.Timeout;
   /** Last Image Updater annotations per Application: a change wakes its image-update workflow. */
   private readonly imageAnnotations = new Map<string, string>();
   /** ImageUpdaters per namespace (name → spec), and the Applications they could select. */
@@ -83,7 +102,7 @@ export class ApplicationWatcher {
     this.loops.push(
       inform(
         this.informOptions(Resources.application),
-        (type, app) => (type === 'DELETED' ? apps?.remove(app) : apps?.upsert(app), this.onApplication(type, app)),
+        (type, app, listed) => (type === 'DELETED' ? apps?.remove(app) : apps?.upsert(app), this.onApplication(type, app, listed)),
         apps && ((items) => apps.replace(items)),
       ),
     );
@@ -104,21 +123,26 @@ export class ApplicationWatcher {
     if (this.opts.notifications) {
       // A ConfigMap or project that starts subscribing Applications starts their workflows.
       this.loops.push(
-        inform({ ...this.informOptions(Resources.configMap), fieldSelector: `metadata.name=${NOTIFICATIONS_CONFIGMAP}` }, (type, cm) => {
-          const ns = cm.metadata.namespace!;
-          if (type === 'DELETED') {
-            this.defaultSubscriptions.delete(ns);
-            this.notificationConfigs.delete(ns);
-          } else {
-            const data = (cm as { data?: Record<string, string> }).data ?? {};
-            this.defaultSubscriptions.set(ns, parseNotificationConfig(data, {}, false).subscriptions);
-            this.notificationConfigs.set(ns, parseNotificationConfig(data));
-          }
-          // Other triggers see other changes: the next change of each started workflow's Application wakes it.
-          for (const workflowId of this.notified.keys())
-            if (workflowId.startsWith(notificationsWorkflowId({ namespace: ns, name: '' }))) this.notified.set(workflowId, '');
-          this.resubscribe((app) => app.metadata.namespace === ns);
-        }),
+        inform(
+          { ...this.informOptions(Resources.configMap), fieldSelector: `metadata.name=${NOTIFICATIONS_CONFIGMAP}` },
+          (type, cm) => {
+            const ns = cm.metadata.namespace!;
+            if (type === 'DELETED') {
+              this.defaultSubscriptions.delete(ns);
+              this.notificationConfigs.delete(ns);
+            } else this.setNotificationConfig(cm);
+            // Other triggers or subscriptions: every Application of the namespace is looked at again.
+            this.lookAgain((app) => app.metadata.namespace === ns);
+          },
+          (items) => {
+            // The first list: Applications seen before it are looked at now.
+            for (const cm of items) this.setNotificationConfig(cm);
+            if (!this.configsListed) {
+              this.configsListed = true;
+              this.lookAgain(() => true);
+            }
+          },
+        ),
         inform(this.informOptions(Resources.appProject), (type, project) => {
           const key = `${project.metadata.namespace}/${project.metadata.name}`;
           if (type === 'DELETED') this.projects.delete(key);
@@ -126,7 +150,7 @@ export class ApplicationWatcher {
             this.projects.set(key, {
               metadata: { name: project.metadata.name, namespace: project.metadata.namespace, annotations: project.metadata.annotations },
             } as KubeObject);
-          this.resubscribe((app, p) => `${app.metadata.namespace}/${p}` === key);
+          this.lookAgain((app) => `${app.metadata.namespace}/${projectOf(app)}` === key);
         }),
       );
     }
@@ -147,6 +171,8 @@ export class ApplicationWatcher {
   }
 
   async stop(): Promise<void> {
+    // Deferred wake-ups are dropped: the next process looks at every listed Application again.
+    clearInterval(this.deferTimer);
     this.abort.abort();
     await Promise.allSettled(this.loops);
   }
@@ -163,9 +189,9 @@ export class ApplicationWatcher {
     return before !== marker;
   }
 
-  private onApplication(type: string, app: KubeObject): void {
+  private onApplication(type: string, app: KubeObject, listed = false): void {
     const ref = { namespace: app.metadata.namespace!, name: app.metadata.name };
-    if (this.opts.notifications) this.onNotifiable(type, app, ref);
+    if (this.opts.notifications) this.onNotifiable(type, app, ref, listed);
     if (this.opts.imageUpdates) this.onImageUpdated(type, app, ref);
     const workflowId = applicationWorkflowId(ref);
     const refresh = app.metadata.annotations?.[REFRESH_ANNOTATION];
@@ -230,60 +256,117 @@ export class ApplicationWatcher {
     });
   }
 
+  private setNotificationConfig(cm: KubeObject): void {
+    const data = (cm as { data?: Record<string, string> }).data ?? {};
+    this.defaultSubscriptions.set(cm.metadata.namespace!, parseNotificationConfig(data, {}, false).subscriptions);
+    this.notificationConfigs.set(cm.metadata.namespace!, parseNotificationConfig(data));
+  }
+
   /**
-   * Status writes do wake the notifications workflow, but only when a trigger could see a
-   * difference, and only for an Application something subscribes: the others cost nothing.
+   * A subscribed Application's notifications workflow is started when one of its subscribed
+   * triggers' conditions first holds (before that it would decide nothing and remember
+   * nothing), and once started it is woken when what those conditions say changes. So a
+   * sync's five to ten status writes cost nothing until a trigger holds, and then one wake-up
+   * per change of a condition.
    */
-  private onNotifiable(type: string, app: KubeObject, ref: { namespace: string; name: string }): void {
+  private onNotifiable(type: string, app: KubeObject, ref: { namespace: string; name: string }, listed: boolean): void {
     const workflowId = notificationsWorkflowId(ref);
+    const status = (app as { status?: { sync?: { status?: string }; operationState?: { phase?: string } } }).status;
+    const syncing =
+      type !== 'DELETED' && (!status?.sync?.status || status.operationState?.phase === 'Running' || (app as { operation?: unknown }).operation != null);
+    if (syncing) this.syncing.add(workflowId);
+    else this.syncing.delete(workflowId);
     if (type === 'DELETED') {
-      this.appMeta.delete(workflowId);
+      this.apps.delete(workflowId);
+      this.deferred.delete(workflowId);
       // Only a workflow that was started hears of the deletion (on-deleted).
       if (this.notified.delete(workflowId)) {
         this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(notificationsNudgeSignal));
       }
       return;
     }
-    const project = (app as { spec?: { project?: string } }).spec?.project ?? 'default';
-    this.appMeta.set(workflowId, {
-      metadata: { name: app.metadata.name, namespace: app.metadata.namespace, labels: app.metadata.labels, annotations: app.metadata.annotations },
-      project,
-    });
+    this.apps.set(workflowId, app);
+    // A listed Application may have a workflow from before this process started.
+    this.notify(workflowId, app, listed);
+  }
+
+  /** After a ConfigMap or project change, or the first list of ConfigMaps: looks at the Applications it may concern again. */
+  private lookAgain(concerns: (app: KubeObject) => boolean): void {
+    for (const [workflowId, app] of this.apps) if (concerns(app)) this.notify(workflowId, app, true);
+  }
+
+  /** `mayExist`: a workflow this process does not know of may be running (started before it). */
+  private notify(workflowId: string, app: KubeObject, mayExist: boolean): void {
+    if (!this.configsListed) return; // looked at again after the first list
+    const ns = app.metadata.namespace!;
+    const project = this.projects.get(`${ns}/${projectOf(app)}`);
+    const known = this.notified.get(workflowId);
     // Once started, a workflow keeps hearing of changes (a removed subscription included).
-    if (!this.notified.has(workflowId) && !this.subscribed(app.metadata, ref.namespace, project)) return;
-    const fingerprint = notificationFingerprint(app, this.notificationConfigs.get(ref.namespace));
-    if (this.notified.get(workflowId) === fingerprint) return;
-    this.notified.set(workflowId, fingerprint);
-    this.startNotifications(workflowId, ref);
-  }
-
-  private subscribed(metadata: KubeObject['metadata'], namespace: string, project: string): boolean {
-    return isSubscribed(this.defaultSubscriptions.get(namespace) ?? [], { metadata }, this.projects.get(`${namespace}/${project}`));
-  }
-
-  /** After a ConfigMap or project change: starts the workflows of Applications it newly subscribes. */
-  private resubscribe(affects: (app: { metadata: KubeObject['metadata'] }, project: string) => boolean): void {
-    for (const [workflowId, app] of this.appMeta) {
-      if (this.notified.has(workflowId) || !affects(app, app.project)) continue;
-      if (!this.subscribed(app.metadata, app.metadata.namespace!, app.project)) continue;
-      this.notified.set(workflowId, ''); // the next change of the Application wakes it again
-      this.startNotifications(workflowId, { namespace: app.metadata.namespace!, name: app.metadata.name });
+    if (known === undefined && !isSubscribed(this.defaultSubscriptions.get(ns) ?? [], app, project)) return;
+    const { fingerprint, holds } = notificationView(app, this.notificationConfigs.get(ns), project);
+    if (known === fingerprint) return;
+    const ref = { namespace: ns, name: app.metadata.name };
+    if (holds) {
+      this.notified.set(workflowId, fingerprint);
+      this.startNotifications(workflowId, ref);
+    } else if (known !== undefined || mayExist) {
+      // Nothing holds: only a running workflow has something to learn (a condition that stopped holding).
+      this.notified.set(workflowId, fingerprint);
+      this.afterSyncs(workflowId, () =>
+        this.nudger.nudge(workflowId, async () => {
+          try {
+            await this.opts.client.workflow.getHandle(workflowId).signal(notificationsNudgeSignal);
+          } catch (err) {
+            if (!(err instanceof WorkflowNotFoundError)) throw err;
+            // None runs: none is started until a condition holds.
+            if (this.notified.get(workflowId) === fingerprint) this.notified.delete(workflowId);
+          }
+        }),
+      );
     }
   }
 
+  /** Runs `send` now, or once the burst of syncs is over (at most maxDelayMs from the first deferral). */
+  private afterSyncs(workflowId: string, send: () => void): void {
+    const deferral = this.opts.notificationsDeferral;
+    if (!deferral?.whileSyncing || this.syncing.size < deferral.whileSyncing) {
+      this.deferred.delete(workflowId);
+      send();
+      return;
+    }
+    // A later wake-up replaces an earlier one and keeps its place.
+    this.deferred.set(workflowId, { since: this.deferred.get(workflowId)?.since ?? Date.now(), send });
+    this.deferTimer ??= setInterval(() => {
+      const due = Date.now() - deferral.maxDelayMs;
+      const over = this.syncing.size < deferral.whileSyncing;
+      for (const [id, d] of this.deferred) {
+        if (!over && d.since > due) break;
+        this.deferred.delete(id);
+        d.send();
+      }
+      if (this.deferred.size === 0) {
+        clearInterval(this.deferTimer);
+        this.deferTimer = undefined;
+      }
+    }, 250).unref();
+  }
+
   private startNotifications(workflowId: string, ref: { namespace: string; name: string }): void {
-    const { client, taskQueue, useSearchAttributes } = this.opts;
-    this.nudger.nudge(workflowId, async () => {
-      await client.workflow.signalWithStart(notificationsWorkflow, {
-        workflowId,
-        taskQueue,
-        args: [ref],
-        signal: notificationsNudgeSignal,
-        signalArgs: [],
-        staticSummary: `notifications of Application ${ref.namespace}/${ref.name}`,
-        ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['Notifications'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
-      });
-    });
+    const { client, useSearchAttributes } = this.opts;
+    const taskQueue = this.opts.notificationsTaskQueue ?? this.opts.taskQueue;
+    this.afterSyncs(workflowId, () =>
+      this.nudger.nudge(workflowId, async () => {
+        await client.workflow.signalWithStart(notificationsWorkflow, {
+          workflowId,
+          taskQueue,
+          args: [ref],
+          signal: notificationsNudgeSignal,
+          signalArgs: [],
+          staticSummary: `notifications of Application ${ref.namespace}/${ref.name}`,
+          ...(useSearchAttributes ? { searchAttributes: { SluiceKind: ['Notifications'], SluiceNamespace: [ref.namespace], SluiceName: [ref.name] } } : {}),
+        });
+      }),
+    );
   }
 
   private onManaged(res: ResourceRef, type: string, obj: KubeObject): void {
@@ -299,18 +382,32 @@ export class ApplicationWatcher {
   }
 }
 
+const projectOf = (app: KubeObject): string => (app as { spec?: { project?: string } }).spec?.project ?? 'default';
+
 /**
- * What a notifications workflow could decide differently on: what the namespace's triggers
- * say of the Application (domain/notifications/firing.ts triggerView), its deletion, its
- * annotations and labels (subscriptions). Without the triggers (no ConfigMap seen yet, or a
- * condition reading the AppProject): the whole status without its timestamps. A sync
- * writes its status five to ten times; only one or two of those change what a trigger sees.
+ * What a notifications workflow could decide differently on: what the subscribed triggers
+ * say of the Application (domain/notifications/firing.ts triggerView), who is subscribed,
+ * its deletion; and whether any subscribed condition holds. No ConfigMap: nothing can
+ * fire. A condition reading the AppProject: the whole status without its timestamps, and
+ * `holds` (the workflow decides). A sync writes its status five to ten times; only one or
+ * two of those change what a trigger sees.
  */
-export function notificationFingerprint(app: KubeObject, cfg?: NotificationConfig): string {
-  const view = cfg ? triggerView(cfg, { app }) : undefined;
-  if (view !== undefined) return JSON.stringify([view, app.metadata.deletionTimestamp ?? null, app.metadata.annotations ?? {}, app.metadata.labels ?? {}]);
+export function notificationView(app: KubeObject, cfg?: NotificationConfig, project?: KubeObject): { fingerprint: string; holds: boolean } {
+  if (!cfg) return { fingerprint: 'no argocd-notifications-cm', holds: false };
+  const subscriptions = subscriptionsFor(cfg, app, project);
+  const view = triggerView(cfg, { app }, Object.keys(subscriptions));
+  if (view !== undefined) return { fingerprint: JSON.stringify([view.view, subscriptions, app.metadata.deletionTimestamp ?? null]), holds: view.holds };
   const { reconciledAt: _r, observedAt: _o, ...status } = ((app as { status?: Record<string, unknown> }).status ?? {}) as Record<string, unknown>;
-  return JSON.stringify([status, app.metadata.deletionTimestamp ?? null, app.metadata.annotations ?? {}, app.metadata.labels ?? {}, app.metadata.generation]);
+  return {
+    fingerprint: JSON.stringify([
+      status,
+      app.metadata.deletionTimestamp ?? null,
+      app.metadata.annotations ?? {},
+      app.metadata.labels ?? {},
+      app.metadata.generation,
+    ]),
+    holds: true,
+  };
 }
 
 /**

@@ -21,6 +21,12 @@ export interface SluiceConfig {
    * cluster where Argo's own notification controllers still run.
    */
   notifications?: boolean;
+  /**
+   * Syncs first: while this many Applications are syncing or not yet compared, notifications
+   * wait for the burst to end, at most maxDelayMs (SLUICE_NOTIFICATIONS_DEFER_WHILE_SYNCING,
+   * default 10, 0 for never; SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS, default 30).
+   */
+  notificationsDeferral?: { whileSyncing: number; maxDelayMs: number };
   /** Image updates for Applications with Image Updater annotations (SLUICE_IMAGE_UPDATES=on, SLUICE_IMAGE_CHECK_INTERVAL_SECONDS): not yet shown end to end, so off unless asked for. */
   imageUpdates?: { intervalMs?: number };
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
@@ -42,6 +48,10 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     maxCachedWorkflows: Number(env.SLUICE_MAX_CACHED_WORKFLOWS ?? 500),
     applicationTimings: applicationTimingsFromEnv(env),
     notifications: env.SLUICE_NOTIFICATIONS !== 'off',
+    notificationsDeferral: {
+      whileSyncing: Number(env.SLUICE_NOTIFICATIONS_DEFER_WHILE_SYNCING ?? 10),
+      maxDelayMs: Number(env.SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS ?? 30) * 1000,
+    },
     ...(env.SLUICE_IMAGE_UPDATES === 'on'
       ? { imageUpdates: env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS ? { intervalMs: Number(env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS) * 1000 } : {} }
       : {}),

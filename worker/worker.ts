@@ -1,4 +1,5 @@
-// The Temporal worker: Sluice's workflows and activities on one task queue.
+// The Temporal workers: Sluice's workflows and activities on one task queue, and the
+// notifications on one of their own.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { NativeConnection, Runtime, Worker, type Logger } from '@temporalio/worker';
@@ -56,6 +57,39 @@ export async function createSluiceWorker(opts: {
     maxConcurrentLocalActivityExecutions: envCount('SLUICE_MAX_CONCURRENT_LOCAL_ACTIVITIES', 100),
     // A dead worker's sticky queue holds tasks this long before any worker may take
     // them; the default 10 s would delay every rollout after a crash.
+    stickyQueueScheduleToStartTimeout: '3s',
+  });
+}
+
+/** Notifications run on a task queue of their own (see createNotificationsWorker). */
+export const notificationsTaskQueue = (taskQueue: string): string => `${taskQueue}-notifications`;
+
+/**
+ * The worker of the notifications task queue: the notifications workflows and their sends,
+ * apart from the syncs and rollouts, with few slots, so that a burst of notifications never
+ * holds the main queue's slots and never queues behind a burst of syncs either.
+ */
+export async function createNotificationsWorker(opts: {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  kube: KubeClient;
+  maxCachedWorkflows: number;
+}): Promise<Worker> {
+  const workflowSource = fs.existsSync(prebuiltBundlePath)
+    ? { workflowBundle: { codePath: prebuiltBundlePath } }
+    : { workflowsPath: require.resolve('../workflows') };
+  return Worker.create({
+    connection: opts.connection,
+    namespace: opts.namespace,
+    taskQueue: opts.taskQueue,
+    ...workflowSource,
+    activities: createActivities(opts.kube),
+    maxCachedWorkflows: opts.maxCachedWorkflows,
+    maxConcurrentWorkflowTaskExecutions: envCount('SLUICE_NOTIFICATIONS_WORKFLOW_TASKS', 4),
+    maxConcurrentLocalActivityExecutions: envCount('SLUICE_NOTIFICATIONS_WORKFLOW_TASKS', 4),
+    // Sends wait on receivers, not on this process.
+    maxConcurrentActivityTaskExecutions: envCount('SLUICE_NOTIFICATIONS_SENDS', 20),
     stickyQueueScheduleToStartTimeout: '3s',
   });
 }

@@ -2,11 +2,17 @@
 // key that is the same for every attempt and replica, and when the send finally fails,
 // record a Warning Event on the object. The caller marks the firing pending before and
 // records the outcome given here.
-import { ApplicationFailure, log, proxyActivities } from '@temporalio/workflow';
+import { ApplicationFailure, log, proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { NotificationActivities, SendNotificationInput } from '../activities/notifications/activities';
 import type { SendStatus } from '../domain/notifications/firing';
 
 export const read = proxyActivities<NotificationActivities>({
+  startToCloseTimeout: '30s',
+  retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
+});
+// The same reads as local activities: in the workflow task that the wake-up starts, with
+// no activity task and no second workflow task (a read is safe to repeat).
+export const readLocally = proxyLocalActivities<NotificationActivities>({
   startToCloseTimeout: '30s',
   retry: { initialInterval: '1s', backoffCoefficient: 2, maximumInterval: '30s' },
 });

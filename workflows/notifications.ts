@@ -7,10 +7,13 @@
 // attempt. A send that finally fails becomes a Warning Event on the Application. It is a
 // workflow of its own, not part of the Application's loop, so that a slow or failing
 // receiver never delays a sync and the Application workflow's history is unchanged.
-import { allHandlersFinished, condition, continueAsNew, log, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
+// Since `notifications-local-read` the read is a local activity (a fresh GET, so two
+// replicas' wake-ups never see the Application go back in time): a wake-up is one
+// workflow task, not two plus an activity.
+import { allHandlersFinished, condition, continueAsNew, log, patched, setCurrentDetails, setHandler, workflowInfo } from '@temporalio/workflow';
 import { decideNotifications, emptyNotificationState, type NotificationState } from '../domain/notifications/firing';
 import { notificationsNudgeSignal } from './definitions';
-import { deliverFiring, read } from './notification-delivery';
+import { deliverFiring, read, readLocally } from './notification-delivery';
 
 export interface NotificationsWorkflowInput {
   namespace: string;
@@ -28,11 +31,12 @@ export async function notificationsWorkflow(input: NotificationsWorkflowInput): 
   let changed = true; // evaluate once on start: the change that started us
   let inFlight = 0;
   setHandler(notificationsNudgeSignal, () => void (changed = true));
+  const reads = patched('notifications-local-read') ? readLocally : read;
 
   for (let iteration = 0; ; iteration++) {
     await condition(() => changed);
     changed = false;
-    const subject = await read.readNotificationSubject(ref);
+    const subject = await reads.readNotificationSubject(ref);
     if (!subject) {
       await condition(() => inFlight === 0);
       return; // the Application is gone

@@ -51,20 +51,31 @@ export function firingKey(condKey: string, occurrence: string, d: Destination): 
   return `${condKey}|${occurrence}|${d.service}:${d.recipient}`;
 }
 
+export interface TriggerView {
+  /** Whether each condition holds and its oncePer value, as a string to compare. */
+  view: string;
+  /** Whether any condition holds: until one does, there is nothing to send or remember. */
+  holds: boolean;
+}
+
 /**
- * What every trigger's conditions say of the Application now (whether each holds, and its
- * oncePer value): decideNotifications can only decide differently when this changes, so the
- * watcher wakes a notifications workflow on a change of this rather than of any status
- * field. Undefined when a condition reads the AppProject, which the watcher does not keep.
+ * What the given triggers' conditions say of the Application now (whether each holds, and
+ * its oncePer value): decideNotifications can only decide differently when this changes,
+ * and it decides nothing while no condition holds and it has never seen one hold (its state
+ * then equals the empty state). So the watcher starts a notifications workflow only when a
+ * subscribed condition holds and wakes it only when this changes. Undefined when a
+ * condition reads the AppProject, which the watcher does not keep.
  */
 export function triggerView(
   cfg: Pick<NotificationConfig, 'triggers' | 'context'>,
   vars: { app: unknown; context?: Record<string, string> },
-): string | undefined {
+  triggers: readonly string[] = Object.keys(cfg.triggers),
+): TriggerView | undefined {
   const env = { result: undefined, vars: { app: vars.app, appProject: null, context: vars.context ?? cfg.context } };
   const view: [string, boolean, string][] = [];
-  for (const trigger of Object.keys(cfg.triggers).sort()) {
-    for (const [index, c] of cfg.triggers[trigger]!.entries()) {
+  let any = false;
+  for (const trigger of [...triggers].sort()) {
+    for (const [index, c] of (cfg.triggers[trigger] ?? []).entries()) {
       if (/\bappProject\b/.test(`${c.when} ${c.oncePer ?? ''}`)) return undefined;
       let holds = false;
       let once = '';
@@ -74,10 +85,11 @@ export function triggerView(
       } catch {
         // As decideNotifications: a condition that cannot be evaluated does not hold.
       }
+      any ||= holds;
       view.push([`${trigger}[${index}]`, holds, once]);
     }
   }
-  return JSON.stringify(view);
+  return { view: JSON.stringify(view), holds: any };
 }
 
 /**

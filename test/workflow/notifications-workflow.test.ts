@@ -126,6 +126,14 @@ test('each firing reaches each recipient once: retried until delivered, never re
       assert.equal(s.failures.length, 1);
       assert.equal(s.failures[0].destination.recipient, 'refused');
       assert.match(s.failures[0].message, /404/);
+      // A wake-up reads in its own workflow task (a local activity): the only activities are the sends and the failure's Event.
+      const events = (await handle.fetchHistory()).events ?? [];
+      const scheduled = events.flatMap((e) => (e.activityTaskScheduledEventAttributes ? [e.activityTaskScheduledEventAttributes.activityType?.name] : []));
+      assert.deepEqual([...new Set(scheduled)].sort(), ['recordNotificationFailure', 'sendNotification']);
+      assert.ok(
+        events.some((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity'),
+        'the reads are local activities',
+      );
       if (process.env.SLUICE_RECORD_HISTORIES) {
         // Guards determinism: test/workflow/replay.test.ts replays it against today's code.
         fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'notifications.json'), historyToJSON(await handle.fetchHistory()));
