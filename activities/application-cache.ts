@@ -6,6 +6,7 @@
 // from the API server, because another Sluice process may have started the workflow
 // before this one's watch saw the object. A copy that lags is followed by its watcher's
 // nudge, so the pass it misleads is followed by one that is not.
+import { IMAGE_UPDATE_CONDITION, type Condition } from '../domain/images/condition';
 import { ObjectStore } from '../k8s/object-store';
 import { Resources, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { parseTrackingId } from '../domain/applications/tracking';
@@ -60,10 +61,12 @@ export function keepTracked(copy: ObjectStore | undefined, type: string, obj: Ku
 }
 
 // A pass reads an Application's spec, metadata and operation; its status (resources,
-// history, operation state) is what the pass writes, and the bulk of the object.
+// history, operation state) is what the pass writes, and the bulk of the object. Only the
+// ImageUpdateError condition is kept: the image workflow owns it and a status write keeps it.
 function trimApplication(app: KubeObject): KubeObject {
-  const { status: _status, ...rest } = app as KubeObject & { status?: unknown };
-  return { ...rest, metadata: withoutManagedFields(app.metadata) };
+  const { status, ...rest } = app as KubeObject & { status?: { conditions?: Condition[] } };
+  const image = (status?.conditions ?? []).filter((c: Condition) => c?.type === IMAGE_UPDATE_CONDITION);
+  return { ...rest, metadata: withoutManagedFields(app.metadata), ...(image.length > 0 ? { status: { conditions: image } } : {}) };
 }
 
 // Compares take health and the version from the copy; a full comparison (a dry-run

@@ -249,6 +249,29 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
     }
   }
 
+  async function setImageCondition(input: { app: AppRef; message?: string; at: string }): Promise<void> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const app = await readApp(input.app);
+      if (!app) return;
+      const live = (app as unknown as { status?: { conditions?: Condition[] } }).status?.conditions;
+      if (imageConditionIn(live) === input.message) return;
+      try {
+        await kube.patch(
+          Resources.application,
+          input.app.namespace,
+          input.app.name,
+          { metadata: { resourceVersion: app.metadata.resourceVersion }, status: { conditions: withImageCondition(live, input.message, input.at) } },
+          { type: 'merge', subresource: 'status' },
+        );
+        return;
+      } catch (err) {
+        if (isNotFound(err)) return;
+        if (!isConflict(err)) throw err;
+      }
+    }
+    throw new Error('the Application kept changing while setting its ImageUpdateError condition');
+  }
+
   async function readApp(ref: AppRef): Promise<KubeObject | undefined> {
     return kube.find(Resources.application, ref.namespace, ref.name);
   }
@@ -258,7 +281,12 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       const app = await readApp(ref);
       if (!app) return null;
       const found = await configFor(app);
-      if (!found) return null;
+      if (!found) {
+        // No longer asking for image updates: the workflow ends, and leaves no condition behind.
+        if (imageConditionIn((app as unknown as { status?: { conditions?: Condition[] } }).status?.conditions) !== undefined)
+          await setImageCondition({ app: ref, at: new Date().toISOString() });
+        return null;
+      }
       const { cfg } = found;
       const problems = [...cfg.problems];
       const source = sourceOf(app);
@@ -459,26 +487,7 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
 
     /** Sets (or with no message clears) ImageUpdateError on the Application, unless someone changed it meanwhile (then again from what they wrote). */
     async setImageCondition(input: { app: AppRef; message?: string; at: string }): Promise<void> {
-      for (let attempt = 0; attempt < 5; attempt++) {
-        const app = await readApp(input.app);
-        if (!app) return;
-        const live = (app as unknown as { status?: { conditions?: Condition[] } }).status?.conditions;
-        if (imageConditionIn(live) === input.message) return;
-        try {
-          await kube.patch(
-            Resources.application,
-            input.app.namespace,
-            input.app.name,
-            { metadata: { resourceVersion: app.metadata.resourceVersion }, status: { conditions: withImageCondition(live, input.message, input.at) } },
-            { type: 'merge', subresource: 'status' },
-          );
-          return;
-        } catch (err) {
-          if (isNotFound(err)) return;
-          if (!isConflict(err)) throw err;
-        }
-      }
-      throw new Error('the Application kept changing while setting its ImageUpdateError condition');
+      await setImageCondition(input);
     },
 
     /** An Event named by the workflow (from its own clock), so a retry finds it instead of adding another. */

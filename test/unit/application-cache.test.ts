@@ -36,6 +36,14 @@ test('an Application is read from the copy only once the watch has listed its na
   assert.equal(copy.status, undefined);
   assert.equal(cachedApplication(cache, 'other', 'app'), undefined, 'a namespace the watch does not cover');
   assert.equal(cachedApplication(undefined, 'shop', 'app'), undefined);
+  // Only the condition the image workflow owns is kept, so a status write can carry it over.
+  const image = { type: 'ImageUpdateError', message: 'image a: bad' };
+  cache.applications.upsert({
+    ...app,
+    metadata: { ...app.metadata, resourceVersion: '6' },
+    status: { sync: {}, conditions: [{ type: 'ComparisonError' }, image] },
+  } as KubeObject);
+  assert.deepEqual((cachedApplication(cache, 'shop', 'app') as KubeObject & { status?: unknown }).status, { conditions: [image] });
 });
 
 test('only tracked objects of the watched kinds are kept, without managed fields, and an older event does not replace a newer copy', () => {

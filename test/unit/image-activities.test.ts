@@ -271,3 +271,16 @@ test('a plain-directory source with git write-back: the marked line read and rew
   assert.match(refused.problems.map((p) => p.message).join(), /plain-directory source .* needs write-back-method git/);
   assert.deepEqual(refused.images, []);
 });
+
+test('an Application that no longer asks for image updates: the check ends it and clears the ImageUpdateError it had', async () => {
+  const kube = new MemoryKube();
+  kube.add('applications', {
+    metadata: { name: 'was-followed', namespace: 'argocd', uid: 'u9' },
+    spec: { source: { kustomize: {} } },
+    status: { conditions: [{ type: 'ImageUpdateError', message: 'image a: bad' }] },
+  });
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home5')) });
+  assert.equal(await acts.checkApplicationImages({ namespace: 'argocd', name: 'was-followed' }), null);
+  const app = (await kube.find({ plural: 'applications' } as ResourceRef, 'argocd', 'was-followed')) as any;
+  assert.equal(app.status.conditions, null);
+});
