@@ -40,7 +40,9 @@ async function main() {
   // Unit tests render helm and kustomize sources and run gojq too.
   await useCachedRenderers((l) => console.log(`[test] ${l}`));
   // The tests' repositories are local directories (test/support/git-fixture.ts): file:// on.
-  const env: NodeJS.ProcessEnv = { SLUICE_ALLOW_FILE_REPOS: 'true', ...process.env };
+  // Image updates stay off unless a test turns them on: the example Applications name
+  // images in registries this machine cannot reach.
+  const env: NodeJS.ProcessEnv = { SLUICE_ALLOW_FILE_REPOS: 'true', SLUICE_IMAGE_UPDATES: 'off', ...process.env };
   const stateDir = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-test-'));
   if (needsServers) {
     const started = Date.now();

@@ -84,6 +84,8 @@ export class ApplicationWatcher {
   private deferTimer?: NodeJS.Timeout;
   /** Last Image Updater annotations per Application: a change wakes its image-update workflow. */
   private readonly imageAnnotations = new Map<string, string>();
+  /** Image-update workflows this process started or woke for an Application that asks for them. */
+  private readonly imageWorkflows = new Set<string>();
   /** ImageUpdaters per namespace (name → spec), and the Applications they could select. */
   private readonly imageUpdaters = new Map<string, Map<string, ImageUpdaterSpec | undefined>>();
   private readonly imageApps = new Map<string, KubeObject>();
@@ -240,9 +242,13 @@ export class ApplicationWatcher {
     const { client, taskQueue, useSearchAttributes } = this.opts;
     const nudge = { reason: `application ${type.toLowerCase()}` };
     if (type === 'DELETED' || (!app.metadata.annotations?.[IMAGE_LIST_ANNOTATION] && !viaUpdater)) {
+      // Only a workflow this process started or woke can be running; one left by an earlier
+      // process ends by itself at its next check. Every other Application costs nothing.
+      if (!this.imageWorkflows.delete(workflowId)) return;
       this.nudger.nudge(workflowId, () => client.workflow.getHandle(workflowId).signal(imageUpdateNudgeSignal, nudge));
       return;
     }
+    this.imageWorkflows.add(workflowId);
     this.nudger.nudge(workflowId, async () => {
       await client.workflow.signalWithStart(imageUpdateWorkflow, {
         workflowId,

@@ -27,7 +27,12 @@ export interface SluiceConfig {
    * default 10, 0 for never; SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS, default 30).
    */
   notificationsDeferral?: { whileSyncing: number; maxDelayMs: number };
-  /** Image updates for Applications with Image Updater annotations (SLUICE_IMAGE_UPDATES=on, SLUICE_IMAGE_CHECK_INTERVAL_SECONDS): not yet shown end to end, so off unless asked for. */
+  /**
+   * Image updates for Applications with Image Updater annotations or selected by an
+   * ImageUpdater (interval SLUICE_IMAGE_CHECK_INTERVAL_SECONDS). On, as the annotations
+   * are the opt-in; SLUICE_IMAGE_UPDATES=off turns them off, for a cluster where Argo's own
+   * Image Updater still runs.
+   */
   imageUpdates?: { intervalMs?: number };
   /** Where the API keeps accounts (sluice-cm), RBAC (sluice-rbac-cm) and tokens (sluice-tokens). */
   sluiceNamespace: string;
@@ -52,7 +57,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
       whileSyncing: Number(env.SLUICE_NOTIFICATIONS_DEFER_WHILE_SYNCING ?? 10),
       maxDelayMs: Number(env.SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS ?? 30) * 1000,
     },
-    ...(env.SLUICE_IMAGE_UPDATES === 'on'
+    ...(env.SLUICE_IMAGE_UPDATES !== 'off'
       ? { imageUpdates: env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS ? { intervalMs: Number(env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS) * 1000 } : {} }
       : {}),
     sluiceNamespace: env.SLUICE_NAMESPACE || SLUICE_NAMESPACE,
