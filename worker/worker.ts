@@ -36,6 +36,8 @@ export async function createSluiceWorker(opts: {
   maxCachedWorkflows: number;
   rolloutCache?: RolloutCache;
   applicationCache?: ApplicationCache;
+  /** How long a shutdown drains in-flight tasks (see SluiceConfig.shutdownGraceMs); 0 cancels them at once. */
+  shutdownGraceMs?: number;
 }): Promise<Worker> {
   const workflowSource = fs.existsSync(prebuiltBundlePath)
     ? { workflowBundle: { codePath: prebuiltBundlePath } }
@@ -57,5 +59,10 @@ export async function createSluiceWorker(opts: {
     // A dead worker's sticky queue holds tasks this long before any worker may take
     // them; the default 10 s would delay every rollout after a crash.
     stickyQueueScheduleToStartTimeout: '3s',
+    // On shutdown the worker stops polling at once and lets in-flight tasks finish; an
+    // activity still running at 80% of the grace is cancelled (its attempt fails and is
+    // retried by another replica), and at the full grace the worker gives up waiting,
+    // so the process exits before the kubelet's SIGKILL.
+    ...(opts.shutdownGraceMs ? { shutdownGraceTime: Math.round(opts.shutdownGraceMs * 0.8), shutdownForceTime: opts.shutdownGraceMs } : {}),
   });
 }
