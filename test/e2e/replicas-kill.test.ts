@@ -130,12 +130,36 @@ test('two replicas, one SIGKILLed mid-way: 20 rollouts and 20 syncs complete, no
     ),
     ...Array.from({ length: N }, (_, i) => stack.kube.create(Resources.application, ns, application(i))),
   ]);
+  const diagnose = async (err: Error) => {
+    const { items } = await stack.kube.list(Resources.rollout, ns);
+    const rollouts = items.map((ro) => {
+      const s = ro.status as Record<string, any> | undefined;
+      return `${ro.metadata.name} ${s?.phase} ${s?.currentPodHash} step ${s?.currentStepIndex} ${s?.message ?? ''}`;
+    });
+    const logs = ['a', 'b'].map((n) =>
+      fs
+        .readFileSync(path.join(logDir, `sluice-${n}.log`), 'utf8')
+        .split('\n')
+        .filter((l) => !l.includes('"debug"'))
+        .slice(-15)
+        .join('\n'),
+    );
+    throw new Error(`${err.message}\n${rollouts.join('\n')}\nwatched: ${JSON.stringify([...lastStep])}\n${logs.join('\n----\n')}`);
+  };
   await eventually(
     'some rollouts in their canary',
-    async () => [...lastStep.values()].filter((l) => l.revisions.length === 2 && l.step >= 1).length >= 3,
+    async () => {
+      const { items } = await stack.kube.list(Resources.rollout, ns);
+      return (
+        items.filter((ro) => {
+          const s = ro.status as Record<string, any> | undefined;
+          return s?.currentPodHash && s.currentPodHash !== first[Number(ro.metadata.name.slice(3))] && s.currentStepIndex >= 1;
+        }).length >= 3
+      );
+    },
     60_000,
-    50,
-  );
+    100,
+  ).catch(diagnose);
   const done = (await Promise.all(Array.from({ length: N }, async (_, i) => (await healthy(i)) !== first[i]))).filter(Boolean).length;
   await processes[0].kill('SIGKILL');
   const killedAt = Date.now();
@@ -158,10 +182,11 @@ test('two replicas, one SIGKILLed mid-way: 20 rollouts and 20 syncs complete, no
     },
     120_000,
     500,
-  );
+  ).catch(diagnose);
   console.log(`all done ${Date.now() - killedAt} ms after the kill`);
 
   assert.deepEqual(backwards, [], 'no status went backwards');
+  assert.equal([...lastStep.values()].filter((l) => l.revisions.length === 2).length, N, 'the watch saw every rollout move to its new revision');
   for (let i = 0; i < N; i++) {
     const rsCount = [...rsAdded.entries()].filter(([k]) => k.startsWith(`ro-${i}/`));
     assert.equal(rsCount.length, 2, `ro-${i}: one ReplicaSet per revision (${rsCount.map(([k]) => k).join(', ')})`);
