@@ -86,13 +86,14 @@ test('two replicas, one SIGKILLed mid-way: 20 rollouts and 20 syncs complete, no
   });
   watch(Resources.rollout, (_type, ro) => {
     const s = ro.status as { currentPodHash?: string; currentStepIndex?: number } | undefined;
-    if (!s?.currentPodHash || s.currentStepIndex === undefined) return;
+    if (!s?.currentPodHash) return;
     const name = ro.metadata.name;
     const last = lastStep.get(name) ?? { hash: '', step: -1, revisions: [] };
-    if (last.hash === s.currentPodHash && s.currentStepIndex < last.step) backwards.push(`${name}: step ${last.step} → ${s.currentStepIndex}`);
+    const step = s.currentStepIndex ?? -1;
+    if (last.hash === s.currentPodHash && step < last.step) backwards.push(`${name}: step ${last.step} → ${step}`);
     if (last.hash !== s.currentPodHash && last.revisions.includes(s.currentPodHash)) backwards.push(`${name}: back to revision ${s.currentPodHash}`);
     const revisions = last.revisions.includes(s.currentPodHash) ? last.revisions : [...last.revisions, s.currentPodHash];
-    lastStep.set(name, { hash: s.currentPodHash, step: s.currentStepIndex, revisions });
+    lastStep.set(name, { hash: s.currentPodHash, step, revisions });
   });
   watch(Resources.application, (_type, app) => {
     const entries = ((app.status as { history?: unknown[] } | undefined)?.history ?? []).length;
