@@ -50,7 +50,7 @@ function rollout(i: number, image: string): KubeObject {
       revisionHistoryLimit: 2,
       selector: { matchLabels: { app: `ro-${i}` } },
       template: { metadata: { labels: { app: `ro-${i}` } }, spec: { containers: [{ name: 'app', image }] } },
-      strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '4s' } }] } },
+      strategy: { canary: { steps: [{ setWeight: 50 }, { pause: { duration: '8s' } }] } },
     },
   } as KubeObject;
 }
@@ -84,7 +84,8 @@ test('two replicas, one SIGKILLed mid-way: 20 rollouts and 20 syncs complete, no
   watch(Resources.configMap, (type, cm) => {
     if (type === 'ADDED' && cm.metadata.name.startsWith('config-')) configAdded.set(cm.metadata.name, (configAdded.get(cm.metadata.name) ?? 0) + 1);
   });
-  watch(Resources.rollout, (_type, ro) => {
+  // The Rollouts' and Applications' statuses, read every 100 ms while the test runs.
+  const seeRollout = (ro: KubeObject) => {
     const s = ro.status as { currentPodHash?: string; currentStepIndex?: number } | undefined;
     if (!s?.currentPodHash) return;
     const name = ro.metadata.name;
@@ -94,13 +95,24 @@ test('two replicas, one SIGKILLed mid-way: 20 rollouts and 20 syncs complete, no
     if (last.hash !== s.currentPodHash && last.revisions.includes(s.currentPodHash)) backwards.push(`${name}: back to revision ${s.currentPodHash}`);
     const revisions = last.revisions.includes(s.currentPodHash) ? last.revisions : [...last.revisions, s.currentPodHash];
     lastStep.set(name, { hash: s.currentPodHash, step, revisions });
-  });
-  watch(Resources.application, (_type, app) => {
+  };
+  const seeApplication = (app: KubeObject) => {
     const entries = ((app.status as { history?: unknown[] } | undefined)?.history ?? []).length;
     const before = lastHistory.get(app.metadata.name) ?? 0;
     if (entries < before) backwards.push(`${app.metadata.name}: history ${before} → ${entries}`);
     lastHistory.set(app.metadata.name, entries);
-  });
+  };
+  const polling = (async () => {
+    while (!watches.signal.aborted) {
+      const [rollouts, apps] = await Promise.all([stack.kube.list(Resources.rollout, ns), stack.kube.list(Resources.application, ns)]).catch(() => [
+        { items: [] },
+        { items: [] },
+      ]);
+      rollouts.items.forEach(seeRollout);
+      apps.items.forEach(seeApplication);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  })();
 
   // Two replicas, each with its own state directory, as two pods would have.
   for (const name of ['a', 'b']) {
@@ -155,7 +167,7 @@ test('two replicas, one SIGKILLed mid-way: 20 rollouts and 20 syncs complete, no
         items.filter((ro) => {
           const s = ro.status as Record<string, any> | undefined;
           return s?.currentPodHash && s.currentPodHash !== first[Number(ro.metadata.name.slice(3))] && s.currentStepIndex >= 1;
-        }).length >= 3
+        }).length >= 1
       );
     },
     60_000,
@@ -186,6 +198,8 @@ test('two replicas, one SIGKILLed mid-way: 20 rollouts and 20 syncs complete, no
   ).catch(diagnose);
   console.log(`all done ${Date.now() - killedAt} ms after the kill`);
 
+  watches.abort();
+  await polling;
   assert.deepEqual(backwards, [], 'no status went backwards');
   assert.equal([...lastStep.values()].filter((l) => l.revisions.length === 2).length, N, 'the watch saw every rollout move to its new revision');
   for (let i = 0; i < N; i++) {
