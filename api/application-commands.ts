@@ -15,7 +15,10 @@ import {
   type HistoryEntry,
   type SyncRequest,
 } from '../workflows/definitions';
+import type { ApplicationWorkflowInput } from '../workflows/application-run';
+import { mergeHistoryEntries } from '../domain/applications/reconcile';
 import { CommandRefused } from './rollout-commands';
+import { closedRunInputs } from './closed-runs';
 
 export class ApplicationCommands {
   constructor(private readonly client: Client) {}
@@ -59,7 +62,10 @@ export class ApplicationCommands {
     return (await this.call(ref, () => this.handle(ref).executeUpdate(appDiffUpdate, { args: [] }))).diff;
   }
 
-  history(ref: ApplicationRef): Promise<HistoryEntry[]> {
-    return this.call(ref, () => this.handle(ref).query(appHistoryQuery));
+  /** Every sync the history kept: what the current run carries, and older entries from the runs before it. */
+  async history(ref: ApplicationRef): Promise<HistoryEntry[]> {
+    const current = await this.call(ref, () => this.handle(ref).query(appHistoryQuery));
+    const earlier = await closedRunInputs<ApplicationWorkflowInput>(this.client, applicationWorkflowId(ref));
+    return mergeHistoryEntries([...earlier.reverse().map((input) => input.state?.history ?? []), current]);
   }
 }

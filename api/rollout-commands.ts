@@ -9,6 +9,7 @@ import {
   restartUpdate,
   resumeUpdate,
   retryUpdate,
+  rolloutRevisionsQuery,
   rolloutViewQuery,
   rolloutWorkflowId,
   setImageUpdate,
@@ -17,6 +18,9 @@ import {
   type RolloutRef,
   type RolloutView,
 } from '../workflows/definitions';
+import type { RolloutWorkflowInput } from '../workflows/rollout-run';
+import { mergeRevisionRecords, type RevisionRecord } from '../domain/rollouts/revision-history';
+import { closedRunInputs } from './closed-runs';
 
 export class CommandRefused extends Error {
   constructor(
@@ -46,6 +50,13 @@ export class RolloutCommands {
 
   private handle(ref: RolloutRef) {
     return this.client.workflow.getHandle(rolloutWorkflowId(ref));
+  }
+
+  /** Every revision the rollout went through: the current run's records and older ones from the runs before it. */
+  async history(ref: RolloutRef): Promise<RevisionRecord[]> {
+    const current = await translate(ref, () => this.handle(ref).query(rolloutRevisionsQuery));
+    const earlier = await closedRunInputs<RolloutWorkflowInput>(this.client, rolloutWorkflowId(ref));
+    return mergeRevisionRecords([...earlier.reverse().map((input) => input.revisions ?? []), current]);
   }
 
   promote(ref: RolloutRef, full = false): Promise<CommandResult> {

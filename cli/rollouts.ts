@@ -2,6 +2,7 @@
 // command set over the HTTP API.
 import type { Command } from 'commander';
 import type { RolloutTree } from '../domain/rollouts/tree';
+import type { RevisionRecord } from '../domain/rollouts/revision-history';
 import { parseExpiresIn } from '../domain/rbac/tokens';
 import { ApiClient, CliError, EXIT, enc } from './client';
 import { outputFormat, printStructured, printTable } from './output';
@@ -97,6 +98,18 @@ export function registerRolloutCommands(program: Command, api: Api): void {
       return;
     }
     await watchLines(draw, { intervalMs: 1000, timeoutMs: durationMs(opts.timeout) });
+  });
+
+  out(
+    ns(rollouts.command('history <rollout>').description('every revision the rollout went through, oldest first, kept in Temporal past its ReplicaSets')),
+  ).action(async (rollout: string, opts: NsOpts & { output?: string }) => {
+    const format = outputFormat(opts.output);
+    const data = await api().get<{ items: RevisionRecord[] }>(`${rolloutPath(opts.namespace, rollout)}/history`);
+    if (printStructured(format, data)) return;
+    printTable(
+      ['REVISION', 'STARTED', 'ENDED', 'OUTCOME', 'POD-TEMPLATE-HASH', 'IMAGES'],
+      data.items.map((r) => [r.revision ? String(r.revision) : '-', r.startedAt, r.endedAt ?? '-', r.outcome, r.podTemplateHash, r.images.join(',')]),
+    );
   });
 
   ns(rollouts.command('status <rollout>').description('wait until the rollout is Healthy (exit 0), Paused (0) or Degraded/Aborted (1)'))

@@ -12,6 +12,7 @@ import type { SluiceConfig } from '../worker/config';
 import { ensureSearchAttributes } from '../worker/search-attributes';
 import { AnalysisWatcher } from '../worker/analysis-watcher';
 import { Watcher } from '../worker/watcher';
+import { ReplicaShards, unsharded, type Shards } from '../worker/replica-shards';
 import { ExperimentWatcher } from '../worker/experiment-watcher';
 import { ApplicationWatcher } from '../worker/application-watcher';
 import { ApplicationSetWatcher } from '../worker/applicationset-watcher';
@@ -23,6 +24,7 @@ import { createRolloutCache } from '../activities/rollout-cache';
 import { createApplicationCache } from '../activities/application-cache';
 import { notificationSends } from '../activities/notifications/metrics';
 import { registry } from '../api/metrics';
+import { signalCounter, temporalSignals } from '../worker/signal-metrics';
 
 export interface RunningSluice {
   apiUrl: string;
@@ -40,9 +42,20 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
   // Undo steps in the order things start; a start that fails half-way runs those it has,
   // so no worker or watcher outlives it.
   const stops: (() => Promise<unknown>)[] = [];
+  // A drain runs first and together: the worker stops polling and finishes its in-flight
+  // tasks while the API stops accepting and finishes its open requests. The watchers stop
+  // after the worker (an activity still running reads the caches they feed), then the
+  // connections. Each step runs once.
+  const drains: (() => Promise<unknown>)[] = [];
+  const once = (step: () => Promise<unknown>) => {
+    let done: Promise<unknown> | undefined;
+    return () => (done ??= step());
+  };
   const stop = async () => {
+    const failed = (err: unknown) => log('error while stopping', { error: String(err) });
+    await Promise.all(drains.splice(0).map((step) => step().catch(failed)));
     // Each step runs even if an earlier one fails, so nothing is left behind.
-    for (const step of stops.splice(0).reverse()) await step().catch((err) => log('error while stopping', { error: String(err) }));
+    for (const step of stops.splice(0).reverse()) await step().catch(failed);
   };
   try {
     const temporal: TemporalSettings = {
@@ -54,7 +67,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     };
     const connection = await connectClient(temporal);
     stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace });
+    const client = new Client({ connection, namespace: config.temporalNamespace, interceptors: { workflow: [signalCounter] } });
     const useSearchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
     if (!useSearchAttributes) log('search attributes unavailable; workflows start without them');
 
@@ -73,13 +86,20 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       maxCachedWorkflows: config.maxCachedWorkflows,
       rolloutCache,
       applicationCache,
+      shutdownGraceMs: config.shutdownGraceMs,
     });
     const workerRun = worker.run();
-    stops.push(async () => {
-      if (worker.getState() === 'RUNNING') worker.shutdown();
+    const drainWorker = once(async () => {
+      if (worker.getState() === 'RUNNING') {
+        log('worker draining: no new tasks, in-flight ones finish', { graceSeconds: (config.shutdownGraceMs ?? 0) / 1000 });
+        worker.shutdown();
+      }
       await workerRun;
+      log('worker drained');
     });
-    // Notifications on a queue of their own, with few slots.
+    stops.push(drainWorker);
+    drains.push(drainWorker);
+    // Notifications on a queue of their own, with few slots; drained like the main worker.
     const notificationsQueue = notificationsTaskQueue(config.taskQueue);
     if (config.notifications) {
       const notificationsWorker = await createNotificationsWorker({
@@ -88,15 +108,35 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
         taskQueue: notificationsQueue,
         kube,
         maxCachedWorkflows: config.maxCachedWorkflows,
+        shutdownGraceMs: config.shutdownGraceMs,
       });
       const notificationsRun = notificationsWorker.run();
-      stops.push(async () => {
+      const drainNotifications = once(async () => {
         if (notificationsWorker.getState() === 'RUNNING') notificationsWorker.shutdown();
         await notificationsRun;
       });
+      stops.push(drainNotifications);
+      drains.push(drainNotifications);
     }
 
-    const watcher = new Watcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log, cache: rolloutCache });
+    // Replicas share out who signals which workflow, so N of them do not signal N times.
+    let shards: Shards = unsharded;
+    if (config.replicaShards !== false) {
+      const replicaShards = new ReplicaShards({ kube, namespace: config.sluiceNamespace, taskQueue: config.taskQueue, log, replicaId: config.replicaId });
+      await replicaShards.start();
+      stops.push(() => replicaShards.stop());
+      shards = replicaShards;
+    }
+    const watcher = new Watcher({
+      kube,
+      client,
+      taskQueue: config.taskQueue,
+      namespace: config.watchNamespace,
+      useSearchAttributes,
+      log,
+      cache: rolloutCache,
+      shards,
+    });
     watcher.start();
     stops.push(() => watcher.stop());
     const applicationWatcher = new ApplicationWatcher({
@@ -107,6 +147,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       useSearchAttributes,
       timings: config.applicationTimings,
       log,
+      shards,
       cache: applicationCache,
       notifications: config.notifications,
       notificationsTaskQueue: notificationsQueue,
@@ -122,6 +163,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       namespace: config.watchNamespace,
       useSearchAttributes,
       log,
+      shards,
     });
     applicationSetWatcher.start();
     stops.push(() => applicationSetWatcher.stop());
@@ -133,11 +175,20 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
         namespace: config.watchNamespace,
         useSearchAttributes,
         log,
+        shards,
       });
       rolloutNotifications.start();
       stops.push(() => rolloutNotifications.stop());
     }
-    const analysisWatcher = new AnalysisWatcher({ kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log });
+    const analysisWatcher = new AnalysisWatcher({
+      kube,
+      client,
+      taskQueue: config.taskQueue,
+      namespace: config.watchNamespace,
+      useSearchAttributes,
+      log,
+      shards,
+    });
     analysisWatcher.start();
     stops.push(() => analysisWatcher.stop());
     const experimentWatcher = new ExperimentWatcher({ kube, namespace: config.watchNamespace, log });
@@ -146,6 +197,7 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
 
     // Counted by the send activities; several Sluices in one test process share the registry.
     if (!registry.getSingleMetric('sluice_notification_sends_total')) registry.registerMetric(notificationSends);
+    if (!registry.getSingleMetric('sluice_temporal_signals_total')) registry.registerMetric(temporalSignals);
     const api = buildApi({
       kube,
       commands: new RolloutCommands(client),
@@ -160,7 +212,20 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
         kubernetes: () => kube.request('GET', '/version'),
       },
     });
-    stops.push(() => api.close());
+    // Fastify's close stops listening, answers 503 on kept-alive connections, ends the
+    // event streams (api/routes/stream.ts) and waits for the requests in progress.
+    const closeApi = once(async () => {
+      // A connection kept alive after its last answer (an ended stream, a request that
+      // finished during the drain) would hold the close for Node's keep-alive timeout.
+      const closeIdle = setInterval(() => api.server.closeIdleConnections(), 100);
+      try {
+        await api.close();
+      } finally {
+        clearInterval(closeIdle);
+      }
+    });
+    stops.push(closeApi);
+    drains.push(closeApi);
     const address = await api.listen({ host: config.apiHost, port: config.apiPort });
     log('sluice running', { api: address, taskQueue: config.taskQueue, temporal: config.temporalAddress });
     return { apiUrl: address, client, stop };

@@ -8,9 +8,12 @@ import { isCompleted } from '../domain/analysis/types';
 import { analysisRunNudgeSignal, analysisRunWorkflowId, type AnalysisRunNudge } from '../workflows/definitions';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
+import type { Shards } from './replica-shards';
 import { analysisRunWorkflow } from '../workflows/analysis-run';
 
 export interface AnalysisWatcherOptions {
+  /** Who signals which workflow when several replicas run (worker/replica-shards.ts). */
+  shards?: Shards;
   kube: KubeClient;
   client: Client;
   taskQueue: string;
@@ -28,7 +31,7 @@ export class AnalysisWatcher {
     this.nudger = new Nudger((key, err) => {
       if (err instanceof WorkflowNotFoundError) return; // a rollout's run before its parent started it
       opts.log('signal failed', { workflowId: key, error: String(err) });
-    });
+    }, opts.shards);
   }
 
   start(): void {

@@ -24,6 +24,7 @@ import { applicationWorkflow, type ApplicationTimings } from '../workflows/appli
 import { appFromInstance, parseTrackingId } from '../domain/applications/tracking';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
+import type { Shards } from './replica-shards';
 import { FIELD_MANAGER, REFRESH_ANNOTATION, TRACKING_ID_ANNOTATION } from '../domain/argo/names';
 import { NOTIFICATIONS_CONFIGMAP } from '../activities/notifications/activities';
 import { parseNotificationConfig, type DefaultSubscription, type NotificationConfig } from '../domain/notifications/config';
@@ -31,6 +32,8 @@ import { triggerView } from '../domain/notifications/firing';
 import { isSubscribed, subscriptionsFor } from '../domain/notifications/subscriptions';
 
 export interface ApplicationWatcherOptions {
+  /** Who signals which workflow when several replicas run (worker/replica-shards.ts). */
+  shards?: Shards;
   kube: KubeClient;
   client: Client;
   taskQueue: string;
@@ -94,7 +97,7 @@ export class ApplicationWatcher {
     this.nudger = new Nudger((key, err) => {
       if (err instanceof WorkflowNotFoundError) return;
       opts.log('signal failed', { workflowId: key, error: String(err) });
-    });
+    }, opts.shards);
   }
 
   start(): void {

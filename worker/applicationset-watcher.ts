@@ -7,9 +7,12 @@ import { Resources, type KubeClient, type KubeObject } from '../k8s/kube-client'
 import { inform } from '../k8s/informer';
 import { applicationSetNudgeSignal, applicationSetWorkflowId, type ApplicationSetNudge } from '../workflows/definitions';
 import { Nudger } from './nudger';
+import type { Shards } from './replica-shards';
 import { APPSET_REFRESH_ANNOTATION } from '../domain/argo/names';
 
 export interface ApplicationSetWatcherOptions {
+  /** Who signals which workflow when several replicas run (worker/replica-shards.ts). */
+  shards?: Shards;
   kube: KubeClient;
   client: Client;
   taskQueue: string;
@@ -28,7 +31,7 @@ export class ApplicationSetWatcher {
     this.nudger = new Nudger((key, err) => {
       if (err instanceof WorkflowNotFoundError) return;
       opts.log('signal failed', { workflowId: key, error: String(err) });
-    });
+    }, opts.shards);
   }
 
   start(): void {

@@ -38,7 +38,20 @@ export interface SluiceConfig {
   sluiceNamespace: string;
   /** Temporal UI's address (SLUICE_TEMPORAL_UI_URL), for the dashboard's links to workflows; none when unset. */
   temporalUiUrl?: string;
+  /**
+   * How long a stopping process drains (SLUICE_SHUTDOWN_GRACE_SECONDS; cmd/main.ts defaults
+   * it to 45): in-flight activities and open API requests may finish this long; kept under
+   * the Deployment's terminationGracePeriodSeconds (60), so the kubelet's SIGKILL never cuts
+   * a drain short. Unset, a stop cancels in-flight activities at once (tests, `sluice up`).
+   */
+  shutdownGraceMs?: number;
+  /** Replicas share out the watchers' signals (worker/replica-shards.ts); SLUICE_REPLICA_SHARDS=off makes each signal every change. */
+  replicaShards?: boolean;
+  /** This replica's name among the others (SLUICE_REPLICA_ID); the host name (a pod's name) when unset. */
+  replicaId?: string;
 }
+
+export const DEFAULT_SHUTDOWN_GRACE_SECONDS = 45;
 
 export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfig {
   const temporal = temporalSettingsFromEnv(env);
@@ -62,7 +75,17 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
       : {}),
     sluiceNamespace: env.SLUICE_NAMESPACE || SLUICE_NAMESPACE,
     temporalUiUrl: env.SLUICE_TEMPORAL_UI_URL || undefined,
+    replicaShards: env.SLUICE_REPLICA_SHARDS !== 'off',
+    replicaId: env.SLUICE_REPLICA_ID || undefined,
+    ...(env.SLUICE_SHUTDOWN_GRACE_SECONDS ? { shutdownGraceMs: positiveSeconds(env, 'SLUICE_SHUTDOWN_GRACE_SECONDS') * 1000 } : {}),
   };
+}
+
+function positiveSeconds(env: NodeJS.ProcessEnv, name: string): number {
+  const raw = env[name];
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`${name}=${JSON.stringify(raw)}: expected a number of seconds above 0`);
+  return n;
 }
 
 function applicationTimingsFromEnv(env: NodeJS.ProcessEnv): Partial<ApplicationTimings> {

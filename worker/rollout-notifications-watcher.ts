@@ -14,8 +14,11 @@ import { parseNotificationConfig, type DefaultSubscription } from '../domain/not
 import { ROLLOUTS_CATALOG } from '../domain/notifications/rollout-catalog';
 import { isSubscribed } from '../domain/notifications/subscriptions';
 import { Nudger } from './nudger';
+import type { Shards } from './replica-shards';
 
 export interface RolloutNotificationsWatcherOptions {
+  /** Who signals which workflow when several replicas run (worker/replica-shards.ts). */
+  shards?: Shards;
   kube: KubeClient;
   client: Client;
   taskQueue: string;
@@ -41,7 +44,7 @@ export class RolloutNotificationsWatcher {
     this.nudger = new Nudger((key, err) => {
       if (err instanceof WorkflowNotFoundError) return;
       opts.log('signal failed', { workflowId: key, error: String(err) });
-    });
+    }, opts.shards);
   }
 
   start(): void {

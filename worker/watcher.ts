@@ -10,9 +10,12 @@ import type { RolloutCache } from '../activities/rollout-cache';
 import type { ObjectStore } from '../k8s/object-store';
 import { inform } from '../k8s/informer';
 import { Nudger } from './nudger';
+import type { Shards } from './replica-shards';
 import { rolloutWorkflow } from '../workflows/rollout';
 
 export interface WatcherOptions {
+  /** Who signals which workflow when several replicas run (worker/replica-shards.ts). */
+  shards?: Shards;
   kube: KubeClient;
   client: Client;
   taskQueue: string;
@@ -32,7 +35,7 @@ export class Watcher {
     this.nudger = new Nudger((key, err) => {
       if (err instanceof WorkflowNotFoundError) return; // nothing to nudge: the Rollout's workflow will start on its own event
       opts.log('signal failed', { workflowId: key, error: String(err) });
-    });
+    }, opts.shards);
   }
 
   start(): void {

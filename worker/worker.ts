@@ -37,6 +37,8 @@ export async function createSluiceWorker(opts: {
   maxCachedWorkflows: number;
   rolloutCache?: RolloutCache;
   applicationCache?: ApplicationCache;
+  /** How long a shutdown drains in-flight tasks (see SluiceConfig.shutdownGraceMs); 0 cancels them at once. */
+  shutdownGraceMs?: number;
 }): Promise<Worker> {
   const workflowSource = fs.existsSync(prebuiltBundlePath)
     ? { workflowBundle: { codePath: prebuiltBundlePath } }
@@ -58,7 +60,17 @@ export async function createSluiceWorker(opts: {
     // A dead worker's sticky queue holds tasks this long before any worker may take
     // them; the default 10 s would delay every rollout after a crash.
     stickyQueueScheduleToStartTimeout: '3s',
+    // On shutdown the worker stops polling at once and lets in-flight tasks finish; an
+    // activity still running at 80% of the grace is cancelled (its attempt fails and is
+    // retried by another replica), and at the full grace the worker gives up waiting,
+    // so the process exits before the kubelet's SIGKILL.
+    ...drainOptions(opts.shutdownGraceMs),
   });
+}
+
+/** A shutdown finishes in-flight tasks for most of the grace, then cancels what is left (another replica retries it). */
+function drainOptions(graceMs: number | undefined): { shutdownGraceTime?: number; shutdownForceTime?: number } {
+  return graceMs ? { shutdownGraceTime: Math.round(graceMs * 0.8), shutdownForceTime: graceMs } : {};
 }
 
 /** Notifications run on a task queue of their own (see createNotificationsWorker). */
@@ -75,6 +87,7 @@ export async function createNotificationsWorker(opts: {
   taskQueue: string;
   kube: KubeClient;
   maxCachedWorkflows: number;
+  shutdownGraceMs?: number;
 }): Promise<Worker> {
   const workflowSource = fs.existsSync(prebuiltBundlePath)
     ? { workflowBundle: { codePath: prebuiltBundlePath } }
@@ -91,5 +104,6 @@ export async function createNotificationsWorker(opts: {
     // Sends wait on receivers, not on this process.
     maxConcurrentActivityTaskExecutions: envCount('SLUICE_NOTIFICATIONS_SENDS', 20),
     stickyQueueScheduleToStartTimeout: '3s',
+    ...drainOptions(opts.shutdownGraceMs),
   });
 }

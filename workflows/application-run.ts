@@ -63,6 +63,8 @@ export interface CarriedState {
 export interface ApplicationWorkflowInput extends ApplicationRef {
   timings?: Partial<ApplicationTimings>;
   state?: CarriedState;
+  /** Tests only: continue as new sooner and carry fewer history entries, to show history read from closed runs. */
+  limits?: { iterationsPerRun?: number; historyKept?: number };
 }
 
 export interface PendingSync {
@@ -381,7 +383,8 @@ export class ApplicationRun {
     const deployed = isMultiSource(synced) ? synced.sources : synced.source;
     if (result.phase === 'Succeeded' && !op.request.dryRun && deployed) {
       state.history.push(historyEntry(state.history, result.revision, deployed, startedAt, finishedAt, op.initiatedBy));
-      if (state.history.length > HISTORY_KEPT) state.history.splice(0, state.history.length - HISTORY_KEPT);
+      const kept = this.input.limits?.historyKept ?? HISTORY_KEPT;
+      if (state.history.length > kept) state.history.splice(0, state.history.length - kept);
     }
     this.summary = `sync ${result.phase}: ${result.message}`;
     // The managed resources the sync itself changed have nudged this workflow meanwhile;
@@ -431,7 +434,7 @@ export class ApplicationRun {
   }
 
   continueAsNewInput(): ApplicationWorkflowInput {
-    return { ...this.ref, timings: this.input.timings, state: this.carried };
+    return { ...this.ref, timings: this.input.timings, state: this.carried, ...(this.input.limits ? { limits: this.input.limits } : {}) };
   }
 
   outOfSyncKeys(): string[] | undefined {

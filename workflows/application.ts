@@ -113,7 +113,7 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
     run.passEnded(retryInMs);
     setCurrentDetails(`**${id}**: ${run.summary}`);
 
-    if ((iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) && run.canContinueAsNew()) {
+    if ((iteration >= (input.limits?.iterationsPerRun ?? MAX_ITERATIONS_PER_RUN) || workflowInfo().continueAsNewSuggested) && run.canContinueAsNew()) {
       await condition(allHandlersFinished);
       await continueAsNew<typeof applicationWorkflow>(run.continueAsNewInput());
     }

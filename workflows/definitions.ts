@@ -2,6 +2,7 @@
 // watcher, the HTTP API, the CLI) and workflows agree on names and payloads.
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { RolloutProgress } from '../domain/rollouts/progress';
+import type { RevisionRecord } from '../domain/rollouts/revision-history';
 
 import type { ObjectRef } from '../domain/objects';
 export type RolloutRef = ObjectRef;
@@ -43,6 +44,8 @@ export interface RolloutView {
   summary: string;
 }
 export const rolloutViewQuery = defineQuery<RolloutView>('rolloutView');
+/** The revisions this run carries (the newest); older ones are in the closed runs' inputs. */
+export const rolloutRevisionsQuery = defineQuery<RevisionRecord[]>('rolloutRevisions');
 
 // AnalysisRun workflows (analysisrun/<ns>/<name>).
 export const analysisRunWorkflowId = (ref: { namespace: string; name: string }) => `analysisrun/${ref.namespace}/${ref.name}`;

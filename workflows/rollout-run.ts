@@ -7,6 +7,7 @@ import type { Decision } from '../domain/rollouts/actions';
 import { progressFromStatus, type RolloutProgress } from '../domain/rollouts/progress';
 import type { RolloutSnapshot, RolloutStatus } from '../domain/rollouts/types';
 import { detectFlap, haltedStatus, progressKey, RECONCILE_LOOP_REASON, rememberWrites, writesOf, type WriteRecord } from '../domain/rollouts/runaway';
+import { recordRevision, type RevisionRecord } from '../domain/rollouts/revision-history';
 import type { RolloutEvent } from '../activities/rollout';
 import type { RolloutRef } from './definitions';
 
@@ -27,6 +28,10 @@ export interface RolloutWorkflowInput extends RolloutRef {
   /** The runaway guard's window of recent writes, and its stop, if it stopped the rollout. */
   writes?: WriteRecord[];
   halt?: RolloutHalt;
+  /** The newest revisions and how they ended; older ones are in the closed runs' inputs. */
+  revisions?: RevisionRecord[];
+  /** Tests only: continue as new sooner and carry fewer revisions, to show history read from closed runs. */
+  limits?: { iterationsPerRun?: number; revisionsKept?: number };
 }
 
 /** Safety net for a missed watch event; normally a nudge arrives within milliseconds. */
@@ -68,6 +73,7 @@ export class RolloutRun {
   private lastActionsJson = '';
   private writes: WriteRecord[];
   private halt: RolloutHalt | undefined;
+  revisions: RevisionRecord[];
 
   constructor(private readonly input: RolloutWorkflowInput) {
     this.ref = { namespace: input.namespace, name: input.name };
@@ -77,6 +83,11 @@ export class RolloutRun {
     this.requestedStatusJson = this.lastStatusJson;
     this.writes = input.writes ?? [];
     this.halt = input.halt;
+    this.revisions = input.revisions ?? [];
+  }
+
+  get iterationsPerRun(): number | undefined {
+    return this.input.limits?.iterationsPerRun;
   }
 
   // ---- commands (updates); validators throw what they refuse
@@ -150,9 +161,11 @@ export class RolloutRun {
     return this.progress;
   }
 
-  decided(decision: Decision): void {
+  decided(decision: Decision, snap: RolloutSnapshot, nowIso: string): void {
     this.progress = decision.progress;
     this.summary = decision.summary;
+    // Pure bookkeeping (no call), so runs recorded before it replay unchanged.
+    this.revisions = recordRevision(this.revisions, snap, decision.progress, nowIso, this.input.limits?.revisionsKept);
   }
 
   /** The status after the pass's actions: a refused action degrades it, a finished restart is recorded. */
@@ -284,6 +297,8 @@ export class RolloutRun {
       useSearchAttributes: this.input.useSearchAttributes,
       ...(this.writes.length ? { writes: this.writes } : {}),
       ...(this.halt ? { halt: this.halt } : {}),
+      ...(this.revisions.length ? { revisions: this.revisions } : {}),
+      ...(this.input.limits ? { limits: this.input.limits } : {}),
     };
   }
 }

@@ -29,6 +29,7 @@ import {
   restartUpdate,
   resumeUpdate,
   retryUpdate,
+  rolloutRevisionsQuery,
   rolloutViewQuery,
   setImageUpdate,
   undoUpdate,
@@ -94,7 +95,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     } else {
       // decide
       const decision = decideRollout(snap, progress, Date.now());
-      run.decided(decision);
+      run.decided(decision, snap, new Date().toISOString());
       // act
       await runAnalyses(run, snap, decision.startAnalyses ?? [], decision.stopAnalyses ?? []);
       const outcome = await perform(ref, decision.actions);
@@ -120,7 +121,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       run.passEnded(decision, status, outcome, Date.now());
     }
 
-    if (iteration >= MAX_ITERATIONS_PER_RUN || workflowInfo().continueAsNewSuggested) {
+    if (iteration >= (run.iterationsPerRun ?? MAX_ITERATIONS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
       await condition(() => allHandlersFinished() && !run.isWriting());
       await continueAsNew<typeof rolloutWorkflow>(run.continueAsNewInput());
     }
@@ -158,6 +159,7 @@ function handleCommands(run: RolloutRun): void {
     run.changed = true;
   });
   setHandler(rolloutViewQuery, () => ({ progress: run.progress, summary: run.summary }));
+  setHandler(rolloutRevisionsQuery, () => run.revisions);
   setHandler(promoteUpdate, ({ full }) => run.promote(full), { validator: ({ full }) => run.checkPromote(full) });
   setHandler(abortUpdate, () => run.abort(new Date().toISOString()), { validator: () => run.checkAbort() });
   setHandler(retryUpdate, () => run.retry(), { validator: () => run.checkRetry() });

@@ -104,6 +104,20 @@ export function registerRolloutRoutes(app: FastifyInstance, ctx: ApiContext): vo
   );
 
   app.get<{ Params: { namespace: string; name: string } }>(
+    '/api/v1/namespaces/:namespace/rollouts/:name/history',
+    {
+      config: doc('every revision the Rollout went through, oldest first, with how it ended; read from its workflow runs, including closed ones'),
+      schema: { params: refParams },
+    },
+    async (req) => {
+      const { namespace, name } = req.params;
+      const ro = await ctx.rollout(req, namespace, name);
+      ctx.authorize(req, ctx.rolloutCheck(ro, undefined));
+      return { items: await ctx.commands.history({ namespace, name }) };
+    },
+  );
+
+  app.get<{ Params: { namespace: string; name: string } }>(
     '/api/v1/namespaces/:namespace/rollouts/:name/tree',
     { config: doc('the Rollout with its revisions, ReplicaSets, pods and AnalysisRuns (what `rollouts get` draws)'), schema: { params: refParams } },
     async (req) => {

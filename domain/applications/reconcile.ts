@@ -263,6 +263,13 @@ export function historyEntry(
   return { id, revision, ...what, deployedAt: finishedAt, deployStartedAt: startedAt, initiatedBy };
 }
 
+/** One history from the entries of several runs (oldest run first): ids are unique per Application, the later copy wins; oldest first. */
+export function mergeHistoryEntries(runs: HistoryEntry[][]): HistoryEntry[] {
+  const byId = new Map<number, HistoryEntry>();
+  for (const entries of runs) for (const h of entries) byId.set(h.id, h);
+  return [...byId.values()].sort((a, b) => a.id - b.id);
+}
+
 /** What a sync deployed, for operationState.syncResult: `source` and `revision`, or `sources` and `revisions`. */
 export function syncedSource(
   spec: ApplicationSpec,

@@ -162,8 +162,11 @@ export interface SluiceProcess {
   kill(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Sluice as a separate OS process (worker/main.js), for tests that SIGKILL it. */
-export async function spawnSluice(stack: TestStack, namespace: string, logFile: string, apiPort?: number): Promise<SluiceProcess> {
+/**
+ * Sluice as a separate OS process (worker/main.js), for tests that SIGKILL it. It drains
+ * for 5 s on SIGTERM (so a test's teardown stays short) unless `env` says otherwise.
+ */
+export async function spawnSluice(stack: TestStack, namespace: string, logFile: string, apiPort?: number, env: NodeJS.ProcessEnv = {}): Promise<SluiceProcess> {
   const port = apiPort ?? (await freePort());
   const out = fs.openSync(logFile, 'a');
   const child = spawn(process.execPath, [workerMainPath], {
@@ -175,6 +178,8 @@ export async function spawnSluice(stack: TestStack, namespace: string, logFile: 
       SLUICE_TASK_QUEUE: `sluice-${namespace}`,
       SLUICE_WATCH_NAMESPACE: namespace,
       SLUICE_API_PORT: String(port),
+      SLUICE_SHUTDOWN_GRACE_SECONDS: '5',
+      ...env,
     },
   });
   fs.closeSync(out);

@@ -14,7 +14,8 @@ import type { ApplicationActivities } from '../../activities/application';
 import type { SyncActivities } from '../../activities/sync';
 import { ensureTools } from '../../stack/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
-import { applicationNudgeSignal, appHistoryQuery, appSyncUpdate } from '../../workflows/definitions';
+import { applicationNudgeSignal, applicationWorkflowId, appHistoryQuery, appSyncUpdate } from '../../workflows/definitions';
+import { ApplicationCommands } from '../../api/application-commands';
 import type { ApplicationSpec, Comparison } from '../../domain/applications/types';
 import { passStatus, syncExpected } from '../../domain/applications/reconcile';
 import { applicationWorkflow } from '../../workflows/application';
@@ -374,4 +375,47 @@ test('runaway guard: a resource changed back after every self-heal stops self-he
     600_000,
     { selfHealBackoffMs: 50 },
   );
+});
+
+test('history: more syncs than the run carries; the older entries are read back from the closed runs', async () => {
+  const manual: ApplicationSpec = { source: automated.source, destination: automated.destination };
+  const calls: string[] = [];
+  const statuses: any[] = [];
+  const taskQueue = `wf-app-hist-${Date.now()}`;
+  const ref = { namespace: 'shop', name: `hist-${taskQueue}` };
+  const workflowId = applicationWorkflowId(ref);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: prebuiltBundlePath },
+    activities: stubs(manual, calls, statuses, {}, workflowId),
+  });
+  await worker.runUntil(async () => {
+    // Two entries carried, a new run every 2 passes.
+    const handle = await env.client.workflow.start(applicationWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [{ ...ref, timings: { reconcileMs: 600_000, jitterMs: 0 }, limits: { iterationsPerRun: 2, historyKept: 2 } }],
+    });
+    const SYNCS = 6;
+    for (let id = 0; id < SYNCS; id++) {
+      await eventually(
+        `sync ${id} accepted`,
+        async () => (await env.client.workflow.getHandle(workflowId).executeUpdate(appSyncUpdate, { args: [{}] })).message,
+        20_000,
+        200,
+      );
+      await eventually(`sync ${id} in the history`, async () => statuses.some((s) => s.history?.some((h: { id: number }) => h.id === id)), 20_000);
+    }
+    assert.equal((await env.client.workflow.getHandle(workflowId).query(appHistoryQuery)).length, 2, 'the run carries only the newest two');
+    assert.notEqual((await env.client.workflow.getHandle(workflowId).describe()).runId, handle.firstExecutionRunId, 'the workflow continued as new');
+    const history = await new ApplicationCommands(env.client).history(ref);
+    assert.deepEqual(
+      history.map((h) => h.id),
+      [0, 1, 2, 3, 4, 5],
+    );
+    for (const h of history) assert.equal(h.revision, REV_A);
+    assert.equal(calls.filter((c) => c === 'prepareSync').length, SYNCS, 'one sync per request');
+    await env.client.workflow.getHandle(workflowId).terminate('test done');
+  });
 });

@@ -10,7 +10,8 @@ import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
 import { applyReconcileAction, type RolloutActivities } from '../../activities/rollout';
 import { prebuiltBundlePath } from '../../worker/worker';
-import { nudgeSignal, pauseUpdate, promoteUpdate, resumeUpdate, rolloutViewQuery } from '../../workflows/definitions';
+import { nudgeSignal, pauseUpdate, promoteUpdate, resumeUpdate, rolloutRevisionsQuery, rolloutViewQuery, rolloutWorkflowId } from '../../workflows/definitions';
+import { RolloutCommands } from '../../api/rollout-commands';
 import type { RolloutStatus } from '../../domain/rollouts/types';
 import { canarySpec, FakeCluster } from '../support/fake-cluster';
 import { repoRoot } from '../support/paths';
@@ -304,6 +305,62 @@ test('runaway guard: a ReplicaSet scaled back after every write stops the rollou
     if (process.env.SLUICE_RECORD_HISTORIES) {
       fs.writeFileSync(path.join(repoRoot, 'test', 'fixtures', 'histories', 'rollout-runaway-guard.json'), historyToJSON(await handle.fetchHistory()));
     }
+    await handle.terminate('test done');
+  });
+});
+
+test('revision history: records carried across continue-as-new, older ones read back from the closed runs', async () => {
+  const cluster = new FakeCluster(canarySpec([]), 'shop', 'checkout');
+  const taskQueue = `wf-test-hist-${Date.now()}`;
+  const ref = { namespace: 'shop', name: `hist-${taskQueue}` };
+  const workflowId = rolloutWorkflowId(ref);
+  const nudge = () =>
+    void env.client.workflow
+      .getHandle(workflowId)
+      .signal(nudgeSignal, { reason: 'replicaset changed' })
+      .catch(() => undefined);
+  const worker = await Worker.create({
+    connection: env.nativeConnection,
+    taskQueue,
+    workflowBundle: { codePath: prebuiltBundlePath },
+    activities: fakeActivities(cluster, [], nudge),
+  });
+  await worker.runUntil(async () => {
+    // Two records carried, a new run every 3 passes: most revisions end up only in closed runs.
+    const handle = await env.client.workflow.start(rolloutWorkflow, {
+      taskQueue,
+      workflowId,
+      args: [{ ...ref, limits: { iterationsPerRun: 3, revisionsKept: 2 } }],
+    });
+    const stable = () => cluster.status.phase === 'Healthy' && cluster.status.stableRS === cluster.status.currentPodHash;
+    await eventually('first revision Healthy', async () => stable(), 30_000);
+    const images = ['demo:yellow', 'demo:green', 'demo:red', 'demo:purple'];
+    for (const image of images) {
+      const before = cluster.status.currentPodHash;
+      cluster.setImage(image);
+      await handle.signal(nudgeSignal, { reason: 'test' });
+      await eventually(`${image} promoted`, async () => cluster.status.currentPodHash !== before && stable(), 30_000);
+    }
+    const carried = await handle.query(rolloutRevisionsQuery);
+    assert.equal(carried.length, 2, 'the run carries only the newest two');
+    const latest = await env.client.workflow.getHandle(workflowId).describe();
+    assert.notEqual(latest.runId, handle.firstExecutionRunId, 'the workflow continued as new');
+
+    const history = await new RolloutCommands(env.client).history(ref);
+    console.log('revisions:', history.map((r) => `${r.revision} ${r.images.join(',')} ${r.outcome}`).join(' | '));
+    assert.deepEqual(
+      history.map((r) => r.images[0]),
+      ['demo:blue', ...images],
+    );
+    assert.deepEqual(
+      history.map((r) => r.revision),
+      [1, 2, 3, 4, 5],
+    );
+    assert.deepEqual(
+      history.map((r) => r.outcome),
+      ['Promoted', 'Promoted', 'Promoted', 'Promoted', 'Promoted'],
+    );
+    for (const r of history) assert.ok(r.endedAt && r.endedAt >= r.startedAt);
     await handle.terminate('test done');
   });
 });
