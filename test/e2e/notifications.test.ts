@@ -13,7 +13,9 @@ import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { Client, Connection } from '@temporalio/client';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
+import { rolloutNotificationsWorkflowId } from '../../workflows/definitions';
 import { exampleApplication, examplesRepo, type GitFixture } from '../support/git-fixture';
 import { waitForApplication } from '../support/gitops';
 import { examplesDir } from '../support/paths';
@@ -228,6 +230,22 @@ test('a webhook failing its first three requests: delivered once, on the fourth,
   assert.equal(new Set(hook.requests.map((r) => r.headers['idempotency-key'])).size, 1, 'every attempt carries the same key');
 });
 
+/** Whether a read of the Rollout's notifications workflow returned it completed (its recorded activity results). */
+async function notificationsSawCompleted(name: string): Promise<boolean> {
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(rolloutNotificationsWorkflowId({ namespace: ns, name })).fetchHistory();
+    return (history.events ?? []).some((e) => {
+      const data = e.activityTaskCompletedEventAttributes?.result?.payloads?.[0]?.data;
+      if (!data) return false;
+      const result = JSON.parse(Buffer.from(data).toString('utf8')) as { observation?: { completed?: boolean } } | null;
+      return result?.observation?.completed === true;
+    });
+  } finally {
+    await connection.close();
+  }
+}
+
 test('a rollout aborted by a failed analysis sends on-rollout-aborted and on-analysis-run-failed once each', async () => {
   // Argo Rollouts' own ConfigMap and Secret: the built-in triggers and templates, the Slack service.
   await stack.kube.create(Resources.configMap, ns, {
@@ -285,6 +303,10 @@ test('a rollout aborted by a failed analysis sends on-rollout-aborted and on-ana
     const get = () => stack.kube.get(Resources.rollout, ns, 'notify-ro');
     await eventually('the rollout is Healthy', async () => (await get()).status?.phase === 'Healthy', 90_000, 250);
     // Subscribed from now on: what happens next is reported, not the first revision's past.
+    // The notifications workflow must have seen that past first: events are what changed
+    // between two of its reads, so a read delayed past the new subscription would report
+    // the first revision's completion under it.
+    await eventually('the notifications workflow has read the completed first revision', () => notificationsSawCompleted('notify-ro'), 60_000, 250);
     await stack.kube.patch(Resources.rollout, ns, 'notify-ro', { metadata: { annotations: subscribe(['on-rollout-updated', 'on-rollout-completed']) } });
     await new Promise((r) => setTimeout(r, 2_000));
     await kubectl(stack, [
