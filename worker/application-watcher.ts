@@ -4,6 +4,7 @@
 // change, a refresh annotation or an Argo-style `operation` do. A managed resource (found
 // by its argocd.argoproj.io/tracking-id annotation) whose spec changed or that was
 // deleted nudges its Application, which is how selfHeal sees drift.
+import { setMaxListeners } from 'node:events';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { Resources, type KubeClient, type KubeObject, type ResourceRef } from '../k8s/kube-client';
 import { isTrackedCopy, keepTracked, kindKey, MANAGED_KINDS, type ApplicationCache } from '../activities/application-cache';
@@ -94,6 +95,10 @@ export class ApplicationWatcher {
   private readonly imageApps = new Map<string, KubeObject>();
 
   constructor(private readonly opts: ApplicationWatcherOptions) {
+    // Each open watch listens on the one signal, and this watcher keeps a dozen open
+    // (Applications, managed kinds, ImageUpdaters, notification ConfigMaps, projects):
+    // above Node's default of 10, which it would report as a leak.
+    setMaxListeners(64, this.abort.signal);
     this.nudger = new Nudger((key, err) => {
       if (err instanceof WorkflowNotFoundError) return;
       opts.log('signal failed', { workflowId: key, error: String(err) });
