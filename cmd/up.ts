@@ -19,7 +19,8 @@ export async function up(stateDir: string, cliConfigFile: string): Promise<void>
   const started = Date.now();
   // The local stack is one user's machine: its examples and quick starts use file:// repositories.
   process.env.SLUICE_ALLOW_FILE_REPOS ??= 'true';
-  const config = configFromEnv();
+  // One Sluice on one machine: nothing to share out between replicas.
+  const config: SluiceConfig = { ...configFromEnv(), replicaShards: false };
   const ports = stackPortsFromEnv();
 
   const taken = StackLock.acquire(stateDir);
