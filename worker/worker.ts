@@ -40,9 +40,7 @@ export async function createSluiceWorker(opts: {
   /** How long a shutdown drains in-flight tasks (see SluiceConfig.shutdownGraceMs); 0 cancels them at once. */
   shutdownGraceMs?: number;
 }): Promise<Worker> {
-  const workflowSource = fs.existsSync(prebuiltBundlePath)
-    ? { workflowBundle: { codePath: prebuiltBundlePath } }
-    : { workflowsPath: require.resolve('../workflows') };
+  const workflowSource = workflowCode();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -68,6 +66,11 @@ export async function createSluiceWorker(opts: {
   });
 }
 
+/** The prebuilt workflow bundle when there is one (npm run build), else the sources, bundled at start. */
+function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
+  return fs.existsSync(prebuiltBundlePath) ? { workflowBundle: { codePath: prebuiltBundlePath } } : { workflowsPath: require.resolve('../workflows') };
+}
+
 /** A shutdown finishes in-flight tasks for most of the grace, then cancels what is left (another replica retries it). */
 function drainOptions(graceMs: number | undefined): { shutdownGraceTime?: number; shutdownForceTime?: number } {
   return graceMs ? { shutdownGraceTime: Math.round(graceMs * 0.8), shutdownForceTime: graceMs } : {};
@@ -89,9 +92,7 @@ export async function createNotificationsWorker(opts: {
   maxCachedWorkflows: number;
   shutdownGraceMs?: number;
 }): Promise<Worker> {
-  const workflowSource = fs.existsSync(prebuiltBundlePath)
-    ? { workflowBundle: { codePath: prebuiltBundlePath } }
-    : { workflowsPath: require.resolve('../workflows') };
+  const workflowSource = workflowCode();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
