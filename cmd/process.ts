@@ -127,73 +127,29 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
       stops.push(() => replicaShards.stop());
       shards = replicaShards;
     }
-    const watcher = new Watcher({
-      kube,
-      client,
-      taskQueue: config.taskQueue,
-      namespace: config.watchNamespace,
-      useSearchAttributes,
-      log,
-      cache: rolloutCache,
-      shards,
-    });
-    watcher.start();
-    stops.push(() => watcher.stop());
-    const applicationWatcher = new ApplicationWatcher({
-      kube,
-      client,
-      taskQueue: config.taskQueue,
-      namespace: config.watchNamespace,
-      useSearchAttributes,
-      timings: config.applicationTimings,
-      log,
-      shards,
-      cache: applicationCache,
-      notifications: config.notifications,
-      notificationsTaskQueue: notificationsQueue,
-      ...(config.notificationsDeferral ? { notificationsDeferral: config.notificationsDeferral } : {}),
-      ...(config.imageUpdates ? { imageUpdates: config.imageUpdates } : {}),
-    });
-    applicationWatcher.start();
-    stops.push(() => applicationWatcher.stop());
-    const applicationSetWatcher = new ApplicationSetWatcher({
-      kube,
-      client,
-      taskQueue: config.taskQueue,
-      namespace: config.watchNamespace,
-      useSearchAttributes,
-      log,
-      shards,
-    });
-    applicationSetWatcher.start();
-    stops.push(() => applicationSetWatcher.stop());
-    if (config.notifications) {
-      const rolloutNotifications = new RolloutNotificationsWatcher({
-        kube,
-        client,
-        taskQueue: notificationsQueue,
-        namespace: config.watchNamespace,
-        useSearchAttributes,
-        log,
-        shards,
-      });
-      rolloutNotifications.start();
-      stops.push(() => rolloutNotifications.stop());
-    }
-    const analysisWatcher = new AnalysisWatcher({
-      kube,
-      client,
-      taskQueue: config.taskQueue,
-      namespace: config.watchNamespace,
-      useSearchAttributes,
-      log,
-      shards,
-    });
-    analysisWatcher.start();
-    stops.push(() => analysisWatcher.stop());
-    const experimentWatcher = new ExperimentWatcher({ kube, namespace: config.watchNamespace, log });
-    experimentWatcher.start();
-    stops.push(() => experimentWatcher.stop());
+    // What every watcher shares: the clients, the namespace it watches, and the shards that
+    // say which objects this replica signals.
+    const watching = { kube, client, taskQueue: config.taskQueue, namespace: config.watchNamespace, useSearchAttributes, log, shards };
+    const run = (watcher: { start(): void; stop(): Promise<unknown> | void }) => {
+      watcher.start();
+      stops.push(async () => watcher.stop());
+    };
+    run(new Watcher({ ...watching, cache: rolloutCache }));
+    run(
+      new ApplicationWatcher({
+        ...watching,
+        timings: config.applicationTimings,
+        cache: applicationCache,
+        notifications: config.notifications,
+        notificationsTaskQueue: notificationsQueue,
+        ...(config.notificationsDeferral ? { notificationsDeferral: config.notificationsDeferral } : {}),
+        ...(config.imageUpdates ? { imageUpdates: config.imageUpdates } : {}),
+      }),
+    );
+    run(new ApplicationSetWatcher(watching));
+    if (config.notifications) run(new RolloutNotificationsWatcher({ ...watching, taskQueue: notificationsQueue }));
+    run(new AnalysisWatcher(watching));
+    run(new ExperimentWatcher({ kube, namespace: config.watchNamespace, log }));
 
     // Counted by the send activities; several Sluices in one test process share the registry.
     if (!registry.getSingleMetric('sluice_notification_sends_total')) registry.registerMetric(notificationSends);
