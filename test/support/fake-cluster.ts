@@ -3,7 +3,9 @@
 // End-to-end tests use the real control plane instead.
 import { podTemplateHash } from '../../domain/rollouts/pod-template-hash';
 import type { CanaryStep, ReplicaSetState, RolloutSnapshot, RolloutSpec, RolloutStatus, ServiceState } from '../../domain/rollouts/types';
-import type { RolloutAction } from '../../domain/rollouts/actions';
+import type { Decision, RolloutAction } from '../../domain/rollouts/actions';
+import { decideRollout } from '../../domain/rollouts/decide';
+import type { RolloutProgress } from '../../domain/rollouts/progress';
 
 export class FakeCluster {
   replicaSets: ReplicaSetState[] = [];
@@ -105,4 +107,26 @@ export function canarySpec(steps: CanaryStep[], replicas = 3): RolloutSpec {
     template: { metadata: { labels: { app: 'demo' } }, spec: { containers: [{ name: 'app', image: 'demo:blue' }] } },
     strategy: { canary: { steps } },
   };
+}
+
+/**
+ * Runs decisions against the fake cluster, applying their actions, until one has nothing to
+ * do; returns it. `afterActions` sees each pass once its actions are applied.
+ */
+export function converge(
+  cluster: FakeCluster,
+  progress: RolloutProgress,
+  nowMs: number,
+  afterActions?: (progress: RolloutProgress) => void,
+  maxPasses = 60,
+): Decision {
+  for (let i = 0; i < maxPasses; i++) {
+    const decision = decideRollout(cluster.snapshot(), progress, nowMs);
+    progress = decision.progress;
+    cluster.status = decision.status;
+    if (decision.actions.length === 0) return decision;
+    for (const a of decision.actions) cluster.apply(a);
+    afterActions?.(progress);
+  }
+  throw new Error('did not converge');
 }

@@ -4,7 +4,7 @@ import type { Decision } from '../../domain/rollouts/actions';
 import { decideRollout } from '../../domain/rollouts/decide';
 import { progressFromStatus, type RolloutProgress } from '../../domain/rollouts/progress';
 import type { BlueGreenStrategy, RolloutSpec } from '../../domain/rollouts/types';
-import { FakeCluster } from '../support/fake-cluster';
+import { converge, FakeCluster } from '../support/fake-cluster';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
@@ -22,18 +22,6 @@ function cluster(bg: BlueGreenStrategy, replicas = 3): FakeCluster {
   c.addService('active');
   c.addService('preview');
   return c;
-}
-
-function converge(c: FakeCluster, progress: RolloutProgress, nowMs: number): Decision {
-  let d!: Decision;
-  for (let i = 0; i < 50; i++) {
-    d = decideRollout(c.snapshot(), progress, nowMs);
-    progress = d.progress;
-    c.status = d.status;
-    if (d.actions.length === 0) return d;
-    for (const a of d.actions) c.apply(a);
-  }
-  throw new Error('did not converge');
 }
 
 const bluegreenDemo: BlueGreenStrategy = { autoPromotionEnabled: false, autoPromotionSeconds: 30, scaleDownDelaySeconds: 30, scaleDownDelayRevisionLimit: 1 };

@@ -1,22 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { decideRollout as decideCanary } from '../../domain/rollouts/decide';
-import type { Decision } from '../../domain/rollouts/actions';
-import { progressFromStatus, type RolloutProgress } from '../../domain/rollouts/progress';
-import { canarySpec, FakeCluster } from '../support/fake-cluster';
-
-/** Runs decisions against the fake cluster until nothing changes; returns the last one. */
-function converge(cluster: FakeCluster, progress: RolloutProgress, nowMs: number): Decision {
-  let decision!: Decision;
-  for (let i = 0; i < 50; i++) {
-    decision = decideCanary(cluster.snapshot(), progress, nowMs);
-    progress = decision.progress;
-    cluster.status = decision.status;
-    if (decision.actions.length === 0) return decision;
-    for (const a of decision.actions) cluster.apply(a);
-  }
-  throw new Error('did not converge');
-}
+import { progressFromStatus } from '../../domain/rollouts/progress';
+import { canarySpec, converge, FakeCluster } from '../support/fake-cluster';
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 const steps = [{ setWeight: 33 }, { pause: {} }, { setWeight: 66 }, { pause: { duration: '10s' } }];

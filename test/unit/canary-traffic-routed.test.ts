@@ -17,7 +17,7 @@ import { decideRollout } from '../../domain/rollouts/decide';
 import type { Decision } from '../../domain/rollouts/actions';
 import { progressFromStatus, type RolloutProgress } from '../../domain/rollouts/progress';
 import type { CanaryStep, RolloutSpec } from '../../domain/rollouts/types';
-import { canarySpec, FakeCluster } from '../support/fake-cluster';
+import { canarySpec, converge as convergeCluster, FakeCluster } from '../support/fake-cluster';
 
 const routed = (p: Partial<TrafficRoutedScaleInput> & Pick<TrafficRoutedScaleInput, 'replicas' | 'weight'>): TrafficRoutedScaleInput => ({
   dynamicStableScale: false,
@@ -138,21 +138,10 @@ function cluster(spec: RolloutSpec): FakeCluster {
   return c;
 }
 
-/** Runs decisions until nothing changes; records every traffic weight and size seen. */
+/** Converges, recording every traffic weight and size seen. */
 function converge(c: FakeCluster, progress: RolloutProgress, nowMs: number, trace?: { weight: number; canary: number; stable: number }[]): Decision {
-  let d!: Decision;
-  for (let i = 0; i < 60; i++) {
-    d = decideRollout(c.snapshot(), progress, nowMs);
-    progress = d.progress;
-    c.status = d.status;
-    if (d.actions.length === 0) return d;
-    for (const a of d.actions) c.apply(a);
-    if (trace) {
-      const size = (hash: string | undefined) => c.replicaSets.find((rs) => rs.podTemplateHash === hash)?.specReplicas ?? 0;
-      trace.push({ weight: progress.trafficWeight ?? 0, canary: size(progress.currentHash), stable: size(progress.stableHash) });
-    }
-  }
-  throw new Error('did not converge');
+  const size = (hash: string | undefined) => c.replicaSets.find((rs) => rs.podTemplateHash === hash)?.specReplicas ?? 0;
+  return convergeCluster(c, progress, nowMs, (p) => trace?.push({ weight: p.trafficWeight ?? 0, canary: size(p.currentHash), stable: size(p.stableHash) }));
 }
 
 const T0 = Date.parse('2026-01-01T00:00:00Z');
