@@ -11,32 +11,37 @@ import { ARGOCD_NAMESPACE, SECRET_TYPE_LABEL } from '../../domain/argo/names';
 import { pickRepoCredentials } from '../../domain/applications/source-safety';
 import {
   IMAGE_LIST_ANNOTATION,
+  envCredentialAllowed,
   imageUpdateConfig,
   type ImageProblem,
   type ImageSpec,
+  type ImageUpdateConfig,
   type PullSecretRef,
   type UpdateStrategyName,
   type WriteBack,
 } from '../../domain/images/annotations';
-import { currentInFile, writeBackFile, type SourceKind } from '../../domain/images/git-target';
+import { currentInFile, writeBackFile, type ImageUpdate } from '../../domain/images/git-target';
 import { parseRegistries, registryFor, REGISTRIES_CONFIGMAP, REGISTRIES_KEY } from '../../domain/images/registries';
-import { registryFingerprint, valueKey } from '../../domain/images/selection';
+import { registryFingerprint } from '../../domain/images/selection';
+import { WriteBackError, type ImageChange } from '../../domain/images/write-back';
 import {
-  helmParametersFor,
-  helmTagIn,
-  kustomizeImageFor,
-  kustomizeTagIn,
-  mergeHelmParameters,
-  mergeKustomizeImages,
-  WriteBackError,
-  type HelmParameter,
-} from '../../domain/images/write-back';
+  appSourcesOf,
+  currentOnSource,
+  sourceFor,
+  sourceWithOverrides,
+  writeKey,
+  type AppSources,
+  type SourceChoice,
+  type UpdatableSource,
+} from '../../domain/images/sources';
+import { COMMIT_EMAIL_KEY, COMMIT_TEMPLATE_KEY, COMMIT_USER_KEY } from '../../domain/images/commit-message';
+import { renderCommitMessage } from './commit-message';
 import { GitRepositories, type GitCredentials } from '../git';
 import { ApplicationFailure } from '@temporalio/activity';
 import { whileHeartbeating } from '../heartbeats';
 import { imageUpdaterFor, withRecentUpdates, type ImageUpdaterSpec } from '../../domain/images/image-updater';
 import { imageConditionIn, withImageCondition, type Condition } from '../../domain/images/condition';
-import { gitWriteBack, manifestFiles } from './git-write-back';
+import { gitWriteBack, manifestFiles, type GitWriteBackRequest } from './git-write-back';
 import { currentFromMarkers } from '../../domain/images/markers';
 import { RegistryClient, type RegistryCredentials } from './registry-client';
 import { checkImage, forgetTags } from './tags';
@@ -116,20 +121,6 @@ async function holdBeforePush(): Promise<void> {
 const text = (data: Record<string, string> | undefined, k: string): string | undefined =>
   data?.[k] ? Buffer.from(data[k], 'base64').toString('utf8') : undefined;
 
-function sourceOf(app: KubeObject): Record<string, any> | undefined {
-  const spec = (app as unknown as { spec?: { source?: Record<string, any>; sources?: Record<string, any>[] } }).spec;
-  return spec?.source ?? spec?.sources?.[0];
-}
-
-function sourceKind(app: KubeObject, source: Record<string, any>): SourceKind | undefined {
-  const t = (app as unknown as { status?: { sourceType?: string } }).status?.sourceType;
-  if (source.chart || source.helm || t === 'Helm') return 'helm';
-  if (source.kustomize || t === 'Kustomize') return 'kustomize';
-  // Plain manifests: the image lines carry marker comments (domain/images/markers.ts).
-  if (source.directory || t === 'Directory') return 'directory';
-  return undefined;
-}
-
 export function createImageActivities(kube: KubeClient, opts: { git?: GitRepositories; argocdNamespace?: string } = {}) {
   const git = opts.git ?? new GitRepositories();
   const ns = opts.argocdNamespace ?? ARGOCD_NAMESPACE;
@@ -141,6 +132,16 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
   }
 
   async function registryCredentials(ref: PullSecretRef, registry: string): Promise<RegistryCredentials> {
+    if (ref.kind === 'env') {
+      if (!envCredentialAllowed(ref.variable, process.env.SLUICE_IMAGE_CREDENTIAL_ENV))
+        throw new Error(`credentials env:${ref.variable} refused: the variable is not listed in the worker's SLUICE_IMAGE_CREDENTIAL_ENV`);
+      const v = process.env[ref.variable] ?? '';
+      if (v === '') throw new Error(`credentials env:${ref.variable}: the variable is not set on the worker`);
+      const i = v.indexOf(':');
+      // Never the value in the message: it is a password.
+      if (i <= 0 || i === v.length - 1) throw new Error(`credentials env:${ref.variable}: the value is not user:password`);
+      return { username: v.slice(0, i), password: v.slice(i + 1) };
+    }
     const data = await secret(ref.namespace, ref.name);
     if (!data) throw new Error(`credentials Secret ${ref.namespace}/${ref.name} not found`);
     if (ref.kind === 'secret') {
@@ -176,24 +177,34 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
     return picked ? { username: text(picked.data, 'username'), password: text(picked.data, 'password') } : undefined;
   }
 
-  /** What the write-back target holds for each image now. */
+  /** What the write-back target holds now for each image of one write (one source, one file). */
   async function currentValues(
     app: KubeObject,
     wb: WriteBack,
-    source: Record<string, any>,
-    kind: SourceKind,
+    source: UpdatableSource,
+    choice: SourceChoice,
     specs: ImageSpec[],
   ): Promise<Map<string, string | undefined>> {
     const out = new Map<string, string | undefined>();
-    if (kind === 'directory' && wb.method === 'git') {
-      const creds = await gitCredentials(app, wb, source.repoURL);
-      const sha = await git.resolve(source.repoURL, wb.targetBranch ?? wb.baseBranch ?? source.targetRevision ?? 'HEAD', creds).catch((err: unknown) => {
-        if (!wb.targetBranch) throw err;
-        return git.resolve(source.repoURL, wb.baseBranch ?? source.targetRevision ?? 'HEAD', creds);
-      });
-      const tree = await git.tree(source.repoURL, sha);
-      const files = manifestFiles(tree, source.path ?? '', !!source.directory?.recurse);
-      if (files.length === 0) throw new Error(`no manifests in ${source.path || '.'}; nothing written`);
+    if (wb.method === 'argocd' || !choice.git) {
+      for (const s of specs) out.set(s.alias, currentOnSource(source, choice.kind, s));
+      return out;
+    }
+    const loc = choice.git;
+    const creds = await gitCredentials(app, wb, loc.repoURL);
+    const branch = wb.targetBranch ?? wb.baseBranch ?? loc.targetRevision ?? 'HEAD';
+    let sha: string;
+    try {
+      sha = await git.resolve(loc.repoURL, branch, creds);
+    } catch (err) {
+      // A target branch not created yet: read the base.
+      if (!wb.targetBranch) throw err;
+      sha = await git.resolve(loc.repoURL, wb.baseBranch ?? loc.targetRevision ?? 'HEAD', creds);
+    }
+    const tree = await git.tree(loc.repoURL, sha);
+    if (choice.kind === 'directory') {
+      const files = manifestFiles(tree, loc.path, !!loc.recurse);
+      if (files.length === 0) throw new Error(`no manifests in ${loc.path || '.'}; nothing written`);
       const texts = files.map((f) => fs.readFileSync(path.join(tree, f), 'utf8'));
       for (const s of specs)
         out.set(
@@ -202,30 +213,97 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
         );
       return out;
     }
-    if (wb.method === 'argocd') {
-      const params = (source.helm?.parameters ?? []) as HelmParameter[];
-      const images = (source.kustomize?.images ?? []) as string[];
-      for (const s of specs) out.set(s.alias, valueKey(kind === 'helm' ? helmTagIn(params, s) : kustomizeTagIn(images, s)));
-      return out;
-    }
-    const branch = wb.targetBranch ?? wb.baseBranch ?? source.targetRevision ?? 'HEAD';
-    const creds = await gitCredentials(app, wb, source.repoURL);
-    let sha: string;
-    try {
-      sha = await git.resolve(source.repoURL, branch, creds);
-    } catch (err) {
-      // A target branch not created yet: read the base.
-      if (!wb.targetBranch) throw err;
-      sha = await git.resolve(source.repoURL, wb.baseBranch ?? source.targetRevision ?? 'HEAD', creds);
-    }
-    const tree = await git.tree(source.repoURL, sha);
-    const rel = writeBackFile(wb.target, source.path ?? '', app.metadata.name);
+    const rel = writeBackFile(loc.target, loc.path, app.metadata.name);
     const file = path.join(tree, rel);
     // A source path (a chart directory) that is not there: name it now rather than fail every write.
     if (!fs.existsSync(path.dirname(file))) throw new Error(`${path.posix.dirname(rel)} does not exist on ${branch}; nothing written`);
     const content = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
-    for (const s of specs) out.set(s.alias, currentInFile(wb.target, kind, content, s));
+    for (const s of specs) out.set(s.alias, currentInFile(loc.target, choice.kind, content, s));
     return out;
+  }
+
+  /** Image Updater's settings ConfigMap (registries.conf, git.commit-message-template, git.user/email): the Application's namespace first, then the control plane's. */
+  async function updaterConfig(namespace: string): Promise<Record<string, string> | undefined> {
+    const cm = (await kube.find(Resources.configMap, namespace, REGISTRIES_CONFIGMAP)) ?? (await kube.find(Resources.configMap, ns, REGISTRIES_CONFIGMAP));
+    return (cm as unknown as { data?: Record<string, string> } | undefined)?.data;
+  }
+
+  /** The commit author and message template from the settings ConfigMap; the message is rendered by the Go template engine. */
+  function commitSettings(data: Record<string, string> | undefined, appName: string): Pick<GitWriteBackRequest, 'author' | 'message'> {
+    const user = data?.[COMMIT_USER_KEY]?.trim();
+    const email = data?.[COMMIT_EMAIL_KEY]?.trim();
+    const template = data?.[COMMIT_TEMPLATE_KEY];
+    return {
+      ...(user && email ? { author: { name: user, email } } : {}),
+      ...(template?.trim() ? { message: (changes: ImageChange[]) => renderCommitMessage(template, appName, changes) } : {}),
+    };
+  }
+
+  /** Each update's source, by the same decision as the check: one write per source (or per file for git). */
+  function planWrites(app: KubeObject, cfg: ImageUpdateConfig, updates: WriteBackInput['updates']) {
+    const sources = appSourcesOf(app as unknown as Parameters<typeof appSourcesOf>[0]);
+    const writes = new Map<string, { choice: SourceChoice; updates: ImageUpdate[] }>();
+    for (const u of updates) {
+      const spec = cfg.images.find((s) => s.alias === u.alias);
+      if (!spec) continue;
+      const d = sourceFor(sources, spec, cfg.writeBack);
+      if ('problem' in d) continue;
+      const key = writeKey(d);
+      if (!writes.has(key)) writes.set(key, { choice: d, updates: [] });
+      writes.get(key)!.updates.push({ spec, chosen: { tag: u.tag, ...(u.digest ? { digest: u.digest } : {}) } });
+    }
+    return { sources, writes };
+  }
+
+  /** Write-back `argocd`: parameter overrides on the source(s) taking the images. */
+  async function setOverrides(
+    input: WriteBackInput,
+    app: KubeObject,
+    sources: AppSources,
+    writes: { choice: SourceChoice; updates: ImageUpdate[] }[],
+  ): Promise<WriteBackOutput> {
+    const all = writes.flatMap((w) => w.updates);
+    const message = `parameter overrides set on the Application: ${all.map((u) => `${u.spec.image.name}:${u.chosen.digest ?? u.chosen.tag}`).join(', ')}`;
+    if (!sources.multi) {
+      const w = writes[0]!;
+      const next = sourceWithOverrides(sources.sources[0]!, w.choice.kind, w.updates);
+      const patch = w.choice.kind === 'helm' ? { helm: { parameters: next.helm!.parameters } } : { kustomize: { images: next.kustomize!.images } };
+      await kube.patch(Resources.application, input.app.namespace, input.app.name, { spec: { source: patch } }, { fieldManager: FIELD_MANAGER });
+      return { committed: true, message };
+    }
+    // spec.sources is a list: a merge patch replaces it whole, so it is written only over the version it was computed from.
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const next = sources.sources.map((s, i) => {
+        const mine = writes.filter((w) => w.choice.index === i);
+        return mine.length === 0
+          ? s
+          : sourceWithOverrides(
+              s,
+              mine[0]!.choice.kind,
+              mine.flatMap((w) => w.updates),
+            );
+      });
+      try {
+        await kube.patch(
+          Resources.application,
+          input.app.namespace,
+          input.app.name,
+          { metadata: { resourceVersion: app.metadata.resourceVersion }, spec: { sources: next } },
+          { fieldManager: FIELD_MANAGER },
+        );
+        return { committed: true, message };
+      } catch (err) {
+        if (!isConflict(err)) throw err;
+      }
+      const fresh = await readApp(input.app);
+      const cfg = fresh && (await configFor(fresh))?.cfg;
+      if (!fresh || !cfg) return { committed: false, message: 'the Application no longer asks for image updates' };
+      app = fresh;
+      const plan = planWrites(fresh, cfg, input.updates);
+      sources = plan.sources;
+      writes = [...plan.writes.values()];
+    }
+    throw new Error('the Application kept changing while setting its parameter overrides');
   }
 
   /** The Application's image settings: its own annotations, else those of the ImageUpdater selecting it. */
@@ -289,8 +367,6 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       }
       const { cfg } = found;
       const problems = [...cfg.problems];
-      const source = sourceOf(app);
-      const kind = source ? sourceKind(app, source) : undefined;
       const live = imageConditionIn((app as unknown as { status?: { conditions?: Condition[] } }).status?.conditions);
       const result: ApplicationImageCheck = {
         uid: app.metadata.uid ?? '',
@@ -300,28 +376,39 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
         problems,
         writeBack: cfg.writeBack.method,
       };
-      if (!source || !kind) {
-        problems.push({ message: 'the Application source is neither Helm, Kustomize nor a plain directory; image updates need one of them' });
-        return result;
-      }
-      if (kind === 'directory' && cfg.writeBack.method !== 'git') {
-        problems.push({ message: 'a plain-directory source is updated through marker comments in Git: it needs write-back-method git' });
-        return result;
+      // Each image's source (spec.sources[]: the one that can take it); an image no source can take is a problem naming it.
+      const sources = appSourcesOf(app as unknown as Parameters<typeof appSourcesOf>[0]);
+      const writes = new Map<string, { choice: SourceChoice; specs: ImageSpec[] }>();
+      for (const spec of cfg.images) {
+        const d = sourceFor(sources, spec, cfg.writeBack);
+        if ('problem' in d) {
+          problems.push({ alias: spec.alias || spec.image.name, message: d.problem });
+          continue;
+        }
+        const key = writeKey(d);
+        if (!writes.has(key)) writes.set(key, { choice: d, specs: [] });
+        writes.get(key)!.specs.push(spec);
       }
       // The Application's namespace first (a team's own registries), then the control plane's, as Image Updater reads its own.
-      const cm =
-        (await kube.find(Resources.configMap, ref.namespace, REGISTRIES_CONFIGMAP)) ?? (await kube.find(Resources.configMap, ns, REGISTRIES_CONFIGMAP));
+      const cm = await updaterConfig(ref.namespace);
       const regProblems: string[] = [];
-      const registries = parseRegistries((cm as unknown as { data?: Record<string, string> } | undefined)?.data?.[REGISTRIES_KEY], regProblems);
+      const registries = parseRegistries(cm?.[REGISTRIES_KEY], regProblems);
       problems.push(...regProblems.map((message) => ({ message })));
-      let current: Map<string, string | undefined>;
-      try {
-        current = await currentValues(app, cfg.writeBack, source, kind, cfg.images);
-      } catch (err) {
-        problems.push({ message: `reading the write-back target: ${(err as Error).message}` });
-        return result;
+      const current = new Map<string, string | undefined>();
+      const checked: ImageSpec[] = [];
+      for (const { choice, specs } of writes.values()) {
+        try {
+          const values = await currentValues(app, cfg.writeBack, sources.sources[choice.index ?? 0]!, choice, specs);
+          for (const [k, v] of values) current.set(k, v);
+          checked.push(...specs);
+        } catch (err) {
+          // One message for the whole app when it is the only write (as before spec.sources); else per image.
+          const message = `reading the write-back target: ${(err as Error).message}`;
+          if (writes.size === 1) problems.push({ message });
+          else for (const s of specs) problems.push({ alias: s.alias || s.image.name, message });
+        }
       }
-      for (const spec of cfg.images) {
+      for (const spec of cfg.images.filter((s) => checked.includes(s))) {
         const base = { alias: spec.alias, image: spec.image.name, strategy: spec.strategy, current: current.get(spec.alias) };
         try {
           const { settings, repository } = registryFor(spec.image, registries);
@@ -359,75 +446,53 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       const app = await readApp(input.app);
       if (!app) return { committed: false, message: 'the Application is gone' };
       const cfg = (await configFor(app))?.cfg;
-      const source = sourceOf(app);
-      const kind = source ? sourceKind(app, source) : undefined;
-      if (!cfg || !source || !kind) return { committed: false, message: 'the Application no longer asks for image updates' };
-      const updates = input.updates.flatMap((u) => {
-        const spec = cfg.images.find((s) => s.alias === u.alias);
-        return spec ? [{ spec, chosen: { tag: u.tag, ...(u.digest ? { digest: u.digest } : {}) } }] : [];
-      });
-      if (updates.length === 0) return { committed: false, message: 'nothing to write' };
-      if (cfg.writeBack.method === 'argocd') {
-        if (kind === 'directory') return { committed: false, message: 'a plain-directory source needs write-back-method git' };
-        const patch =
-          kind === 'helm'
-            ? {
-                helm: {
-                  parameters: mergeHelmParameters(
-                    source.helm?.parameters ?? [],
-                    updates.flatMap((u) => helmParametersFor(u.spec, u.chosen)),
-                  ),
-                },
-              }
-            : {
-                kustomize: {
-                  images: mergeKustomizeImages(
-                    source.kustomize?.images ?? [],
-                    updates.map((u) => kustomizeImageFor(u.spec, u.chosen)),
-                  ),
-                },
-              };
-        const spec = (app as unknown as { spec: { source?: unknown } }).spec;
-        const body = spec.source
-          ? { spec: { source: patch } }
-          : { spec: { sources: [{ ...sourceOf(app), ...patch }, ...((spec as { sources: unknown[] }).sources.slice(1) ?? [])] } };
-        await kube.patch(Resources.application, input.app.namespace, input.app.name, body, { fieldManager: FIELD_MANAGER });
-        return {
-          committed: true,
-          message: `parameter overrides set on the Application: ${updates.map((u) => `${u.spec.image.name}:${u.chosen.digest ?? u.chosen.tag}`).join(', ')}`,
-        };
-      }
+      if (!cfg) return { committed: false, message: 'the Application no longer asks for image updates' };
+      const { sources, writes } = planWrites(app, cfg, input.updates);
+      if (writes.size === 0) return { committed: false, message: 'nothing to write' };
+      if (cfg.writeBack.method === 'argocd') return setOverrides(input, app, sources, [...writes.values()]);
       const wb = cfg.writeBack;
-      const base = wb.baseBranch ?? source.targetRevision ?? 'HEAD';
-      const baseBranch = base === 'HEAD' ? 'main' : base;
-      const creds = await gitCredentials(app, wb, source.repoURL);
-      const res = await whileHeartbeating(() =>
-        gitWriteBack(
-          {
-            repoURL: source.repoURL,
-            baseBranch,
-            targetBranch: wb.targetBranch ?? baseBranch,
-            appName: app.metadata.name,
-            appPath: source.path ?? '',
-            sourceKind: kind,
-            target: wb.target,
-            updates,
-            ...(kind === 'directory' ? { recurse: !!source.directory?.recurse } : {}),
-            commitTimeMs: input.commitTimeMs,
-          },
-          creds,
-          { beforePush: holdBeforePush },
-        ).catch((err: unknown) => {
-          // A target that is not there or not YAML stays so on a retry: fail now, the next check tries again.
-          if (err instanceof WriteBackError) throw ApplicationFailure.nonRetryable(err.message, 'WriteBackError');
-          throw err;
-        }),
-      );
-      return {
-        committed: res.committed,
-        ...(res.commit ? { commit: res.commit } : {}),
-        message: res.committed ? `committed ${res.commit?.slice(0, 12)} to ${res.file}` : `${res.file} already holds these values`,
-      };
+      const settings = await updaterConfig(input.app.namespace);
+      const messages: string[] = [];
+      let committed = false;
+      let commit: string | undefined;
+      // Sources in different repositories or files: one commit each; each is a no-op once written, so a retry redoes only what is missing.
+      for (const { choice, updates } of writes.values()) {
+        const loc = choice.git!;
+        const base = wb.baseBranch ?? loc.targetRevision ?? 'HEAD';
+        const baseBranch = base === 'HEAD' ? 'main' : base;
+        const creds = await gitCredentials(app, wb, loc.repoURL);
+        const res = await whileHeartbeating(() =>
+          gitWriteBack(
+            {
+              repoURL: loc.repoURL,
+              baseBranch,
+              targetBranch: wb.targetBranch ?? baseBranch,
+              appName: app.metadata.name,
+              appPath: loc.path,
+              sourceKind: choice.kind,
+              target: loc.target,
+              updates,
+              ...(choice.kind === 'directory' ? { recurse: !!loc.recurse } : {}),
+              commitTimeMs: input.commitTimeMs,
+              ...commitSettings(settings, app.metadata.name),
+            },
+            creds,
+            { beforePush: holdBeforePush },
+          ).catch((err: unknown) => {
+            // A target that is not there or not YAML stays so on a retry: fail now, the next check tries again.
+            if (err instanceof WriteBackError) throw ApplicationFailure.nonRetryable(err.message, 'WriteBackError');
+            throw err;
+          }),
+        );
+        committed ||= res.committed;
+        if (res.committed) commit ??= res.commit;
+        messages.push(
+          res.committed
+            ? `committed ${res.commit?.slice(0, 12)} to ${res.file}${res.messageProblem ? ` (${res.messageProblem})` : ''}`
+            : `${res.file} already holds these values`,
+        );
+      }
+      return { committed, ...(commit ? { commit } : {}), message: messages.join('; ') };
     },
 
     /**

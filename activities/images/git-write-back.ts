@@ -15,6 +15,7 @@ import { commitMessage, WriteBackError, type ImageChange } from '../../domain/im
 import { applyMarkers, currentFromMarkers } from '../../domain/images/markers';
 import { checkRepoURL } from '../../domain/applications/source-safety';
 import { safeBranch } from '../../domain/images/annotations';
+import type { RenderedCommitMessage } from './commit-message';
 import { fileReposAllowed, GitError, runGit, type GitCredentials } from '../git';
 
 export interface GitWriteBackRequest {
@@ -33,6 +34,8 @@ export interface GitWriteBackRequest {
   /** Commit time (ms), fixed by the caller so retries make the same commit. */
   commitTimeMs: number;
   author?: { name: string; email: string };
+  /** The commit message for these changes (the configured template); Image Updater's default message without it. */
+  message?: (changes: ImageChange[]) => Promise<RenderedCommitMessage>;
 }
 
 export interface GitWriteBackResult {
@@ -42,6 +45,8 @@ export interface GitWriteBackResult {
   committed: boolean;
   file: string;
   changes: ImageChange[];
+  /** Why the configured commit message template was not used. */
+  messageProblem?: string;
 }
 
 const REMOTE = 'refs/remotes/origin/';
@@ -69,12 +74,16 @@ export function manifestFiles(root: string, appPath: string, recurse: boolean): 
   return out;
 }
 
+async function messageFor(req: GitWriteBackRequest, changes: ImageChange[]): Promise<RenderedCommitMessage> {
+  return req.message ? req.message(changes) : { text: commitMessage(req.appName, changes) };
+}
+
 /** Rewrites the marked lines of the source's files and commits them; undefined when they already hold the values. */
 async function markerWriteBack(
   dir: string,
   req: GitWriteBackRequest,
   g: (args: string[]) => Promise<Buffer>,
-): Promise<{ commit: string; files: string[]; changes: ImageChange[] } | undefined> {
+): Promise<{ commit: string; files: string[]; changes: ImageChange[]; messageProblem?: string } | undefined> {
   const files: string[] = [];
   const changes = new Map<string, ImageChange>();
   const updates = req.updates.map((u) => ({ alias: u.spec.alias, name: u.spec.image.name, chosen: u.chosen }));
@@ -93,8 +102,14 @@ async function markerWriteBack(
   }
   if (files.length === 0) return undefined;
   await g(['add', '--', ...files]);
-  await g(['commit', '-q', '--no-verify', '-m', commitMessage(req.appName, [...changes.values()])]);
-  return { commit: (await g(['rev-parse', 'HEAD'])).toString('utf8').trim(), files, changes: [...changes.values()] };
+  const message = await messageFor(req, [...changes.values()]);
+  await g(['commit', '-q', '--no-verify', '-m', message.text]);
+  return {
+    commit: (await g(['rev-parse', 'HEAD'])).toString('utf8').trim(),
+    files,
+    changes: [...changes.values()],
+    ...(message.problem ? { messageProblem: message.problem } : {}),
+  };
 }
 
 export async function gitWriteBack(
@@ -131,7 +146,13 @@ export async function gitWriteBack(
         await opts.beforePush?.();
         try {
           await g(['push', '-q', 'origin', `HEAD:refs/heads/${req.targetBranch}`]);
-          return { commit: res.commit, committed: true, file: res.files.join(', '), changes: res.changes };
+          return {
+            commit: res.commit,
+            committed: true,
+            file: res.files.join(', '),
+            changes: res.changes,
+            ...(res.messageProblem ? { messageProblem: res.messageProblem } : {}),
+          };
         } catch (err) {
           const rejected = err instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/.test(err.message);
           if (!rejected || attempt >= attempts) throw err;
@@ -154,12 +175,13 @@ export async function gitWriteBack(
       }
       fs.writeFileSync(abs, after);
       await g(['add', '--', file]);
-      await g(['commit', '-q', '--no-verify', '-m', commitMessage(req.appName, changes)]);
+      const message = await messageFor(req, changes);
+      await g(['commit', '-q', '--no-verify', '-m', message.text]);
       const commit = (await g(['rev-parse', 'HEAD'])).toString('utf8').trim();
       await opts.beforePush?.();
       try {
         await g(['push', '-q', 'origin', `HEAD:refs/heads/${req.targetBranch}`]);
-        return { commit, committed: true, file, changes };
+        return { commit, committed: true, file, changes, ...(message.problem ? { messageProblem: message.problem } : {}) };
       } catch (err) {
         const rejected = err instanceof GitError && /\[rejected\]|non-fast-forward|fetch first|failed to push some refs/.test(err.message);
         if (!rejected || attempt >= attempts) throw err;

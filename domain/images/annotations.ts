@@ -24,7 +24,11 @@ const STRATEGY_NAMES: Record<string, UpdateStrategyName> = {
   digest: 'digest',
 };
 
-export type PullSecretRef = { kind: 'pullsecret'; namespace: string; name: string } | { kind: 'secret'; namespace: string; name: string; key: string };
+export type PullSecretRef =
+  | { kind: 'pullsecret'; namespace: string; name: string }
+  | { kind: 'secret'; namespace: string; name: string; key: string }
+  /** `user:password` in an environment variable of the Sluice worker (only those the operator lists, see envCredentialAllowed). */
+  | { kind: 'env'; variable: string };
 
 export interface ImageSpec {
   alias: string;
@@ -89,7 +93,24 @@ export function parsePullSecret(v: string): PullSecretRef {
   if (ps) return { kind: 'pullsecret', namespace: ps[1]!, name: ps[2]! };
   const s = /^secret:([^/\s]+)\/([^#\s]+)#(\S+)$/.exec(v);
   if (s) return { kind: 'secret', namespace: s[1]!, name: s[2]!, key: s[3]! };
-  throw new Error(`unsupported credential reference ${JSON.stringify(v)} (pullsecret:<ns>/<name> or secret:<ns>/<name>#<key>)`);
+  const env = /^env:([A-Za-z_][A-Za-z0-9_]*)$/.exec(v);
+  if (env) return { kind: 'env', variable: env[1]! };
+  // Image Updater runs the named executable (any absolute path, no arguments) and reads user:password from its output.
+  if (/^ext:/.test(v))
+    throw new Error(
+      `credential reference ${JSON.stringify(v)} is refused: ext: runs a program named by an annotation or ConfigMap, which lets whoever can write them run code on the worker (use secret:, pullsecret: or env:)`,
+    );
+  throw new Error(`unsupported credential reference ${JSON.stringify(v)} (pullsecret:<ns>/<name>, secret:<ns>/<name>#<key> or env:<VARIABLE>)`);
+}
+
+/**
+ * env:<VARIABLE> credentials: the variable must be listed in the worker's
+ * SLUICE_IMAGE_CREDENTIAL_ENV (comma separated). Without that list anyone who may annotate
+ * an Application could send any of the worker's environment (API tokens, cloud keys) as a
+ * password to a registry of their choosing.
+ */
+export function envCredentialAllowed(variable: string, allowList: string | undefined): boolean {
+  return list(allowList).includes(variable);
 }
 
 export function parseWriteBack(annotations: Record<string, string>, problems: ImageProblem[]): WriteBack {

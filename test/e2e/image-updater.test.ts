@@ -49,6 +49,7 @@ let registry: TestRegistry;
 let basicRegistry: TestRegistry;
 let tokenRegistry: TestRegistry;
 let sluice: RunningSluice;
+const extraNamespaces: string[] = [];
 
 before(async () => {
   stack = await testStack();
@@ -96,7 +97,7 @@ before(async () => {
 
 after(async () => {
   await sluice?.stop();
-  await stack.kube.delete(Resources.namespace, undefined, ns).catch(() => undefined);
+  for (const n of [ns, ...extraNamespaces]) await stack.kube.delete(Resources.namespace, undefined, n).catch(() => undefined);
   repo?.remove();
   await Promise.all([registry?.stop(), basicRegistry?.stop(), tokenRegistry?.stop()]);
   await stack.stop();
@@ -425,4 +426,59 @@ data:
   assert.match(readRepoFile('plain-demo/config.yaml'), new RegExp(`team/plain:1\\.1\\.0 # \\{"\\$imagepolicy": "default:plain"\\}`));
   assert.match(readRepoFile('plain-demo/config.yaml'), new RegExp(`unrelated: ${registry.host}/team/plain:0\\.9\\.0`));
   assert.match(git('log', '-1', '--format=%B', 'main'), /updates image .*team\/plain tag '1\.0\.0' to '1\.1\.0'/);
+});
+
+test('two sources (a $values ref source, then a Helm chart), helmvalues:$values target: one commit to the values file, the automated sync deploys it', async () => {
+  await registry.push('team/multi', '1.0.0');
+  const valuesText = `# values of the two-source app\nimage:\n  repository: ${registry.host}/team/multi\n  tag: 0.9.0\nreplicas: 1\n`;
+  repo.commit('multi-source values', { 'multi/values.yaml': valuesText });
+  const dest = await createNamespace(stack.kube, 'image-multi');
+  extraNamespaces.push(dest);
+  await stack.kube.create(Resources.application, ns, {
+    apiVersion: 'argoproj.io/v1alpha1',
+    kind: 'Application',
+    metadata: {
+      name: 'multi-dev',
+      namespace: ns,
+      annotations: {
+        [`${P}image-list`]: `multi=${registry.host}/team/multi`,
+        [`${P}multi.helm.image-name`]: 'image.repository',
+        [`${P}multi.helm.image-tag`]: 'image.tag',
+        [`${P}write-back-method`]: 'git',
+        [`${P}write-back-target`]: 'helmvalues:$values/multi/values.yaml',
+      },
+    },
+    spec: {
+      project: 'default',
+      sources: [
+        // First on purpose: the ref-only source lends its files and never takes the update.
+        { repoURL: repo.url, targetRevision: 'HEAD', ref: 'values' },
+        { repoURL: repo.url, targetRevision: 'HEAD', path: CHART_DIR, helm: { valueFiles: ['$values/multi/values.yaml'] } },
+      ],
+      destination: { server: 'https://kubernetes.default.svc', namespace: dest },
+      syncPolicy: { automated: {} },
+    },
+  });
+  await eventually('the commit for 1.0.0', async () => updateCommits('multi-dev').length === 1, 60_000, 500);
+  assert.equal(readRepoFile('multi/values.yaml'), valuesText.replace('tag: 0.9.0', 'tag: 1.0.0').trimEnd(), 'only the tag changed, the comment kept');
+  assert.match(git('log', '-1', '--format=%B', 'main'), new RegExp(`updates image ${registry.host}/team/multi tag '0\\.9\\.0' to '1\\.0\\.0'`));
+  assert.throws(() => readRepoFile(`${CHART_DIR}/.argocd-source-multi-dev.yaml`), 'no override file in the chart source');
+  const image = async () =>
+    ((await stack.kube.find(Resources.deployment, dest, 'api-tester')) as any)?.spec?.template?.spec?.containers?.[0]?.image as string | undefined;
+  await eventually('the automated sync deploys 1.0.0', async () => (await image()) === `${registry.host}/team/multi:1.0.0`, 90_000, 500);
+  await waitForApplication(
+    stack,
+    ns,
+    'multi-dev',
+    'Synced at the commit',
+    (st) => st.sync?.status === 'Synced' && (st.sync as any)?.revisions?.[1] === repo.head(),
+    60_000,
+  );
+  assert.equal(updateCommits('multi-dev').length, 1, 'the checks since wrote nothing more');
+  const app = (await stack.kube.get(Resources.application, ns, 'multi-dev')) as any;
+  assert.equal(
+    (app.status?.conditions ?? []).find((c: any) => c.type === 'ImageUpdateError'),
+    undefined,
+  );
+  assert.deepEqual(app.spec.sources[0], { repoURL: repo.url, targetRevision: 'HEAD', ref: 'values' }, 'nothing set on the sources');
 });

@@ -15,6 +15,7 @@ import { GitRepositories } from '../../activities/git';
 import { decideWrite, valueKey } from '../../domain/images/selection';
 import type { KubeClient, KubeObject, ResourceRef } from '../../k8s/kube-client';
 import { examplesDir } from '../support/paths';
+import { ensureGoTemplate } from '../../stack/toolchain';
 import { startRegistry, type TestRegistry } from '../support/registry';
 
 const env = {
@@ -54,7 +55,9 @@ class MemoryKube {
       status?: Record<string, any>;
     };
     if (body.status) o.status = { ...o.status, ...body.status };
-    if (body.spec) o.spec.source = { ...o.spec.source, ...body.spec.source };
+    if (body.spec?.sources)
+      o.spec.sources = body.spec.sources; // a merge patch replaces a list whole
+    else if (body.spec) o.spec.source = { ...o.spec.source, ...body.spec.source };
     return o;
   }
   async create(_res: ResourceRef, _ns: string, body: unknown) {
@@ -66,6 +69,7 @@ let registry: TestRegistry;
 let basic: TestRegistry;
 let root: string;
 before(async () => {
+  process.env.SLUICE_GOTEMPLATE ||= await ensureGoTemplate((l) => console.log(l));
   [registry, basic] = await Promise.all([startRegistry(), startRegistry({ auth: 'basic' })]);
   root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-image-act-'));
 });
@@ -90,9 +94,12 @@ function bareRepo(files: Record<string, string>): { url: string; log: () => stri
 }
 
 /** The local registries speak plain HTTP: registries.conf says so, as with Image Updater. */
-function registriesConfig(kube: MemoryKube) {
+function registriesConfig(kube: MemoryKube, more: Record<string, string> = {}) {
   const conf = [registry, basic].map((r) => `- name: ${r.host}\n  prefix: ${r.host}\n  api_url: ${r.url}\n`).join('');
-  kube.add('configmaps', { metadata: { name: 'argocd-image-updater-config', namespace: 'argocd' }, data: { 'registries.conf': `registries:\n${conf}` } });
+  kube.add('configmaps', {
+    metadata: { name: 'argocd-image-updater-config', namespace: 'argocd' },
+    data: { 'registries.conf': `registries:\n${conf}`, ...more },
+  });
 }
 
 /** One workflow iteration, as workflows/image-update.ts does it. */
@@ -283,4 +290,97 @@ test('an Application that no longer asks for image updates: the check ends it an
   assert.equal(await acts.checkApplicationImages({ namespace: 'argocd', name: 'was-followed' }), null);
   const app = (await kube.find({ plural: 'applications' } as ResourceRef, 'argocd', 'was-followed')) as any;
   assert.equal(app.status.conditions, null);
+});
+
+test('spec.sources: each image to its own source (Helm, Kustomize; the ref source skipped), one commit per file, templated messages, env: credentials', async () => {
+  await registry.push('team/msweb', '1.0.0');
+  await registry.push('team/msweb', '1.1.0');
+  await basic.push('team/msside', '2.0.0');
+  const repo = bareRepo({
+    'charts/web/Chart.yaml': 'apiVersion: v2\nname: web\nversion: 0.1.0\n',
+    'overlays/prod/kustomization.yaml': 'resources: []\n',
+    'values/web.yaml': 'replicas: 1\n',
+  });
+  const P = 'argocd-image-updater.argoproj.io/';
+  const kube = new MemoryKube();
+  registriesConfig(kube, {
+    'git.commit-message-template':
+      'chore({{ .AppName }}): images\n\n{{ range .AppChanges }}- {{ .Image }}: {{ .OldTag | default "none" }} -> {{ .NewTag }}\n{{ end }}',
+    'git.user': 'bot',
+    'git.email': 'bot@example.com',
+  });
+  const annotations = {
+    [`${P}image-list`]: `web=${registry.host}/team/msweb, side=${basic.host}/team/msside`,
+    [`${P}web.helm.image-name`]: 'image.repository',
+    [`${P}web.helm.image-tag`]: 'image.tag',
+    [`${P}side.kustomize.image-name`]: 'nginx',
+    [`${P}side.pull-secret`]: 'env:SLUICE_TEST_REGISTRY_CREDS',
+    [`${P}write-back-method`]: 'git',
+  };
+  const sources = [
+    { repoURL: repo.url, ref: 'values', targetRevision: 'main' },
+    { repoURL: repo.url, path: 'charts/web', targetRevision: 'main', helm: { valueFiles: ['$values/values/web.yaml'] } },
+    { repoURL: repo.url, path: 'overlays/prod', targetRevision: 'main', kustomize: {} },
+  ];
+  kube.add('applications', { metadata: { name: 'ms', namespace: 'argocd', uid: 'uid-ms', annotations }, spec: { sources } });
+  process.env.SLUICE_TEST_REGISTRY_CREDS = `${basic.credentials!.username}:${basic.credentials!.password}`;
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home-ms')) });
+  const ref = { namespace: 'argocd', name: 'ms' };
+  try {
+    // env: credentials only for variables the operator lists.
+    delete process.env.SLUICE_IMAGE_CREDENTIAL_ENV;
+    const refused = await pass(acts, ref, {}, 1_700_000_000_000);
+    assert.match(refused.check.images.find((i) => i.alias === 'side')?.error ?? '', /env:SLUICE_TEST_REGISTRY_CREDS refused: .*SLUICE_IMAGE_CREDENTIAL_ENV/);
+    assert.equal(repo.log().length, 2, 'the Helm image was committed alone');
+    process.env.SLUICE_IMAGE_CREDENTIAL_ENV = 'OTHER, SLUICE_TEST_REGISTRY_CREDS';
+    const last = {};
+    const first = await pass(acts, ref, last, 1_700_000_100_000);
+    assert.deepEqual(first.check.problems, []);
+    assert.deepEqual(
+      first.check.images.map((i) => [i.alias, i.current, valueKey(i.chosen), i.error]),
+      [
+        ['web', '1.1.0', '1.1.0', undefined],
+        ['side', undefined, '2.0.0', undefined],
+      ],
+    );
+    assert.ok(!JSON.stringify(first.check).includes(basic.credentials!.password));
+    assert.deepEqual(parse(repo.show('charts/web/.argocd-source-ms.yaml')).helm.parameters, [
+      { name: 'image.repository', value: `${registry.host}/team/msweb`, forcestring: true },
+      { name: 'image.tag', value: '1.1.0', forcestring: true },
+    ]);
+    assert.deepEqual(parse(repo.show('overlays/prod/.argocd-source-ms.yaml')).kustomize.images, [`nginx=${basic.host}/team/msside:2.0.0`]);
+    assert.equal((await pass(acts, ref, last, 1_700_000_200_000)).writes, 0, 'converged: nothing more to write');
+    assert.deepEqual(repo.log(), ['chore(ms): images', 'chore(ms): images', 'initial']);
+    const bodies = git(repo.url.slice('file://'.length), 'log', '--format=%an <%ae>|%b', 'main', '-2');
+    assert.match(bodies, new RegExp(`bot <bot@example.com>\\|- ${basic.host}/team/msside: none -> 2\\.0\\.0`));
+    assert.match(bodies, new RegExp(`- ${registry.host}/team/msweb: none -> 1\\.1\\.0`));
+  } finally {
+    delete process.env.SLUICE_TEST_REGISTRY_CREDS;
+    delete process.env.SLUICE_IMAGE_CREDENTIAL_ENV;
+  }
+
+  // Write-back argocd: the overrides on each image's source; the ref source untouched.
+  const kube2 = new MemoryKube();
+  registriesConfig(kube2);
+  kube2.add('applications', {
+    metadata: {
+      name: 'ms2',
+      namespace: 'argocd',
+      uid: 'uid-ms2',
+      annotations: { ...annotations, [`${P}write-back-method`]: 'argocd', [`${P}side.pull-secret`]: 'ext:/bin/creds' },
+    },
+    spec: { sources: structuredClone(sources) },
+  });
+  const acts2 = createImageActivities(kube2 as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home-ms2')) });
+  const r2 = await pass(acts2, { namespace: 'argocd', name: 'ms2' }, {}, 1);
+  assert.match(r2.check.problems.map((p) => `${p.alias}: ${p.message}`).join(), /side: credential reference "ext:\/bin\/creds" is refused: .*run code/);
+  const stored = ((await kube2.find({ plural: 'applications' } as ResourceRef, 'argocd', 'ms2')) as any).spec.sources;
+  assert.deepEqual(stored[0], sources[0]);
+  assert.deepEqual(stored[1].helm.parameters, [
+    { name: 'image.repository', value: `${registry.host}/team/msweb`, forceString: true },
+    { name: 'image.tag', value: '1.1.0', forceString: true },
+  ]);
+  assert.deepEqual(stored[1].helm.valueFiles, ['$values/values/web.yaml']);
+  assert.equal(stored[2].kustomize.images, undefined, 'the image with ext: credentials is left out');
+  assert.equal((await pass(acts2, { namespace: 'argocd', name: 'ms2' }, {}, 2)).writes, 0, 'read back from spec.sources[1]');
 });
