@@ -107,7 +107,10 @@ class Receiver {
 interface Run {
   kind: Kind;
   syncedMs: number;
-  line: string;
+  /** CPU seconds of the stack, Sluice and this process until all synced: the work, whatever else the machine ran. */
+  cpu: number;
+  /** CPU seconds other programs on the machine used meanwhile. */
+  others: number;
 }
 
 /** On a fresh stack with a fresh Sluice process: N Applications in a namespace of their own, until all are Synced and Healthy (and, subscribed, all delivered). */
@@ -177,7 +180,7 @@ async function run(kind: Kind, index: number, receiver: Receiver): Promise<Run> 
   const cpuAfter = cpuByProgram();
   const sluiceCpu = processCpuSeconds(sluice.child.pid!) - sluiceCpuBefore;
   const machine = machineCpu();
-  const ours = [...cpuAfter].filter(([k]) => !k.startsWith('(')).reduce((s, [k, v]) => s + v - (cpuBefore.get(k) ?? 0), 0);
+  const ours = [...cpuAfter].filter(([k]) => !k.startsWith('(')).reduce((sum, [k, v]) => sum + v - (cpuBefore.get(k) ?? 0), 0);
   const sentDuringBurst = receiver.deliveredIn(ns);
   // The bench's own node (this process) and the Sluice process share the name: Sluice's is counted apart.
   const cpu = [...cpuAfter]
@@ -226,7 +229,7 @@ async function run(kind: Kind, index: number, receiver: Receiver): Promise<Run> 
   await sluice.kill('SIGTERM');
   await stack.stop();
   fs.rmSync(repoDir, { recursive: true, force: true });
-  return { kind, syncedMs, line: lines[0] };
+  return { kind, syncedMs, cpu: ours, others: machine.busy - machineBefore.busy - ours };
 }
 
 async function main() {
@@ -241,7 +244,10 @@ async function main() {
   receiver.stop();
 
   console.log('summary:');
-  for (const [i, r] of runs.entries()) console.log(`  run ${i + 1} ${r.kind.padEnd(10)} all synced after ${seconds(r.syncedMs)}`);
+  for (const [i, r] of runs.entries())
+    console.log(
+      `  run ${i + 1} ${r.kind.padEnd(10)} all synced after ${seconds(r.syncedMs)}, CPU seconds ${r.cpu.toFixed(1)} (other programs meanwhile ${r.others.toFixed(1)})`,
+    );
   // Consecutive runs of opposite kinds make a pair: (1,2), (3,4), ...
   for (let i = 0; i + 1 < runs.length; i += 2) {
     const a = runs[i]!;
@@ -249,13 +255,18 @@ async function main() {
     if (a.kind === b.kind) continue;
     const [plain, subscribed] = a.kind === 'plain' ? [a, b] : [b, a];
     console.log(
-      `  pair runs ${i + 1}-${i + 2}: subscribed / plain ${(subscribed.syncedMs / plain.syncedMs).toFixed(3)} (${pct(subscribed.syncedMs, plain.syncedMs)})`,
+      `  pair runs ${i + 1}-${i + 2}: subscribed / plain ${(subscribed.syncedMs / plain.syncedMs).toFixed(3)} (${pct(subscribed.syncedMs, plain.syncedMs)}), CPU ${pct(subscribed.cpu, plain.cpu)}`,
     );
   }
-  const total = (k: Kind) => runs.filter((r) => r.kind === k).reduce((s, r) => s + r.syncedMs, 0) / Math.max(1, runs.filter((r) => r.kind === k).length);
+  const mean = (k: Kind, f: (r: Run) => number) =>
+    runs.filter((r) => r.kind === k).reduce((s, r) => s + f(r), 0) / Math.max(1, runs.filter((r) => r.kind === k).length);
+  const total = (k: Kind) => mean(k, (r) => r.syncedMs);
   if (runs.some((r) => r.kind === 'plain') && runs.some((r) => r.kind === 'subscribed'))
     console.log(
-      `  extra time of the subscribed runs: ${pct(total('subscribed'), total('plain'))} (mean ${seconds(total('subscribed'))} against ${seconds(total('plain'))}; target < 10%)`,
+      `  extra time of the subscribed runs: ${pct(total('subscribed'), total('plain'))} (mean ${seconds(total('subscribed'))} against ${seconds(total('plain'))}; target < 10%); CPU ${pct(
+        mean('subscribed', (r) => r.cpu),
+        mean('plain', (r) => r.cpu),
+      )}`,
     );
   const dup = [...receiver.keys.values()].filter((n) => n > 1).length;
   console.log(`  idempotency keys received more than once, all runs: ${dup}`);
