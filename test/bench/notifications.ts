@@ -16,7 +16,8 @@
 // list of the two) for other orders; SLUICE_NOTIFICATIONS_* settings reach the Sluice
 // processes. SLUICE_BENCH_PROFILE=1 also prints what the runs' workflows did (workflow
 // tasks, activities, local activities, signals), read from their histories. At 1,000 the
-// four runs take about 15-25 minutes on the shared 2-core machine.
+// four runs took 11-13 minutes on the shared 2-core machine (NOTES.md, Notifications, has
+// the figures; a run moves by 10-15% with what else the machine runs, so read the pairs).
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
