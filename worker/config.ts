@@ -24,7 +24,9 @@ export interface SluiceConfig {
   /**
    * Syncs first: while this many Applications are syncing or not yet compared, notifications
    * wait for the burst to end, at most maxDelayMs (SLUICE_NOTIFICATIONS_DEFER_WHILE_SYNCING,
-   * default 10, 0 for never; SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS, default 30).
+   * default 10, 0 for never; SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS, default 120: long enough
+   * that a burst of 1,000 Applications ends before the first held wake-ups are let go, since
+   * every one let go during the burst slows it down; see NOTES.md, Notifications).
    */
   notificationsDeferral?: { whileSyncing: number; maxDelayMs: number };
   /**
@@ -68,7 +70,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): SluiceConfi
     notifications: env.SLUICE_NOTIFICATIONS !== 'off',
     notificationsDeferral: {
       whileSyncing: Number(env.SLUICE_NOTIFICATIONS_DEFER_WHILE_SYNCING ?? 10),
-      maxDelayMs: Number(env.SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS ?? 30) * 1000,
+      maxDelayMs: Number(env.SLUICE_NOTIFICATIONS_MAX_DELAY_SECONDS ?? 120) * 1000,
     },
     ...(env.SLUICE_IMAGE_UPDATES !== 'off'
       ? { imageUpdates: env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS ? { intervalMs: Number(env.SLUICE_IMAGE_CHECK_INTERVAL_SECONDS) * 1000 } : {} }

@@ -129,3 +129,20 @@ test('during a burst of syncs a start waits until the burst is over, or at most 
   assert.deepEqual(quick.calls, ['start notifications/shop/c on notes'], 'waited at most maxDelayMs');
   await quick.stop();
 });
+
+test('after a burst the held starts go out a few at a time, not all at once', async () => {
+  const w = watcher({ whileSyncing: 1, maxDelayMs: 60_000 });
+  w.see('ADDED', app('busy', undefined));
+  for (let i = 0; i < 40; i++) w.see('MODIFIED', app(`app-${i}`, synced('r1')));
+  await w.settle();
+  assert.deepEqual(w.calls, [], 'held while busy is not compared');
+  w.see('MODIFIED', app('busy', synced('r1', 'Failed', 'Degraded')));
+  const deadline = Date.now() + 30_000;
+  while (w.calls.length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  const first = w.calls.length;
+  assert.ok(first > 0 && first <= 20, `the first look after the burst saw ${first} starts (10 go out per 250 ms)`);
+  while (w.calls.length < 40 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  assert.equal(w.calls.length, 40, 'all go out in the end');
+  assert.equal(new Set(w.calls).size, 40, 'each once');
+  await w.stop();
+});
