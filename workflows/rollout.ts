@@ -75,11 +75,16 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   // The runaway guard (domain/rollouts/runaway.ts) adds calls to the history: runs
   // started before it replay without it.
   const guarded = patched('runaway-guard');
+  // Statuses whose decisions the history already has are written by local activities
+  // (no workflow task of their own): runs started before replay with ordinary writes.
+  const localWrites = patched('local-status-writes');
 
   for (let iteration = 0; ; iteration++) {
     // wait
-    if (!run.changed) await condition(() => run.changed, run.waitMs);
+    if (!run.changed && !(await condition(() => run.changed, run.waitFor()))) run.newTask();
     run.changed = false;
+    // A status deferred by an earlier task goes first, so this pass reads the commands after it.
+    if (localWrites && run.deferredDue()) await writeStatuses(run, localWrites);
     // observe
     const snap = await local.observeRollout(ref);
     if (!snap.exists) {
@@ -90,7 +95,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     if (guarded && run.holding(snap)) {
       // Stopped by the guard: commands are still served, nothing is written but the
       // status that says why (once: the same status is not queued twice).
-      if (run.queueStatus(run.held())) void writeStatuses(run);
+      if (run.queueStatus(run.held())) void writeStatuses(run, localWrites);
       setCurrentDetails(`**${id}**: ${run.summary}`);
     } else {
       // decide
@@ -109,7 +114,11 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       // project
       // The status write leaves the critical path: the next pass (a ReplicaSet settling,
       // say) need not wait for the previous pass's status to land.
-      if (run.queueStatus(status)) void writeStatuses(run);
+      // A pass that scales ReplicaSets defers a status that decides something new to the
+      // next workflow task, which their events bring within a second: written there by a
+      // local activity, it needs no task of its own.
+      const defer = localWrites && decision.actions.some((a) => a.kind === 'scaleReplicaSet');
+      if (run.queueStatus(status, defer)) void writeStatuses(run, localWrites);
       setCurrentDetails(`**${id}**: ${run.summary}`);
       const index = run.searchIndex(status, snap.replicaSets.find((rs) => rs.podTemplateHash === run.progress!.currentHash)?.revision);
       if (index) {
@@ -122,18 +131,31 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     }
 
     if (iteration >= (run.iterationsPerRun ?? MAX_ITERATIONS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      if (run.deferredDue(true)) void writeStatuses(run, localWrites);
       await condition(() => allHandlersFinished() && !run.isWriting());
       await continueAsNew<typeof rolloutWorkflow>(run.continueAsNewInput());
     }
   }
 }
 
-/** Sends the queued statuses in order, one at a time, the newest replacing any not yet sent. */
-async function writeStatuses(run: RolloutRun): Promise<void> {
+/**
+ * Sends the queued statuses in order, one at a time, the newest replacing any not yet sent.
+ * A status that decides something new is an ordinary activity, scheduled once the task
+ * that decided it is in the history; one whose decisions the history already has (only
+ * its counts are new, or it was decided in an earlier task) is a local activity when
+ * `localWrites`, which saves the workflow task an ordinary activity's completion costs.
+ */
+async function writeStatuses(run: RolloutRun, localWrites: boolean): Promise<void> {
   for (let next = run.nextToSend(); next; next = run.nextToSend()) {
+    const { status } = next;
     try {
-      await act.writeRolloutStatus(run.ref, next);
-      run.statusLanded(next);
+      if (localWrites && next.locally) {
+        await local.writeRolloutStatus(run.ref, status);
+        run.statusLanded(status);
+      } else {
+        await act.writeRolloutStatus(run.ref, status);
+        run.statusLanded(status, true);
+      }
     } catch (err) {
       // Refused (not retried): the next pass tries again.
       log.warn('status write refused', { rollout: run.id, error: String(err) });
@@ -157,6 +179,7 @@ function handleCommands(run: RolloutRun): void {
 
   setHandler(nudgeSignal, () => {
     run.changed = true;
+    run.newTask();
   });
   setHandler(rolloutViewQuery, () => ({ progress: run.progress, summary: run.summary }));
   setHandler(rolloutRevisionsQuery, () => run.revisions);
