@@ -272,7 +272,7 @@ export class RolloutRun {
     this.unsent = status;
     this.unsentTask = this.task;
     if (this.writing) return false;
-    if ((defer || this.deferredTask === this.task) && !this.locallyWritable(status)) {
+    if ((defer || this.deferredTask === this.task) && !this.locallyWritable(status) && this.stillProgressing(status)) {
       this.deferredTask = this.task;
       return false;
     }
@@ -290,6 +290,28 @@ export class RolloutRun {
     this.deferredTask = undefined;
     this.writing = true;
     return true;
+  }
+
+  /**
+   * Deferred are only the statuses of a rollout that stays Progressing (a new step, say): a
+   * new phase (Paused, Healthy, Degraded) is what users and tests act on, so it goes at once.
+   */
+  private stillProgressing(status: RolloutStatus): boolean {
+    return status.phase === 'Progressing' && !!this.lastStatusJson && (JSON.parse(this.lastStatusJson) as RolloutStatus).phase === 'Progressing';
+  }
+
+  /**
+   * An ordinary write ended, in a new task: a status queued meanwhile is due now and goes
+   * from the loop (locally), which is woken for it.
+   */
+  ordinaryWriteEnded(): void {
+    this.writing = false;
+    if (this.unsent) {
+      this.deferredTask = -1;
+      this.changed = true;
+    }
+    if (this.commandsUnread) this.changed = true;
+    this.commandsUnread = false;
   }
 
   /** Whether the history already has what `status` decides: queued in an earlier task, or new only in its counts. */

@@ -139,3 +139,28 @@ test('a deferred status whose counts alone changed is not held back', () => {
   assert.equal(r.queueStatus(progressing(1, 7), true), true);
   assert.equal(r.nextToSend()!.locally, true);
 });
+
+test('a new phase is not deferred: it goes at once, the ordinary way', () => {
+  const r = run();
+  r.queueStatus(progressing(1, 6));
+  r.nextToSend();
+  r.statusLanded(progressing(1, 6), true);
+  r.nextToSend();
+  const paused = progressing(1, 6, { phase: 'Paused', message: 'CanaryPauseStep' });
+  assert.equal(r.queueStatus(paused, true), true);
+  assert.deepEqual(r.nextToSend(), { status: paused, locally: false });
+});
+
+test('a status queued while an ordinary write was on its way goes back to the loop, due at once', () => {
+  const r = run();
+  r.queueStatus(progressing(1, 6));
+  r.nextToSend();
+  r.queueStatus(progressing(2, 6));
+  r.changed = false;
+  r.statusLanded(progressing(1, 6), true);
+  r.ordinaryWriteEnded();
+  assert.equal(r.isWriting(), false);
+  assert.equal(r.changed, true, 'the loop is woken');
+  assert.equal(r.deferredDue(), true);
+  assert.deepEqual(r.nextToSend(), { status: progressing(2, 6), locally: true });
+});
