@@ -104,11 +104,13 @@ export class Watcher {
     const owner = rs.metadata.ownerReferences?.find((o) => o.kind === 'Rollout' && o.controller);
     if (!owner) return;
     const workflowId = rolloutWorkflowId({ namespace: rs.metadata.namespace!, name: owner.name });
-    // Each pod that becomes ready updates its ReplicaSet's status; only a settled
-    // ReplicaSet (or one appearing or going) can let a rollout take its next step.
-    // The counts in between only refresh the shown status, so they wait a moment and
-    // share one signal: under load that is most of the workflow's passes saved.
-    const deferMs = type === 'MODIFIED' && !settled(rs) ? INTERIM_NUDGE_DELAY_MS : 0;
+    // Each pod that becomes ready updates its ReplicaSet's status; a step completes when
+    // the rollout's ReplicaSets have all settled, so the event that settles the last of
+    // them (or one appearing or going) wakes the workflow at once. The others only
+    // refresh the shown counts, so they wait a moment and share one signal: under load
+    // that is most of the workflow's passes saved.
+    const owned = this.opts.cache?.replicaSets.ownedBy(owner.uid);
+    const deferMs = type === 'MODIFIED' && !allSettled(rs, owned) ? INTERIM_NUDGE_DELAY_MS : 0;
     this.nudger.nudge(
       workflowId,
       () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }),
@@ -118,6 +120,15 @@ export class Watcher {
 }
 
 const INTERIM_NUDGE_DELAY_MS = 1000;
+
+/**
+ * Whether the ReplicaSets of `rs`'s rollout have all settled: `owned` are they, from the
+ * watcher's copy, which holds `rs` already (in its newest version, which may be newer than
+ * the event's); without a copy only `rs` is looked at.
+ */
+export function allSettled(rs: KubeObject, owned: KubeObject[] | undefined): boolean {
+  return owned?.length ? owned.every(settled) : settled(rs);
+}
 
 /** Whether the ReplicaSet controller has caught up with the spec and every pod is available. */
 export function settled(rs: KubeObject): boolean {

@@ -8,6 +8,7 @@ import { progressFromStatus, type RolloutProgress } from '../domain/rollouts/pro
 import type { RolloutSnapshot, RolloutStatus } from '../domain/rollouts/types';
 import { detectFlap, haltedStatus, progressKey, RECONCILE_LOOP_REASON, rememberWrites, writesOf, type WriteRecord } from '../domain/rollouts/runaway';
 import { recordRevision, type RevisionRecord } from '../domain/rollouts/revision-history';
+import { onlyCountsChanged } from '../domain/rollouts/status-decision';
 import type { RolloutEvent } from '../activities/rollout';
 import type { RolloutRef } from './definitions';
 
@@ -44,6 +45,12 @@ const RESYNC_MS = 60_000;
  */
 const AT_REST_RESYNC_MS = 15 * 60_000;
 const RESTART_POLL_MS = 2_000;
+/**
+ * How long a deferred status may wait for the next workflow task: the ReplicaSet events its
+ * pass's scaling causes normally bring one sooner (the watcher's interim nudges come within
+ * a second), and this bounds how long the new step or phase stays unseen if they do not.
+ */
+const DEFERRED_STATUS_MS = 1_000;
 
 export class RolloutRun {
   readonly ref: RolloutRef;
@@ -66,6 +73,17 @@ export class RolloutRun {
   private requestedStatusJson: string;
   /** The newest status not yet sent; it replaces any older one still waiting. */
   private unsent: RolloutStatus | undefined;
+  /**
+   * Moves on with every event that comes with a new workflow task (a nudge, a command, the
+   * wait's timer, an ordinary activity's completion): a status queued at an earlier count
+   * was decided in a task that the history has now. Only ever an under-count, so at worst
+   * a status takes the ordinary way it would have taken anyway.
+   */
+  private task = 0;
+  /** `task` when the unsent status was queued. */
+  private unsentTask = 0;
+  /** The unsent status waits for the next workflow task (`deferStatus`). */
+  private deferredTask: number | undefined;
   private writing = false;
   /** A pass ran while a write was in flight, so it could not read the commands on the status. */
   private commandsUnread = false;
@@ -101,9 +119,20 @@ export class RolloutRun {
     return !!this.progress && this.progress.currentHash !== this.progress.stableHash;
   }
 
+  /** How long to wait for a change before looking again; not long while a deferred status waits for the next task. */
+  waitFor(): number {
+    return this.deferredTask !== undefined && this.unsent ? Math.min(this.waitMs, DEFERRED_STATUS_MS) : this.waitMs;
+  }
+
+  /** A nudge, the wait's timer or a command: each comes with a new workflow task. */
+  newTask(): void {
+    this.task++;
+  }
+
   /** A command changed the progress: look again, and answer `message`. */
   commanded(message: string): { message: string } {
     this.changed = true;
+    this.newTask();
     return { message };
   }
 
@@ -230,30 +259,90 @@ export class RolloutRun {
 
   // ---- project: status writes, in order, one at a time, behind the loop
 
-  /** Queues `status` unless it is the one last queued; true when a writer must be started. */
-  queueStatus(status: RolloutStatus): boolean {
+  /**
+   * Queues `status` unless it is the one last queued; true when a writer must be started.
+   * `defer`: a status that decides something new waits for the next workflow task instead
+   * of an ordinary activity of its own (see `deferStatus`); so does any status queued in
+   * the same task after one was deferred.
+   */
+  queueStatus(status: RolloutStatus, defer = false): boolean {
     const json = JSON.stringify(status);
     if (json === this.requestedStatusJson) return false;
     this.requestedStatusJson = json;
     this.unsent = status;
+    this.unsentTask = this.task;
     if (this.writing) return false;
+    if ((defer || this.deferredTask === this.task) && !this.locallyWritable(status) && this.stillProgressing(status)) {
+      this.deferredTask = this.task;
+      return false;
+    }
+    this.deferredTask = undefined;
     this.writing = true;
     return true;
   }
 
-  /** The next status to send, or undefined when the writer is done (then a pass that could not read commands looks again). */
-  nextToSend(): RolloutStatus | undefined {
+  /**
+   * A deferred status, in a later workflow task: true when a writer must be started for it
+   * (it goes locally). `now`: whatever the task (before continuing as new).
+   */
+  deferredDue(now = false): boolean {
+    if (this.writing || !this.unsent || this.deferredTask === undefined || (this.deferredTask === this.task && !now)) return false;
+    this.deferredTask = undefined;
+    this.writing = true;
+    return true;
+  }
+
+  /**
+   * Deferred are only the statuses of a rollout that stays Progressing (a new step, say): a
+   * new phase (Paused, Healthy, Degraded) is what users and tests act on, so it goes at once.
+   */
+  private stillProgressing(status: RolloutStatus): boolean {
+    return status.phase === 'Progressing' && !!this.lastStatusJson && (JSON.parse(this.lastStatusJson) as RolloutStatus).phase === 'Progressing';
+  }
+
+  /**
+   * An ordinary write ended, in a new task: a status queued meanwhile is due now and goes
+   * from the loop (locally), which is woken for it.
+   */
+  ordinaryWriteEnded(): void {
+    this.writing = false;
+    if (this.unsent) {
+      this.deferredTask = -1;
+      this.changed = true;
+    }
+    if (this.commandsUnread) this.changed = true;
+    this.commandsUnread = false;
+  }
+
+  /** Whether the history already has what `status` decides: queued in an earlier task, or new only in its counts. */
+  private locallyWritable(status: RolloutStatus): boolean {
+    if (this.task !== this.unsentTask) return true;
+    return onlyCountsChanged(this.lastStatusJson ? (JSON.parse(this.lastStatusJson) as RolloutStatus) : undefined, status);
+  }
+
+  /**
+   * The next status to send, or undefined when the writer is done (then a pass that could
+   * not read commands looks again). `locally`: it may be written from inside the current
+   * workflow task, because the history already has what it decides: it was queued in an
+   * earlier task, or it differs from the status that landed only in counts.
+   */
+  nextToSend(): { status: RolloutStatus; locally: boolean } | undefined {
     const next = this.unsent;
     this.unsent = undefined;
-    if (next) return next;
+    if (next) return { status: next, locally: this.locallyWritable(next) };
     this.writing = false;
     if (this.commandsUnread) this.changed = true;
     this.commandsUnread = false;
     return undefined;
   }
 
-  statusLanded(status: RolloutStatus): void {
+  /**
+   * A status landed. `ordinary`: through an ordinary activity, whose completion opens a
+   * new workflow task, so a status still queued was decided in a task the history has.
+   */
+  statusLanded(status: RolloutStatus, ordinary = false): void {
     this.lastStatusJson = JSON.stringify(status);
+    if (ordinary) this.newTask();
   }
 
   /** Refused (not retried): the next pass tries again. */

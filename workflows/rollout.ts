@@ -75,11 +75,16 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   // The runaway guard (domain/rollouts/runaway.ts) adds calls to the history: runs
   // started before it replay without it.
   const guarded = patched('runaway-guard');
+  // Statuses whose decisions the history already has are written by local activities
+  // (no workflow task of their own): runs started before replay with ordinary writes.
+  const localWrites = patched('local-status-writes');
 
   for (let iteration = 0; ; iteration++) {
     // wait
-    if (!run.changed) await condition(() => run.changed, run.waitMs);
+    if (!run.changed && !(await condition(() => run.changed, run.waitFor()))) run.newTask();
     run.changed = false;
+    // A status deferred by an earlier task goes first, so this pass reads the commands after it.
+    if (localWrites && run.deferredDue()) await project(run);
     // observe
     const snap = await local.observeRollout(ref);
     if (!snap.exists) {
@@ -90,7 +95,10 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     if (guarded && run.holding(snap)) {
       // Stopped by the guard: commands are still served, nothing is written but the
       // status that says why (once: the same status is not queued twice).
-      if (run.queueStatus(run.held())) void writeStatuses(run);
+      if (run.queueStatus(run.held())) {
+        if (localWrites) await project(run);
+        else void writeStatuses(run);
+      }
       setCurrentDetails(`**${id}**: ${run.summary}`);
     } else {
       // decide
@@ -109,7 +117,14 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       // project
       // The status write leaves the critical path: the next pass (a ReplicaSet settling,
       // say) need not wait for the previous pass's status to land.
-      if (run.queueStatus(status)) void writeStatuses(run);
+      // A pass that scales ReplicaSets defers a status that decides something new to the
+      // next workflow task, which their events bring within a second: written there by a
+      // local activity, it needs no task of its own.
+      const defer = localWrites && decision.actions.some((a) => a.kind === 'scaleReplicaSet');
+      if (run.queueStatus(status, defer)) {
+        if (localWrites) await project(run);
+        else void writeStatuses(run);
+      }
       setCurrentDetails(`**${id}**: ${run.summary}`);
       const index = run.searchIndex(status, snap.replicaSets.find((rs) => rs.podTemplateHash === run.progress!.currentHash)?.revision);
       if (index) {
@@ -122,24 +137,60 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
     }
 
     if (iteration >= (run.iterationsPerRun ?? MAX_ITERATIONS_PER_RUN) || workflowInfo().continueAsNewSuggested) {
+      if (localWrites && run.deferredDue(true)) await project(run);
       await condition(() => allHandlersFinished() && !run.isWriting());
       await continueAsNew<typeof rolloutWorkflow>(run.continueAsNewInput());
     }
   }
 }
 
-/** Sends the queued statuses in order, one at a time, the newest replacing any not yet sent. */
+/** Sends the queued statuses in order, one at a time, the newest replacing any not yet sent (runs started before local-status-writes). */
 async function writeStatuses(run: RolloutRun): Promise<void> {
   for (let next = run.nextToSend(); next; next = run.nextToSend()) {
     try {
-      await act.writeRolloutStatus(run.ref, next);
-      run.statusLanded(next);
+      await act.writeRolloutStatus(run.ref, next.status);
+      run.statusLanded(next.status);
     } catch (err) {
       // Refused (not retried): the next pass tries again.
       log.warn('status write refused', { rollout: run.id, error: String(err) });
       run.statusRefused();
     }
   }
+}
+
+/**
+ * Sends the queued status, called from the loop once a writer is due. One whose decisions
+ * the history already has (new only in its counts, or queued in an earlier task) is a local
+ * activity, awaited here: no task of its own, and never two local activities at once (their
+ * results would replay in another order than they came). One that decides something new is
+ * an ordinary activity, scheduled once this task is in the history; a status queued while it
+ * is on its way goes back to the loop, which writes it locally.
+ */
+async function project(run: RolloutRun): Promise<void> {
+  const next = run.nextToSend();
+  if (!next) return;
+  if (next.locally) {
+    try {
+      await local.writeRolloutStatus(run.ref, next.status);
+      run.statusLanded(next.status);
+    } catch (err) {
+      log.warn('status write refused', { rollout: run.id, error: String(err) });
+      run.statusRefused();
+    }
+    // Nothing was queued meanwhile (the loop was here): this closes the writer.
+    run.nextToSend();
+    return;
+  }
+  void (async () => {
+    try {
+      await act.writeRolloutStatus(run.ref, next.status);
+      run.statusLanded(next.status, true);
+    } catch (err) {
+      log.warn('status write refused', { rollout: run.id, error: String(err) });
+      run.statusRefused();
+    }
+    run.ordinaryWriteEnded();
+  })();
 }
 
 function handleCommands(run: RolloutRun): void {
@@ -157,6 +208,7 @@ function handleCommands(run: RolloutRun): void {
 
   setHandler(nudgeSignal, () => {
     run.changed = true;
+    run.newTask();
   });
   setHandler(rolloutViewQuery, () => ({ progress: run.progress, summary: run.summary }));
   setHandler(rolloutRevisionsQuery, () => run.revisions);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Nudger } from '../../worker/nudger';
-import { settled } from '../../worker/watcher';
+import { allSettled, settled } from '../../worker/watcher';
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -65,4 +65,20 @@ test('a ReplicaSet is settled only when its controller caught up and every pod i
   assert.equal(settled(rs(4, { observedGeneration: 2, replicas: 4, readyReplicas: 4, availableReplicas: 3 })), false, 'one pod not yet available');
   assert.equal(settled(rs(4, { observedGeneration: 1, replicas: 2, readyReplicas: 2, availableReplicas: 2 })), false, 'a new spec not yet observed');
   assert.equal(settled(rs(0, { observedGeneration: 2 })), true, 'scaled to zero');
+});
+
+test("a ReplicaSet's event wakes its rollout at once only when every ReplicaSet of the rollout has settled", () => {
+  const rs = (name: string, spec: number, available: number) => ({
+    apiVersion: 'apps/v1',
+    kind: 'ReplicaSet',
+    metadata: { name, uid: name, generation: 1 },
+    spec: { replicas: spec },
+    status: { observedGeneration: 1, replicas: spec, readyReplicas: available, availableReplicas: available },
+  });
+  const canary = rs('canary', 4, 4);
+  assert.equal(allSettled(canary, [canary, rs('stable', 6, 6)]), true);
+  assert.equal(allSettled(canary, [canary, rs('stable', 6, 8)]), false, 'the stable side is still scaling down: the step is not done');
+  assert.equal(allSettled(rs('canary', 4, 3), [canary, rs('stable', 6, 6)]), true, "the copy's newer version of the event's ReplicaSet counts");
+  assert.equal(allSettled(canary, undefined), true, 'without a copy, the event alone');
+  assert.equal(allSettled(rs('canary', 4, 3), undefined), false);
 });
