@@ -65,6 +65,8 @@ export type WriteBack =
       /** Branch pushed to; undefined = the base branch. */
       targetBranch?: string;
       target: WriteBackTarget;
+      /** `git-repository`: the repository written to instead of the source's (a chart from a Helm repository, say). */
+      repository?: string;
     };
 
 export interface ImageProblem {
@@ -145,7 +147,17 @@ export function parseWriteBack(annotations: Record<string, string>, problems: Im
     const path = targetText.slice('helmvalues'.length).replace(/^:/, '') || 'values.yaml';
     target = { kind: 'helmvalues', path };
   } else if (targetText !== '') problems.push({ message: `unknown write-back-target ${JSON.stringify(targetText)} (kustomization[:path], helmvalues:path)` });
-  return { method: 'git', credentials, target, ...(baseBranch ? { baseBranch } : {}), ...(targetBranch ? { targetBranch } : {}) };
+  const repository = (annotations[`${IMAGE_UPDATER_PREFIX}git-repository`] ?? '').trim();
+  if (repository !== '' && (/\s/.test(repository) || repository.startsWith('-')))
+    problems.push({ message: `invalid git-repository ${JSON.stringify(repository)}` });
+  return {
+    method: 'git',
+    credentials,
+    target,
+    ...(baseBranch ? { baseBranch } : {}),
+    ...(targetBranch ? { targetBranch } : {}),
+    ...(repository ? { repository } : {}),
+  };
 }
 
 /** A branch name git accepts and that cannot be read as an option. */

@@ -101,6 +101,7 @@ export function annotationsFor(spec: ImageUpdaterSpec | undefined, app: AppMeta)
   const wb = { ...(spec?.writeBackConfig ?? {}), ...(ref.writeBackConfig ?? {}) };
   const git = { ...(spec?.writeBackConfig?.gitConfig ?? {}), ...(ref.writeBackConfig?.gitConfig ?? {}) };
   set('write-back-method', wb.method);
+  set('git-repository', git.repository);
   set('git-branch', git.branch);
   set('write-back-target', git.writeBackTarget);
   return out;

@@ -164,6 +164,17 @@ function gitLocation(app: AppSources, i: number, kind: SourceKind, wb: Extract<W
       target: { kind: 'helmvalues', path: `/${f.path}` },
     };
   }
+  if (wb.repository) {
+    // `git-repository`: the write goes to that repository, at the source's path; a chart's
+    // version is no branch there, so the base branch is git-branch's or the default one.
+    return {
+      repoURL: wb.repository,
+      ...(s.targetRevision && !s.chart ? { targetRevision: s.targetRevision } : {}),
+      path: s.chart ? '' : (s.path ?? ''),
+      target,
+      ...(kind === 'directory' ? { recurse: !!s.directory?.recurse } : {}),
+    };
+  }
   if (s.chart) {
     // The chart's values file `$<ref>/<p>` where <p> is the target's path: that ref source's repository holds it.
     const wanted = target.kind === 'helmvalues' ? normalize(target.path) : undefined;

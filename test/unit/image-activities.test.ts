@@ -384,3 +384,33 @@ test('spec.sources: each image to its own source (Helm, Kustomize; the ref sourc
   assert.equal(stored[2].kustomize.images, undefined, 'the image with ext: credentials is left out');
   assert.equal((await pass(acts2, { namespace: 'argocd', name: 'ms2' }, {}, 2)).writes, 0, 'read back from spec.sources[1]');
 });
+
+test('git-repository: a chart from a Helm repository has its .argocd-source file written to the named git repository', async () => {
+  await registry.push('team/charted', '3.0.0');
+  await registry.push('team/charted', '3.1.0');
+  const config = bareRepo({ 'README.md': 'deploy config\n' });
+  const kube = new MemoryKube();
+  registriesConfig(kube);
+  const P = 'argocd-image-updater.argoproj.io/';
+  kube.add('applications', {
+    metadata: {
+      name: 'charted',
+      namespace: 'argocd',
+      uid: 'charted',
+      annotations: {
+        [`${P}image-list`]: `web=${registry.host}/team/charted`,
+        [`${P}write-back-method`]: 'git',
+        [`${P}git-repository`]: config.url,
+        [`${P}git-branch`]: 'main',
+      },
+    },
+    spec: { source: { repoURL: 'https://charts.example', chart: 'web', targetRevision: '1.2.0', helm: {} } },
+  });
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home-gitrepo')) });
+  const { check, writes } = await pass(acts, { namespace: 'argocd', name: 'charted' }, {}, 1_700_000_000_000);
+  assert.deepEqual(check.problems, []);
+  assert.equal(writes, 1);
+  assert.match(config.show('.argocd-source-charted.yaml'), /3\.1\.0/);
+  assert.equal(config.log().length, 2, 'one commit beside the initial one');
+  assert.equal((await pass(acts, { namespace: 'argocd', name: 'charted' }, {}, 2)).writes, 0, 'read back from the named repository');
+});

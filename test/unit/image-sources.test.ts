@@ -92,6 +92,24 @@ test('a chart from a Helm repository with a $values source: git write-back goes 
   );
 });
 
+test('git-repository: the write goes to that repository, at the source path; for a Helm repository chart at its root', () => {
+  const OTHER = 'https://git.example/team/config.git';
+  assert.deepEqual(decide(multi([chartSource, valuesRef]), { 'write-back-method': 'git', 'git-repository': OTHER }), {
+    index: 0,
+    kind: 'helm',
+    git: { repoURL: OTHER, path: '', target: { kind: 'argocd-source' } },
+  });
+  const app = appSourcesOf({ spec: { source: { repoURL: GIT, path: 'overlays/prod', targetRevision: 'main', kustomize: {} } } });
+  assert.deepEqual(decide(app, { 'write-back-method': 'git', 'git-repository': OTHER, 'write-back-target': 'kustomization' }), {
+    kind: 'kustomize',
+    git: { repoURL: OTHER, targetRevision: 'main', path: 'overlays/prod', target: { kind: 'kustomization', path: '.' } },
+  });
+  // Write-back argocd has no repository to write to: the setting does not apply.
+  assert.deepEqual(decide(app, { 'git-repository': OTHER }), { kind: 'kustomize' });
+  const bad = imageUpdateConfig({ [`${P}image-list`]: 'web=reg.example/web', [`${P}write-back-method`]: 'git', [`${P}git-repository`]: '--upload-pack=x' })!;
+  assert.match(bad.problems.map((p) => p.message).join(), /invalid git-repository "--upload-pack=x"/);
+});
+
 test('Helm + Kustomize sources: the write-back target, then the image settings, choose the source type', () => {
   const helm: UpdatableSource = { repoURL: GIT, path: 'charts/web', targetRevision: 'main', helm: {} };
   const kust: UpdatableSource = { repoURL: GIT, path: 'overlays/prod', targetRevision: 'main' }; // Kustomize by detection only

@@ -10,7 +10,7 @@ import { imageUpdateConfig } from '../../domain/images/annotations';
 const P = 'argocd-image-updater.argoproj.io/';
 const spec: ImageUpdaterSpec = {
   commonUpdateSettings: { updateStrategy: 'newest-build', ignoreTags: ['latest'] },
-  writeBackConfig: { method: 'git', gitConfig: { branch: 'main', writeBackTarget: 'kustomization' } },
+  writeBackConfig: { method: 'git', gitConfig: { repository: 'https://git.example/team/deploy.git', branch: 'main', writeBackTarget: 'kustomization' } },
   applicationRefs: [
     {
       namePattern: 'web-*',
@@ -58,6 +58,7 @@ test('settings merge per field (spec, ref, image) into the annotation form, whic
     [`${P}side.helm.image-name`]: 'side.repo',
     [`${P}side.helm.image-tag`]: 'side.tag',
     [`${P}write-back-method`]: 'git',
+    [`${P}git-repository`]: 'https://git.example/team/deploy.git',
     [`${P}git-branch`]: 'main',
     [`${P}write-back-target`]: 'kustomization',
   });
@@ -71,6 +72,7 @@ test('settings merge per field (spec, ref, image) into the annotation form, whic
     ],
   );
   assert.equal(cfg.writeBack.method, 'git');
+  assert.equal(cfg.writeBack.method === 'git' && cfg.writeBack.repository, 'https://git.example/team/deploy.git');
   // The ref's own writeBackConfig wins over the spec's.
   assert.equal(annotationsFor(spec, { name: 'web-dev' })![`${P}write-back-method`], 'argocd');
 });
