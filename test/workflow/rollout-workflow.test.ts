@@ -30,6 +30,13 @@ before(async () => {
 after(() => env?.teardown());
 
 /** The fake activities nudge the workflow after each change, as the watcher does for real ReplicaSets. */
+/** What the watcher does when a ReplicaSet changes: signal the rollout's workflow. */
+const nudgeOf = (workflowId: string) => () =>
+  void env.client.workflow
+    .getHandle(workflowId)
+    .signal(nudgeSignal, { reason: 'replicaset changed' })
+    .catch(() => undefined);
+
 function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void): RolloutActivities {
   const fake: Omit<RolloutActivities, 'applyActions'> = {
     async observeRollout() {
@@ -101,11 +108,7 @@ test('canary steps: setWeight, indefinite pause released by promote, timed pause
   const calls: string[] = [];
   const taskQueue = `wf-test-${Date.now()}`;
   const workflowId = `rollout/shop/checkout-${taskQueue}`;
-  const nudge = () =>
-    void env.client.workflow
-      .getHandle(workflowId)
-      .signal(nudgeSignal, { reason: 'replicaset changed' })
-      .catch(() => undefined);
+  const nudge = nudgeOf(workflowId);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -152,11 +155,7 @@ test('blue-green: preview gets the new revision, promote switches the active Ser
   const calls: string[] = [];
   const taskQueue = `wf-test-bg-${Date.now()}`;
   const workflowId = `rollout/shop/storefront-${taskQueue}`;
-  const nudge = () =>
-    void env.client.workflow
-      .getHandle(workflowId)
-      .signal(nudgeSignal, { reason: 'replicaset changed' })
-      .catch(() => undefined);
+  const nudge = nudgeOf(workflowId);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
@@ -192,11 +191,7 @@ test('restartAt keeps going while deleted pods terminate, though no ReplicaSet e
   const cluster = new FakeCluster(canarySpec([{ setWeight: 50 }]), 'shop', 'restart');
   const taskQueue = `wf-test-restart-${Date.now()}`;
   const workflowId = `rollout/shop/restart-${taskQueue}`;
-  const nudge = () =>
-    void env.client.workflow
-      .getHandle(workflowId)
-      .signal(nudgeSignal, { reason: 'replicaset changed' })
-      .catch(() => undefined);
+  const nudge = nudgeOf(workflowId);
   // Three stale pods; each call deletes one, and the ReplicaSet never changes, so the
   // watcher would have nothing to nudge with: only the workflow's own poll moves it on.
   let stale = 3;
@@ -231,11 +226,7 @@ test('runaway guard: a ReplicaSet scaled back after every write stops the rollou
   const statuses: RolloutStatus[] = [];
   const taskQueue = `wf-test-loop-${Date.now()}`;
   const workflowId = `rollout/shop/loop-${taskQueue}`;
-  const nudge = () =>
-    void env.client.workflow
-      .getHandle(workflowId)
-      .signal(nudgeSignal, { reason: 'replicaset changed' })
-      .catch(() => undefined);
+  const nudge = nudgeOf(workflowId);
   // Another controller (an HPA, say) scales the ReplicaSet back to 1 whenever the workflow looks.
   let fighting = false;
   let generation = 1;
@@ -314,11 +305,7 @@ test('revision history: records carried across continue-as-new, older ones read 
   const taskQueue = `wf-test-hist-${Date.now()}`;
   const ref = { namespace: 'shop', name: `hist-${taskQueue}` };
   const workflowId = rolloutWorkflowId(ref);
-  const nudge = () =>
-    void env.client.workflow
-      .getHandle(workflowId)
-      .signal(nudgeSignal, { reason: 'replicaset changed' })
-      .catch(() => undefined);
+  const nudge = nudgeOf(workflowId);
   const worker = await Worker.create({
     connection: env.nativeConnection,
     taskQueue,
