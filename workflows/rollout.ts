@@ -78,6 +78,8 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   // Statuses whose decisions the history already has are written by local activities
   // (no workflow task of their own): runs started before replay with ordinary writes.
   const localWrites = patched('local-status-writes');
+  // Canary decisions fixed after release (domain/rollouts/actions.ts EarlierRules).
+  const earlier = { beforeCanaryHeldApart: !patched('canary-held-apart') };
 
   for (let iteration = 0; ; iteration++) {
     // wait
@@ -102,7 +104,7 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
       setCurrentDetails(`**${id}**: ${run.summary}`);
     } else {
       // decide
-      const decision = decideRollout(snap, progress, Date.now());
+      const decision = decideRollout(snap, progress, Date.now(), earlier);
       run.decided(decision, snap, new Date().toISOString());
       // act
       await runAnalyses(run, snap, decision.startAnalyses ?? [], decision.stopAnalyses ?? []);

@@ -61,3 +61,13 @@ export function earliest(...times: (number | undefined)[]): number | undefined {
   const defined = times.filter((t): t is number => t !== undefined && Number.isFinite(t));
   return defined.length ? Math.min(...defined) : undefined;
 }
+
+/**
+ * Decisions that changed after rollouts were already running: a workflow run started
+ * before a change (its history has no patch marker for it) decides as it did then, so
+ * its history replays. Left out, everything decides the current way.
+ */
+export interface EarlierRules {
+  /** Before 'canary-held-apart': a canary sized apart (setCanaryScale, an abort delay) held its traffic, and a retry kept the abort's scale-down deadline. */
+  beforeCanaryHeldApart?: boolean;
+}

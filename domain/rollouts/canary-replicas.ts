@@ -132,6 +132,8 @@ export interface TrafficRoutedScaleInput {
   fixedCanaryReplicas?: number;
   /** The weight is a setCanaryScale's: the canary is sized apart from its traffic, on purpose. */
   canaryScaleWeight?: boolean;
+  /** With the canary sized apart, the canary weight the step's setWeight sends (the stable takes the rest). */
+  trafficWeight?: number;
   minPodsPerReplicaSet?: number;
   dynamicStableScale: boolean;
   aborted: boolean;
@@ -146,7 +148,9 @@ export function trafficRoutedCanaryCounts(input: TrafficRoutedScaleInput): Canar
   // dynamicStableScale: each side keeps the pods for the larger of the traffic it is
   // meant to get and the traffic the router still sends it, so traffic never lands on
   // a side that has already shrunk (the stable going up, or the canary on an abort).
-  let stable = replicasForWeight(replicas, 100 - weight);
+  // A canary sized apart says nothing of the traffic: the stable side is sized for the
+  // larger of the two shares, or a setWeight going down would wait on a stable never grown.
+  let stable = replicasForWeight(replicas, 100 - Math.min(weight, input.trafficWeight ?? weight));
   if (input.routerCanaryWeight !== undefined) {
     stable = Math.max(stable, replicasForWeight(replicas, 100 - input.routerCanaryWeight));
     // Argo keeps the canary up for its traffic only on an abort; a setWeight going down
@@ -180,12 +184,17 @@ export function abortStepDownWeight(opts: {
   setWeights: number[];
   stableAvailable: number;
   canaryAvailable: number;
-  /** abortScaleDownDelaySeconds set (non-zero): the canary waits at full size for its deadline instead. */
-  explicitAbortDelay: boolean;
+  /**
+   * The canary's size does not follow its traffic: abortScaleDownDelaySeconds set (it waits at
+   * full size for its deadline), or a setCanaryScale that abortScaleDownDelaySeconds 0 keeps.
+   * Only the stable side's pods then say how far traffic may step down; counting the canary's
+   * (as Argo does) would hold its traffic above 0 for as long as it is kept.
+   */
+  canaryHeldApart: boolean;
   minPodsPerReplicaSet?: number;
 }): number {
   const expected = opts.replicas - opts.stableAvailable;
-  const carrying = opts.explicitAbortDelay ? expected : Math.max(expected, opts.canaryAvailable);
+  const carrying = opts.canaryHeldApart ? expected : Math.max(expected, opts.canaryAvailable);
   for (let i = opts.setWeights.length - 1; i >= 0; i--) {
     // Counted with minPodsPerReplicaSet, as the canary would be sized: a weight whose pods the
     // minimum raises to what the canary carries is no step down (Argo stops there for good).

@@ -18,7 +18,7 @@ import { conditionsFor, mergeConditions, phaseOf, type PhaseFacts } from './cond
 import { parseDuration } from '../argo/duration';
 import { rolloutBudgets } from '../argo/int-or-percent';
 import { startRevision, type RolloutProgress } from './progress';
-import { earliest, type AnalysisRequest, type Decision, type RolloutAction, type RolloutAnalysisSpec } from './actions';
+import { earliest, type AnalysisRequest, type Decision, type EarlierRules, type RolloutAction, type RolloutAnalysisSpec } from './actions';
 import type { AnalysisRecord } from './progress';
 import { exactCounts, imageOf, nextRevision, replicasOf, selectedHash, selectorString, serviceNamed } from './observed';
 import { configuredRouters } from './traffic/routers';
@@ -39,7 +39,7 @@ const currentSetWeight = setWeightAt;
  * dynamicStableScale and its abort), with steps judged on the ReplicaSets' exact
  * available counts.
  */
-export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number): Decision {
+export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress, nowMs: number, earlier: EarlierRules = {}): Decision {
   const nowIso = new Date(nowMs).toISOString();
   const canarySpec = snap.spec.strategy!.canary!;
   const steps = canarySpec.steps ?? [];
@@ -78,13 +78,14 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
   const routerNow = p.trafficWeight ?? routerWeightFromStatus(snap, p.currentHash);
   const setWeights = steps.filter((s) => s.setWeight !== undefined).map((s) => s.setWeight!);
   const abortDelay = canarySpec.abortScaleDownDelaySeconds;
+  const keptCanaryScale = canaryScaleAt(steps, p.stepIndex);
   const stepDownWeight = (canaryRS: ReplicaSetState, stableRS: ReplicaSetState) =>
     abortStepDownWeight({
       replicas,
       setWeights,
       stableAvailable: stableRS.availableReplicas,
       canaryAvailable: canaryRS.availableReplicas,
-      explicitAbortDelay: abortDelay !== undefined && abortDelay !== 0,
+      canaryHeldApart: (abortDelay !== undefined && abortDelay !== 0) || (abortDelay === 0 && keptCanaryScale !== undefined && !earlier.beforeCanaryHeldApart),
       minPodsPerReplicaSet: canarySpec.minPodsPerReplicaSet,
     });
   const routedScale = (index: number, routerCanaryWeight: number | undefined = routerNow): TrafficRoutedScaleInput => {
@@ -93,9 +94,11 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     // An abort drops the setCanaryScale unless abortScaleDownDelaySeconds: 0 keeps the canary up.
     const scs = p.aborted && abortDelay !== 0 ? undefined : canaryScaleAt(steps, index);
     if (scs?.replicas !== undefined) return { ...base, weight: 0, fixedCanaryReplicas: scs.replicas };
-    if (scs?.weight !== undefined) return { ...base, weight: scs.weight, canaryScaleWeight: true };
+    const stepWeight = p.aborted ? 0 : index >= steps.length ? 100 : currentSetWeight(steps, index);
+    if (scs?.weight !== undefined)
+      return { ...base, weight: scs.weight, canaryScaleWeight: true, trafficWeight: earlier.beforeCanaryHeldApart ? undefined : stepWeight };
     if (p.aborted && dynamic && canaryRS && stableRS) return { ...base, weight: stepDownWeight(canaryRS, stableRS) };
-    return { ...base, weight: p.aborted ? 0 : index >= steps.length ? 100 : currentSetWeight(steps, index) };
+    return { ...base, weight: stepWeight };
   };
   const atRouted = (index: number, routerCanaryWeight?: number) =>
     atTrafficRoutedCounts(routedScale(index, routerCanaryWeight), counts(canaryRS), counts(stableRS));
@@ -239,6 +242,10 @@ export function decideCanary(snap: RolloutSnapshot, progressIn: RolloutProgress,
     if (i >= 0) actions.splice(i, 1);
     const stableBack = !routed || canaryRS.scaleDownDeadline !== undefined || (stableRS?.availableReplicas ?? 0) >= replicas;
     if (stableBack) scaleDownAfter(canaryRS, canarySpec.abortScaleDownDelaySeconds ?? 30);
+  } else if (canaryRS?.scaleDownDeadline && !p.aborted && !earlier.beforeCanaryHeldApart) {
+    // A retry after an abort: the old deadline would take the canary's pods at the next abort
+    // while traffic still goes to them (Argo removes it from the new ReplicaSet too).
+    actions.push({ kind: 'setScaleDownDeadline', name: canaryRS.name, deadline: null });
   }
 
   /** The router's weight with Argo's rules (trafficrouting.go), once this pass's promotion is known. */

@@ -1,6 +1,6 @@
 // The one entry point a rollout workflow calls: validate, run the strategy, then the
 // policies common to both strategies (progress deadline, revision history, restarts).
-import { earliest, type Decision, type RolloutAction } from './actions';
+import { earliest, type Decision, type EarlierRules, type RolloutAction } from './actions';
 import { decideBlueGreen } from './bluegreen';
 import { decideCanary } from './canary';
 import { mergeConditions } from './conditions';
@@ -13,7 +13,7 @@ import type { PodMetadata, RolloutCondition, RolloutSnapshot } from './types';
 const DEFAULT_PROGRESS_DEADLINE_S = 600;
 const DEFAULT_REVISION_HISTORY_LIMIT = 10;
 
-export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, nowMs: number): Decision {
+export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, nowMs: number, earlier: EarlierRules = {}): Decision {
   const nowIso = new Date(nowMs).toISOString();
   const problems = validateRolloutSpec(snap.spec);
   if (problems.length === 0) problems.push(...validateServices(snap.spec, snap.services));
@@ -26,7 +26,7 @@ export function decideRollout(snap: RolloutSnapshot, progress: RolloutProgress, 
   if (!progress.aborted && progress.analyses?.some((a) => a.abortedRollout)) {
     progress = { ...progress, analyses: progress.analyses.filter((a) => !a.abortedRollout) };
   }
-  const decision = snap.spec.strategy!.blueGreen ? decideBlueGreen(snap, progress, nowMs) : decideCanary(snap, progress, nowMs);
+  const decision = snap.spec.strategy!.blueGreen ? decideBlueGreen(snap, progress, nowMs) : decideCanary(snap, progress, nowMs, earlier);
   bumpReusedRevision(snap, decision);
   applyRoleMetadata(snap, decision);
   applyProgressDeadline(snap, decision, nowMs);

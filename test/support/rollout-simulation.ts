@@ -3,7 +3,7 @@
 // points, and records what a user would call a bug: a rollout that never settles, a
 // field written back and forth, availability taken below what the spec allows.
 // Used by the convergence properties and by the unit tests their shrunk cases became.
-import type { Decision, RolloutAction } from '../../domain/rollouts/actions';
+import type { Decision, EarlierRules, RolloutAction } from '../../domain/rollouts/actions';
 import { decideRollout } from '../../domain/rollouts/decide';
 import { replicasOf, selectedHash } from '../../domain/rollouts/observed';
 import { progressFromStatus, type AnalysisPhase, type RolloutProgress } from '../../domain/rollouts/progress';
@@ -84,7 +84,7 @@ function writes(a: RolloutAction): [string, string][] {
   }
 }
 
-export function simulate(s: Scenario, trace = false): SimulationResult {
+export function simulate(s: Scenario, trace = false, earlier: EarlierRules = {}): SimulationResult {
   const spec = structuredClone(s.spec);
   const cluster = new SlowCluster(spec, s.readyRate);
   for (const name of servicesFor(spec)) cluster.addService(name);
@@ -173,7 +173,7 @@ export function simulate(s: Scenario, trace = false): SimulationResult {
       const e = events.shift()!;
       if (run(e.command)) external(`pass ${passes}: ${e.command}`);
     }
-    decision = decideRollout(cluster.snapshot(), progress, now);
+    decision = decideRollout(cluster.snapshot(), progress, now, earlier);
     const moved = ['stepIndex', 'currentHash', 'stableHash', 'aborted'] as const;
     if (moved.some((k) => decision.progress[k] !== progress[k])) window = new Map(); // on to the next step
     progress = decision.progress;

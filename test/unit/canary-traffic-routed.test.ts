@@ -97,12 +97,12 @@ test('the setCanaryScale in force: the last one at or before the step, until mat
 test('abort with dynamicStableScale steps the canary weight down through the setWeights', () => {
   const setWeights = [25, 75];
   // Stable back to 1 of 4, canary carrying 3: 75% needs 3 pods (not fewer than 3), 25% needs 1.
-  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 1, canaryAvailable: 3, explicitAbortDelay: false }), 25);
+  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 1, canaryAvailable: 3, canaryHeldApart: false }), 25);
   // Stable at 3, canary at 1: nothing below 1 pod but 0.
-  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 3, canaryAvailable: 1, explicitAbortDelay: false }), 0);
-  // An explicit abort delay: only the stable side's availability counts.
-  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 4, canaryAvailable: 3, explicitAbortDelay: true }), 0);
-  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 4, canaryAvailable: 3, explicitAbortDelay: false }), 25);
+  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 3, canaryAvailable: 1, canaryHeldApart: false }), 0);
+  // A canary held apart from its traffic (an abort delay, a kept setCanaryScale): only the stable side counts.
+  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 4, canaryAvailable: 3, canaryHeldApart: true }), 0);
+  assert.equal(abortStepDownWeight({ replicas: 4, setWeights, stableAvailable: 4, canaryAvailable: 3, canaryHeldApart: false }), 25);
 });
 
 test('abort router weight moves back to stable only as stable pods become available', () => {

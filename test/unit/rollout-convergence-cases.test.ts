@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { BlueGreenStrategy, CanaryStrategy, RolloutSpec } from '../../domain/rollouts/types';
 import { simulate, type Scenario } from '../support/rollout-simulation';
+import type { EarlierRules } from '../../domain/rollouts/actions';
 
 const analysis = { templates: [{ templateName: 'check' }] };
 const nginx = { canaryService: 'canary', stableService: 'stable', trafficRouting: { nginx: { stableIngress: 'ingress' } } };
@@ -17,8 +18,8 @@ function spec(replicas: number, strategy: { canary?: CanaryStrategy; blueGreen?:
   };
 }
 
-function settles(s: Partial<Scenario> & { spec: RolloutSpec }) {
-  const r = simulate({ readyRate: 0, analysisOutcomes: [], events: [], ...s });
+function settles(s: Partial<Scenario> & { spec: RolloutSpec }, earlier?: EarlierRules) {
+  const r = simulate({ readyRate: 0, analysisOutcomes: [], events: [], ...s }, false, earlier);
   assert.deepEqual(r.problems, [], r.log.join('\n'));
   return r;
 }
@@ -134,4 +135,85 @@ test('blue-green: retry after a failed pre-promotion analysis runs it again', ()
     'retried',
   );
   assert.equal(r.decision.status.phase, 'Healthy');
+});
+
+test('canary with dynamicStableScale and setCanaryScale weight: a setWeight going down grows the stable side first', () => {
+  const canary: CanaryStrategy = {
+    ...nginx,
+    dynamicStableScale: true,
+    steps: [{ setCanaryScale: { weight: 50 } }, { setWeight: 50 }, { pause: {} }, { setWeight: 0 }],
+  };
+  const r = settles({ spec: spec(2, { canary }) });
+  assert.equal(r.decision.status.phase, 'Healthy');
+});
+
+test('canary with dynamicStableScale: an abort that keeps a setCanaryScale (abortScaleDownDelaySeconds 0) still takes all traffic back', () => {
+  const canary: CanaryStrategy = {
+    ...nginx,
+    dynamicStableScale: true,
+    abortScaleDownDelaySeconds: 0,
+    steps: [{ setWeight: 1 }, { setCanaryScale: { replicas: 2 } }],
+  };
+  const r = settles({ spec: spec(1, { canary }), events: [{ at: 4, command: 'abort' }] });
+  assert.equal(r.decision.progress.aborted, true);
+  assert.equal(r.decision.progress.trafficWeight, 0);
+});
+
+test('canary with dynamicStableScale: an analysis error under a kept setCanaryScale weight takes all traffic back', () => {
+  const canary: CanaryStrategy = {
+    ...nginx,
+    dynamicStableScale: true,
+    abortScaleDownDelaySeconds: 0,
+    analysis,
+    steps: [{ setCanaryScale: { weight: 51 } }, { setWeight: 1 }, { analysis }],
+  };
+  const r = settles({ spec: spec(2, { canary }), analysisOutcomes: ['Successful', 'Successful', 'Error'], events: [{ at: 2, command: 'newRevision' }] });
+  assert.equal(r.decision.progress.trafficWeight, 0);
+});
+
+test('canary with dynamicStableScale: a retry clears the abort scale-down deadline, so a second abort keeps the canary up for its traffic', () => {
+  const canary: CanaryStrategy = {
+    ...nginx,
+    dynamicStableScale: true,
+    abortScaleDownDelaySeconds: 1,
+    steps: [{ setWeight: 50 }, { analysis }, { analysis }],
+  };
+  settles({
+    spec: spec(2, { canary }),
+    analysisOutcomes: ['Successful', 'Error'],
+    events: [
+      { at: 2, command: 'abort' },
+      { at: 3, command: 'retry' },
+    ],
+  });
+});
+
+test('a run started before the canary-held-apart patch still decides the old way, so its history replays', () => {
+  // The three cases above, under the earlier rules: each one's old outcome, not the fixed one.
+  const stuck = simulate(
+    {
+      spec: spec(2, {
+        canary: { ...nginx, dynamicStableScale: true, steps: [{ setCanaryScale: { weight: 50 } }, { setWeight: 50 }, { pause: {} }, { setWeight: 0 }] },
+      }),
+      readyRate: 0,
+      analysisOutcomes: [],
+      events: [],
+    },
+    false,
+    { beforeCanaryHeldApart: true },
+  );
+  assert.match(stuck.problems.join('\n'), /ProgressDeadlineExceeded/);
+  const held = simulate(
+    {
+      spec: spec(1, {
+        canary: { ...nginx, dynamicStableScale: true, abortScaleDownDelaySeconds: 0, steps: [{ setWeight: 1 }, { setCanaryScale: { replicas: 2 } }] },
+      }),
+      readyRate: 0,
+      analysisOutcomes: [],
+      events: [{ at: 4, command: 'abort' }],
+    },
+    false,
+    { beforeCanaryHeldApart: true },
+  );
+  assert.equal(held.decision.progress.trafficWeight, 1);
 });
