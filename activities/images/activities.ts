@@ -36,6 +36,8 @@ import {
 } from '../../domain/images/sources';
 import { COMMIT_EMAIL_KEY, COMMIT_TEMPLATE_KEY, COMMIT_USER_KEY } from '../../domain/images/commit-message';
 import { renderCommitMessage } from './commit-message';
+import { changeListDigestInput, writeBranchData, writeBranchName } from '../../domain/images/write-branch';
+import { renderGoTemplate } from '../templating/go-template';
 import { GitRepositories, type GitCredentials } from '../git';
 import { ApplicationFailure } from '@temporalio/activity';
 import { whileHeartbeating } from '../heartbeats';
@@ -220,6 +222,21 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
     const content = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : undefined;
     for (const s of specs) out.set(s.alias, currentInFile(loc.target, choice.kind, content, s));
     return out;
+  }
+
+  /** The branch a `git-branch` template names for these changes (each from what the base branch holds). */
+  async function renderWriteBranch(template: string, current: Map<string, string | undefined>, updates: ImageUpdate[]): Promise<string> {
+    const changes = updates.map((u) => ({ alias: u.spec.alias, image: u.spec.image, from: current.get(u.spec.alias), to: u.chosen.digest ?? u.chosen.tag }));
+    const sha256 = createHash('sha256').update(changeListDigestInput(changes)).digest('hex');
+    let rendered: string;
+    try {
+      rendered = await renderGoTemplate(template, writeBranchData(changes, sha256), { name: 'branchName' });
+    } catch (err) {
+      throw ApplicationFailure.nonRetryable(`git-branch template ${JSON.stringify(template)}: ${(err as Error).message}`, 'WriteBackError');
+    }
+    const named = writeBranchName(rendered, template);
+    if ('problem' in named) throw ApplicationFailure.nonRetryable(named.problem, 'WriteBackError');
+    return named.branch;
   }
 
   /** Image Updater's settings ConfigMap (registries.conf, git.commit-message-template, git.user/email): the Application's namespace first, then the control plane's. */
@@ -461,12 +478,25 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
         const base = wb.baseBranch ?? loc.targetRevision ?? 'HEAD';
         const baseBranch = base === 'HEAD' ? 'main' : base;
         const creds = await gitCredentials(app, wb, loc.repoURL);
+        const targetBranch = wb.targetBranchTemplate
+          ? await renderWriteBranch(
+              wb.targetBranchTemplate,
+              await currentValues(
+                app,
+                wb,
+                sources.sources[choice.index ?? 0]!,
+                choice,
+                updates.map((u) => u.spec),
+              ),
+              updates,
+            )
+          : (wb.targetBranch ?? baseBranch);
         const res = await whileHeartbeating(() =>
           gitWriteBack(
             {
               repoURL: loc.repoURL,
               baseBranch,
-              targetBranch: wb.targetBranch ?? baseBranch,
+              targetBranch,
               appName: app.metadata.name,
               appPath: loc.path,
               sourceKind: choice.kind,

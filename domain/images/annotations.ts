@@ -64,6 +64,8 @@ export type WriteBack =
       baseBranch?: string;
       /** Branch pushed to; undefined = the base branch. */
       targetBranch?: string;
+      /** Branch pushed to, rendered from the changes (write-branch.ts); instead of targetBranch. */
+      targetBranchTemplate?: string;
       target: WriteBackTarget;
       /** `git-repository`: the repository written to instead of the source's (a chart from a Helm repository, say). */
       repository?: string;
@@ -131,10 +133,14 @@ export function parseWriteBack(annotations: Record<string, string>, problems: Im
   const branch = (annotations[`${IMAGE_UPDATER_PREFIX}git-branch`] ?? '').trim();
   let baseBranch: string | undefined;
   let targetBranch: string | undefined;
+  let targetBranchTemplate: string | undefined;
   if (branch !== '') {
-    const [base, target] = branch.split(':', 2);
-    baseBranch = base || undefined;
-    targetBranch = target || undefined;
+    const colon = branch.indexOf(':');
+    baseBranch = (colon < 0 ? branch : branch.slice(0, colon)) || undefined;
+    const target = colon < 0 ? '' : branch.slice(colon + 1);
+    // A template (write-branch.ts) is checked once rendered, when the changes are known.
+    if (target.includes('{{')) targetBranchTemplate = target;
+    else targetBranch = target || undefined;
     for (const b of [baseBranch, targetBranch])
       if (b !== undefined && !safeBranch(b)) problems.push({ message: `invalid git-branch ${JSON.stringify(branch)}` });
   }
@@ -156,6 +162,7 @@ export function parseWriteBack(annotations: Record<string, string>, problems: Im
     target,
     ...(baseBranch ? { baseBranch } : {}),
     ...(targetBranch ? { targetBranch } : {}),
+    ...(targetBranchTemplate ? { targetBranchTemplate } : {}),
     ...(repository ? { repository } : {}),
   };
 }

@@ -414,3 +414,48 @@ test('git-repository: a chart from a Helm repository has its .argocd-source file
   assert.equal(config.log().length, 2, 'one commit beside the initial one');
   assert.equal((await pass(acts, { namespace: 'argocd', name: 'charted' }, {}, 2)).writes, 0, 'read back from the named repository');
 });
+
+test('git-branch with a template: each set of changes is pushed to the branch it names, the base branch untouched', async () => {
+  await registry.push('team/branched', '1.0.0');
+  await registry.push('team/branched', '1.1.0');
+  const config = bareRepo({ 'README.md': 'deploy config\n' });
+  const bare = config.url.slice('file://'.length);
+  const kube = new MemoryKube();
+  registriesConfig(kube);
+  const P = 'argocd-image-updater.argoproj.io/';
+  kube.add('applications', {
+    metadata: {
+      name: 'branched',
+      namespace: 'argocd',
+      uid: 'branched',
+      annotations: {
+        [`${P}image-list`]: `web=${registry.host}/team/branched`,
+        [`${P}write-back-method`]: 'git',
+        [`${P}git-repository`]: config.url,
+        [`${P}git-branch`]: 'main:image-updater{{range .Images}}-{{.Alias}}-{{.NewTag}}{{end}}',
+      },
+    },
+    spec: { source: { repoURL: 'https://charts.example', chart: 'web', targetRevision: '1.2.0', helm: {} } },
+  });
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home-gitbranch')) });
+  const last = {};
+  const first = await pass(acts, { namespace: 'argocd', name: 'branched' }, last, 1_700_000_000_000);
+  assert.deepEqual(first.check.problems, []);
+  assert.equal(first.writes, 1);
+  assert.match(git(bare, 'show', 'image-updater-web-1.1.0:.argocd-source-branched.yaml'), /1\.1\.0/);
+  assert.deepEqual(config.log(), ['initial'], 'main is not written to');
+  // A retried write of the same change finds the branch holding it: no second commit.
+  await acts.writeBackImages({ app: { namespace: 'argocd', name: 'branched' }, updates: [{ alias: 'web', tag: '1.1.0' }], commitTimeMs: 1_700_000_100_000 });
+  assert.equal(git(bare, 'log', '--format=%s', 'image-updater-web-1.1.0').split('\n').length, 2);
+  await registry.push('team/branched', '1.2.0');
+  assert.equal((await pass(acts, { namespace: 'argocd', name: 'branched' }, last, 1_700_000_200_000)).writes, 1);
+  assert.match(git(bare, 'show', 'image-updater-web-1.2.0:.argocd-source-branched.yaml'), /1\.2\.0/);
+
+  // A template that renders no usable branch name fails the write, naming the template.
+  const app = kube.objects.find((o) => o.metadata.name === 'branched')!;
+  app.metadata.annotations![`${P}git-branch`] = 'main:{{range .Images}}..{{end}}';
+  await assert.rejects(
+    acts.writeBackImages({ app: { namespace: 'argocd', name: 'branched' }, updates: [{ alias: 'web', tag: '1.2.0' }], commitTimeMs: 1_700_000_300_000 }),
+    /git-branch template .* not a branch name git accepts/,
+  );
+});
