@@ -445,7 +445,7 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
             clients.set(key, client);
           }
           if (opts.forgetTags) forgetTags(settings.apiUrl, repository);
-          const choice = await checkImage(client, settings.apiUrl, repository, spec, Date.now());
+          const choice = await checkImage(client, settings.apiUrl, repository, spec, Date.now(), settings.tagSortMode);
           const chosen = choice.tag
             ? spec.strategy === 'digest' && choice.tag.digest
               ? { tag: choice.tag.name, digest: choice.tag.digest }

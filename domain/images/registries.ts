@@ -1,6 +1,8 @@
 // Registry settings as Image Updater's `registries.conf` (key of a ConfigMap in Sluice's
-// namespace): prefix, api_url, credentials, insecure, defaultns, default, limit. An image
-// goes to the registry with the longest matching prefix; without one, to https://<host>.
+// namespace): prefix, api_url, credentials, insecure, defaultns, default, limit, tagsortmode.
+// An image goes to the registry with the longest matching prefix; without one, to
+// https://<host>. `credsexpire` and `ping` are read and have nothing to do here: credentials
+// are read anew on every check, and no check pings first (a tag list answers as well).
 
 import { parse } from 'yaml';
 import { parsePullSecret, type PullSecretRef } from './annotations';
@@ -19,7 +21,11 @@ export interface RegistrySettings {
   isDefault: boolean;
   /** Requests per second; undefined = unlimited. */
   rateLimit?: number;
+  /** `tagsortmode`: the registry lists tags in push order, so newest-build needs no build times from it. */
+  tagSortMode?: TagSortMode;
 }
+
+export type TagSortMode = 'latest-first' | 'latest-last';
 
 const truthy = (v: unknown): boolean => v === true || (typeof v === 'string' && ['yes', 'true', '1'].includes(v.toLowerCase()));
 
@@ -61,6 +67,12 @@ export function parseRegistries(text: string | undefined, problems: string[] = [
       continue;
     }
     if (r.limit !== undefined) s.rateLimit = limit;
+    const sortMode = r.tagsortmode === undefined || r.tagsortmode === null ? '' : String(r.tagsortmode);
+    if (sortMode === 'latest-first' || sortMode === 'latest-last') s.tagSortMode = sortMode;
+    else if (sortMode !== '' && sortMode !== 'none' && sortMode !== 'unsorted') {
+      problems.push(`registry ${name}: unknown tagsortmode ${JSON.stringify(sortMode)} (latest-first, latest-last, none)`);
+      continue;
+    }
     out.push(s);
   }
   return out;

@@ -60,6 +60,27 @@ test('newest-build reads each candidate config once; a second pass reads only th
   assert.equal((await checkImage(new RegistryClient({ apiUrl: open.url }), open.url, 'team/nb', arm, Date.now())).tag?.name, 'd');
 });
 
+test('tagsortmode: newest-build takes its order from a tag list in push order, reading no build time', async () => {
+  // Build times say m is newest; the list's order is the registry's (whatever it is).
+  await open.push('team/sorted', 'k', { created: '2024-01-01T00:00:00Z' });
+  await open.push('team/sorted', 'm', { created: '2025-01-01T00:00:00Z' });
+  await open.push('team/sorted', 'l', { created: '2023-01-01T00:00:00Z' });
+  const spec = imageUpdateConfig({ [`${P}image-list`]: `x=${open.host}/team/sorted`, [`${P}x.update-strategy`]: 'newest-build' })!.images[0]!;
+  assert.equal((await checkImage(new RegistryClient({ apiUrl: open.url }), open.url, 'team/sorted', spec, Date.now())).tag?.name, 'm');
+  const listed = await new RegistryClient({ apiUrl: open.url }).tags('team/sorted');
+  const last = new RegistryClient({ apiUrl: open.url });
+  assert.equal((await checkImage(last, open.url, 'team/sorted', spec, Date.now(), 'latest-last')).tag?.name, listed.at(-1));
+  const first = new RegistryClient({ apiUrl: open.url });
+  assert.equal((await checkImage(first, open.url, 'team/sorted', spec, Date.now(), 'latest-first')).tag?.name, listed[0]);
+  assert.notEqual(listed[0], listed.at(-1));
+  // The tag list and the chosen tag's manifest (for its platforms), not every candidate's config.
+  assert.ok(first.requests <= 2, `${first.requests} requests`);
+  // A tag pushed since moves the order: what was remembered of a position is not a build time.
+  await open.push('team/sorted', 'n', { created: '2020-01-01T00:00:00Z' });
+  const relisted = await new RegistryClient({ apiUrl: open.url }).tags('team/sorted');
+  assert.equal((await checkImage(last, open.url, 'team/sorted', spec, Date.now(), 'latest-last')).tag?.name, relisted.at(-1));
+});
+
 test('digest follows a mutable tag: a re-push with new content gives a new digest', async () => {
   const d1 = await open.push('team/dg', 'latest', { content: 'one' });
   const spec = imageUpdateConfig({ [`${P}image-list`]: `x=${open.host}/team/dg:latest`, [`${P}x.update-strategy`]: 'digest' })!.images[0]!;
@@ -136,10 +157,14 @@ test('a registry that is down is named in the error', async () => {
 test('registries.conf: prefix, api_url, credentials, insecure, defaultns, limit', async () => {
   const problems: string[] = [];
   const regs = parseRegistries(
-    `registries:\n- name: local\n  prefix: ${open.host}\n  api_url: ${open.url}/\n  credentials: pullsecret:sluice/reg\n  insecure: yes\n  defaultns: team\n  limit: 50\n- name: bad\n  prefix: x\n  api_url: ftp://x\n`,
+    `registries:\n- name: local\n  prefix: ${open.host}\n  api_url: ${open.url}/\n  credentials: pullsecret:sluice/reg\n  insecure: yes\n  defaultns: team\n  limit: 50\n  credsexpire: 2h\n  ping: no\n- name: bad\n  prefix: x\n  api_url: ftp://x\n- name: sorted\n  prefix: s\n  api_url: https://s\n  tagsortmode: latest-first\n- name: unsorted\n  prefix: u\n  api_url: https://u\n  tagsortmode: newest\n`,
     problems,
   );
-  assert.deepEqual(problems, ['registry bad: api_url must be an http(s) URL']);
+  assert.deepEqual(problems, [
+    'registry bad: api_url must be an http(s) URL',
+    'registry unsorted: unknown tagsortmode "newest" (latest-first, latest-last, none)',
+  ]);
+  assert.equal(regs[1]?.tagSortMode, 'latest-first');
   assert.deepEqual(regs[0], {
     name: 'local',
     prefix: open.host,
