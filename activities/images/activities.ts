@@ -38,6 +38,7 @@ import { COMMIT_EMAIL_KEY, COMMIT_TEMPLATE_KEY, COMMIT_USER_KEY } from '../../do
 import { renderCommitMessage } from './commit-message';
 import { changeListDigestInput, writeBranchData, writeBranchName } from '../../domain/images/write-branch';
 import { renderGoTemplate } from '../templating/go-template';
+import { secretRefusal, type SecretNamer } from '../../domain/images/secret-scope';
 import { GitRepositories, type GitCredentials } from '../git';
 import { ApplicationFailure } from '@temporalio/activity';
 import { whileHeartbeating } from '../heartbeats';
@@ -133,7 +134,7 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
     return (s as unknown as { data?: Record<string, string> } | undefined)?.data;
   }
 
-  async function registryCredentials(ref: PullSecretRef, registry: string): Promise<RegistryCredentials> {
+  async function registryCredentials(ref: PullSecretRef, registry: string, namer: SecretNamer): Promise<RegistryCredentials> {
     if (ref.kind === 'env') {
       if (!envCredentialAllowed(ref.variable, process.env.SLUICE_IMAGE_CREDENTIAL_ENV))
         throw new Error(`credentials env:${ref.variable} refused: the variable is not listed in the worker's SLUICE_IMAGE_CREDENTIAL_ENV`);
@@ -144,6 +145,8 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
       if (i <= 0 || i === v.length - 1) throw new Error(`credentials env:${ref.variable}: the value is not user:password`);
       return { username: v.slice(0, i), password: v.slice(i + 1) };
     }
+    const refused = secretRefusal(ref.namespace, ref.name, namer);
+    if (refused) throw new Error(refused);
     const data = await secret(ref.namespace, ref.name);
     if (!data) throw new Error(`credentials Secret ${ref.namespace}/${ref.name} not found`);
     if (ref.kind === 'secret') {
@@ -162,6 +165,8 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
 
   async function gitCredentials(app: KubeObject, wb: Extract<WriteBack, { method: 'git' }>, repoURL: string): Promise<GitCredentials | undefined> {
     if (wb.credentials.kind === 'secret') {
+      const refused = secretRefusal(wb.credentials.namespace, wb.credentials.name, { appNamespace: app.metadata.namespace ?? ns, controlPlaneNamespace: ns });
+      if (refused) throw new Error(`git credentials: ${refused}`);
       const data = await secret(wb.credentials.namespace, wb.credentials.name);
       if (!data) throw new Error(`git credentials Secret ${wb.credentials.namespace}/${wb.credentials.name} not found`);
       return { username: text(data, 'username'), password: text(data, 'password') };
@@ -241,8 +246,16 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
 
   /** Image Updater's settings ConfigMap (registries.conf, git.commit-message-template, git.user/email): the Application's namespace first, then the control plane's. */
   async function updaterConfig(namespace: string): Promise<Record<string, string> | undefined> {
-    const cm = (await kube.find(Resources.configMap, namespace, REGISTRIES_CONFIGMAP)) ?? (await kube.find(Resources.configMap, ns, REGISTRIES_CONFIGMAP));
-    return (cm as unknown as { data?: Record<string, string> } | undefined)?.data;
+    return (await updaterConfigMap(namespace))?.data;
+  }
+
+  /** The settings ConfigMap's data and the namespace it was found in. */
+  async function updaterConfigMap(namespace: string): Promise<{ data?: Record<string, string>; namespace: string } | undefined> {
+    for (const n of [namespace, ns]) {
+      const cm = await kube.find(Resources.configMap, n, REGISTRIES_CONFIGMAP);
+      if (cm) return { data: (cm as unknown as { data?: Record<string, string> }).data, namespace: n };
+    }
+    return undefined;
   }
 
   /** The commit author and message template from the settings ConfigMap; the message is rendered by the Go template engine. */
@@ -407,9 +420,9 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
         writes.get(key)!.specs.push(spec);
       }
       // The Application's namespace first (a team's own registries), then the control plane's, as Image Updater reads its own.
-      const cm = await updaterConfig(ref.namespace);
+      const cm = await updaterConfigMap(ref.namespace);
       const regProblems: string[] = [];
-      const registries = parseRegistries(cm?.[REGISTRIES_KEY], regProblems);
+      const registries = parseRegistries(cm?.data?.[REGISTRIES_KEY], regProblems);
       problems.push(...regProblems.map((message) => ({ message })));
       const current = new Map<string, string | undefined>();
       const checked: ImageSpec[] = [];
@@ -430,7 +443,12 @@ export function createImageActivities(kube: KubeClient, opts: { git?: GitReposit
         try {
           const { settings, repository } = registryFor(spec.image, registries);
           const credRef = spec.pullSecret ?? settings.credentials;
-          const creds = credRef ? await registryCredentials(credRef, spec.image.registry) : undefined;
+          const namer: SecretNamer = {
+            appNamespace: ref.namespace,
+            controlPlaneNamespace: ns,
+            ...(spec.pullSecret || !cm ? {} : { configNamespace: cm.namespace }),
+          };
+          const creds = credRef ? await registryCredentials(credRef, spec.image.registry, namer) : undefined;
           const key = `${settings.apiUrl}|${createHash('sha256')
             .update(JSON.stringify(creds ?? null))
             .digest('hex')}`;

@@ -459,3 +459,37 @@ test('git-branch with a template: each set of changes is pushed to the branch it
     /git-branch template .* not a branch name git accepts/,
   );
 });
+
+test("an Application outside the control plane names another namespace's Secret: refused, the registry never asked", async () => {
+  await basic.push('team/scoped', '1.0.0');
+  const kube = new MemoryKube();
+  registriesConfig(kube);
+  const P = 'argocd-image-updater.argoproj.io/';
+  const appIn = (namespace: string, pullSecret: string) =>
+    kube.add('applications', {
+      metadata: {
+        name: 'scoped',
+        namespace,
+        uid: `scoped-${namespace}`,
+        annotations: { [`${P}image-list`]: `s=${basic.host}/team/scoped`, [`${P}s.pull-secret`]: pullSecret, [`${P}write-back-method`]: 'argocd' },
+      },
+      spec: { source: { repoURL: 'file:///nowhere', path: 'k', kustomize: {} } },
+    });
+  const good = b64(`${basic.credentials!.username}:${basic.credentials!.password}`);
+  kube.add('secrets', { metadata: { name: 'reg', namespace: 'argocd' }, data: { creds: good } });
+  kube.add('secrets', { metadata: { name: 'reg', namespace: 'team-a' }, data: { creds: good } });
+  appIn('team-a', 'secret:argocd/reg#creds');
+  appIn('team-b', 'secret:team-a/reg#creds');
+  appIn('team-c', 'secret:team-c/none#creds');
+  const acts = createImageActivities(kube as unknown as KubeClient, { git: new GitRepositories(path.join(root, 'home-scoped')) });
+  for (const [namespace, other] of [
+    ['team-a', 'argocd'],
+    ['team-b', 'team-a'],
+  ]) {
+    const { check, writes } = await pass(acts, { namespace, name: 'scoped' }, {}, 1);
+    assert.equal(writes, 0);
+    assert.match(check.images[0]!.error ?? '', new RegExp(`Secret ${other}/reg refused: credentials for an Application in namespace ${namespace}`));
+  }
+  // Its own namespace is read (here the Secret is missing, which says so).
+  assert.match((await pass(acts, { namespace: 'team-c', name: 'scoped' }, {}, 1)).check.images[0]!.error ?? '', /Secret team-c\/none not found/);
+});
