@@ -1,11 +1,10 @@
 // Bundles the workflow code once at build time (see scripts/prepare.js).
 import * as fs from 'node:fs';
-import { bundleWorkflowCode, DefaultLogger } from '@temporalio/worker';
 import { prebuiltBundlePath } from './worker';
+import { bundleSluiceWorkflows } from './workflow-code';
 
 async function main() {
-  const { code } = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: new DefaultLogger('WARN') });
-  fs.writeFileSync(prebuiltBundlePath, code);
+  fs.writeFileSync(prebuiltBundlePath, await bundleSluiceWorkflows());
 }
 
 main().catch((err) => {

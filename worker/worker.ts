@@ -7,6 +7,7 @@ import { createActivities } from '../activities';
 import type { KubeClient } from '../k8s/kube-client';
 import type { ApplicationCache } from '../activities/application-cache';
 import type { RolloutCache } from '../activities/rollout-cache';
+import { bundleSluiceWorkflows } from './workflow-code';
 
 /** Built by scripts/prepare.js, so a worker starts without bundling workflows again. */
 export const prebuiltBundlePath = path.resolve(__dirname, '..', 'workflow-bundle.js');
@@ -40,7 +41,7 @@ export async function createSluiceWorker(opts: {
   /** How long a shutdown drains in-flight tasks (see SluiceConfig.shutdownGraceMs); 0 cancels them at once. */
   shutdownGraceMs?: number;
 }): Promise<Worker> {
-  const workflowSource = workflowCode();
+  const workflowSource = await workflowCode();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
@@ -66,9 +67,9 @@ export async function createSluiceWorker(opts: {
   });
 }
 
-/** The prebuilt workflow bundle when there is one (npm run build), else the sources, bundled at start. */
-function workflowCode(): { workflowBundle: { codePath: string } } | { workflowsPath: string } {
-  return fs.existsSync(prebuiltBundlePath) ? { workflowBundle: { codePath: prebuiltBundlePath } } : { workflowsPath: require.resolve('../workflows') };
+/** The prebuilt workflow bundle when there is one (npm run build), else the same bundle, built at start. */
+async function workflowCode(): Promise<{ workflowBundle: { codePath: string } | { code: string } }> {
+  return { workflowBundle: fs.existsSync(prebuiltBundlePath) ? { codePath: prebuiltBundlePath } : { code: await bundleSluiceWorkflows() } };
 }
 
 /** A shutdown finishes in-flight tasks for most of the grace, then cancels what is left (another replica retries it). */
@@ -92,7 +93,7 @@ export async function createNotificationsWorker(opts: {
   maxCachedWorkflows: number;
   shutdownGraceMs?: number;
 }): Promise<Worker> {
-  const workflowSource = workflowCode();
+  const workflowSource = await workflowCode();
   return Worker.create({
     connection: opts.connection,
     namespace: opts.namespace,
