@@ -26,6 +26,7 @@ const controlPlaneModule = () => path.join(repoRoot(), 'stack', 'controlplane');
 const goTemplateModule = () => path.join(repoRoot(), 'stack', 'gotemplate');
 const argoRolloutsPluginModule = () => path.join(repoRoot(), 'stack', 'argo-rollouts-plugin');
 const argoRolloutsControllerModule = () => path.join(repoRoot(), 'stack', 'argo-rollouts-controller');
+const fluxControllersModule = () => path.join(repoRoot(), 'stack', 'flux-controllers');
 
 export interface Tools {
   temporal: string;
@@ -310,6 +311,60 @@ export async function ensureArgoRolloutsController(log: Log = (l) => console.log
     log,
   );
   return { binary: path.join(dir, 'rollouts-controller'), crdsDir: path.join(dir, 'crds'), version };
+}
+
+/** Flux's controllers, the GitOps bench's peer; the versions stack/flux-controllers/go.mod requires. */
+export const FLUX_SOURCE_CONTROLLER_VERSION = 'v1.9.6';
+export const FLUX_KUSTOMIZE_CONTROLLER_VERSION = 'v1.9.6';
+
+export interface FluxControllers {
+  sourceController: string;
+  kustomizeController: string;
+  /** Both controllers' CRDs of the same releases (config/crd/bases), which they need installed. */
+  crdsDir: string;
+  /** "source-controller v1.9.6, kustomize-controller v1.9.6". */
+  version: string;
+}
+
+/**
+ * source-controller and kustomize-controller, built once from the wrapper module in
+ * stack/flux-controllers into flux-controllers-<versions>-<hash of the module>/, with their
+ * CRDs copied beside them from the module cache. The first build takes minutes on two
+ * cores: it runs at low priority (nice 10), as upstream builds them (no cgo).
+ */
+export async function ensureFluxControllers(log: Log = (l) => console.log(l)): Promise<FluxControllers> {
+  const moduleDir = fluxControllersModule();
+  const versions = `source-${FLUX_SOURCE_CONTROLLER_VERSION}-kustomize-${FLUX_KUSTOMIZE_CONTROLLER_VERSION}`;
+  const dir = path.join(cacheRoot(), `flux-controllers-${versions}-${moduleKey(moduleDir)}`);
+  const modules = ['github.com/fluxcd/source-controller', 'github.com/fluxcd/kustomize-controller'];
+  const env = { ...goEnv(), CGO_ENABLED: '0', GOTOOLCHAIN: 'local' };
+  await buildOnce(
+    `Flux source-controller ${FLUX_SOURCE_CONTROLLER_VERSION} and kustomize-controller ${FLUX_KUSTOMIZE_CONTROLLER_VERSION}`,
+    dir,
+    ['source-controller', 'kustomize-controller', 'crds'],
+    async (tmp) => {
+      // One `go build` of both: they share most of their dependencies, compiled once.
+      await run('nice', ['-n', '10', 'go', 'build', '-ldflags=-s -w', '-o', tmp + path.sep, ...modules], { cwd: moduleDir, env });
+      fs.mkdirSync(path.join(tmp, 'crds'));
+      for (const mod of modules) {
+        // `run` merges stderr in (a "go: downloading" line, at most): the folder is the last line.
+        const source = (await run('go', ['list', '-m', '-f', '{{.Dir}}', mod], { cwd: moduleDir, env })).trim().split('\n').pop()!;
+        const crds = path.join(source, 'config', 'crd', 'bases');
+        for (const f of fs.readdirSync(crds).filter((f) => f.endsWith('.yaml'))) {
+          // The module cache is read-only; the copies need not be.
+          fs.copyFileSync(path.join(crds, f), path.join(tmp, 'crds', f));
+          fs.chmodSync(path.join(tmp, 'crds', f), 0o644);
+        }
+      }
+    },
+    log,
+  );
+  return {
+    sourceController: path.join(dir, 'source-controller'),
+    kustomizeController: path.join(dir, 'kustomize-controller'),
+    crdsDir: path.join(dir, 'crds'),
+    version: `source-controller ${FLUX_SOURCE_CONTROLLER_VERSION}, kustomize-controller ${FLUX_KUSTOMIZE_CONTROLLER_VERSION}`,
+  };
 }
 
 /**

@@ -83,7 +83,8 @@ export async function startArgoRolloutsPeer(namespace: string, limit: RateLimit 
   }
 }
 
-async function installCrds(kube: KubeClient, dir: string): Promise<void> {
+/** Creates the CRDs of a folder's YAML files and waits until each is established. */
+export async function installCrds(kube: KubeClient, dir: string): Promise<void> {
   const crds = fs
     .readdirSync(dir)
     .filter((f) => f.endsWith('.yaml'))

@@ -4,6 +4,7 @@
 // no-op reconcile pass over all of them, and as the reference, in the same run,
 // `kubectl apply --server-side` of the same N ConfigMaps.
 //   node dist/test/bench/gitops-apps.bench.js            (SLUICE_BENCH_APPS=200 for fewer)
+// BENCH_PEER=flux: then the same applications on Flux (test/bench/flux-peer.ts), and the ratios.
 // BENCH_TIMELINE=1 also prints where the time went: per activity type and for workflow tasks,
 // the wait in the task queue (scheduled → started) and the run time, over the app workflows
 // and their first sync children, and the slowest app's history.
@@ -20,6 +21,7 @@ import { configFromEnv } from '../../worker/config';
 import { startSluice } from '../../cmd/process';
 import { createNamespace, kubectl, testStack } from '../support/stack';
 import { apiserverRequests, cpuByProgram, printCpuDeltas, printRequestDeltas } from './bench-support';
+import { compareWithFlux, fluxPeerAsked } from './flux-peer';
 
 const N = Number(process.env.SLUICE_BENCH_APPS ?? 1000);
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -175,6 +177,9 @@ async function main() {
   fs.rmSync(repoDir, { recursive: true, force: true });
   fs.rmSync(refFile, { force: true });
   await stack.stop();
+
+  // BENCH_PEER=flux: the same applications on Flux, on a control plane of its own once Sluice's is gone; prints both and the ratios.
+  if (fluxPeerAsked()) await compareWithFlux({ apps: N, firstSyncMs: syncedMs, passMs, cpu: [cpuBefore, cpuSynced, cpuPassed] }, (i) => configMap(i));
 }
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
