@@ -87,6 +87,8 @@ export interface ReconcileResult {
   errorSince?: string;
   /** The statusKey of the status this pass wrote, if it wrote one. */
   written?: string;
+  /** With fromServer: when (epoch ms, this worker's clock) the pass began reading the cluster. A change seen before then is in what it read. */
+  readSinceMs?: number;
 }
 
 export function createApplicationActivities(
@@ -198,9 +200,10 @@ export function createApplicationActivities(
         requested: input.syncRequested || !!obs.operation?.sync,
         selfHeal: input.selfHeal,
       });
-      if (syncing || !pass.write) return { obs, comparison, errorSince: pass.errorSince };
+      const readSince = input.fromServer ? { readSinceMs: startedMs } : {};
+      if (syncing || !pass.write) return { obs, comparison, errorSince: pass.errorSince, ...readSince };
       await patchApplication(input.app, { status: pass.status }, 'status');
-      return { obs, comparison, errorSince: pass.errorSince, written: pass.key };
+      return { obs, comparison, errorSince: pass.errorSince, written: pass.key, ...readSince };
     },
 
     async writeApplicationStatus(ref: ApplicationRef, status: Record<string, unknown>): Promise<void> {

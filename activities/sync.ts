@@ -64,6 +64,8 @@ export function createSyncActivities(kube: KubeClient, clusters = new ClusterCli
     ensureNamespace: async (name: string, destination?: Destination) => (await on(destination)).ensureNamespace(name),
     /** Server-side applies every resource of a wave; a refused resource is a SyncFailed result, not a retry. */
     applyWave: async (input: ApplyWaveInput & OnCluster) => (await on(input.destination)).applyWave(input),
+    /** applyWave and the first look at the wave's health in one step (one workflow activation, not two). */
+    applyWaveAndLook: async (input: ApplyWaveInput & { lookMs: number } & OnCluster) => (await on(input.destination)).applyWaveAndLook(input),
     /** Waits until every resource of the wave exists and is no longer Progressing. */
     awaitWaveHealthy: async (input: { manifests: ManifestResource[]; timeoutMs: number } & OnCluster) => (await on(input.destination)).awaitWaveHealthy(input),
     /** Creates a hook (BeforeHookCreation replaces an earlier one). */
@@ -127,9 +129,11 @@ function syncSteps(kube: KubeClient) {
     return 'configured';
   }
 
-  async function applyAll(input: ApplyWaveInput): Promise<ResourceResult[]> {
+  /** `answers`, when given, gets the API server's answer to each server-side apply (the live object after it). */
+  async function applyAll(input: ApplyWaveInput, answers?: (ManifestResource | undefined)[]): Promise<ResourceResult[]> {
     const results: ResourceResult[] = [];
     for (const m of input.manifests) {
+      answers?.push(undefined);
       try {
         // A CRD applied in an earlier wave may take a few seconds to be served.
         const ref = await discovery.resourceForSoon(m.apiVersion, m.kind, 20_000);
@@ -140,13 +144,14 @@ function syncSteps(kube: KubeClient) {
         if (replace) verb = await replaceObject(ref, m, input.dryRun, fieldValidation);
         else {
           try {
-            await kube.patch(ref, m.metadata.namespace, m.metadata.name, m, {
+            const answer = await kube.patch<ManifestResource>(ref, m.metadata.namespace, m.metadata.name, m, {
               type: 'apply',
               fieldManager: FIELD_MANAGER,
               force: true,
               dryRun: input.dryRun,
               fieldValidation,
             });
+            if (answers) answers[answers.length - 1] = answer;
           } catch (err) {
             // Validate=false is kubectl's --validate=false on a client-side apply: fields the
             // schema lacks are dropped. A server-side apply cannot drop them, so such an object
@@ -172,7 +177,22 @@ function syncSteps(kube: KubeClient) {
     return results;
   }
 
-  return {
+  type WaveHealth = { healthy: boolean; message: string; timedOut?: boolean };
+
+  /** The wave's health from objects just read: settled (healthy or not), or undefined while one is Progressing or missing. */
+  function waveHealthOf(manifests: ManifestResource[], live: (ManifestResource | undefined)[]): WaveHealth | undefined {
+    for (let i = 0; i < manifests.length; i++) {
+      const obj = live[i];
+      if (!obj) return undefined;
+      const h = assessHealth(obj);
+      if (!h || h.status === 'Healthy' || h.status === 'Suspended') continue;
+      if (h.status === 'Degraded') return { healthy: false, message: `${describeResource(manifests[i]!)} is ${h.status}${h.message ? `: ${h.message}` : ''}` };
+      return undefined;
+    }
+    return { healthy: true, message: '' };
+  }
+
+  const steps = {
     /** CreateNamespace=true: the destination namespace, created if absent. */
     async ensureNamespace(name: string): Promise<void> {
       try {
@@ -209,6 +229,19 @@ function syncSteps(kube: KubeClient) {
         return { healthy: true, message: '' };
       });
       return outcome ?? { healthy: false, message: `wave not healthy after ${Math.round(input.timeoutMs / 1000)}s: ${last}`, timedOut: true };
+    },
+
+    /**
+     * applyWave, then (no dry run, nothing refused) a first look at the wave's health for up
+     * to `lookMs`: from the apply's own answers when they settle it (a ConfigMap, a Service,
+     * a Deployment already rolled out), which saves a GET per object, else as awaitWaveHealthy.
+     */
+    async applyWaveAndLook(input: ApplyWaveInput & { lookMs: number }): Promise<{ applied: ResourceResult[]; health?: WaveHealth }> {
+      const answers: (ManifestResource | undefined)[] = [];
+      const applied = await whileHeartbeating(() => applyAll(input, answers));
+      if (input.dryRun || applied.some((r) => r.status === 'SyncFailed')) return { applied };
+      const health = waveHealthOf(input.manifests, answers) ?? (await steps.awaitWaveHealthy({ manifests: input.manifests, timeoutMs: input.lookMs }));
+      return { applied, health };
     },
 
     /**
@@ -269,6 +302,7 @@ function syncSteps(kube: KubeClient) {
       return results;
     },
   };
+  return steps;
 }
 
 export type SyncActivities = ReturnType<typeof createSyncActivities>;

@@ -393,7 +393,8 @@ export class ApplicationWatcher {
     // (a signal and a workflow task per object synced).
     if (type !== 'DELETED' && appliedLastBySync(obj)) return;
     const workflowId = applicationWorkflowId(appFromInstance(tracking.instance));
-    const nudge: ApplicationNudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}`, managed: true };
+    // askedAt: a compare of the cluster that began reading after this event covers it.
+    const nudge: ApplicationNudge = { reason: `${obj.kind ?? res.plural} ${obj.metadata.name} ${type.toLowerCase()}`, managed: true, askedAt: Date.now() };
     this.nudger.nudge(workflowId, () => this.opts.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge));
   }
 }

@@ -57,8 +57,11 @@ export async function createSluiceWorker(opts: {
     maxConcurrentWorkflowTaskExecutions: envCount('SLUICE_MAX_CONCURRENT_WORKFLOW_TASKS', 100),
     maxConcurrentLocalActivityExecutions: envCount('SLUICE_MAX_CONCURRENT_LOCAL_ACTIVITIES', 100),
     // A dead worker's sticky queue holds tasks this long before any worker may take
-    // them; the default 10 s would delay every rollout after a crash.
-    stickyQueueScheduleToStartTimeout: '3s',
+    // them; the default 10 s would delay every rollout after a crash. A task that waits
+    // longer on a busy worker goes to the normal queue, and the worker then replays that
+    // workflow's whole history (e.g. a burst of a thousand refreshes): a longer timeout
+    // trades crash recovery time for that work.
+    stickyQueueScheduleToStartTimeout: `${envCount('SLUICE_STICKY_QUEUE_TIMEOUT_SECONDS', 3)}s`,
     // On shutdown the worker stops polling at once and lets in-flight tasks finish; an
     // activity still running at 80% of the grace is cancelled (its attempt fails and is
     // retried by another replica), and at the full grace the worker gives up waiting,

@@ -118,6 +118,10 @@ export class ApplicationRun {
   private decidedAtMs = 0;
   /** The runaway guard is on (false when replaying runs started before it: README § Changing workflow code). */
   guarded = false;
+  /** Syncs run inside this workflow (false when replaying runs started before: they ran a child workflow per sync). */
+  inlineSync = false;
+  /** When the last compare that read the cluster from the API server began reading (the worker's clock). */
+  private clusterReadSinceMs = 0;
   /** The Event the guard's stop asks to record, taken by the workflow. */
   private loopEvent: ApplicationEvent | undefined;
 
@@ -132,6 +136,9 @@ export class ApplicationRun {
   // ---- requests (signal and update handlers)
 
   nudged(n: ApplicationNudge, nowMs: number): void {
+    // A sync inside this workflow runs in one workflow task with its post-sync compare, so
+    // its resources' nudges arrive after that compare, which read the cluster after them.
+    if (this.inlineSync && n.managed && !n.refresh && n.askedAt !== undefined && n.askedAt <= this.clusterReadSinceMs) return;
     this.dirty = true;
     if (!n.managed || n.refresh) this.beyondCluster = true;
     if (n.refresh === 'hard' || (n.refresh && !this.refresh)) this.refresh = n.refresh;
@@ -222,6 +229,7 @@ export class ApplicationRun {
   passed(result: ReconcileResult, reportedReconcile: boolean): Comparison | undefined {
     const { obs } = result;
     if (!obs.exists || !result.comparison) return undefined;
+    if (result.readSinceMs !== undefined) this.clusterReadSinceMs = result.readSinceMs;
     this.spec = obs.spec;
     this.takeOperation(obs);
     if (result.written !== undefined) {

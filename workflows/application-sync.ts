@@ -1,8 +1,10 @@
-// One sync operation of an Application, a child workflow sync/<ns>/<app>/<n>: plan (pure,
-// gitops-engine's order), then PreSync → Sync → PostSync, wave by wave, each wave waiting
-// until the previous one is synced and healthy, hooks run and cleaned up by their delete
-// policies, prunes in reverse order; SyncFail hooks when it fails. Its history in Temporal
-// is the operation's whole story; a worker killed mid-wave resumes at that wave.
+// One sync operation of an Application (sync/<ns>/<app>/<n>): plan (pure, gitops-engine's
+// order), then PreSync → Sync → PostSync, wave by wave, each wave waiting until the previous
+// one is synced and healthy, hooks run and cleaned up by their delete policies, prunes in
+// reverse order; SyncFail hooks when it fails. It runs inside the Application's workflow
+// (runSync, patch `app-inline-sync`), whose history is then the operation's whole story; a
+// worker killed mid-wave resumes at that wave. Runs started before the patch ran it as a
+// child workflow of that ID (applicationSyncWorkflow), which stays registered for them.
 import { CancellationScope, isCancellation, log, proxyActivities, proxyLocalActivities, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { ApplicationActivities } from '../activities/application';
 import type { SyncActivities } from '../activities/sync';
@@ -41,9 +43,19 @@ const LOCAL_HEALTH_LOOK_MS = 1500;
 
 class SyncFailed extends Error {}
 
+/** The child workflow of runs started before `app-inline-sync`: the same steps, its own history. */
 export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise<SyncResult> {
+  return runSync(input, workflowInfo().workflowId);
+}
+
+/**
+ * One sync operation, in whichever workflow calls it. `operation` names it
+ * (sync/<ns>/<app>/<n>): hooks are marked with it so a retried step never recreates its own hook.
+ * `oneStepWave`: a wave without hooks is applied and first looked at in one local activity
+ * (applyWaveAndLook) rather than two; the child workflow of older runs keeps two.
+ */
+export async function runSync(input: SyncWorkflowInput, operation: string, opts: { oneStepWave?: boolean } = {}): Promise<SyncResult> {
   const { spec, request } = input;
-  const operation = workflowInfo().workflowId;
   const results: ResourceResult[] = [];
   const options = parseSyncOptions(spec.syncPolicy?.syncOptions ?? []);
   const namespace = spec.destination?.namespace ?? '';
@@ -142,7 +154,22 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
           })),
         );
       }
-      if (applies.length > 0) {
+      let firstLook: { healthy: boolean; message: string; timedOut?: boolean } | undefined;
+      if (applies.length > 0 && opts.oneStepWave && (hooks.length === 0 || request.dryRun)) {
+        const { applied, health } = await localKube.applyWaveAndLook({
+          manifests: applies.map((t) => t.resource),
+          phase: step.phase,
+          dryRun: request.dryRun,
+          replace: options.replace,
+          validate: options.validate,
+          destination,
+          lookMs: LOCAL_HEALTH_LOOK_MS,
+        });
+        results.push(...applied);
+        const failed = applied.filter((r) => r.status === 'SyncFailed');
+        if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));
+        firstLook = health;
+      } else if (applies.length > 0) {
         const applied = await localKube.applyWave({
           manifests: applies.map((t) => t.resource),
           phase: step.phase,
@@ -160,7 +187,7 @@ export async function applicationSyncWorkflow(input: SyncWorkflowInput): Promise
         const manifests = applies.map((t) => t.resource);
         // Most waves (ConfigMaps, Services, an already rolled-out Deployment) are healthy, or
         // Degraded, at once: only a wave still progressing needs the ordinary, heartbeating wait.
-        const firstLook = await localKube.awaitWaveHealthy({ manifests, timeoutMs: LOCAL_HEALTH_LOOK_MS, destination });
+        firstLook ??= await localKube.awaitWaveHealthy({ manifests, timeoutMs: LOCAL_HEALTH_LOOK_MS, destination });
         const health = !firstLook.timedOut ? firstLook : await waits.awaitWaveHealthy({ manifests, timeoutMs: input.waveTimeoutMs, destination });
         if (!health.healthy) throw new SyncFailed(`${step.phase} wave ${step.wave}: ${health.message}`);
       }

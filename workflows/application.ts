@@ -2,7 +2,7 @@
 // wait → observe → decide → act → project: sleep until a nudge (the Application or a
 // managed resource changed, a refresh), a request or the reconcile timer; compare Git with
 // the cluster (one local activity); decide whether to sync; sync (a child workflow per
-// operation); project the result onto status. Its state and transitions are ApplicationRun
+// operation, run inside this workflow); project the result onto status. Its state and transitions are ApplicationRun
 // (application-run.ts). History is bounded with continueAsNew; what must survive it (sync
 // counter, history, last automated sync) is carried.
 import {
@@ -32,9 +32,9 @@ import {
   appViewQuery,
   syncWorkflowId,
 } from './definitions';
-import { applicationSyncWorkflow } from './application-sync';
+import { applicationSyncWorkflow, runSync } from './application-sync';
 import { ApplicationRun, type ApplicationWorkflowInput, type PendingSync } from './application-run';
-import type { ApplicationSpec, Comparison, SyncRequest, SyncResult } from '../domain/applications/types';
+import type { ApplicationSpec, Comparison, SyncRequest, SyncResult, SyncWorkflowInput } from '../domain/applications/types';
 
 export { DEFAULT_TIMINGS, type ApplicationTimings, type ApplicationWorkflowInput } from './application-run';
 
@@ -74,6 +74,10 @@ export async function applicationWorkflow(input: ApplicationWorkflowInput): Prom
   // The runaway guard (domain/applications/self-heal-loop.ts) can skip a self-heal sync
   // and record an Event: runs started before it replay without it.
   run.guarded = patched('self-heal-loop-guard');
+  // A sync runs inside this workflow rather than as a child workflow: a child costs Temporal
+  // a second execution (its start, its tasks, its completion) and this workflow two more
+  // tasks per sync, which a burst of new Applications queues on. Runs started before run children.
+  run.inlineSync = patched('app-inline-sync');
 
   for (let iteration = 0; ; iteration++) {
     // wait
@@ -243,7 +247,10 @@ async function deleteManagedResources(run: ApplicationRun, appSpec: ApplicationS
   }
 }
 
-/** Runs one operation as a child workflow, retried by the Application's retry policy; a terminate cancels it. */
+/**
+ * Runs one operation (in this workflow, or as a child workflow in runs started before
+ * `app-inline-sync`), retried by the Application's retry policy; a terminate cancels it.
+ */
 async function runOperation(run: ApplicationRun, op: PendingSync): Promise<void> {
   const { ref, id } = run;
   const startedAt = new Date().toISOString();
@@ -254,26 +261,27 @@ async function runOperation(run: ApplicationRun, op: PendingSync): Promise<void>
     const n = run.nextSyncNumber();
     try {
       run.syncing = new CancellationScope();
+      const input: SyncWorkflowInput = {
+        app: ref,
+        instance: run.instance,
+        spec: operationSpec,
+        revision: op.request.revision ?? '',
+        request: op.request,
+        kinds: run.carried.kinds,
+        known: run.carried.known,
+        outOfSync: run.outOfSyncKeys(),
+        hookTimeoutMs: run.timings.hookTimeoutMs,
+        waveTimeoutMs: run.timings.waveTimeoutMs,
+        startedAt,
+      };
       result = await run.syncing.run(() =>
-        executeChild(applicationSyncWorkflow, {
-          workflowId: syncWorkflowId(ref, n),
-          args: [
-            {
-              app: ref,
-              instance: run.instance,
-              spec: operationSpec,
-              revision: op.request.revision ?? '',
-              request: op.request,
-              kinds: run.carried.kinds,
-              known: run.carried.known,
-              outOfSync: run.outOfSyncKeys(),
-              hookTimeoutMs: run.timings.hookTimeoutMs,
-              waveTimeoutMs: run.timings.waveTimeoutMs,
-              startedAt,
-            },
-          ],
-          staticSummary: `sync of Application ${id}${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`,
-        }),
+        run.inlineSync
+          ? runSync(input, syncWorkflowId(ref, n), { oneStepWave: true })
+          : executeChild(applicationSyncWorkflow, {
+              workflowId: syncWorkflowId(ref, n),
+              args: [input],
+              staticSummary: `sync of Application ${id}${op.request.revision ? ` to ${op.request.revision.slice(0, 7)}` : ''}`,
+            }),
       );
     } catch (err) {
       if (!run.terminating) throw err;

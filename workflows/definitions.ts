@@ -73,7 +73,10 @@ export interface ApplicationNudge {
   refresh?: 'normal' | 'hard';
   /** A managed resource changed (not the Application): a compare that reads the cluster afterwards covers it. */
   managed?: boolean;
-  /** When the refresh was asked for (epoch ms, the sender's clock): Git is read as of then. */
+  /**
+   * When the refresh was asked for (epoch ms, the sender's clock): Git is read as of then.
+   * For a managed resource's change, when the watcher saw it.
+   */
   askedAt?: number;
 }
 export const applicationNudgeSignal = defineSignal<[ApplicationNudge]>('applicationNudge');

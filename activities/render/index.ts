@@ -8,6 +8,7 @@ import { RenderError } from './errors';
 import { isHelmChart, renderHelm, type ValueFileResolver } from './helm';
 import { isKustomization, renderKustomize } from './kustomize';
 import { insideRepo } from './paths';
+import { renderedOutputs } from './rendered-output';
 import * as fs from 'node:fs';
 
 export { RenderError } from './errors';
@@ -44,5 +45,13 @@ export async function renderSource(
     return { type, manifests: await renderHelm(repoRoot, rel, source.helm, appName, namespace, opts.fromRef, opts.hard, built) };
   }
   if (type === 'Kustomize') return { type, manifests: await renderKustomize(repoRoot, rel, source.kustomize, opts.hard) };
-  return { type, manifests: renderDirectory(repoRoot, dir, rel, source.directory ?? {}) };
+  // Remembered as Helm and Kustomize output is (the tree is one commit's and never changes):
+  // every pass of every app renders, and parsing YAML was a good part of a no-op pass.
+  const options = source.directory ?? {};
+  const json = await renderedOutputs.get(
+    { directory: dir, repoRoot, rel, options },
+    async () => JSON.stringify(renderDirectory(repoRoot, dir, rel, options)),
+    opts.hard,
+  );
+  return { type, manifests: JSON.parse(json) as ManifestResource[] };
 }

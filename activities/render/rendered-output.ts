@@ -1,4 +1,4 @@
-// The output of `helm template` and `kustomize build`, remembered by everything it depends
+// The output of `helm template`, `kustomize build` and a directory's manifests, remembered by everything it depends
 // on: the chart or kustomization directory inside a commit's tree (trees are exported once
 // per commit and never change), the options, the release name and namespace, the value
 // files. Every reconcile of every Helm or Kustomize app renders, so without this each pass

@@ -7,7 +7,7 @@
 // BENCH_PEER=flux: then the same applications on Flux (test/bench/flux-peer.ts), and the ratios.
 // BENCH_TIMELINE=1 also prints where the time went: per activity type and for workflow tasks,
 // the wait in the task queue (scheduled → started) and the run time, over the app workflows
-// and their first sync children, and the slowest app's history.
+// (and their first sync children, in code from before syncs ran inside them), and the slowest app's history.
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -158,13 +158,19 @@ async function main() {
   console.log(`all Synced and Healthy after: ${seconds(syncedMs)}  (target ≤ 60 s)`);
   console.log(`applications per second:      ${(N / (syncedMs / 1000)).toFixed(1)}`);
   console.log(
-    `reference kubectl apply --server-side of ${N} ConfigMaps: ${seconds(referenceMs)}  (ratio ${(syncedMs / referenceMs).toFixed(1)}×, target ≤ 5×)`,
+    `reference kubectl apply --server-side of ${N} ConfigMaps: ${seconds(referenceMs)}  (ratio ${(syncedMs / referenceMs).toFixed(1)}×, target ≤ 10×)`,
   );
   console.log(
-    `no-op reconcile pass:         ${seconds(passMs)}  (target ≤ 20 s; all signalled after ${seconds(signalledMs)}, half reconciled after ${seconds(passTimes[Math.floor(passTimes.length / 2)] ?? 0)})`,
+    `no-op reconcile pass:         ${seconds(passMs)}  (target ≤ 15 s at 1,000; all signalled after ${seconds(signalledMs)}, half reconciled after ${seconds(passTimes[Math.floor(passTimes.length / 2)] ?? 0)})`,
   );
   printCpuDeltas('until all were synced', cpuBefore, cpuSynced);
   printCpuDeltas('during the no-op pass', cpuSynced, cpuPassed);
+  // Every program the bench started (not the hypervisor's steal), so this includes the bench's own watch and signals.
+  const perApp = (before: Map<string, number>, after: Map<string, number>) =>
+    ([...after].filter(([k]) => !k.startsWith('(')).reduce((sum, [k, v]) => sum + v - (before.get(k) ?? 0), 0) * 1000) / N;
+  console.log(
+    `CPU per Application, all processes: ${perApp(cpuBefore, cpuSynced).toFixed(0)} ms until all were synced, ${perApp(cpuSynced, cpuPassed).toFixed(1)} ms in the no-op pass`,
+  );
   console.log(
     `resident memory (this process: worker, watcher, API and the bench): ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(peakRss / 2 ** 20)} MiB peak`,
   );
@@ -250,7 +256,14 @@ async function printBreakdown(client: Client, ns: string, apps: string[], slowes
     console.error(`  ${what} (${s.n}): ${Math.round(s.wait / s.n)} / ${s.maxWait} / ${Math.round(s.run / s.n)}`);
   console.error(`slowest app ${slowest}:`);
   for (const id of [applicationWorkflowId({ namespace: ns, name: slowest }), syncWorkflowId({ namespace: ns, name: slowest }, 1)]) {
-    const events = (await client.workflow.getHandle(id).fetchHistory()).events ?? [];
+    // A sync runs inside the app's workflow now: there is no sync workflow to show.
+    const events =
+      (
+        await client.workflow
+          .getHandle(id)
+          .fetchHistory()
+          .catch(() => undefined)
+      )?.events ?? [];
     for (const e of events) {
       const at = timeOf(e) - started;
       if (at > 10 * 60_000) break;

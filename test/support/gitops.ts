@@ -59,3 +59,23 @@ export async function waitForApplication(
     throw new Error(`${err.message}; status: ${describeStatus(await applicationStatus(stack, namespace, name))}`);
   });
 }
+
+type HistoryEvents = NonNullable<Awaited<ReturnType<ReturnType<RunningSluice['client']['workflow']['getHandle']>['fetchHistory']>>['events']>;
+
+/**
+ * The sync operations an Application workflow's history ran: each starts with a prepareSync
+ * local activity inside the workflow (or, in runs started before `app-inline-sync`, a sync child).
+ */
+export function syncsInHistory(events: HistoryEvents): number {
+  let syncs = 0;
+  for (const e of events) {
+    if (e.startChildWorkflowExecutionInitiatedEventAttributes) syncs++;
+    const marker = e.markerRecordedEventAttributes;
+    if (marker?.markerName !== 'core_local_activity') continue;
+    const data = marker.details?.data?.payloads?.[0]?.data;
+    if (!data) continue;
+    const type = (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type;
+    if (type === 'prepareSync') syncs++;
+  }
+  return syncs;
+}

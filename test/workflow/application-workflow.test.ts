@@ -111,13 +111,15 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
     },
     async reconcileApplication(input) {
       const obs = { exists: true, generation: 1, spec };
+      // As the real pass: the post-sync compare says when it began reading the cluster.
+      const read = input.fromServer ? { readSinceMs: Date.now() } : {};
       calls.push('compare');
       const c = comparison();
       const pass = passStatus({ spec, comparison: c, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile });
       if (!pass.write || syncExpected({ spec, comparison: c, lastAuto: input.lastAuto, nowMs: input.nowMs, requested: !!input.syncRequested }))
-        return { obs, comparison: c, errorSince: pass.errorSince };
+        return { obs, comparison: c, errorSince: pass.errorSince, ...read };
       statuses.push(pass.status);
-      return { obs, comparison: c, errorSince: pass.errorSince, written: pass.key };
+      return { obs, comparison: c, errorSince: pass.errorSince, written: pass.key, ...read };
     },
     async recordApplicationEvent(_ref, ev) {
       calls.push(`event ${ev.reason}`);
@@ -151,6 +153,11 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
       if (failWaves-- > 0) return { healthy: false, message: 'ConfigMap/settings is Degraded' };
       applied = true;
       return { healthy: true, message: '' };
+    },
+    // Both steps in one, as the real one does (the calls read the same either way).
+    async applyWaveAndLook(input) {
+      const done = await sync.applyWave(input);
+      return { applied: done, health: input.dryRun ? undefined : await sync.awaitWaveHealthy({ manifests: input.manifests, timeoutMs: input.lookMs }) };
     },
     async runHook(input) {
       calls.push(`runHook ${input.manifest.metadata.name}`);
@@ -226,19 +233,22 @@ test('automated sync: PreSync hook, then the wave applied and awaited; hook dele
     if (process.env.SLUICE_RECORD_HISTORIES) {
       // Guards determinism: test/workflow/replay.test.ts replays these against today's code.
       const dir = path.join(repoRoot, 'test', 'fixtures', 'histories');
+      // The sync ran inside it (app-inline-sync); application-sync.json, a sync child from
+      // before, stays as the history of runs that still start children.
       fs.writeFileSync(path.join(dir, 'application.json'), historyToJSON(await env.client.workflow.getHandle(workflowId).fetchHistory()));
-      const syncId = 'sync/shop/web/1'; // from the workflow's input ref, as in production
-      fs.writeFileSync(path.join(dir, 'application-sync.json'), historyToJSON(await env.client.workflow.getHandle(syncId).fetchHistory()));
     }
   });
 });
 
 test('nudges from the resources a sync changed need no pass of their own; a change of the Application still gets one', async () => {
   for (const [nudge, compares] of [
+    // As the watcher sends them: when it saw the change (a sync inside the workflow gets
+    // them after its post-sync compare, which covers a change seen before it began).
     [{ reason: 'ConfigMap settings added', managed: true }, 2], // the first compare and the one after the sync
     [{ reason: 'application modified' }, 3], // and one more for the Application's change
   ] as const) {
-    const onWave = (workflowId: string) => env.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, nudge);
+    const onWave = (workflowId: string) =>
+      env.client.workflow.getHandle(workflowId).signal(applicationNudgeSignal, { ...nudge, ...('managed' in nudge ? { askedAt: Date.now() } : {}) });
     await runApp(automated, { onWave }, async ({ calls, statuses }) => {
       await eventually('status Synced after a Succeeded operation', async () => statuses[statuses.length - 1]?.operationState?.phase === 'Succeeded', 20_000);
       await new Promise((r) => setTimeout(r, 1500)); // time for a pass that should not happen
@@ -262,11 +272,11 @@ test('a nudged pass keeps the periodic reconcile timer, which still fires on tim
       }
       const events = (await handle.fetchHistory()).events ?? [];
       const types = events.map((e) => String(e.eventType));
-      // One patch marker, the runaway guard's (README § Changing workflow code); none per pass.
+      // Two patch markers, the runaway guard's and app-inline-sync (README § Changing workflow code); none per pass.
       assert.deepEqual(
         events.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_patch').length,
-        1,
-        'the self-heal-loop-guard patch is recorded once per run',
+        2,
+        'the self-heal-loop-guard and app-inline-sync patches are recorded once per run',
       );
       assert.equal(
         types.filter((t) => t === String(temporal.api.enums.v1.EventType.EVENT_TYPE_TIMER_CANCELED)).length,
