@@ -206,7 +206,8 @@ async function sluiceWebSide(): Promise<WebFigures> {
     WEB_NS,
     path.join(stateDir, 'sluice.log'),
     undefined,
-    process.env.BENCH_CPU_PROFILE ? { NODE_OPTIONS: `--cpu-prof --cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}` } : {},
+    {},
+    process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [],
   );
   try {
     const pids = [sluice.child.pid!, ...descendantsNamed('temporal')];
