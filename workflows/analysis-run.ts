@@ -1,7 +1,8 @@
 // One workflow per AnalysisRun (ID analysisrun/<namespace>/<name>). Every metric is a
 // loop of its own: wait on a durable timer until the next measurement is due (Argo's
 // rule: last finishedAt + interval, or 10 s after an Error), take it as one activity,
-// count it, assess the run, write status. The workflow's state is the status it
+// count it, assess the run, write status (at once when the phase changes, else in the
+// next workflow task, see STATUS_LAG_MS). The workflow's state is the status it
 // writes, so continueAsNew carries it and a fresh start resumes from the object.
 import {
   ActivityFailure,
@@ -51,8 +52,8 @@ const kubeCalls = proxyActivities<AnalysisActivities>({
 // A Prometheus or web measurement takes milliseconds, so it runs as a local activity: no
 // round trip through the server's task queues. It is recorded in history (queryPrometheus,
 // callWebMetric); a worker lost mid-task means the task is retried elsewhere and the
-// measurement taken again, and recorded once. The status write after it is an ordinary
-// activity (see statusWrites). A provider error is a measurement
+// measurement taken again, and recorded once. The status write after it waits until the
+// history has it (see statusWrites). A provider error is a measurement
 // Error, not an activity failure; retries cover only lost workers and the API server.
 const measurementRetry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' };
 const quickMeasurements = (timeoutSeconds: number) =>

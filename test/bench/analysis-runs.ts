@@ -191,25 +191,27 @@ function percentileOf(xs: number[], p: number): number {
 
 async function sluiceWebSide(): Promise<WebFigures> {
   const { stack, stateDir, stop } = await benchStack();
-  const tools = await ensureTools(() => undefined);
-  await stack.kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WEB_NS } });
-  process.env.SLUICE_LOG_LEVEL ??= 'warn';
-  const sluice = await spawnSluice(
-    {
-      kube: stack.kube,
-      kubeconfigPath: stack.kubeconfigPath,
-      temporalAddress: stack.temporalAddress,
-      kubectlPath: tools.kubectl,
-      temporalBinary: tools.temporal,
-      stop: async () => undefined,
-    },
-    WEB_NS,
-    path.join(stateDir, 'sluice.log'),
-    undefined,
-    {},
-    process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [],
-  );
+  // The stack is stopped whatever fails (a Sluice that never served /healthz left it running once).
+  let sluice: Awaited<ReturnType<typeof spawnSluice>> | undefined;
   try {
+    const tools = await ensureTools(() => undefined);
+    await stack.kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WEB_NS } });
+    process.env.SLUICE_LOG_LEVEL ??= 'warn';
+    sluice = await spawnSluice(
+      {
+        kube: stack.kube,
+        kubeconfigPath: stack.kubeconfigPath,
+        temporalAddress: stack.temporalAddress,
+        kubectlPath: tools.kubectl,
+        temporalBinary: tools.temporal,
+        stop: async () => undefined,
+      },
+      WEB_NS,
+      path.join(stateDir, 'sluice.log'),
+      undefined,
+      {},
+      process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [],
+    );
     const pids = [sluice.child.pid!, ...descendantsNamed('temporal')];
     const figures = await webWorkload(stack.kube, () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0));
     printWebFigures('Sluice (worker + Temporal dev server)', figures);
@@ -218,7 +220,7 @@ async function sluiceWebSide(): Promise<WebFigures> {
     await connection.close();
     return figures;
   } finally {
-    await sluice.kill('SIGTERM');
+    await sluice?.kill('SIGTERM');
     await stop();
   }
 }
