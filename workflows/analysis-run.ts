@@ -1,7 +1,8 @@
 // One workflow per AnalysisRun (ID analysisrun/<namespace>/<name>). Every metric is a
 // loop of its own: wait on a durable timer until the next measurement is due (Argo's
 // rule: last finishedAt + interval, or 10 s after an Error), take it as one activity,
-// count it, assess the run, write status. The workflow's state is the status it
+// count it, assess the run, write status (at once when the phase changes, else in the
+// next workflow task, see STATUS_LAG_MS). The workflow's state is the status it
 // writes, so continueAsNew carries it and a fresh start resumes from the object.
 import {
   ActivityFailure,
@@ -11,6 +12,7 @@ import {
   continueAsNew,
   isCancellation,
   log,
+  patched,
   proxyActivities,
   proxyLocalActivities,
   type RetryPolicy,
@@ -50,8 +52,8 @@ const kubeCalls = proxyActivities<AnalysisActivities>({
 // A Prometheus or web measurement takes milliseconds, so it runs as a local activity: no
 // round trip through the server's task queues. It is recorded in history (queryPrometheus,
 // callWebMetric); a worker lost mid-task means the task is retried elsewhere and the
-// measurement taken again, and recorded once. The status write after it is an ordinary
-// activity (see statusWrites). A provider error is a measurement
+// measurement taken again, and recorded once. The status write after it waits until the
+// history has it (see statusWrites). A provider error is a measurement
 // Error, not an activity failure; retries cover only lost workers and the API server.
 const measurementRetry: RetryPolicy = { initialInterval: '500ms', backoffCoefficient: 2, maximumInterval: '5s' };
 const quickMeasurements = (timeoutSeconds: number) =>
@@ -62,6 +64,9 @@ const statusWriteOptions = { startToCloseTimeout: '10s', retry: { initialInterva
 // history does not have. Written locally, a worker killed between the write and the
 // task's completion took that measurement again and the status lost the first one.
 const statusWrites = proxyActivities<AnalysisActivities>(statusWriteOptions);
+// A status whose measurements the history already has (taken in an earlier workflow task)
+// is written by a local activity: no activity dispatch and no workflow task of its own.
+const localStatusWrites = proxyLocalActivities<AnalysisActivities>(statusWriteOptions);
 
 const jobMeasurements = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '24h',
@@ -74,6 +79,8 @@ export interface AnalysisRunWorkflowInput extends AnalysisRunRef {
   carried?: { uid: string; status: AnalysisRunStatus; terminate: boolean };
   /** Measurements before continuing as new (tests set it low). */
   measurementsPerRun?: number;
+  /** How long a measurement may wait to show on the status (STATUS_LAG_MS; tests set it low). */
+  statusLagMs?: number;
 }
 
 export interface AnalysisRunOutcome {
@@ -94,6 +101,23 @@ const SUPPORTED_PROVIDERS = ['prometheus', 'web', 'job'];
 const MAX_LEAD_MS = 1000;
 const INITIAL_LEAD_MS = 100;
 const ON_TIME_TOLERANCE_MS = 20;
+
+/**
+ * A measurement that decides nothing new (the run and every metric keep their phase) is not
+ * written at once: its status goes with the next workflow task, which a measurement due
+ * within this bound brings anyway; a later one gets a timer of its own at this bound. So a
+ * measurement shows on the status at most this long after it was taken (plus the time a
+ * woken workflow takes to run), while a new phase is written at once.
+ */
+const STATUS_LAG_MS = 10_000;
+/**
+ * Metrics due within this much of each other wake in the same workflow task (the later
+ * ones wait the rest in their activity, as with the lead above).
+ */
+const SHARED_WAKE_MS = 1000;
+
+/** What a status decides: the run's phase and message, and which metrics have completed how. */
+const decisionKey = (s: AnalysisRunStatus) => JSON.stringify([s.phase, s.message ?? '', s.metricResults.map((r) => (isCompleted(r.phase) ? r.phase : ''))]);
 
 /** Bounds history: each measurement adds about ten events. */
 const MEASUREMENTS_PER_RUN = 500;
@@ -125,6 +149,9 @@ export async function analysisRunWorkflow(input: AnalysisRunWorkflowInput): Prom
 async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid: (uid: string) => void): Promise<AnalysisRunOutcome> {
   const ref: AnalysisRunRef = { namespace: input.namespace, name: input.name };
   const id = `${ref.namespace}/${ref.name}`;
+  // Statuses that decide nothing new wait for the next workflow task, written there locally,
+  // and metrics due together share a wake: runs started before replay without either.
+  const fewerTasks = patched('analysis-fewer-tasks');
   const loaded: LoadedAnalysisRun = await kubeCalls.loadAnalysisRun(ref);
   if (!loaded.exists) return { phase: 'Error', message: `AnalysisRun ${id} not found` };
   const carried = input.carried?.uid === loaded.uid ? input.carried : undefined;
@@ -143,32 +170,62 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
 
   // ---- status writes, in order, coalesced
   let pending: AnalysisRunStatus | undefined;
+  /** The workflow task (by history length) in which `pending` was decided. */
+  let pendingTask = 0;
+  /** `pending` decides nothing new: it waits for a later workflow task. */
+  let deferred = false;
+  let queuedDecision = '';
   let writer: Promise<void> | undefined;
+  let writtenJson = ''; // the last status written (analysis-fewer-tasks): the same one is not written twice
   let lost = false; // deleted or replaced: a status write was refused
   // Workflow time stands still during local activities; their own timestamps say how far
   // the wall clock moved, so timers are not stretched by the time the activities took.
   let clock = 0;
   const now = () => Math.max(Date.now(), clock);
   const gone = () => lost || news.deleted || news.latestUid !== undefined;
-  const publish = () => {
-    pending = status;
-    writer ??= (async () => {
-      while (pending && !gone()) {
-        const s = pending;
-        pending = undefined;
-        try {
-          const written = await statusWrites.writeAnalysisRunStatus(ref, uid, s);
-          if (!written) lost = true;
-          else if (typeof written === 'string') clock = Math.max(clock, Date.parse(written));
-        } catch (err) {
-          // Refused (e.g. too large): the next write carries the state again; the run goes on.
-          log.warn('status write refused', { analysisRun: id, error: String(err) });
-        }
+  const task = () => workflowInfo().historyLength;
+  // Whether the pending status may be written now: written locally when an earlier task
+  // decided it (the history has its measurements), else by an ordinary activity, which is
+  // scheduled only once this task is in the history; a deferred one waits for a later task.
+  const writable = () => !!pending && !gone() && !(deferred && task() <= pendingTask);
+  const writeLoop = async () => {
+    while (writable()) {
+      const s = pending!;
+      const locally = fewerTasks && task() > pendingTask;
+      pending = undefined;
+      deferred = false;
+      const json = fewerTasks ? JSON.stringify(s) : '';
+      if (json && json === writtenJson) continue;
+      try {
+        const written = await (locally ? localStatusWrites : statusWrites).writeAnalysisRunStatus(ref, uid, s);
+        if (!written) lost = true;
+        else if (typeof written === 'string') clock = Math.max(clock, Date.parse(written));
+        if (written) writtenJson = json;
+      } catch (err) {
+        // Refused (e.g. too large): the next write carries the state again; the run goes on.
+        log.warn('status write refused', { analysisRun: id, error: String(err) });
       }
-      writer = undefined;
-    })();
+    }
+    writer = undefined;
+  };
+  /** Queues the status. `deferrable`: a quick measurement's, which may wait for the next task if it decides nothing new. */
+  const publish = (deferrable = false) => {
+    pending = status;
+    pendingTask = task();
+    const decision = decisionKey(status);
+    deferred = fewerTasks && deferrable && decision === queuedDecision;
+    queuedDecision = decision;
+    if (!writer && writable()) writer = writeLoop();
+  };
+  /** A deferred status, at the start of a later task: written there, locally, before going on. */
+  const writeDeferred = async () => {
+    if (writer || !deferred || !writable()) return;
+    writer = writeLoop();
+    await writer;
   };
   const flush = async () => {
+    deferred = false;
+    if (!writer && writable()) writer = writeLoop();
     while (writer) await writer;
   };
 
@@ -219,7 +276,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   let moveOn = false; // continueAsNew wanted: loops stop between measurements
   let argumentError: string | undefined;
 
-  const reassess = () => {
+  const reassess = (deferrable = false) => {
     const a = assessRun(metrics, trimMeasurements(results(), limits), dryRun, news.terminate);
     status = { ...status, metricResults: a.results, phase: a.phase, runSummary: a.runSummary, dryRunSummary: a.dryRunSummary };
     if (a.message) status.message = a.message;
@@ -231,7 +288,30 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         .map((r) => `${r.name} ${r.count}/${r.successful}✓/${r.failed}✗/${r.error}!`)
         .join(', ')}`,
     );
-    publish();
+    publish(deferrable);
+  };
+
+  // Metrics due together wake together: a loop about to sleep joins a wake already set for
+  // at most SHARED_WAKE_MS before its own time, instead of a timer (and a task) of its own.
+  const stopped = () => terminating() || moveOn || gone();
+  const wakes: { at: number; fired: boolean }[] = [];
+  // Only quick metrics join: their activity waits in-process until the measurement is due.
+  const sleepUntilDue = async (wait: number, quick: boolean) => {
+    if (!fewerTasks || !quick) {
+      await condition(stopped, wait);
+      return;
+    }
+    const at = now() + wait;
+    const shared = wakes.find((w) => w.at <= at && w.at >= at - SHARED_WAKE_MS);
+    if (shared) {
+      await condition(() => stopped() || shared.fired);
+      return;
+    }
+    const wake = { at, fired: false };
+    wakes.push(wake);
+    await condition(stopped, wait);
+    wake.fired = true;
+    wakes.splice(wakes.indexOf(wake), 1);
   };
 
   // Results in the order of the metrics, whichever was measured first.
@@ -293,18 +373,25 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         if (delay === undefined) return;
         const from = last?.finishedAt ?? status.startedAt!;
         due = Date.parse(from) + delay;
-        // The timer starts only when this workflow task completes, which waits for the status
-        // write: start it after the write, for what remains (the write reports the time).
-        if (measuredSinceTimer) await flush();
+        // Before analysis-fewer-tasks, the timer started after the status write, for what remains.
+        if (measuredSinceTimer && !fewerTasks) await flush();
         const early = quick ? Math.min(lead, delay / 4, MAX_LEAD_MS) : 0;
         let wait = due - now() - early;
         // Each measurement is recorded (its workflow task completed) before the next one starts.
         if (measuredSinceTimer && wait < 1) wait = 1;
-        if (wait > 0) {
-          await condition(() => terminating() || moveOn || gone(), wait);
+        const lag = input.statusLagMs ?? STATUS_LAG_MS;
+        if (fewerTasks && deferred && wait > lag) {
+          // The next measurement is far: the status gets a task of its own within the bound.
+          await condition(stopped, lag);
+          if (stopped()) return;
+          await writeDeferred();
+          wait = due - now() - early;
         }
-        if (terminating() || moveOn || gone()) return;
+        if (wait > 0) await sleepUntilDue(wait, quick);
+        if (stopped()) return;
       }
+      // A status deferred by an earlier task goes first, locally.
+      if (fewerTasks) await writeDeferred();
       let m: Measurement;
       try {
         const notBefore = quick ? due : undefined;
@@ -328,7 +415,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
       const withoutInFlight = inFlight || metric.provider.job ? { ...base, measurements: base.measurements.filter((x) => isCompleted(x.phase)) } : base;
       if (m.finishedAt) clock = Math.max(clock, Date.parse(m.finishedAt));
       setResult(recordMeasurement(withoutInFlight, m));
-      reassess();
+      reassess(quick);
       measurementsThisRun++;
       if (measurementsThisRun >= (input.measurementsPerRun ?? MEASUREMENTS_PER_RUN) || workflowInfo().continueAsNewSuggested) moveOn = true;
     }
@@ -345,6 +432,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
       ...ref,
       carried: { uid, status, terminate: news.terminate },
       measurementsPerRun: input.measurementsPerRun,
+      statusLagMs: input.statusLagMs,
     });
   }
   reassess();

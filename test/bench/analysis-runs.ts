@@ -11,9 +11,14 @@
 // this process, which times each request; lateness is a request's arrival behind the
 // previous response plus the interval. With the peer, the same runs on Argo Rollouts' own
 // controller on a fresh local stack, and both sides with CPU per measurement.
+// Sluice's side also counts what its workflow histories recorded per measurement (workflow
+// tasks, timers, local and ordinary activities). BENCH_CPU_PROFILE=<dir>: the Sluice
+// process writes a V8 CPU profile there when it stops (node --cpu-prof).
 import * as http from 'node:http';
 import * as path from 'node:path';
 import axios from 'axios';
+import { Client, Connection } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
 import { Resources, type KubeClient } from '../../k8s/kube-client';
 import type { AnalysisRunStatus } from '../../domain/analysis/types';
 import { ensureTools } from '../../stack/toolchain';
@@ -186,28 +191,36 @@ function percentileOf(xs: number[], p: number): number {
 
 async function sluiceWebSide(): Promise<WebFigures> {
   const { stack, stateDir, stop } = await benchStack();
-  const tools = await ensureTools(() => undefined);
-  await stack.kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WEB_NS } });
-  process.env.SLUICE_LOG_LEVEL ??= 'warn';
-  const sluice = await spawnSluice(
-    {
-      kube: stack.kube,
-      kubeconfigPath: stack.kubeconfigPath,
-      temporalAddress: stack.temporalAddress,
-      kubectlPath: tools.kubectl,
-      temporalBinary: tools.temporal,
-      stop: async () => undefined,
-    },
-    WEB_NS,
-    path.join(stateDir, 'sluice.log'),
-  );
+  // The stack is stopped whatever fails (a Sluice that never served /healthz left it running once).
+  let sluice: Awaited<ReturnType<typeof spawnSluice>> | undefined;
   try {
+    const tools = await ensureTools(() => undefined);
+    await stack.kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WEB_NS } });
+    process.env.SLUICE_LOG_LEVEL ??= 'warn';
+    sluice = await spawnSluice(
+      {
+        kube: stack.kube,
+        kubeconfigPath: stack.kubeconfigPath,
+        temporalAddress: stack.temporalAddress,
+        kubectlPath: tools.kubectl,
+        temporalBinary: tools.temporal,
+        stop: async () => undefined,
+      },
+      WEB_NS,
+      path.join(stateDir, 'sluice.log'),
+      undefined,
+      {},
+      process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [],
+    );
     const pids = [sluice.child.pid!, ...descendantsNamed('temporal')];
     const figures = await webWorkload(stack.kube, () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0));
     printWebFigures('Sluice (worker + Temporal dev server)', figures);
+    const connection = await Connection.connect({ address: stack.temporalAddress });
+    await printHistoryCounts(new Client({ connection }), figures.measurements);
+    await connection.close();
     return figures;
   } finally {
-    await sluice.kill('SIGTERM');
+    await sluice?.kill('SIGTERM');
     await stop();
   }
 }
@@ -230,6 +243,29 @@ function printWebFigures(who: string, f: WebFigures): void {
   console.log(`  ${f.measurements} measurements in ${f.seconds.toFixed(0)} s; lateness behind schedule ${fmt(f.lateness)}`);
   console.log(
     `  CPU ${f.controllerCpu.toFixed(1)} s by the controller (${per(f.controllerCpu)} per measurement), ${f.allCpu.toFixed(1)} s by all processes (${per(f.allCpu)})`,
+  );
+}
+
+/**
+ * What the runs' workflow histories recorded, per measurement: the workflow tasks (each a
+ * round trip to Temporal and a run of workflow code), the timers, and the calls. Where
+ * Sluice's CPU goes, in units.
+ */
+async function printHistoryCounts(client: Client, measurements: number): Promise<void> {
+  const counts = new Map<string, number>();
+  for (let i = 0; i < RUNS; i++) {
+    const history = await client.workflow.getHandle(`analysisrun/${WEB_NS}/bench-${i}`).fetchHistory();
+    for (const e of history.events ?? []) {
+      const type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
+      counts.set(type, (counts.get(type) ?? 0) + 1);
+    }
+  }
+  const per = (type: string) => ((counts.get(type) ?? 0) / measurements).toFixed(2);
+  const events = [...counts.values()].reduce((a, b) => a + b, 0);
+  console.log(
+    `  Sluice's histories, per measurement: ${per('WORKFLOW_TASK_COMPLETED')} workflow tasks, ${per('TIMER_STARTED')} timers, ` +
+      `${per('MARKER_RECORDED')} local activities, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${(events / measurements).toFixed(1)} events ` +
+      `(${per('WORKFLOW_TASK_FAILED')} failed / ${per('WORKFLOW_TASK_TIMED_OUT')} timed-out workflow tasks)`,
   );
 }
 

@@ -166,10 +166,18 @@ export interface SluiceProcess {
  * Sluice as a separate OS process (worker/main.js), for tests that SIGKILL it. It drains
  * for 5 s on SIGTERM (so a test's teardown stays short) unless `env` says otherwise.
  */
-export async function spawnSluice(stack: TestStack, namespace: string, logFile: string, apiPort?: number, env: NodeJS.ProcessEnv = {}): Promise<SluiceProcess> {
+export async function spawnSluice(
+  stack: TestStack,
+  namespace: string,
+  logFile: string,
+  apiPort?: number,
+  env: NodeJS.ProcessEnv = {},
+  /** Options for node itself (--cpu-prof, which NODE_OPTIONS refuses). */
+  nodeArgs: string[] = [],
+): Promise<SluiceProcess> {
   const port = apiPort ?? (await freePort());
   const out = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [workerMainPath], {
+  const child = spawn(process.execPath, [...nodeArgs, workerMainPath], {
     stdio: ['ignore', out, out],
     env: {
       ...process.env,

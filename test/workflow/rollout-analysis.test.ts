@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { temporal } from '@temporalio/proto';
 import { ApplicationFailure } from '@temporalio/activity';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
@@ -236,4 +237,86 @@ test('measurements are due at the previous finishedAt + interval, and the activi
     assert.equal(asked[i], Date.parse(ms[i - 1].finishedAt!) + 200, `measurement ${i + 1} is due 200 ms after the previous finished`);
     assert.ok(Date.parse(ms[i].startedAt!) >= asked[i]!, 'and does not start before it is due');
   }
+});
+
+/** Events of a workflow's history by type (TIMER_STARTED, ACTIVITY_TASK_SCHEDULED, ...). */
+async function eventCounts(workflowId: string): Promise<Map<string, number>> {
+  const counts = new Map<string, number>();
+  for (const e of (await env.client.workflow.getHandle(workflowId).fetchHistory()).events ?? []) {
+    const type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
+    counts.set(type, (counts.get(type) ?? 0) + 1);
+  }
+  return counts;
+}
+
+test('two metrics due together share their wakes; a measurement that decides nothing new is written in the next task, locally', async () => {
+  const pair: AnalysisTemplateSpec = {
+    args: [{ name: 'hash' }],
+    metrics: ['first', 'second'].map((name) => ({ ...templates['error-rate'].metrics![0], name })),
+  };
+  const { runs, activities } = memoryActivities({ ...templates, pair }, () => 'Successful');
+  const written: AnalysisRunStatus[] = [];
+  const recording = {
+    ...activities,
+    async writeAnalysisRunStatus(...args: Parameters<AnalysisActivities['writeAnalysisRunStatus']>) {
+      written.push(structuredClone(args[2]));
+      return activities.writeAnalysisRunStatus!(...args);
+    },
+  };
+  const result = await probe(recording, [input('pair', 11)]);
+  assert.deepEqual(result, { phase: 'Successful', message: '', runName: 'checkout-bbb222-2-11' });
+  const status = runs.get('checkout-bbb222-2-11')!.status!;
+  assert.deepEqual(
+    status.metricResults.map((r) => [r.name, r.count]),
+    [
+      ['first', 3],
+      ['second', 3],
+    ],
+  );
+  const counts = await eventCounts('analysisrun/shop/checkout-bbb222-2-11');
+  // Two rounds after the first: one timer each when shared, two each when not.
+  assert.ok((counts.get('TIMER_STARTED') ?? 0) <= 3, `timers: ${counts.get('TIMER_STARTED')}`);
+  // Ordinary activities: the load, Running and the verdict; the statuses between went locally.
+  assert.equal(counts.get('ACTIVITY_TASK_SCHEDULED'), 3);
+  // Every status written shows no fewer measurements than the one before.
+  const total = (s: AnalysisRunStatus) => s.metricResults.reduce((n, r) => n + r.count, 0);
+  for (let i = 1; i < written.length; i++) assert.ok(total(written[i]) >= total(written[i - 1]), JSON.stringify(written.map(total)));
+  assert.ok(
+    written.some((s) => s.phase === 'Running' && total(s) > 0),
+    'measurements show before the verdict',
+  );
+});
+
+test('a measurement far from the next one shows on the status within the lag bound, on a timer of its own', async () => {
+  const { runs, activities } = memoryActivities(templates, () => 'Successful');
+  runs.set('slow', {
+    labels: {},
+    owner: '',
+    spec: { args: [{ name: 'hash', value: 'h' }], metrics: templates['error-rate'].metrics!.map((m) => ({ ...m, interval: '3s', count: 3 })) },
+  });
+  const writes: { at: number; count: number }[] = [];
+  const recording = {
+    ...activities,
+    async writeAnalysisRunStatus(...args: Parameters<AnalysisActivities['writeAnalysisRunStatus']>) {
+      writes.push({ at: Date.now(), count: args[2].metricResults[0]?.count ?? 0 });
+      return activities.writeAnalysisRunStatus!(...args);
+    },
+  };
+  const taskQueue = `analysis-lag-${Date.now()}`;
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: recording });
+  const result = await worker.runUntil(
+    env.client.workflow.execute(analysisRunWorkflow, {
+      taskQueue,
+      workflowId: `analysisrun/shop/slow-${taskQueue}`,
+      args: [{ namespace: 'shop', name: 'slow', statusLagMs: 500 }],
+    }),
+  );
+  assert.deepEqual(result, { phase: 'Successful', message: '' });
+  const ms = runs.get('slow')!.status!.metricResults[0].measurements;
+  // The second measurement shows about 500 ms after it was taken, well before the third.
+  const second = writes.find((w) => w.count === 2);
+  assert.ok(second, JSON.stringify(writes));
+  const after = second.at - Date.parse(ms[1].finishedAt!);
+  assert.ok(after >= 400 && after < 2500, `written ${after} ms after the measurement`);
+  assert.ok(second.at < Date.parse(ms[2].startedAt!), 'before the next measurement');
 });
