@@ -155,29 +155,21 @@ export async function runSync(input: SyncWorkflowInput, operation: string, opts:
         );
       }
       let firstLook: { healthy: boolean; message: string; timedOut?: boolean } | undefined;
-      if (applies.length > 0 && opts.oneStepWave && (hooks.length === 0 || request.dryRun)) {
-        const { applied, health } = await localKube.applyWaveAndLook({
+      if (applies.length > 0) {
+        const wave = {
           manifests: applies.map((t) => t.resource),
           phase: step.phase,
           dryRun: request.dryRun,
           replace: options.replace,
           validate: options.validate,
           destination,
-          lookMs: LOCAL_HEALTH_LOOK_MS,
-        });
-        results.push(...applied);
-        const failed = applied.filter((r) => r.status === 'SyncFailed');
-        if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));
-        firstLook = health;
-      } else if (applies.length > 0) {
-        const applied = await localKube.applyWave({
-          manifests: applies.map((t) => t.resource),
-          phase: step.phase,
-          dryRun: request.dryRun,
-          replace: options.replace,
-          validate: options.validate,
-          destination,
-        });
+        };
+        let applied: typeof results;
+        if (opts.oneStepWave && (hooks.length === 0 || request.dryRun)) {
+          const answer = await localKube.applyWaveAndLook({ ...wave, lookMs: LOCAL_HEALTH_LOOK_MS });
+          applied = answer.applied;
+          firstLook = answer.health;
+        } else applied = await localKube.applyWave(wave);
         results.push(...applied);
         const failed = applied.filter((r) => r.status === 'SyncFailed');
         if (failed.length > 0) throw new SyncFailed(failed.map((r) => `${r.kind}/${r.name}: ${r.message}`).join('; '));

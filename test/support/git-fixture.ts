@@ -16,7 +16,8 @@ export interface GitFixture {
   remove(): void;
 }
 
-const gitEnv = {
+/** git with no user or system configuration, and a fixed author: what every test repository is made with. */
+export const gitEnv = {
   ...process.env,
   GIT_CONFIG_NOSYSTEM: '1',
   GIT_CONFIG_GLOBAL: '/dev/null',

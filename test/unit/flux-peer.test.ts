@@ -8,6 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { fluxManifests, fluxReady } from '../bench/flux-peer';
 import { parseCgiResponse, serveGitOverHttp } from '../support/git-http-server';
+import { gitEnv } from '../support/git-fixture';
 
 test('one GitRepository and a pruning Kustomization per application folder, into the same namespace', () => {
   const { gitRepository, kustomizations } = fluxManifests({ namespace: 'bench', repoUrl: 'http://127.0.0.1:1/repo', branch: 'main', apps: 3 });
@@ -69,14 +70,7 @@ test('a CGI response: Status header, other headers, body after the blank line (C
 });
 
 test('git clones the repository over smart HTTP; other paths and pushes are refused', async () => {
-  const env = {
-    ...process.env,
-    GIT_CONFIG_GLOBAL: '/dev/null',
-    GIT_AUTHOR_NAME: 't',
-    GIT_AUTHOR_EMAIL: 't@t',
-    GIT_COMMITTER_NAME: 't',
-    GIT_COMMITTER_EMAIL: 't@t',
-  };
+  const env = gitEnv;
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'sluice-git-http-'));
   const repo = path.join(root, 'repo');
   fs.mkdirSync(path.join(repo, 'app-0'), { recursive: true });

@@ -6,15 +6,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { GitRepositories } from '../../activities/git';
+import { gitEnv } from '../support/git-fixture';
 
-const env = {
-  ...process.env,
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@t',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@t',
-};
+const env = gitEnv;
 const git = (dir: string, ...args: string[]) =>
   execFileSync('git', ['-C', dir, ...args], { env })
     .toString()

@@ -17,16 +17,9 @@ import type { KubeClient, KubeObject, ResourceRef } from '../../k8s/kube-client'
 import { examplesDir } from '../support/paths';
 import { ensureGoTemplate } from '../../stack/toolchain';
 import { startRegistry, type TestRegistry } from '../support/registry';
+import { gitEnv } from '../support/git-fixture';
 
-const env = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@e',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@e',
-};
+const env = gitEnv;
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 

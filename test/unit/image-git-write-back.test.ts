@@ -12,16 +12,9 @@ import { parse } from 'yaml';
 import { imageUpdateConfig } from '../../domain/images/annotations';
 import { writeBackFile } from '../../domain/images/git-target';
 import { gitWriteBack, type GitWriteBackRequest } from '../../activities/images/git-write-back';
+import { gitEnv } from '../support/git-fixture';
 
-const env = {
-  ...process.env,
-  GIT_CONFIG_NOSYSTEM: '1',
-  GIT_CONFIG_GLOBAL: '/dev/null',
-  GIT_AUTHOR_NAME: 't',
-  GIT_AUTHOR_EMAIL: 't@e',
-  GIT_COMMITTER_NAME: 't',
-  GIT_COMMITTER_EMAIL: 't@e',
-};
+const env = gitEnv;
 const git = (cwd: string, ...args: string[]) => execFileSync('git', args, { cwd, env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
 
 function repo(files: Record<string, string>): {
