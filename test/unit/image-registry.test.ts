@@ -81,6 +81,27 @@ test('tagsortmode: newest-build takes its order from a tag list in push order, r
   assert.equal((await checkImage(last, open.url, 'team/sorted', spec, Date.now(), 'latest-last')).tag?.name, relisted.at(-1));
 });
 
+test('tagsortmode changes only newest-build: semver, alphabetical, digest and min-age choose as without it', async () => {
+  const now = Date.now();
+  await open.push('team/modes', '1.0.0', { created: new Date(now - 7_200_000).toISOString() });
+  await open.push('team/modes', '1.2.0', { created: new Date(now - 60_000).toISOString() });
+  await open.push('team/modes', '1.1.0', { created: new Date(now - 3_600_000).toISOString() });
+  const image = `x=${open.host}/team/modes`;
+  const specs = [
+    { [`${P}image-list`]: image },
+    { [`${P}image-list`]: image, [`${P}x.update-strategy`]: 'alphabetical' },
+    { [`${P}image-list`]: `${image}:1.1.0`, [`${P}x.update-strategy`]: 'digest' },
+    { [`${P}image-list`]: image, [`${P}x.update-strategy`]: 'newest-build', [`${P}x.min-age`]: '30m' },
+  ].map((a) => imageUpdateConfig(a)!.images[0]!);
+  for (const spec of specs) {
+    const plain = await checkImage(new RegistryClient({ apiUrl: open.url }), open.url, 'team/modes', spec, now);
+    for (const mode of ['latest-first', 'latest-last'] as const) {
+      const sorted = await checkImage(new RegistryClient({ apiUrl: open.url }), open.url, 'team/modes', spec, now, mode);
+      assert.deepEqual([sorted.tag?.name, sorted.tag?.digest], [plain.tag?.name, plain.tag?.digest], `${spec.strategy} ${mode}`);
+    }
+  }
+});
+
 test('digest follows a mutable tag: a re-push with new content gives a new digest', async () => {
   const d1 = await open.push('team/dg', 'latest', { content: 'one' });
   const spec = imageUpdateConfig({ [`${P}image-list`]: `x=${open.host}/team/dg:latest`, [`${P}x.update-strategy`]: 'digest' })!.images[0]!;
