@@ -87,12 +87,14 @@ test('tagsortmode changes only newest-build: semver, alphabetical, digest and mi
   await open.push('team/modes', '1.2.0', { created: new Date(now - 60_000).toISOString() });
   await open.push('team/modes', '1.1.0', { created: new Date(now - 3_600_000).toISOString() });
   const image = `x=${open.host}/team/modes`;
-  const specs = [
-    { [`${P}image-list`]: image },
-    { [`${P}image-list`]: image, [`${P}x.update-strategy`]: 'alphabetical' },
-    { [`${P}image-list`]: `${image}:1.1.0`, [`${P}x.update-strategy`]: 'digest' },
-    { [`${P}image-list`]: image, [`${P}x.update-strategy`]: 'newest-build', [`${P}x.min-age`]: '30m' },
-  ].map((a) => imageUpdateConfig(a)!.images[0]!);
+  const specs = (
+    [
+      { [`${P}image-list`]: image },
+      { [`${P}image-list`]: image, [`${P}x.update-strategy`]: 'alphabetical' },
+      { [`${P}image-list`]: `${image}:1.1.0`, [`${P}x.update-strategy`]: 'digest' },
+      { [`${P}image-list`]: image, [`${P}x.update-strategy`]: 'newest-build', [`${P}x.min-age`]: '30m' },
+    ] as Record<string, string>[]
+  ).map((a) => imageUpdateConfig(a)!.images[0]!);
   for (const spec of specs) {
     const plain = await checkImage(new RegistryClient({ apiUrl: open.url }), open.url, 'team/modes', spec, now);
     for (const mode of ['latest-first', 'latest-last'] as const) {
