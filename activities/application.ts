@@ -8,7 +8,15 @@ import { ApplicationFailure } from '@temporalio/activity';
 import { isNotFound, KubeApiError, Resources, type KubeClient } from '../k8s/kube-client';
 import { JqPaths } from './jq';
 import type { ApplicationRef, ApplicationSpec, Comparison, ObjectRef } from '../domain/applications/types';
-import { freshSince, passStatus, syncExpected, type LastAutoSync, type PassStatusInput, type SelfHealOptions } from '../domain/applications/reconcile';
+import {
+  freshSince,
+  passStatus,
+  syncExpected,
+  type LastAutoSync,
+  type OperationState,
+  type PassStatusInput,
+  type SelfHealOptions,
+} from '../domain/applications/reconcile';
 import { ClusterClients } from '../k8s/clusters';
 import { whileHeartbeating } from './heartbeats';
 import { GitRepositories } from './git';
@@ -48,11 +56,22 @@ export interface ApplicationObservation {
     sync?: { revision?: string; prune?: boolean; dryRun?: boolean; resources?: { group?: string; kind: string; name: string; namespace?: string }[] };
     initiatedBy?: { username?: string; automated?: boolean };
   };
+  /**
+   * status.operationState while it says Running: an operation this workflow may not know of,
+   * because the task that started it was lost with its worker (its local activities' writes
+   * happened, its history did not). Argo CD resumes an operation in progress from it too.
+   */
+  operationInProgress?: OperationState;
   /** The value of argocd.argoproj.io/refresh ("normal" or "hard"), if set. */
   refresh?: string;
   createdAt?: string;
   /** Being deleted with Argo CD's resources finalizer: delete what it manages first. */
   cascade?: boolean;
+}
+
+function operationInProgress(app: { status?: { operationState?: OperationState } }): { operationInProgress?: OperationState } {
+  const state = app.status?.operationState;
+  return state?.phase === 'Running' && state.operation?.sync ? { operationInProgress: state } : {};
 }
 
 /** One reconcile pass (see reconcileApplication): what the workflow knows that the pass needs. */
@@ -114,6 +133,7 @@ export function createApplicationActivities(
       generation: app.metadata.generation ?? 0,
       spec: (app.spec ?? {}) as ApplicationSpec,
       operation: withJoinedRevisions((app as { operation?: ApplicationObservation['operation'] }).operation, (app.spec ?? {}) as ApplicationSpec),
+      ...operationInProgress(app as { status?: { operationState?: OperationState } }),
       refresh: app.metadata.annotations?.[REFRESH_ANNOTATION],
       createdAt: app.metadata.creationTimestamp,
     };

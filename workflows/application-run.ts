@@ -72,6 +72,8 @@ export interface PendingSync {
   initiatedBy: { username?: string; automated?: boolean };
   /** A rollback's source (the one recorded in history). */
   rollbackTo?: HistoryEntry;
+  /** An operation resumed from the Application's status keeps its start (and so its hooks' names). */
+  startedAt?: string;
 }
 
 /** How soon a sync held by a sync window asks again (a window may open any minute). */
@@ -232,6 +234,7 @@ export class ApplicationRun {
     if (result.readSinceMs !== undefined) this.clusterReadSinceMs = result.readSinceMs;
     this.spec = obs.spec;
     this.takeOperation(obs);
+    this.resumeOperation(obs);
     if (result.written !== undefined) {
       this.lastStatusJson = result.written;
       this.reportReconcile = false;
@@ -253,6 +256,24 @@ export class ApplicationRun {
         resources: op.resources?.map((r) => `${r.group ?? ''}/${r.kind}/${r.namespace ?? ''}/${r.name}`),
       },
       initiatedBy: obs.operation.initiatedBy ?? { username: 'kubectl' },
+    });
+  }
+
+  /**
+   * An operation the status shows Running that this workflow neither runs nor holds: one
+   * whose starting task was lost with its worker (the survivor's replay decided afresh and
+   * found nothing to do), or one Argo CD left running. Left alone it would show Running for
+   * ever; it is run again, as Argo CD resumes an operation in progress, under the same start.
+   */
+  private resumeOperation(obs: ApplicationObservation): void {
+    const state = obs.operationInProgress;
+    if (!state || this.pending.length > 0 || this.held) return;
+    if (state.startedAt === this.carried.operationState?.startedAt || state.startedAt === this.blocked?.startedAt) return;
+    const sync = state.operation.sync;
+    this.pending.push({
+      request: { revision: sync.revision, prune: sync.prune, dryRun: sync.dryRun, resources: sync.resources },
+      initiatedBy: state.operation.initiatedBy ?? { username: 'kubectl' },
+      startedAt: state.startedAt,
     });
   }
 

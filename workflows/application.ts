@@ -253,7 +253,7 @@ async function deleteManagedResources(run: ApplicationRun, appSpec: ApplicationS
  */
 async function runOperation(run: ApplicationRun, op: PendingSync): Promise<void> {
   const { ref, id } = run;
-  const startedAt = new Date().toISOString();
+  const startedAt = op.startedAt ?? new Date().toISOString();
   const operationSpec = run.operationStarted(op, startedAt);
   await writeStatus(run);
   let result: SyncResult | undefined;

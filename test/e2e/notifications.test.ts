@@ -15,7 +15,7 @@ import * as path from 'node:path';
 import { parse } from 'yaml';
 import { Client, Connection } from '@temporalio/client';
 import { Resources, type KubeObject } from '../../k8s/kube-client';
-import { rolloutNotificationsWorkflowId } from '../../workflows/definitions';
+import { applicationWorkflowId, rolloutNotificationsWorkflowId } from '../../workflows/definitions';
 import { exampleApplication, examplesRepo, type GitFixture } from '../support/git-fixture';
 import { waitForApplication } from '../support/gitops';
 import { examplesDir } from '../support/paths';
@@ -230,6 +230,27 @@ test('a webhook failing its first three requests: delivered once, on the fourth,
   assert.equal(new Set(hook.requests.map((r) => r.headers['idempotency-key'])).size, 1, 'every attempt carries the same key');
 });
 
+/** One line per event of a workflow's history, for a failure's message. */
+async function historyOutline(workflowId: string): Promise<string> {
+  const connection = await Connection.connect({ address: stack.temporalAddress });
+  try {
+    const history = await new Client({ connection }).workflow.getHandle(workflowId).fetchHistory();
+    return (history.events ?? [])
+      .map((e) => {
+        const at = e.eventTime?.seconds ? new Date(Number(e.eventTime.seconds) * 1000 + Math.floor((e.eventTime.nanos ?? 0) / 1e6)).toISOString() : '';
+        const kind = Object.keys(e).find((k) => k.endsWith('EventAttributes')) ?? String(e.eventType);
+        const attrs = (e as Record<string, unknown>)[kind] as Record<string, unknown> | undefined;
+        const detail = JSON.stringify(attrs, (k, v: unknown) =>
+          k === 'payloads' || k === 'header' || k === 'input' || k === 'result' || k === 'details' ? undefined : v,
+        );
+        return `${e.eventId} ${at} ${kind} ${detail?.slice(0, 300) ?? ''}`;
+      })
+      .join('\n');
+  } finally {
+    await connection.close();
+  }
+}
+
 /** Whether a read of the Rollout's notifications workflow returned it completed (its recorded activity results). */
 async function notificationsSawCompleted(name: string): Promise<boolean> {
   const connection = await Connection.connect({ address: stack.temporalAddress });
@@ -376,7 +397,20 @@ test('two processes, the one sending SIGKILLed while the receiver holds its requ
     'Synced and Healthy',
     (s) => s.operationState?.phase === 'Succeeded' && s.health?.status === 'Healthy',
     120_000,
-  );
+  ).catch(async (err: unknown) => {
+    console.log(
+      `killed pid ${pid} at ${new Date(killedAt).toISOString()}; the app's history:\n${await historyOutline(applicationWorkflowId({ namespace: ns, name: 'killed-app' }))}`,
+    );
+    console.log(
+      fs
+        .readFileSync(logFile, 'utf8')
+        .split('\n')
+        .filter((l) => l.includes('killed-app'))
+        .slice(-40)
+        .join('\n'),
+    );
+    throw err;
+  });
   await eventually('the deployed message', async () => slackTexts('killed-app').some((t) => t.includes('successfully deployed')), 90_000, 200);
   console.log(`killed-app delivered ${Date.now() - killedAt} ms after the kill`);
   await new Promise((r) => setTimeout(r, 5_000));

@@ -17,7 +17,7 @@ import { prebuiltBundlePath } from '../../worker/worker';
 import { applicationNudgeSignal, applicationWorkflowId, appHistoryQuery, appSyncUpdate } from '../../workflows/definitions';
 import { ApplicationCommands } from '../../api/application-commands';
 import type { ApplicationSpec, Comparison } from '../../domain/applications/types';
-import { passStatus, syncExpected } from '../../domain/applications/reconcile';
+import { passStatus, syncExpected, type OperationState } from '../../domain/applications/reconcile';
 import { applicationWorkflow } from '../../workflows/application';
 import type { ApplicationTimings } from '../../workflows/application-run';
 import { RECONCILE_LOOP_REASON, SELF_HEAL_LOOP_LIMIT } from '../../domain/applications/self-heal-loop';
@@ -59,11 +59,19 @@ interface StubOptions {
   onWave?: (workflowId: string) => void | Promise<void>;
   /** Something else changes the ConfigMap back at once: every compare finds it OutOfSync. */
   changedBack?: boolean;
+  /** The Application's status already shows this operation Running, its wave applied (a task lost with its worker). */
+  inProgress?: OperationState;
 }
 
 function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: StubOptions = {}, workflowId = '') {
-  let applied = false;
+  let applied = !!opts.inProgress;
   let failWaves = opts.failWaves ?? 0;
+  // status.operationState as the object shows it while Running: what observe reports.
+  let shown = opts.inProgress;
+  const written = (status: any) => {
+    if (status.operationState) shown = status.operationState.phase === 'Running' ? status.operationState : undefined;
+    statuses.push(status);
+  };
   const comparison = (): Comparison => {
     const synced = applied && !opts.changedBack;
     return compared(synced);
@@ -107,10 +115,10 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
       return { revision: REV_A, manifests: opts.withUnchanged ? [hook, config, inSync] : [hook, config], liveOnly: [] };
     },
     async writeApplicationStatus(_ref, status) {
-      statuses.push(status);
+      written(status);
     },
     async reconcileApplication(input) {
-      const obs = { exists: true, generation: 1, spec };
+      const obs = { exists: true, generation: 1, spec, ...(shown ? { operationInProgress: shown } : {}) };
       // As the real pass: the post-sync compare says when it began reading the cluster.
       const read = input.fromServer ? { readSinceMs: Date.now() } : {};
       calls.push('compare');
@@ -118,7 +126,7 @@ function stubs(spec: ApplicationSpec, calls: string[], statuses: any[], opts: St
       const pass = passStatus({ spec, comparison: c, status: input.status, nowIso: new Date().toISOString(), reportReconcile: input.reportReconcile });
       if (!pass.write || syncExpected({ spec, comparison: c, lastAuto: input.lastAuto, nowMs: input.nowMs, requested: !!input.syncRequested }))
         return { obs, comparison: c, errorSince: pass.errorSince, ...read };
-      statuses.push(pass.status);
+      written(pass.status);
       return { obs, comparison: c, errorSince: pass.errorSince, written: pass.key, ...read };
     },
     async recordApplicationEvent(_ref, ev) {
@@ -255,6 +263,28 @@ test('nudges from the resources a sync changed need no pass of their own; a chan
       assert.equal(calls.filter((c) => c === 'compare').length, compares, `${nudge.reason}: ${calls.join(', ')}`);
     });
   }
+});
+
+test('an operation the status shows Running that the workflow does not know (its task lost with a worker) is run again under its start, then Succeeded', async () => {
+  const manual: ApplicationSpec = { ...automated, syncPolicy: {} };
+  const startedAt = '2026-12-05T04:21:16Z';
+  const inProgress: OperationState = {
+    operation: { sync: { revision: REV_A }, initiatedBy: { automated: true } },
+    phase: 'Running',
+    message: 'syncing',
+    startedAt,
+  };
+  await runApp(manual, { inProgress }, async ({ calls, statuses }) => {
+    await eventually('the resumed operation Succeeded', async () => statuses.some((s) => s.operationState?.phase === 'Succeeded'), 20_000, 50);
+    const done = statuses.find((s) => s.operationState?.phase === 'Succeeded');
+    assert.equal(done.operationState.startedAt, startedAt, 'resumed under its own start');
+    assert.equal(done.operationState.operation.initiatedBy.automated, true);
+    assert.equal(done.sync.status, 'Synced');
+    assert.equal(calls.filter((c) => c.startsWith('applyWave')).length, 1, `one sync: ${calls.join(' ')}`);
+    // Once it shows Succeeded, nothing runs again.
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(calls.filter((c) => c.startsWith('applyWave')).length, 1, `still one sync: ${calls.join(' ')}`);
+  });
 });
 
 test('a nudged pass keeps the periodic reconcile timer, which still fires on time', async () => {
