@@ -461,7 +461,31 @@ export function createRolloutActivities(kube: KubeClient, cache?: RolloutCache) 
     async applyActions(ref: RolloutRef, actions: ReconcileAction[]): Promise<void> {
       for (const action of actions) await applyReconcileAction(activities, ref, action);
     },
+    /**
+     * A status decided in an earlier workflow task, then the next pass's observation: one
+     * local activity instead of two. A refused write is reported, not thrown, so the pass
+     * still observes; anything else fails the call and a retry repeats both (each idempotent).
+     */
+    async writeStatusThenObserve(ref: RolloutRef, status: RolloutStatus): Promise<{ snapshot: RolloutSnapshot; refused?: string }> {
+      return writeThenObserve(activities, ref, status);
+    },
   };
+}
+
+/** The status write, then the observation (shared with the tests' fakes). */
+export async function writeThenObserve(
+  a: Pick<RolloutActivities, 'writeRolloutStatus' | 'observeRollout'>,
+  ref: RolloutRef,
+  status: RolloutStatus,
+): Promise<{ snapshot: RolloutSnapshot; refused?: string }> {
+  let refused: string | undefined;
+  try {
+    await a.writeRolloutStatus(ref, status);
+  } catch (err) {
+    if (!(err instanceof ApplicationFailure && err.nonRetryable)) throw err;
+    refused = err.message;
+  }
+  return { snapshot: await a.observeRollout(ref), ...(refused ? { refused } : {}) };
 }
 
 type PatchActivities = Pick<

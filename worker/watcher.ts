@@ -79,8 +79,10 @@ export class Watcher {
     const st = ro.status ?? {};
     const key = JSON.stringify([ro.metadata.uid, ro.metadata.generation, st.abort ?? false, st.promoteFull ?? false, (st.pauseConditions ?? []).length]);
     if (type === 'MODIFIED' && this.lastSeen.get(workflowId) === key) return;
-    if (type === 'DELETED') this.lastSeen.delete(workflowId);
-    else this.lastSeen.set(workflowId, key);
+    if (type === 'DELETED') {
+      this.lastSeen.delete(workflowId);
+      this.lastInterim.delete(workflowId);
+    } else this.lastSeen.set(workflowId, key);
     const nudge = { reason: `rollout ${type.toLowerCase()}`, generation: ro.metadata.generation };
     const { client, taskQueue, useSearchAttributes } = this.opts;
     if (type === 'DELETED') {
@@ -109,17 +111,43 @@ export class Watcher {
     // them (or one appearing or going) wakes the workflow at once. The others only
     // refresh the shown counts, so they wait a moment and share one signal: under load
     // that is most of the workflow's passes saved.
+    // The first interim refresh after a decision also brings the task that writes its deferred
+    // status (workflows/rollout-run.ts), so it comes after a second; later ones only refresh
+    // counts, and come at most every INTERIM_NUDGE_SPACING_MS until the next decision.
     const owned = this.opts.cache?.replicaSets.ownedBy(owner.uid);
-    const deferMs = type === 'MODIFIED' && !allSettled(rs, owned) ? INTERIM_NUDGE_DELAY_MS : 0;
+    const interim = type === 'MODIFIED' && !allSettled(rs, owned);
+    const signal = () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` });
+    if (!interim) {
+      this.lastInterim.delete(workflowId);
+      this.nudger.nudge(workflowId, signal);
+      return;
+    }
+    const deferMs = interimNudgeDelay(this.lastInterim.get(workflowId), Date.now());
     this.nudger.nudge(
       workflowId,
-      () => this.opts.client.workflow.getHandle(workflowId).signal(nudgeSignal, { reason: `replicaset ${rs.metadata.name} changed` }),
+      () => {
+        this.lastInterim.set(workflowId, Date.now());
+        return signal();
+      },
       deferMs,
     );
   }
+
+  /** When each rollout's last interim nudge went out, since its last immediate one. */
+  private readonly lastInterim = new Map<string, number>();
 }
 
 const INTERIM_NUDGE_DELAY_MS = 1000;
+const INTERIM_NUDGE_SPACING_MS = 3000;
+
+/**
+ * How long an interim nudge waits: a second after the first ReplicaSet event that settles
+ * nothing, and at least INTERIM_NUDGE_SPACING_MS after the previous interim nudge (`lastAt`)
+ * sent since the rollout's last immediate nudge.
+ */
+export function interimNudgeDelay(lastAt: number | undefined, now: number): number {
+  return lastAt === undefined ? INTERIM_NUDGE_DELAY_MS : Math.max(INTERIM_NUDGE_DELAY_MS, lastAt + INTERIM_NUDGE_SPACING_MS - now);
+}
 
 /**
  * Whether the ReplicaSets of `rs`'s rollout have all settled: `owned` are they, from the

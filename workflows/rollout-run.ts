@@ -51,6 +51,13 @@ const RESTART_POLL_MS = 2_000;
  * a second), and this bounds how long the new step or phase stays unseen if they do not.
  */
 const DEFERRED_STATUS_MS = 1_000;
+/**
+ * Since `steady-wait`: the deferred status's bound is a timer of its own, kept until the status
+ * is written, and longer than the watcher's interim nudge (1 s after the first ReplicaSet event
+ * of the pass's scaling), which normally brings the task that writes it. At 1 s the two raced,
+ * and the timer's task was followed by the nudge's (a second task for one refresh).
+ */
+export const DEFERRED_STATUS_BACKSTOP_MS = 2_000;
 
 export class RolloutRun {
   readonly ref: RolloutRef;
@@ -122,6 +129,11 @@ export class RolloutRun {
   /** How long to wait for a change before looking again; not long while a deferred status waits for the next task. */
   waitFor(): number {
     return this.deferredTask !== undefined && this.unsent ? Math.min(this.waitMs, DEFERRED_STATUS_MS) : this.waitMs;
+  }
+
+  /** Whether a status waits for the next workflow task (`deferStatus`). */
+  deferring(): boolean {
+    return this.deferredTask !== undefined && !!this.unsent;
   }
 
   /** A nudge, the wait's timer or a command: each comes with a new workflow task. */

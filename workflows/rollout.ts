@@ -36,10 +36,11 @@ import {
   type RolloutRef,
 } from './definitions';
 import { RolloutAnalysisError, startRolloutAnalysis, type RolloutAnalysisHandle } from './rollout-analysis';
-import { RolloutRun, type RolloutWorkflowInput } from './rollout-run';
+import { DEFERRED_STATUS_BACKSTOP_MS, RolloutRun, type RolloutWorkflowInput } from './rollout-run';
+import { Alarm } from './alarm';
 import { isReconcileAction, type AnalysisRequest, type ReconcileAction, type RolloutAction } from '../domain/rollouts/actions';
 import { decideRollout } from '../domain/rollouts/decide';
-import type { RolloutSnapshot } from '../domain/rollouts/types';
+import type { RolloutSnapshot, RolloutStatus } from '../domain/rollouts/types';
 
 export type { RolloutWorkflowInput } from './rollout-run';
 
@@ -80,15 +81,37 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   const localWrites = patched('local-status-writes');
   // Canary decisions fixed after release (domain/rollouts/actions.ts EarlierRules).
   const earlier = { beforeCanaryHeldApart: !patched('canary-held-apart') };
+  // Timers kept across passes instead of one started and cancelled per wait, the deferred
+  // status's bound on a timer of its own, and its write in the observation's local
+  // activity: runs started before replay with the timer per wait.
+  const steady = localWrites && patched('steady-wait');
+  const wake = () => {
+    run.changed = true;
+    run.newTask();
+  };
+  const resync = new Alarm(wake);
+  const backstop = new Alarm(wake);
 
   for (let iteration = 0; ; iteration++) {
     // wait
-    if (!run.changed && !(await condition(() => run.changed, run.waitFor()))) run.newTask();
+    if (steady) {
+      if (!run.changed) {
+        resync.within(run.waitMs);
+        if (run.deferring()) backstop.once(DEFERRED_STATUS_BACKSTOP_MS);
+        else backstop.disarm();
+        await condition(() => run.changed);
+      }
+    } else if (!run.changed && !(await condition(() => run.changed, run.waitFor()))) run.newTask();
     run.changed = false;
     // A status deferred by an earlier task goes first, so this pass reads the commands after it.
-    if (localWrites && run.deferredDue()) await project(run);
-    // observe
-    const snap = await local.observeRollout(ref);
+    let snap: RolloutSnapshot;
+    if (steady && run.deferredDue()) {
+      snap = await writeThenObserve(run);
+    } else {
+      if (localWrites && run.deferredDue()) await project(run);
+      // observe
+      snap = await local.observeRollout(ref);
+    }
     if (!snap.exists) {
       log.info('rollout deleted; workflow ends', { rollout: id });
       return;
@@ -146,6 +169,27 @@ export async function rolloutWorkflow(input: RolloutWorkflowInput): Promise<void
   }
 }
 
+/**
+ * The deferred status and the pass's observation in one local activity (one marker and one
+ * activation instead of two): the status was decided in an earlier task, so the history has
+ * what it decides, and the observation reads it back as it landed.
+ */
+async function writeThenObserve(run: RolloutRun): Promise<RolloutSnapshot> {
+  const next = run.nextToSend();
+  if (!next?.locally) {
+    if (next) await send(run, next);
+    return local.observeRollout(run.ref);
+  }
+  const { snapshot, refused } = await local.writeStatusThenObserve(run.ref, next.status);
+  if (refused) {
+    log.warn('status write refused', { rollout: run.id, error: refused });
+    run.statusRefused();
+  } else run.statusLanded(next.status);
+  // Nothing was queued meanwhile (the loop was here): this closes the writer.
+  run.nextToSend();
+  return snapshot;
+}
+
 /** Sends the queued statuses in order, one at a time, the newest replacing any not yet sent (runs started before local-status-writes). */
 async function writeStatuses(run: RolloutRun): Promise<void> {
   for (let next = run.nextToSend(); next; next = run.nextToSend()) {
@@ -170,7 +214,10 @@ async function writeStatuses(run: RolloutRun): Promise<void> {
  */
 async function project(run: RolloutRun): Promise<void> {
   const next = run.nextToSend();
-  if (!next) return;
+  if (next) await send(run, next);
+}
+
+async function send(run: RolloutRun, next: { status: RolloutStatus; locally: boolean }): Promise<void> {
   if (next.locally) {
     try {
       await local.writeRolloutStatus(run.ref, next.status);

@@ -124,6 +124,37 @@ export function processCpuSeconds(pid: number): number {
   }
 }
 
+/** CPU seconds of each thread of one process so far, by thread id, with its name ("main" for the process's first thread). */
+export function threadCpuSeconds(pid: number): Map<number, { name: string; cpu: number }> {
+  const out = new Map<number, { name: string; cpu: number }>();
+  let tids: string[];
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const name = Number(tid) === pid ? 'main' : stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), { name, cpu: (Number(f[11]) + Number(f[12])) / 100 });
+    } catch {
+      /* gone meanwhile */
+    }
+  }
+  return out;
+}
+
+/** The threads that used the most CPU between two readings of threadCpuSeconds, busiest first. */
+export function printThreadDeltas(who: string, before: Map<number, { name: string; cpu: number }>, after: Map<number, { name: string; cpu: number }>): void {
+  const rows = [...after]
+    .map(([tid, t]) => ({ tid, name: t.name, d: t.cpu - (before.get(tid)?.cpu ?? 0) }))
+    .filter((r) => r.d >= 0.05)
+    .sort((a, b) => b.d - a.d);
+  console.log(`CPU seconds of ${who}'s threads during the steps (name/tid): ${rows.map((r) => `${r.name}/${r.tid} ${r.d.toFixed(1)}`).join(', ')}`);
+}
+
 /** Resident memory of one process, from /proc. */
 export function residentMiB(pid: number): number {
   const line = fs

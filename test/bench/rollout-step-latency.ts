@@ -8,6 +8,7 @@
 // BENCH_PEER=argo-rollouts: then the same workload on Argo Rollouts' own controller (built
 // once into the tool cache), each on a fresh local stack, at Argo's shipped client rate
 // limit and at a raised one, and a table of both sides with Sluice / Argo ratios.
+// BENCH_CPU_PROFILE=<dir>: V8 CPU profiles of the Sluice process's threads (see printHistoryCounts for the tasks).
 import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
@@ -26,9 +27,11 @@ import {
   printCpuDeltas,
   printRequestDeltas,
   printTable,
+  printThreadDeltas,
   processCpuSeconds,
   ratio,
   rolloutManifest,
+  threadCpuSeconds,
 } from './bench-support';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 50);
@@ -56,7 +59,8 @@ async function main() {
   const sluice = await sluiceSide();
   if (!peer) return process.exit(0);
   const argo: { limit: RateLimit; figures: StepFigures; version: string }[] = [];
-  for (const limit of [SHIPPED, RAISED]) argo.push(await argoSide(limit));
+  // BENCH_PEER_LIMITS=raised: Argo at the raised limit only (its better setting here), to keep paired runs short.
+  for (const limit of process.env.BENCH_PEER_LIMITS === 'raised' ? [RAISED] : [SHIPPED, RAISED]) argo.push(await argoSide(limit));
 
   const cpuTotal = (f: StepFigures) => [...f.cpu.values()].reduce((a, b) => a + b, 0);
   const p = (xs: number[], q: number) => percentile(xs, q);
@@ -101,6 +105,10 @@ async function sluiceSide(): Promise<StepFigures> {
     },
     NS,
     path.join(stateDir, 'sluice.log'),
+    undefined,
+    {},
+    // BENCH_CPU_PROFILE=<dir>: the Sluice process writes a V8 CPU profile of each of its threads there when it stops.
+    process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [],
   );
   const worker = sluice.child.pid!;
   const temporal = descendantsNamed('temporal');
@@ -111,6 +119,7 @@ async function sluiceSide(): Promise<StepFigures> {
         ['worker', processCpuSeconds(worker)],
         ['Temporal', temporal.reduce((sum, pid) => sum + processCpuSeconds(pid), 0)],
       ]),
+    worker,
   );
   printFigures('Sluice', figures);
   const connection = await Connection.connect({ address: stack.temporalAddress });
@@ -141,7 +150,7 @@ async function argoSide(limit: RateLimit): Promise<{ limit: RateLimit; figures: 
 }
 
 /** The workload, whichever controller runs it: the same rollouts, the same update, the same measurements. */
-async function stepWorkload(kube: KubeClient, controllerCpu: () => Map<string, number>): Promise<StepFigures> {
+async function stepWorkload(kube: KubeClient, controllerCpu: () => Map<string, number>, threadsOf?: number): Promise<StepFigures> {
   const names = Array.from({ length: ROLLOUTS }, (_, i) => `ro-${i}`);
   await inBatches(names, 25, (n) => kube.create(Resources.rollout, NS, rolloutManifest(NS, n, REPLICAS, STEPS)));
   await waitUntil(
@@ -159,6 +168,8 @@ async function stepWorkload(kube: KubeClient, controllerCpu: () => Map<string, n
   const requestsBefore = process.env.BENCH_APISERVER ? await apiserverRequests(kube) : undefined;
   const cpuBefore = cpuByProgram();
   const controllerBefore = controllerCpu();
+  const threadsBefore = threadsOf ? threadCpuSeconds(threadsOf) : undefined;
+  const startedMono = process.hrtime.bigint() / 1000n;
   const started = performance.now();
   await Promise.all(
     names.map((n) =>
@@ -174,6 +185,9 @@ async function stepWorkload(kube: KubeClient, controllerCpu: () => Map<string, n
   const total = performance.now() - started;
   const cpu = new Map([...controllerCpu()].map(([k, v]) => [k, v - (controllerBefore.get(k) ?? 0)]));
   printCpuDeltas('during the steps', cpuBefore, cpuByProgram());
+  if (threadsOf && threadsBefore) printThreadDeltas('the Sluice process', threadsBefore, threadCpuSeconds(threadsOf));
+  // For a CPU profile (BENCH_CPU_PROFILE): V8's sample times are this monotonic clock's microseconds.
+  if (process.env.BENCH_CPU_PROFILE) console.log(`  the steps, monotonic clock in µs: ${startedMono}-${process.hrtime.bigint() / 1000n}`);
   if (requestsBefore) printRequestDeltas('during the steps', requestsBefore, await apiserverRequests(kube));
   // Transitions, per rollout: walk its ReplicaSet events in order, keeping the latest
   // state of each; the step's condition holds at the first event in which the canary
@@ -272,19 +286,57 @@ function printFigures(who: string, f: StepFigures): void {
 async function printHistoryCounts(client: Client, started: number): Promise<void> {
   const from = performance.timeOrigin + started;
   const counts = new Map<string, number>();
+  // What opened each workflow task (the events that came in since the previous one
+  // completed), and why the watchers nudged: where the tasks per step come from.
+  const openedBy = new Map<string, number>();
+  const reasons = new Map<string, number>();
+  const bump = (m: Map<string, number>, k: string) => m.set(k, (m.get(k) ?? 0) + 1);
+  const triggers: Record<string, string> = {
+    WORKFLOW_EXECUTION_SIGNALED: 'nudge',
+    TIMER_FIRED: 'timer',
+    ACTIVITY_TASK_COMPLETED: 'activity',
+    ACTIVITY_TASK_FAILED: 'activity',
+    WORKFLOW_EXECUTION_UPDATE_ADMITTED: 'command',
+    WORKFLOW_TASK_FAILED: 'failed task',
+    WORKFLOW_TASK_TIMED_OUT: 'timed-out task',
+  };
   for (let i = 0; i < ROLLOUTS; i++) {
     const history = await client.workflow.getHandle(`rollout/${NS}/ro-${i}`).fetchHistory();
+    let pending = new Set<string>();
     for (const e of history.events ?? []) {
       const t = Number(e.eventTime?.seconds ?? 0) * 1000 + (e.eventTime?.nanos ?? 0) / 1e6;
-      if (t < from) continue;
       const type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
-      counts.set(type, (counts.get(type) ?? 0) + 1);
+      if (triggers[type]) pending.add(triggers[type]);
+      if (type === 'WORKFLOW_TASK_STARTED') {
+        if (t >= from) bump(openedBy, [...pending].sort().join('+') || 'none');
+        pending = new Set();
+      }
+      if (t < from) continue;
+      bump(counts, type);
+      const payload = e.workflowExecutionSignaledEventAttributes?.input?.payloads?.[0]?.data;
+      if (payload) {
+        const reason = String((JSON.parse(Buffer.from(payload).toString('utf8')) as { reason?: string }).reason ?? '');
+        bump(reasons, reason.replace(/^replicaset \S+/, 'replicaset'));
+      }
     }
   }
-  const per = (type: string) => ((counts.get(type) ?? 0) / (ROLLOUTS * STEPS.length)).toFixed(1);
+  const steps = ROLLOUTS * STEPS.length;
+  const per = (type: string) => ((counts.get(type) ?? 0) / steps).toFixed(1);
   console.log(
     `Sluice's histories during the steps, per rollout and step: ${per('WORKFLOW_TASK_COMPLETED')} workflow tasks, ${per('WORKFLOW_EXECUTION_SIGNALED')} nudges, ` +
       `${per('MARKER_RECORDED')} local activities, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${per('WORKFLOW_TASK_FAILED') + ' failed / ' + per('WORKFLOW_TASK_TIMED_OUT')} timed-out workflow tasks`,
+  );
+  const listed = (m: Map<string, number>) =>
+    [...m]
+      .sort((a, b) => b[1] - a[1])
+      .map(([k, n]) => `${k} ${(n / steps).toFixed(2)}`)
+      .join(', ');
+  console.log(`  workflow tasks opened by (per rollout and step): ${listed(openedBy)}`);
+  console.log(`  nudges by reason: ${listed(reasons)}`);
+  console.log(
+    `  timers started / fired / canceled: ${per('TIMER_STARTED')} / ${per('TIMER_FIRED')} / ${per('TIMER_CANCELED')}; history events ${(
+      [...counts.values()].reduce((a, b) => a + b, 0) / steps
+    ).toFixed(1)}`,
   );
 }
 

@@ -8,7 +8,7 @@ import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker } from '@temporalio/worker';
-import { applyReconcileAction, type RolloutActivities } from '../../activities/rollout';
+import { applyReconcileAction, writeThenObserve, type RolloutActivities } from '../../activities/rollout';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { nudgeSignal, pauseUpdate, promoteUpdate, resumeUpdate, rolloutRevisionsQuery, rolloutViewQuery, rolloutWorkflowId } from '../../workflows/definitions';
 import { RolloutCommands } from '../../api/rollout-commands';
@@ -38,7 +38,7 @@ const nudgeOf = (workflowId: string) => () =>
     .catch(() => undefined);
 
 function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void): RolloutActivities {
-  const fake: Omit<RolloutActivities, 'applyActions'> = {
+  const fake: Omit<RolloutActivities, 'applyActions' | 'writeStatusThenObserve'> = {
     async observeRollout() {
       calls.push('observeRollout');
       return cluster.snapshot();
@@ -93,6 +93,9 @@ function fakeActivities(cluster: FakeCluster, calls: string[], nudge: () => void
     ...fake,
     async applyActions(ref, actions) {
       for (const action of actions) await applyReconcileAction(fake, ref, action);
+    },
+    async writeStatusThenObserve(ref, status) {
+      return writeThenObserve(fake, ref, status);
     },
   };
 }
@@ -241,6 +244,8 @@ test('runaway guard: a ReplicaSet scaled back after every write stops the rollou
       statuses.push(status);
       await fake.writeRolloutStatus(ref, status);
     },
+    // The deferred status and the next observation in one call, through the two above.
+    writeStatusThenObserve: (ref, status) => writeThenObserve(activities, ref, status),
   };
   const scales = () => calls.filter((c) => c.startsWith('scaleReplicaSet')).length;
   const loopStatuses = () => statuses.filter((s) => s.conditions?.some((c) => c.reason === 'ReconcileLoop')).length;
