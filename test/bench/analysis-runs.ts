@@ -262,7 +262,9 @@ async function printHistoryCounts(client: Client, measurements: number): Promise
   for (let i = 0; i < RUNS; i++) {
     const history = await client.workflow.getHandle(`analysisrun/${WEB_NS}/bench-${i}`).fetchHistory();
     for (const e of history.events ?? []) {
-      const type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
+      let type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
+      // A marker is a local activity's record or a patch's (core_patch).
+      if (type === 'MARKER_RECORDED') type = `MARKER ${e.markerRecordedEventAttributes?.markerName ?? ''}`;
       counts.set(type, (counts.get(type) ?? 0) + 1);
     }
   }
@@ -270,7 +272,7 @@ async function printHistoryCounts(client: Client, measurements: number): Promise
   const events = [...counts.values()].reduce((a, b) => a + b, 0);
   console.log(
     `  Sluice's histories, per measurement: ${per('WORKFLOW_TASK_COMPLETED')} workflow tasks, ${per('TIMER_STARTED')} timers, ` +
-      `${per('MARKER_RECORDED')} local activities, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${(events / measurements).toFixed(1)} events ` +
+      `${per('MARKER core_local_activity')} local activities, ${per('MARKER core_patch')} patch markers, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${(events / measurements).toFixed(1)} events ` +
       `(${per('WORKFLOW_TASK_FAILED')} failed / ${per('WORKFLOW_TASK_TIMED_OUT')} timed-out workflow tasks)`,
   );
 }
