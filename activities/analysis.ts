@@ -53,6 +53,12 @@ export interface MeasureRequest {
    * on an in-process timer, so a measurement starts on time.
    */
   notBefore?: number;
+  /**
+   * A status to write before measuring (analysis-status-in-measurement): one the history
+   * already has all of (an earlier measurement's, or the first one, decided from the
+   * load), carried by the next measurement's local activity instead of one of its own.
+   */
+  statusFirst?: AnalysisRunStatus;
 }
 
 /** Rollout-side input of an analysis (see workflows/analysis/rollout-analysis.ts). */
@@ -149,7 +155,45 @@ export function createAnalysisActivities(kube: KubeClient) {
     return { run: req.run, metric, measurementNumber: req.measurementNumber, kube, heartbeat: () => act.heartbeat(), signal: act.cancellationSignal };
   }
 
+  /** False when the object is gone or was replaced by another with the same name; else when it was written. */
+  async function writeStatus(ref: AnalysisRunRef, uid: string, status: AnalysisRunStatus): Promise<string | false> {
+    try {
+      // A merge patch keeps keys it does not mention: clear a message that no longer applies.
+      await kube.patch(
+        Resources.analysisRun,
+        ref.namespace,
+        ref.name,
+        { metadata: { uid }, status: { ...status, message: status.message ?? null } },
+        { subresource: 'status', fieldManager: FIELD_MANAGER },
+      );
+      return new Date().toISOString();
+    } catch (err) {
+      if (isNotFound(err) || isConflict(err)) return false;
+      if (isRefused(err)) {
+        throw ApplicationFailure.nonRetryable(`writing status of AnalysisRun ${ref.namespace}/${ref.name}: ${err.message}`, err.reason);
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The carried status first: a run gone or replaced is not measured (AnalysisRunGone); a
+   * status refused (too large) is logged and the measurement taken, as the workflow does
+   * with a refused write of its own (the next write carries the state again).
+   */
+  async function writeStatusFirst(req: MeasureRequest): Promise<void> {
+    if (!req.statusFirst) return;
+    try {
+      if (!(await writeStatus(req.run, req.run.uid, req.statusFirst)))
+        throw ApplicationFailure.nonRetryable(`AnalysisRun ${req.run.namespace}/${req.run.name} was deleted or replaced`, 'AnalysisRunGone');
+    } catch (err) {
+      if (!(err instanceof ApplicationFailure) || !err.nonRetryable || err.type === 'AnalysisRunGone') throw err;
+      Context.current().log.warn('status write refused', { analysisRun: `${req.run.namespace}/${req.run.name}`, error: err.message });
+    }
+  }
+
   async function measure(provider: MetricProvider, req: MeasureRequest): Promise<Measurement> {
+    await writeStatusFirst(req);
     const { metric, secrets } = await prepare(req);
     await untilDue(req.notBefore, Context.current().cancellationSignal);
     return redact(await withHeartbeat(() => provider.run(context(req, metric))), secrets);
@@ -176,23 +220,7 @@ export function createAnalysisActivities(kube: KubeClient) {
 
     /** False when the object is gone or was replaced by another with the same name; else when it was written. */
     async writeAnalysisRunStatus(ref: AnalysisRunRef, uid: string, status: AnalysisRunStatus): Promise<string | false> {
-      try {
-        // A merge patch keeps keys it does not mention: clear a message that no longer applies.
-        await kube.patch(
-          Resources.analysisRun,
-          ref.namespace,
-          ref.name,
-          { metadata: { uid }, status: { ...status, message: status.message ?? null } },
-          { subresource: 'status', fieldManager: FIELD_MANAGER },
-        );
-        return new Date().toISOString();
-      } catch (err) {
-        if (isNotFound(err) || isConflict(err)) return false;
-        if (isRefused(err)) {
-          throw ApplicationFailure.nonRetryable(`writing status of AnalysisRun ${ref.namespace}/${ref.name}: ${err.message}`, err.reason);
-        }
-        throw err;
-      }
+      return writeStatus(ref, uid, status);
     },
 
     async deleteAnalysisRun(ref: AnalysisRunRef, uid: string): Promise<void> {

@@ -2,7 +2,7 @@
 // loop of its own: wait on a durable timer until the next measurement is due (Argo's
 // rule: last finishedAt + interval, or 10 s after an Error), take it as one activity,
 // count it, assess the run, write status (at once when the phase changes, else in the
-// next workflow task, see STATUS_LAG_MS). The workflow's state is the status it
+// next workflow task, inside the next measurement's activity, see STATUS_LAG_MS). The workflow's state is the status it
 // writes, so continueAsNew carries it and a fresh start resumes from the object.
 import {
   ActivityFailure,
@@ -67,6 +67,7 @@ const statusWrites = proxyActivities<AnalysisActivities>(statusWriteOptions);
 // A status whose measurements the history already has (taken in an earlier workflow task)
 // is written by a local activity: no activity dispatch and no workflow task of its own.
 const localStatusWrites = proxyLocalActivities<AnalysisActivities>(statusWriteOptions);
+const localKubeCalls = proxyLocalActivities<AnalysisActivities>(statusWriteOptions);
 
 const jobMeasurements = proxyActivities<AnalysisActivities>({
   startToCloseTimeout: '24h',
@@ -100,6 +101,13 @@ const SUPPORTED_PROVIDERS = ['prometheus', 'web', 'job'];
  */
 const MAX_LEAD_MS = 1000;
 const INITIAL_LEAD_MS = 100;
+/**
+ * The lead of a run's second measurement (analysis-status-in-measurement): runs started
+ * together come due together, and with the lead at 100 ms their second measurements were
+ * the late ones (p99 ~1 s behind, later rounds < 250 ms once the lead had adapted). It
+ * decays by a tenth per measurement on time.
+ */
+const FIRST_LEAD_MS = MAX_LEAD_MS;
 const ON_TIME_TOLERANCE_MS = 20;
 
 /**
@@ -118,6 +126,12 @@ const SHARED_WAKE_MS = 1000;
 
 /** What a status decides: the run's phase and message, and which metrics have completed how. */
 const decisionKey = (s: AnalysisRunStatus) => JSON.stringify([s.phase, s.message ?? '', s.metricResults.map((r) => (isCompleted(r.phase) ? r.phase : ''))]);
+/**
+ * The same, without counting metrics that have no result yet (analysis-status-in-measurement):
+ * a metric's first measurement decides nothing new either.
+ */
+const completionKey = (s: AnalysisRunStatus) =>
+  JSON.stringify([s.phase, s.message ?? '', s.metricResults.filter((r) => isCompleted(r.phase)).map((r) => [r.name, r.phase])]);
 
 /** Bounds history: each measurement adds about ten events. */
 const MEASUREMENTS_PER_RUN = 500;
@@ -152,7 +166,11 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   // Statuses that decide nothing new wait for the next workflow task, written there locally,
   // and metrics due together share a wake: runs started before replay without either.
   const fewerTasks = patched('analysis-fewer-tasks');
-  const loaded: LoadedAnalysisRun = await kubeCalls.loadAnalysisRun(ref);
+  // The load runs locally in the first task, and a status the history already has goes with
+  // the next quick measurement, in its local activity (MeasureRequest.statusFirst): the first
+  // status too, decided from the load. Runs started before replay without it.
+  const carry = fewerTasks && patched('analysis-status-in-measurement');
+  const loaded: LoadedAnalysisRun = await (carry ? localKubeCalls : kubeCalls).loadAnalysisRun(ref);
   if (!loaded.exists) return { phase: 'Error', message: `AnalysisRun ${id} not found` };
   const carried = input.carried?.uid === loaded.uid ? input.carried : undefined;
   const uid = loaded.uid;
@@ -208,18 +226,38 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     }
     writer = undefined;
   };
-  /** Queues the status. `deferrable`: a quick measurement's, which may wait for the next task if it decides nothing new. */
-  const publish = (deferrable = false) => {
+  /**
+   * Queues the status. `deferrable`: a quick measurement's, which may wait for the next task
+   * if it decides nothing new. `committed` (analysis-status-in-measurement): the history
+   * already has all it shows (the first status, from the load), so it may go locally in this
+   * very task, with the measurement that follows.
+   */
+  const publish = (deferrable = false, committed = false) => {
     pending = status;
-    pendingTask = task();
-    const decision = decisionKey(status);
-    deferred = fewerTasks && deferrable && decision === queuedDecision;
+    pendingTask = committed ? task() - 1 : task();
+    const decision = carry ? completionKey(status) : decisionKey(status);
+    deferred = (fewerTasks && deferrable && decision === queuedDecision) || committed;
     queuedDecision = decision;
-    if (!writer && writable()) writer = writeLoop();
+    if (!writer && writable() && !committed) writer = writeLoop();
+  };
+  /** Whether a deferred status may go locally now: a later task than the one that decided it. */
+  const deferredWritable = () => !writer && deferred && writable();
+  /**
+   * A deferred status for the measurement about to be taken to write first. Nothing else
+   * can write meanwhile: any later status is decided in this task, so it waits for the task
+   * to complete, which waits for the measurement.
+   */
+  const takeDeferred = (): { status: AnalysisRunStatus; json: string } | undefined => {
+    if (!deferredWritable()) return undefined;
+    const s = pending!;
+    pending = undefined;
+    deferred = false;
+    const json = JSON.stringify(s);
+    return json === writtenJson ? undefined : { status: s, json };
   };
   /** A deferred status, at the start of a later task: written there, locally, before going on. */
   const writeDeferred = async () => {
-    if (writer || !deferred || !writable()) return;
+    if (!deferredWritable()) return;
     writer = writeLoop();
     await writer;
   };
@@ -276,7 +314,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   let moveOn = false; // continueAsNew wanted: loops stop between measurements
   let argumentError: string | undefined;
 
-  const reassess = (deferrable = false) => {
+  const reassess = (deferrable = false, committed = false) => {
     const a = assessRun(metrics, trimMeasurements(results(), limits), dryRun, news.terminate);
     status = { ...status, metricResults: a.results, phase: a.phase, runSummary: a.runSummary, dryRunSummary: a.dryRunSummary };
     if (a.message) status.message = a.message;
@@ -288,7 +326,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         .map((r) => `${r.name} ${r.count}/${r.successful}✓/${r.failed}✗/${r.error}!`)
         .join(', ')}`,
     );
-    publish(deferrable);
+    publish(deferrable, committed);
   };
 
   // Metrics due together wake together: a loop about to sleep joins a wake already set for
@@ -321,7 +359,14 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
     status = { ...status, metricResults: [...others, r].sort((a, b) => order(a.name) - order(b.name)) };
   };
 
-  async function measure(index: number, metric: Metric, r: MetricResult, inFlight?: Measurement, notBefore?: number): Promise<Measurement> {
+  async function measure(
+    index: number,
+    metric: Metric,
+    r: MetricResult,
+    inFlight?: Measurement,
+    notBefore?: number,
+    statusFirst?: AnalysisRunStatus,
+  ): Promise<Measurement> {
     const req: MeasureRequest = {
       run: { ...ref, uid },
       metric: spec.metrics[index],
@@ -329,6 +374,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
       measurementNumber: r.count + r.error + 1,
       inFlight,
       ...(notBefore !== undefined ? { notBefore } : {}),
+      ...(statusFirst ? { statusFirst } : {}),
     };
     const p = metric.provider;
     if (p.prometheus) return quickMeasurements(p.prometheus.timeout ?? 30).queryPrometheus(req);
@@ -359,7 +405,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   async function runMetric(index: number): Promise<void> {
     const metric = metrics[index];
     const quick = !!(metric.provider.prometheus || metric.provider.web);
-    let lead = INITIAL_LEAD_MS;
+    let lead = carry ? FIRST_LEAD_MS : INITIAL_LEAD_MS;
     let measuredSinceTimer = false;
     for (;;) {
       if (terminating() || moveOn || argumentError || gone()) return;
@@ -380,6 +426,8 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         // Each measurement is recorded (its workflow task completed) before the next one starts.
         if (measuredSinceTimer && wait < 1) wait = 1;
         const lag = input.statusLagMs ?? STATUS_LAG_MS;
+        // The first status, when this metric does not measure at once: written before the wait.
+        if (carry && wait > 0) await writeDeferred();
         if (fewerTasks && deferred && wait > lag) {
           // The next measurement is far: the status gets a task of its own within the bound.
           await condition(stopped, lag);
@@ -390,12 +438,15 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
         if (wait > 0) await sleepUntilDue(wait, quick);
         if (stopped()) return;
       }
-      // A status deferred by an earlier task goes first, locally.
-      if (fewerTasks) await writeDeferred();
+      // A status deferred by an earlier task goes first, locally: in the measurement's own
+      // local activity when it is a quick one (analysis-status-in-measurement).
+      const carried = carry && quick ? takeDeferred() : undefined;
+      if (fewerTasks && !(carry && quick)) await writeDeferred();
       let m: Measurement;
       try {
         const notBefore = quick ? due : undefined;
-        m = await measure(index, metric, inFlight ? { ...r, measurements: r.measurements.slice(0, -1) } : r, inFlight, notBefore);
+        m = await measure(index, metric, inFlight ? { ...r, measurements: r.measurements.slice(0, -1) } : r, inFlight, notBefore, carried?.status);
+        if (carried) writtenJson = carried.json;
         measuredSinceTimer = true;
         if (notBefore !== undefined && m.startedAt) {
           const late = Date.parse(m.startedAt) - notBefore;
@@ -404,6 +455,10 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
       } catch (err) {
         // A local activity's failure may arrive unwrapped; a regular one's as its cause.
         const cause = err instanceof ActivityFailure ? err.cause : err;
+        if (cause instanceof ApplicationFailure && cause.type === 'AnalysisRunGone') {
+          lost = true; // the carried status was refused: deleted or replaced
+          return;
+        }
         if (cause instanceof ApplicationFailure && cause.type === 'ArgumentError') {
           argumentError = cause.message;
           reassess();
@@ -422,7 +477,7 @@ async function analyse(input: AnalysisRunWorkflowInput, news: ObjectNews, setUid
   }
 
   if (status.phase === 'Pending') status = { ...status, phase: 'Running' };
-  reassess();
+  reassess(false, carry);
   await Promise.all(metrics.map((_m, i) => runMetric(i)));
   if (gone()) return { phase: 'Error', message: `AnalysisRun ${id} was deleted` };
 

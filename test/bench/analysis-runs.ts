@@ -132,6 +132,10 @@ interface WebFigures {
   controllerCpu: number;
   /** Every process of the side's stack but this one (the bench, which serves the metric). */
   allCpu: number;
+  /** allCpu by program name ("node" is the Sluice process: this one's own time is taken out). */
+  byProgram: [string, number][];
+  /** Lateness by measurement number (from the second on): whether the tail is the first rounds' or every round's. */
+  latenessByRound: number[][];
 }
 
 const WEB_INTERVAL_MS = Number(process.env.BENCH_INTERVAL_SECONDS ?? 10) * 1000;
@@ -244,6 +248,8 @@ function printWebFigures(who: string, f: WebFigures): void {
   console.log(
     `  CPU ${f.controllerCpu.toFixed(1)} s by the controller (${per(f.controllerCpu)} per measurement), ${f.allCpu.toFixed(1)} s by all processes (${per(f.allCpu)})`,
   );
+  console.log(`  lateness p99 by measurement: ${f.latenessByRound.map((xs, k) => `#${k + 2} ${percentileOf(xs, 99).toFixed(0)} ms`).join(', ')}`);
+  console.log(`  CPU per measurement by program: ${f.byProgram.map(([k, v]) => `${k} ${per(v)}`).join(', ')}`);
 }
 
 /**
@@ -256,7 +262,9 @@ async function printHistoryCounts(client: Client, measurements: number): Promise
   for (let i = 0; i < RUNS; i++) {
     const history = await client.workflow.getHandle(`analysisrun/${WEB_NS}/bench-${i}`).fetchHistory();
     for (const e of history.events ?? []) {
-      const type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
+      let type = String(temporal.api.enums.v1.EventType[e.eventType ?? 0]).replace('EVENT_TYPE_', '');
+      // A marker is a local activity's record or a patch's (core_patch).
+      if (type === 'MARKER_RECORDED') type = `MARKER ${e.markerRecordedEventAttributes?.markerName ?? ''}`;
       counts.set(type, (counts.get(type) ?? 0) + 1);
     }
   }
@@ -264,7 +272,7 @@ async function printHistoryCounts(client: Client, measurements: number): Promise
   const events = [...counts.values()].reduce((a, b) => a + b, 0);
   console.log(
     `  Sluice's histories, per measurement: ${per('WORKFLOW_TASK_COMPLETED')} workflow tasks, ${per('TIMER_STARTED')} timers, ` +
-      `${per('MARKER_RECORDED')} local activities, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${(events / measurements).toFixed(1)} events ` +
+      `${per('MARKER core_local_activity')} local activities, ${per('MARKER core_patch')} patch markers, ${per('ACTIVITY_TASK_SCHEDULED')} activities, ${(events / measurements).toFixed(1)} events ` +
       `(${per('WORKFLOW_TASK_FAILED')} failed / ${per('WORKFLOW_TASK_TIMED_OUT')} timed-out workflow tasks)`,
   );
 }
@@ -320,15 +328,27 @@ async function webWorkload(kube: KubeClient, controllerCpu: () => number): Promi
     const seconds = (performance.now() - t0) / 1000;
     const controller = controllerCpu() - controllerBefore;
     const cpuAfter = cpuByProgram();
-    let all = -(processCpuSeconds(process.pid) - benchBefore);
-    for (const [k, v] of cpuAfter) if (!k.startsWith('(')) all += v - (cpuBefore.get(k) ?? 0);
+    const bench = processCpuSeconds(process.pid) - benchBefore;
+    let all = -bench;
+    const byProgram = new Map<string, number>();
+    for (const [k, v] of cpuAfter) {
+      if (k.startsWith('(')) continue;
+      const d = v - (cpuBefore.get(k) ?? 0) - (k === 'node' ? bench : 0);
+      all += v - (cpuBefore.get(k) ?? 0);
+      if (d >= 0.05) byProgram.set(k, d);
+    }
     const lateness: number[] = [];
+    const latenessByRound: number[][] = [];
     let measurements = 0;
     for (const list of arrivals.values()) {
       measurements += list.length;
-      for (let k = 1; k < list.length; k++) lateness.push(list[k].arrived - (list[k - 1].answered + WEB_INTERVAL_MS));
+      for (let k = 1; k < list.length; k++) {
+        const late = list[k].arrived - (list[k - 1].answered + WEB_INTERVAL_MS);
+        lateness.push(late);
+        (latenessByRound[k - 1] ??= []).push(late);
+      }
     }
-    return { lateness, measurements, seconds, controllerCpu: controller, allCpu: all };
+    return { lateness, measurements, seconds, controllerCpu: controller, allCpu: all, byProgram: [...byProgram].sort((a, b) => b[1] - a[1]), latenessByRound };
   } finally {
     server.close();
   }

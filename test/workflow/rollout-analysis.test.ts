@@ -109,9 +109,24 @@ function input(templateName: string, stepIndex = 1): RolloutAnalysisInput {
   };
 }
 
+/**
+ * As the real quick measurements do: a status the workflow hands to the measurement
+ * (statusFirst) is written first, by the activities' own status write.
+ */
+function carrying(activities: Partial<AnalysisActivities>): Partial<AnalysisActivities> {
+  const measure = activities.queryPrometheus!;
+  return {
+    ...activities,
+    async queryPrometheus(req) {
+      if (req.statusFirst) await activities.writeAnalysisRunStatus!(req.run, req.run.uid, req.statusFirst);
+      return measure(req);
+    },
+  };
+}
+
 async function probe(activities: Partial<AnalysisActivities>, args: [RolloutAnalysisInput, number?]) {
   const taskQueue = `analysis-wf-${Date.now()}-${Math.random().toString(36).slice(2, 7)}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: carrying(activities) });
   return worker.runUntil(env.client.workflow.execute(rolloutAnalysisProbe, { taskQueue, workflowId: `probe-${taskQueue}`, args }));
 }
 
@@ -160,7 +175,7 @@ test('continueAsNew mid-run carries the counts: 5 measurements over three runs o
     spec: { args: [{ name: 'hash', value: 'h' }], metrics: templates['error-rate'].metrics!.map((m) => ({ ...m, count: 5 })) },
   });
   const taskQueue = `analysis-can-${Date.now()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: carrying(activities) });
   const outcome = await worker.runUntil(async () => {
     const handle = await env.client.workflow.start(analysisRunWorkflow, {
       taskQueue,
@@ -187,7 +202,7 @@ async function collectRuns(workflowId: string): Promise<{ executions: number }> 
 test('the same analysis asked for twice while it runs: one run, both handles get its verdict', async () => {
   const { runs, activities } = memoryActivities(templates, () => 'Successful');
   const taskQueue = `analysis-twice-${Date.now()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: carrying(activities) });
   const results = await worker.runUntil(
     env.client.workflow.execute(rolloutAnalysisTwice, { taskQueue, workflowId: `probe-${taskQueue}`, args: [input('error-rate', 7)] }),
   );
@@ -276,8 +291,14 @@ test('two metrics due together share their wakes; a measurement that decides not
   const counts = await eventCounts('analysisrun/shop/checkout-bbb222-2-11');
   // Two rounds after the first: one timer each when shared, two each when not.
   assert.ok((counts.get('TIMER_STARTED') ?? 0) <= 3, `timers: ${counts.get('TIMER_STARTED')}`);
-  // Ordinary activities: the load, Running and the verdict; the statuses between went locally.
-  assert.equal(counts.get('ACTIVITY_TASK_SCHEDULED'), 3);
+  // One ordinary activity: the verdict's write. The load, Running and the statuses between
+  // went locally, Running and those between inside the next measurement's activity.
+  assert.equal(counts.get('ACTIVITY_TASK_SCHEDULED'), 1);
+  // Markers: the two patches, the load, a local activity per measurement (no status write
+  // of its own between them), and at most one local write: when both metrics complete in
+  // one wake, the first's completion goes out with the task and the verdict after it.
+  const markers = counts.get('MARKER_RECORDED') ?? 0;
+  assert.ok(markers >= 2 + 1 + 6 && markers <= 2 + 1 + 6 + 1, `markers: ${markers}`);
   // Every status written shows no fewer measurements than the one before.
   const total = (s: AnalysisRunStatus) => s.metricResults.reduce((n, r) => n + r.count, 0);
   for (let i = 1; i < written.length; i++) assert.ok(total(written[i]) >= total(written[i - 1]), JSON.stringify(written.map(total)));
@@ -285,6 +306,7 @@ test('two metrics due together share their wakes; a measurement that decides not
     written.some((s) => s.phase === 'Running' && total(s) > 0),
     'measurements show before the verdict',
   );
+  assert.deepEqual([written[0].phase, total(written[0])], ['Running', 0], 'Running shows first, before any measurement');
 });
 
 test('a measurement far from the next one shows on the status within the lag bound, on a timer of its own', async () => {
@@ -303,7 +325,7 @@ test('a measurement far from the next one shows on the status within the lag bou
     },
   };
   const taskQueue = `analysis-lag-${Date.now()}`;
-  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: recording });
+  const worker = await Worker.create({ connection: env.nativeConnection, taskQueue, workflowBundle, activities: carrying(recording) });
   const result = await worker.runUntil(
     env.client.workflow.execute(analysisRunWorkflow, {
       taskQueue,
