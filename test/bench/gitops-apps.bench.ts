@@ -175,6 +175,13 @@ async function main() {
     `resident memory (this process: worker, watcher, API and the bench): ${Math.round(rssBefore / 2 ** 20)} MiB before, ${Math.round(peakRss / 2 ** 20)} MiB peak`,
   );
 
+  // After the figures above (it reads every app's history): workflow tasks that waited past
+  // the sticky queue's schedule-to-start timeout (redelivered on the normal queue with the
+  // whole history) or past their start-to-close timeout (redone).
+  const timeouts = await taskTimeouts(sluice.client, ns, N, passStarted);
+  console.log(`workflow task timeouts until all were synced: ${timeouts.synced}`);
+  console.log(`workflow task timeouts in the no-op pass:     ${timeouts.pass}`);
+
   watching.abort();
   await stack.kube.delete(Resources.namespace, undefined, ns).catch(() => undefined);
   await stack.kube.delete(Resources.namespace, undefined, refNs).catch(() => undefined);
@@ -186,6 +193,34 @@ async function main() {
 
   // BENCH_PEER=flux: the same applications on Flux, on a control plane of its own once Sluice's is gone; prints both and the ratios.
   if (fluxPeerAsked()) await compareWithFlux({ apps: N, firstSyncMs: syncedMs, passMs, cpu: [cpuBefore, cpuSynced, cpuPassed] }, (i) => configMap(i));
+}
+
+/** Workflow task timeouts in every app's history, before and after `splitAt` (epoch ms), by kind, and how many apps had one. */
+async function taskTimeouts(client: Client, ns: string, n: number, splitAt: number): Promise<{ synced: string; pass: string }> {
+  const counts = [0, 1].map(() => ({ sticky: 0, stickyApps: 0, startToClose: 0, startToCloseApps: 0 }));
+  await inBatches([...Array(n).keys()], 20, async (i) => {
+    const events = (await client.workflow.getHandle(applicationWorkflowId({ namespace: ns, name: `app-${i}` })).fetchHistory()).events ?? [];
+    const seen = [0, 1].map(() => ({ sticky: false, startToClose: false }));
+    for (const e of events) {
+      const timedOut = e.workflowTaskTimedOutEventAttributes;
+      if (!timedOut) continue;
+      const phase = timeOf(e) < splitAt ? 0 : 1;
+      if (timedOut.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START) {
+        counts[phase]!.sticky++;
+        seen[phase]!.sticky = true;
+      } else {
+        counts[phase]!.startToClose++;
+        seen[phase]!.startToClose = true;
+      }
+    }
+    seen.forEach((s, phase) => {
+      if (s.sticky) counts[phase]!.stickyApps++;
+      if (s.startToClose) counts[phase]!.startToCloseApps++;
+    });
+  });
+  const say = (c: (typeof counts)[number]) =>
+    `${c.sticky} schedule-to-start (sticky queue) in ${c.stickyApps} apps, ${c.startToClose} start-to-close in ${c.startToCloseApps} apps`;
+  return { synced: say(counts[0]!), pass: say(counts[1]!) };
 }
 
 type HistoryEvent = NonNullable<Awaited<ReturnType<ReturnType<Client['workflow']['getHandle']>['fetchHistory']>>['events']>[number];
