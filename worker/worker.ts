@@ -56,12 +56,12 @@ export async function createSluiceWorker(opts: {
     // limits can be raised for many concurrent AnalysisRuns (defaults unchanged).
     maxConcurrentWorkflowTaskExecutions: envCount('SLUICE_MAX_CONCURRENT_WORKFLOW_TASKS', 100),
     maxConcurrentLocalActivityExecutions: envCount('SLUICE_MAX_CONCURRENT_LOCAL_ACTIVITIES', 100),
-    // A dead worker's sticky queue holds tasks this long before any worker may take
-    // them; the default 10 s would delay every rollout after a crash. A task that waits
-    // longer on a busy worker goes to the normal queue, and the worker then replays that
-    // workflow's whole history (e.g. a burst of a thousand refreshes): a longer timeout
-    // trades crash recovery time for that work.
-    stickyQueueScheduleToStartTimeout: `${envCount('SLUICE_STICKY_QUEUE_TIMEOUT_SECONDS', 3)}s`,
+    // A dead worker's sticky queue holds tasks this long before any worker may take them
+    // (the SDK's default; less than the 15 s lease an Argo controller's standby waits out).
+    // At 3 s, a burst of a thousand refreshes on a busy worker had two thirds of its tasks
+    // time out there and be sent again with their whole history: the no-op pass took
+    // 17-25 s in six runs at 3 s and 13.6-13.7 s in two at 10 s (NOTES § Benchmarks).
+    stickyQueueScheduleToStartTimeout: `${envCount('SLUICE_STICKY_QUEUE_TIMEOUT_SECONDS', 10)}s`,
     // On shutdown the worker stops polling at once and lets in-flight tasks finish; an
     // activity still running at 80% of the grace is cancelled (its attempt fails and is
     // retried by another replica), and at the full grace the worker gives up waiting,
