@@ -18,6 +18,7 @@ import { ApplicationWatcher } from '../worker/application-watcher';
 import { ApplicationSetWatcher } from '../worker/applicationset-watcher';
 import { RolloutNotificationsWatcher } from '../worker/rollout-notifications-watcher';
 import { createNotificationsWorker, createSluiceWorker, installRuntime, notificationsTaskQueue } from '../worker/worker';
+import { openRunsQuery, WorkerOnDemand } from '../worker/on-demand-worker';
 import { loggerFromEnv, type Log } from '../worker/logger';
 import { connectClient, connectWorker, type TemporalSettings } from '../worker/temporal-connection';
 import { createRolloutCache } from '../activities/rollout-cache';
@@ -67,7 +68,30 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     };
     const connection = await connectClient(temporal);
     stops.push(() => connection.close());
-    const client = new Client({ connection, namespace: config.temporalNamespace, interceptors: { workflow: [signalCounter] } });
+    // Notifications on a queue of their own, with few slots, and their Worker only once a
+    // notifications workflow exists there (worker/on-demand-worker.ts); drained like the main worker.
+    const notificationsQueue = notificationsTaskQueue(config.taskQueue);
+    const notifications: WorkerOnDemand | undefined = config.notifications
+      ? new WorkerOnDemand({
+          taskQueue: notificationsQueue,
+          create: () =>
+            createNotificationsWorker({
+              connection: workerConnection,
+              namespace: config.temporalNamespace,
+              taskQueue: notificationsQueue,
+              kube,
+              maxCachedWorkflows: config.maxCachedWorkflows,
+              shutdownGraceMs: config.shutdownGraceMs,
+            }),
+          hasOpenRuns: async (): Promise<boolean> => (await client.workflow.count(openRunsQuery(notificationsQueue))).count > 0,
+          log,
+        })
+      : undefined;
+    const client: Client = new Client({
+      connection,
+      namespace: config.temporalNamespace,
+      interceptors: { workflow: [signalCounter, ...(notifications ? [notifications.interceptor()] : [])] },
+    });
     const useSearchAttributes = await ensureSearchAttributes(connection, config.temporalNamespace);
     if (!useSearchAttributes) log('search attributes unavailable; workflows start without them');
 
@@ -99,24 +123,11 @@ export async function startSluice(config: SluiceConfig, kube: KubeClient, log: L
     });
     stops.push(drainWorker);
     drains.push(drainWorker);
-    // Notifications on a queue of their own, with few slots; drained like the main worker.
-    const notificationsQueue = notificationsTaskQueue(config.taskQueue);
-    if (config.notifications) {
-      const notificationsWorker = await createNotificationsWorker({
-        connection: workerConnection,
-        namespace: config.temporalNamespace,
-        taskQueue: notificationsQueue,
-        kube,
-        maxCachedWorkflows: config.maxCachedWorkflows,
-        shutdownGraceMs: config.shutdownGraceMs,
-      });
-      const notificationsRun = notificationsWorker.run();
-      const drainNotifications = once(async () => {
-        if (notificationsWorker.getState() === 'RUNNING') notificationsWorker.shutdown();
-        await notificationsRun;
-      });
+    if (notifications) {
+      const drainNotifications = once(() => notifications.drain());
       stops.push(drainNotifications);
       drains.push(drainNotifications);
+      await notifications.begin();
     }
 
     // Replicas share out who signals which workflow, so N of them do not signal N times.

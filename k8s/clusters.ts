@@ -4,7 +4,7 @@
 // namespace. `https://kubernetes.default.svc` / `in-cluster` is the cluster Sluice runs
 // against. One client per registered cluster, cached until its Secret changes.
 // Credentials stay inside the client: never in a log, an error or a status.
-import { KubeConfig } from '@kubernetes/client-node';
+import { kubeAccess, type KubeAccess } from './kubeconfig';
 import { isOutOfReach, KubeClient, Resources, type KubeObject } from './kube-client';
 import { IN_CLUSTER, type Cluster } from '../domain/projects/boundaries';
 import { SourceRefusedError } from '../domain/applications/source-safety';
@@ -81,17 +81,13 @@ export function pickCluster(dest: Destination, registered: readonly RegisteredCl
   return 'in-cluster'; // Sluice's default when the destination names no cluster
 }
 
-/** A kubeconfig in memory for one registered cluster (client-node applies token, CA and client certificate). */
-export function kubeConfigFor(cluster: RegisteredCluster): KubeConfig {
+/** How to reach one registered cluster: its token, CA and client certificate. */
+export function kubeAccessFor(cluster: RegisteredCluster): KubeAccess {
   const tls = cluster.config.tlsClientConfig ?? {};
-  const kc = new KubeConfig();
-  kc.loadFromOptions({
-    clusters: [{ name: cluster.name, server: cluster.server, caData: tls.caData, skipTLSVerify: !!tls.insecure, tlsServerName: tls.serverName }],
-    users: [{ name: 'sluice', token: cluster.config.bearerToken, certData: tls.certData, keyData: tls.keyData }],
-    contexts: [{ name: 'sluice', cluster: cluster.name, user: 'sluice' }],
-    currentContext: 'sluice',
-  });
-  return kc;
+  return kubeAccess(
+    { name: cluster.name, server: cluster.server, caData: tls.caData, skipTLSVerify: !!tls.insecure, tlsServerName: tls.serverName },
+    { name: 'sluice', token: cluster.config.bearerToken, certData: tls.certData, keyData: tls.keyData },
+  );
 }
 
 /**
@@ -162,7 +158,13 @@ export class ClusterClients {
     }
     const cached = this.clients.get(picked.secret);
     if (cached && cached.version === picked.version) return { kube: cached.kube, cluster: picked };
-    const kube = new KubeClient(kubeConfigFor(picked));
+    let kube: KubeClient;
+    try {
+      kube = new KubeClient(kubeAccessFor(picked));
+    } catch (err) {
+      // A Secret that names no usable server (plain HTTP without insecure, not a URL): its fault, not a retry's.
+      throw new SourceRefusedError(`cluster secret ${picked.secret}: ${(err as Error).message}`);
+    }
     this.clients.set(picked.secret, { version: picked.version, kube });
     // A rotated Secret: the old client's connections go once requests under way have had time to finish.
     if (cached) setTimeout(() => cached.kube.close(), 60_000).unref();

@@ -1,10 +1,11 @@
-// A thin REST client over the kubeconfig that @kubernetes/client-node loads.
+// A thin REST client over a kubeconfig (k8s/kubeconfig.ts reads it).
 // We talk to the API directly because Sluice needs status subresources, merge and
 // server-side-apply patches, dry-runs and raw watches on arbitrary kinds, which the
-// generated clients make awkward; authentication stays with client-node.
+// generated clients make awkward.
 import * as https from 'node:https';
 import * as http from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
+import { delimiter as pathDelimiter } from 'node:path';
+import { kubeAccessFromDefault, kubeAccessFromFiles, type KubeAccess } from './kubeconfig';
 
 export type { KubeObject, ObjectMeta, OwnerReference } from '../domain/objects';
 import type { KubeObject } from '../domain/objects';
@@ -117,25 +118,19 @@ export interface ListOptions {
 export class KubeClient {
   private readonly server: URL;
   private readonly agent: http.Agent;
-  private readonly baseOptions: Promise<https.RequestOptions>;
 
   requestTimeoutMs = 8000;
 
-  constructor(readonly config: KubeConfig) {
-    const cluster = config.getCurrentCluster();
-    if (!cluster) throw new Error('the kubeconfig has no current cluster');
-    this.server = new URL(cluster.server);
-    const opts: https.RequestOptions = {};
-    this.baseOptions = config.applyToHTTPSOptions(opts).then(() => opts);
+  constructor(readonly access: KubeAccess) {
+    this.server = new URL(access.server);
     const agentOptions = { keepAlive: true, maxSockets: 64 };
     this.agent = this.server.protocol === 'https:' ? new https.Agent(agentOptions) : new http.Agent(agentOptions);
   }
 
+  /** From the kubeconfig files `path` lists (KUBECONFIG's syntax), or where client-node would look when none. */
   static fromKubeconfig(path?: string): KubeClient {
-    const kc = new KubeConfig();
-    if (path) kc.loadFromFile(path);
-    else kc.loadFromDefault();
-    return new KubeClient(kc);
+    const files = (path ?? '').split(pathDelimiter).filter(Boolean);
+    return new KubeClient(files.length > 0 ? kubeAccessFromFiles(files) : kubeAccessFromDefault());
   }
 
   async get<T = KubeObject>(res: ResourceRef, namespace: string | undefined, name: string): Promise<T> {
@@ -292,7 +287,7 @@ export class KubeClient {
   }
 
   private async open(method: string, path: string, body?: unknown, contentType?: string, signal?: AbortSignal): Promise<http.IncomingMessage> {
-    const base = await this.baseOptions;
+    const base = await this.access.requestOptions();
     const payload = body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body);
     const headers: Record<string, string> = { Accept: 'application/json', ...(base.headers as Record<string, string> | undefined) };
     if (payload !== undefined) {

@@ -4,7 +4,6 @@
 // Certificates are generated on first start and kept with the state directory.
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { KubeConfig } from '@kubernetes/client-node';
 import { KubeClient, Resources } from '../k8s/kube-client';
 import { waitFor } from '../k8s/wait';
 import { freePort, ProcessGroup } from './process-group';
@@ -105,7 +104,7 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
   writeKubeconfig(kubeconfigPath, server, pki);
   const p = (name: string) => path.join(pki, name);
 
-  const kube = new KubeClient(loadKubeconfig(kubeconfigPath));
+  const kube = KubeClient.fromKubeconfig(kubeconfigPath);
   try {
     return await startProcesses();
   } catch (err) {
@@ -238,12 +237,6 @@ export async function startLocalCluster(opts: LocalClusterOptions): Promise<Loca
       },
     };
   }
-}
-
-function loadKubeconfig(file: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(file);
-  return kc;
 }
 
 async function ensureKwokNode(kube: KubeClient): Promise<void> {

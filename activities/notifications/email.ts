@@ -6,7 +6,6 @@
 // is not this machine, as Go's PLAIN auth refuses to send them in the clear.
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
-import { createTransport } from 'nodemailer';
 import { block, optionString, PermanentSendError, serviceKey, type NotificationService } from './service';
 
 interface SmtpError {
@@ -61,7 +60,8 @@ export const email: NotificationService = {
     const subject = text(e.subject) || text(notification.title);
     const body = text(e.body) || text(notification.message);
 
-    const transport = createTransport({
+    // Loaded on first use: axios and nodemailer cost ~11 MiB resident in a process that never measures or notifies.
+    const transport = (await import('nodemailer')).createTransport({
       host,
       port,
       secure: port === 465,

@@ -1,7 +1,10 @@
 // Sluice authenticated as the ServiceAccount deploy/ ships, not as the cluster admin: the
 // RBAC part of the install (deploy/base/namespace.yaml and rbac.yaml) applied to the
 // cluster, a token minted for sluice-system/sluice (TokenRequest), and a kubeconfig with
-// that token and the admin kubeconfig's server and CA. Tests run with
+// that token and the admin kubeconfig's server and CA. The in-process client reads the same
+// token and CA the way a Pod does (k8s/kubeconfig.ts kubeAccessInCluster: a service account
+// directory with token and ca.crt, KUBERNETES_SERVICE_HOST/PORT), the path the shipped
+// Deployment takes. Tests run with
 // SLUICE_TEST_AS_SERVICE_ACCOUNT=1 start Sluice with it (test/support/stack.ts).
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -9,6 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import YAML from 'yaml';
 import { KubeClient } from '../../k8s/kube-client';
+import { kubeAccessInCluster } from '../../k8s/kubeconfig';
 import { repoRoot } from './paths';
 
 export const SHIPPED_SERVICE_ACCOUNT = { namespace: 'sluice-system', name: 'sluice' };
@@ -51,5 +55,13 @@ export async function shippedServiceAccountKube(kubectlPath: string, adminKubeco
     }),
     { mode: 0o600 },
   );
-  return { kube: KubeClient.fromKubeconfig(kubeconfigPath), kubeconfigPath, username: `system:serviceaccount:${namespace}:${name}` };
+  const serviceAccountDir = path.join(dir, 'serviceaccount');
+  fs.mkdirSync(serviceAccountDir);
+  fs.writeFileSync(path.join(serviceAccountDir, 'token'), minted.status.token, { mode: 0o600 });
+  fs.writeFileSync(path.join(serviceAccountDir, 'ca.crt'), Buffer.from(String(cluster.cluster['certificate-authority-data']), 'base64'));
+  const server = new URL(String(cluster.cluster.server));
+  const kube = new KubeClient(
+    kubeAccessInCluster(serviceAccountDir, { KUBERNETES_SERVICE_HOST: server.hostname.replace(/^\[|\]$/g, ''), KUBERNETES_SERVICE_PORT: server.port || '443' }),
+  );
+  return { kube, kubeconfigPath, username: `system:serviceaccount:${namespace}:${name}` };
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { kubeConfigFor, parseClusterSecret, pickCluster, type RegisteredCluster } from '../../k8s/clusters';
+import { kubeAccessFor, parseClusterSecret, pickCluster, type RegisteredCluster } from '../../k8s/clusters';
 
 const b64 = (s: string) => Buffer.from(s).toString('base64');
 const secret = (data: Record<string, string>, name = 'prod') => ({
@@ -50,7 +50,7 @@ test('destination.server or destination.name picks a cluster; in-cluster stays o
   assert.equal(pickCluster({ server: 'https://kubernetes.default.svc' }, [inCluster]), inCluster);
 });
 
-test('the kubeconfig for a cluster carries its token, CA and client certificate', () => {
+test('the access to a cluster carries its token, CA and client certificate', async () => {
   const c = parseClusterSecret(
     secret({
       name: 'prod',
@@ -58,11 +58,12 @@ test('the kubeconfig for a cluster carries its token, CA and client certificate'
       config: JSON.stringify({ bearerToken: 't', tlsClientConfig: { caData: 'Q0E=', certData: 'Q0VSVA==', keyData: 'S0VZ', insecure: true } }),
     }),
   ) as RegisteredCluster;
-  const kc = kubeConfigFor(c);
-  assert.equal(kc.getCurrentCluster()?.server, 'https://prod:6443');
-  assert.equal(kc.getCurrentCluster()?.caData, 'Q0E=');
-  assert.equal(kc.getCurrentCluster()?.skipTLSVerify, true);
-  assert.equal(kc.getCurrentUser()?.token, 't');
-  assert.equal(kc.getCurrentUser()?.certData, 'Q0VSVA==');
-  assert.equal(kc.getCurrentUser()?.keyData, 'S0VZ');
+  const access = kubeAccessFor(c);
+  assert.equal(access.server, 'https://prod:6443');
+  const opts = await access.requestOptions();
+  assert.equal(String(opts.ca), 'CA');
+  assert.equal(opts.rejectUnauthorized, false);
+  assert.equal((opts.headers as Record<string, string>).Authorization, 'Bearer t');
+  assert.equal(String(opts.cert), 'CERT');
+  assert.equal(String(opts.key), 'KEY');
 });
