@@ -7,12 +7,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testWorkflowEnvironment } from '../support/workflow-env';
 import { Worker } from '@temporalio/worker';
 import { temporal } from '@temporalio/proto';
 import type { ApplicationActivities } from '../../activities/application';
 import type { SyncActivities } from '../../activities/sync';
-import { ensureTools } from '../../stack/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { applicationNudgeSignal, applicationWorkflowId, appHistoryQuery, appSyncUpdate } from '../../workflows/definitions';
 import { ApplicationCommands } from '../../api/application-commands';
@@ -28,10 +28,7 @@ import { repoRoot } from '../support/paths';
 let env: TestWorkflowEnvironment;
 
 before(async () => {
-  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
-  env = address
-    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
-    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+  env = await testWorkflowEnvironment();
 });
 after(() => env?.teardown());
 

@@ -7,7 +7,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testWorkflowEnvironment } from '../support/workflow-env';
 import { Worker } from '@temporalio/worker';
 import type { ApplicationSetActivities, AppSetPass } from '../../activities/applicationsets';
 import { prebuiltBundlePath } from '../../worker/worker';
@@ -17,15 +18,11 @@ import type { ApplicationSetCondition } from '../../domain/applicationsets/statu
 import type { KubeObject } from '../../domain/objects';
 import { repoRoot } from '../support/paths';
 import { eventually } from '../support/stack';
-import { ensureTools } from '../../stack/toolchain';
 
 let env: TestWorkflowEnvironment;
 
 before(async () => {
-  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
-  env = address
-    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
-    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+  env = await testWorkflowEnvironment();
 });
 after(() => env?.teardown());
 

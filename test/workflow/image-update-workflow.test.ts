@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testWorkflowEnvironment } from '../support/workflow-env';
 import { Worker } from '@temporalio/worker';
 import type { ApplicationImageCheck, ImageActivities, ImageEventInput, WriteBackInput } from '../../activities/images/activities';
 import { imageUpdateConfig } from '../../domain/images/annotations';
 import { chooseTag, registryFingerprint } from '../../domain/images/selection';
-import { ensureTools } from '../../stack/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { imageUpdateNudgeSignal, imageUpdateStatusQuery } from '../../workflows/definitions';
 import { imageUpdateWorkflow } from '../../workflows/image-update';
@@ -23,10 +23,7 @@ import { repoRoot } from '../support/paths';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
-  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
-  env = address
-    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
-    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+  env = await testWorkflowEnvironment();
 });
 after(() => env?.teardown());
 

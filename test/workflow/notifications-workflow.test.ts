@@ -9,7 +9,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { ApplicationFailure } from '@temporalio/common';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testWorkflowEnvironment } from '../support/workflow-env';
 import { Worker } from '@temporalio/worker';
 import type { NotificationActivities, NotificationFailure, RolloutNotificationSubject, SendNotificationInput } from '../../activities/notifications/activities';
 import { ROLLOUTS_CATALOG } from '../../domain/notifications/rollout-catalog';
@@ -17,7 +18,6 @@ import type { RolloutObservation } from '../../domain/notifications/rollout-even
 import { rolloutNotificationsWorkflow } from '../../workflows/rollout-notifications';
 import { parseNotificationConfig } from '../../domain/notifications/config';
 import { subscriptionsFor } from '../../domain/notifications/subscriptions';
-import { ensureTools } from '../../stack/toolchain';
 import { prebuiltBundlePath } from '../../worker/worker';
 import { notificationsNudgeSignal } from '../../workflows/definitions';
 import { notificationsWorkflow } from '../../workflows/notifications';
@@ -26,10 +26,7 @@ import { repoRoot } from '../support/paths';
 
 let env: TestWorkflowEnvironment;
 before(async () => {
-  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
-  env = address
-    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
-    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+  env = await testWorkflowEnvironment();
 });
 after(() => env?.teardown());
 

@@ -9,10 +9,10 @@ import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { temporal } from '@temporalio/proto';
 import { ApplicationFailure } from '@temporalio/activity';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testWorkflowEnvironment } from '../support/workflow-env';
 import { bundleWorkflowCode, DefaultLogger, Worker } from '@temporalio/worker';
 import { rolloutAnalysisRunName, type AnalysisActivities, type RolloutAnalysisInput } from '../../activities/analysis';
-import { ensureTools } from '../../stack/toolchain';
 import { resolveRolloutArgs } from '../../domain/analysis/args';
 import { buildRunSpec } from '../../domain/analysis/templates';
 import { repoRoot } from '../support/paths';
@@ -24,10 +24,7 @@ let env: TestWorkflowEnvironment;
 let workflowBundle: { code: string };
 
 before(async () => {
-  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
-  env = address
-    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
-    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+  env = await testWorkflowEnvironment();
   workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./analysis-test-workflows'), logger: new DefaultLogger('WARN') });
 });
 after(() => env?.teardown());

@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { testWorkflowEnvironment } from '../support/workflow-env';
 import { Worker } from '@temporalio/worker';
 import { applyReconcileAction, writeThenObserve, type RolloutActivities } from '../../activities/rollout';
 import { prebuiltBundlePath } from '../../worker/worker';
@@ -16,16 +17,12 @@ import type { RolloutStatus } from '../../domain/rollouts/types';
 import { canarySpec, FakeCluster } from '../support/fake-cluster';
 import { repoRoot } from '../support/paths';
 import { eventually } from '../support/stack';
-import { ensureTools } from '../../stack/toolchain';
 import { rolloutWorkflow } from '../../workflows/rollout';
 
 let env: TestWorkflowEnvironment;
 
 before(async () => {
-  const address = process.env.SLUICE_TEST_TEMPORAL_ADDRESS;
-  env = address
-    ? await TestWorkflowEnvironment.createFromExistingServer({ address })
-    : await TestWorkflowEnvironment.createLocal({ server: { executable: { type: 'existing-path', path: (await ensureTools(() => undefined)).temporal } } });
+  env = await testWorkflowEnvironment();
 });
 after(() => env?.teardown());
 
