@@ -61,12 +61,15 @@ export function keepTracked(copy: ObjectStore | undefined, type: string, obj: Ku
 }
 
 // A pass reads an Application's spec, metadata and operation; its status (resources,
-// history, operation state) is what the pass writes, and the bulk of the object. Only the
-// ImageUpdateError condition is kept: the image workflow owns it and a status write keeps it.
+// history, operation state) is what the pass writes, and the bulk of the object. Kept: the
+// ImageUpdateError condition (the image workflow owns it and a status write keeps it), and
+// an operationState while Running (a pass resumes one its workflow does not know of).
 function trimApplication(app: KubeObject): KubeObject {
-  const { status, ...rest } = app as KubeObject & { status?: { conditions?: Condition[] } };
+  const { status, ...rest } = app as KubeObject & { status?: { conditions?: Condition[]; operationState?: { phase?: string; syncResult?: unknown } } };
   const image = (status?.conditions ?? []).filter((c: Condition) => c?.type === IMAGE_UPDATE_CONDITION);
-  return { ...rest, metadata: withoutManagedFields(app.metadata), ...(image.length > 0 ? { status: { conditions: image } } : {}) };
+  const running = status?.operationState?.phase === 'Running' ? { ...status.operationState, syncResult: undefined } : undefined;
+  const kept = { ...(image.length > 0 ? { conditions: image } : {}), ...(running ? { operationState: running } : {}) };
+  return { ...rest, metadata: withoutManagedFields(app.metadata), ...(Object.keys(kept).length > 0 ? { status: kept } : {}) };
 }
 
 // Compares take health and the version from the copy; a full comparison (a dry-run

@@ -59,6 +59,7 @@ before(async () => {
     'stuck-wave/deployment.json': json(deployment('never-ready', stuckPod)),
     'stuck-wave/later.json': json(configMap('later-wave', { a: '1' }, '1')),
     'versions/config.json': json(configMap('versioned', { version: 'one' })),
+    'left-running/config.json': json(configMap('resumed', { a: '1' })),
     'cascade/a.json': json(configMap('cascade-a', { a: '1' })),
     'replaced/cm.json': json({
       ...configMap('replaced', { a: '1' }),
@@ -151,6 +152,32 @@ test('an Argo-style operation on the Application starts a sync; rollback deploys
   assert.equal(after.history[2].revision, first.sync.revision);
   assert.equal(after.sync.status, 'OutOfSync', 'after a rollback HEAD differs from the cluster');
   await assert.rejects(commands.rollback(ref, 99), /no history entry 99/);
+});
+
+test('an operation the status shows Running that no workflow runs (its task lost with a worker, or left by Argo CD) is resumed under its start', async () => {
+  await stack.kube.create(Resources.application, ns, application('left-running', 'left-running', false));
+  await waitForStatus('left-running', 'OutOfSync without automated sync', (st) => st.sync?.status === 'OutOfSync');
+  const startedAt = '2026-12-05T04:21:16Z';
+  const operation = { sync: { prune: true }, initiatedBy: { username: 'alice' } };
+  await stack.kube.patch(
+    Resources.application,
+    ns,
+    'left-running',
+    { status: { operationState: { operation, phase: 'Running', message: 'syncing', startedAt } } },
+    { type: 'merge', subresource: 'status' },
+  );
+  // A refresh brings a pass (a status change alone does not), which finds the operation nobody runs.
+  await stack.kube.patch(Resources.application, ns, 'left-running', { metadata: { annotations: { 'argocd.argoproj.io/refresh': 'normal' } } });
+  const s = await waitForStatus(
+    'left-running',
+    'the operation resumed and Succeeded',
+    (st) => st.operationState?.phase === 'Succeeded' && st.sync?.status === 'Synced',
+    60_000,
+  );
+  assert.equal(s.operationState.startedAt, startedAt, 'under its own start');
+  assert.equal(s.operationState.operation.initiatedBy.username, 'alice');
+  assert.equal(s.history.length, 1);
+  assert.ok(await stack.kube.find(Resources.configMap, ns, 'resumed'), 'its resources applied');
 });
 
 test('deleting an Application with the resources finalizer deletes what it manages (except Delete=false), then the Application', async () => {

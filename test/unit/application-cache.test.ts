@@ -44,6 +44,18 @@ test('an Application is read from the copy only once the watch has listed its na
     status: { sync: {}, conditions: [{ type: 'ComparisonError' }, image] },
   } as KubeObject);
   assert.deepEqual((cachedApplication(cache, 'shop', 'app') as KubeObject & { status?: unknown }).status, { conditions: [image] });
+  // An operation shown Running is kept (a pass resumes one its workflow does not know of), without its results; a finished one is not.
+  const operation = { sync: { revision: 'abc' }, initiatedBy: { automated: true } };
+  const showing = (phase: string, resourceVersion: string) => {
+    cache.applications.upsert({
+      ...app,
+      metadata: { ...app.metadata, resourceVersion },
+      status: { sync: {}, operationState: { operation, phase, message: 'syncing', startedAt: 't0', syncResult: { resources: [] } } },
+    } as KubeObject);
+    return (cachedApplication(cache, 'shop', 'app') as KubeObject & { status?: unknown }).status;
+  };
+  assert.deepEqual(showing('Running', '7'), { operationState: { operation, phase: 'Running', message: 'syncing', startedAt: 't0', syncResult: undefined } });
+  assert.equal(showing('Succeeded', '8'), undefined);
 });
 
 test('only tracked objects of the watched kinds are kept, without managed fields, and an older event does not replace a newer copy', () => {
