@@ -15,16 +15,14 @@
 // tasks, timers, local and ordinary activities). BENCH_CPU_PROFILE=<dir>: the Sluice
 // process writes a V8 CPU profile there when it stops (node --cpu-prof).
 import * as http from 'node:http';
-import * as path from 'node:path';
 import axios from 'axios';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Resources, type KubeClient } from '../../k8s/kube-client';
 import type { AnalysisRunStatus } from '../../domain/analysis/types';
-import { ensureTools } from '../../stack/toolchain';
-import { createNamespace, eventually, spawnSluice, startSluiceFor, testStack } from '../support/stack';
+import { createNamespace, eventually, startSluiceFor, testStack } from '../support/stack';
 import { RAISED, SHIPPED, peerFromEnv, startArgoRolloutsPeer, type RateLimit } from './argo-rollouts-peer';
-import { benchStack, cpuByProgram, descendantsNamed, printTable, processCpuSeconds, ratio } from './bench-support';
+import { benchStack, spawnBenchSluice, cpuByProgram, descendantsNamed, printTable, processCpuSeconds, ratio } from './bench-support';
 
 const RUNS = Number(process.env.BENCH_RUNS ?? 200);
 const COUNT = Number(process.env.BENCH_COUNT ?? 10);
@@ -196,26 +194,11 @@ function percentileOf(xs: number[], p: number): number {
 async function sluiceWebSide(): Promise<WebFigures> {
   const { stack, stateDir, stop } = await benchStack();
   // The stack is stopped whatever fails (a Sluice that never served /healthz left it running once).
-  let sluice: Awaited<ReturnType<typeof spawnSluice>> | undefined;
+  let sluice: Awaited<ReturnType<typeof spawnBenchSluice>> | undefined;
   try {
-    const tools = await ensureTools(() => undefined);
     await stack.kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: WEB_NS } });
     process.env.SLUICE_LOG_LEVEL ??= 'warn';
-    sluice = await spawnSluice(
-      {
-        kube: stack.kube,
-        kubeconfigPath: stack.kubeconfigPath,
-        temporalAddress: stack.temporalAddress,
-        kubectlPath: tools.kubectl,
-        temporalBinary: tools.temporal,
-        stop: async () => undefined,
-      },
-      WEB_NS,
-      path.join(stateDir, 'sluice.log'),
-      undefined,
-      {},
-      process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [],
-    );
+    sluice = await spawnBenchSluice(stack, stateDir, WEB_NS);
     const pids = [sluice.child.pid!, ...descendantsNamed('temporal')];
     const figures = await webWorkload(stack.kube, () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0));
     printWebFigures('Sluice (worker + Temporal dev server)', figures);

@@ -3,6 +3,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { startLocalStack, type LocalStack } from '../../stack/local-stack';
+import { ensureTools } from '../../stack/toolchain';
+import { spawnSluice, type SluiceProcess } from '../support/stack';
 import type { KubeClient } from '../../k8s/kube-client';
 
 export async function benchStack(prometheus = false): Promise<{ stack: LocalStack; stateDir: string; stop: () => Promise<void> }> {
@@ -23,6 +25,30 @@ export async function benchStack(prometheus = false): Promise<{ stack: LocalStac
       fs.rmSync(stateDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Sluice as a process of its own against a bench stack, so its CPU and memory are its own.
+ * BENCH_CPU_PROFILE=<dir>: it writes a V8 CPU profile of each of its threads there when it stops.
+ */
+export async function spawnBenchSluice(stack: LocalStack, stateDir: string, namespace: string): Promise<SluiceProcess> {
+  const tools = await ensureTools(() => undefined);
+  const profile = process.env.BENCH_CPU_PROFILE;
+  return spawnSluice(
+    {
+      kube: stack.kube,
+      kubeconfigPath: stack.kubeconfigPath,
+      temporalAddress: stack.temporalAddress,
+      kubectlPath: tools.kubectl,
+      temporalBinary: tools.temporal,
+      stop: async () => undefined,
+    },
+    namespace,
+    path.join(stateDir, 'sluice.log'),
+    undefined,
+    {},
+    profile ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(profile)}`] : [],
+  );
 }
 
 export function percentile(values: number[], p: number): number {

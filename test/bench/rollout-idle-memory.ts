@@ -7,13 +7,10 @@
 // BENCH_PEER=argo-rollouts: then the same rollouts held paused by Argo Rollouts' own
 // controller on a fresh local stack, at half and all of them, and both sides side by side
 // (Sluice's worker, and the worker plus its Temporal dev server, against Argo's one process).
-import * as path from 'node:path';
 import { Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
-import { spawnSluice, type TestStack } from '../support/stack';
-import { ensureTools } from '../../stack/toolchain';
 import { ensureAdminToken } from '../support/api-token';
 import { RAISED, peerFromEnv, startArgoRolloutsPeer } from './argo-rollouts-peer';
-import { benchStack, descendantsNamed, inBatches, printTable, ratio, residentMiB, rolloutManifest } from './bench-support';
+import { benchStack, spawnBenchSluice, descendantsNamed, inBatches, printTable, ratio, residentMiB, rolloutManifest } from './bench-support';
 
 const TOTAL = Number(process.env.BENCH_ROLLOUTS ?? 1000);
 const PEER = peerFromEnv();
@@ -52,19 +49,10 @@ async function main() {
 
 async function sluiceSide(): Promise<Settled> {
   const { stack, stateDir, stop } = await benchStack();
-  const tools = await ensureTools(() => undefined);
   const kube = stack.kube;
   await ensureAdminToken(kube);
   await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
-  const test: TestStack = {
-    kube,
-    kubeconfigPath: stack.kubeconfigPath,
-    temporalAddress: stack.temporalAddress,
-    kubectlPath: tools.kubectl,
-    temporalBinary: tools.temporal,
-    stop: async () => undefined,
-  };
-  const sluice = await spawnSluice(test, NS, path.join(stateDir, 'sluice.log'));
+  const sluice = await spawnBenchSluice(stack, stateDir, NS);
   const pid = sluice.child.pid!;
   const temporal = descendantsNamed('temporal');
   await new Promise((r) => setTimeout(r, 3000));

@@ -9,12 +9,9 @@
 // once into the tool cache), each on a fresh local stack, at Argo's shipped client rate
 // limit and at a raised one, and a table of both sides with Sluice / Argo ratios.
 // BENCH_CPU_PROFILE=<dir>: V8 CPU profiles of the Sluice process's threads (see printHistoryCounts for the tasks).
-import * as path from 'node:path';
 import { Client, Connection } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { Resources, type KubeClient, type KubeObject } from '../../k8s/kube-client';
-import { ensureTools } from '../../stack/toolchain';
-import { spawnSluice } from '../support/stack';
 import { RAISED, SHIPPED, peerFromEnv, startArgoRolloutsPeer, type RateLimit } from './argo-rollouts-peer';
 import {
   apiserverRequests,
@@ -32,6 +29,7 @@ import {
   ratio,
   rolloutManifest,
   threadCpuSeconds,
+  spawnBenchSluice,
 } from './bench-support';
 
 const ROLLOUTS = Number(process.env.BENCH_ROLLOUTS ?? 50);
@@ -89,27 +87,11 @@ async function main() {
 /** Sluice as its own process on a fresh stack (Temporal dev server, control plane). */
 async function sluiceSide(): Promise<StepFigures> {
   const { stack, stateDir, stop } = await benchStack();
-  const tools = await ensureTools(() => undefined);
   const kube = stack.kube;
   await kube.create(Resources.namespace, undefined, { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS } });
   // Warnings and errors only, as Argo's controller is run; a process of its own, so its CPU is its own.
   process.env.SLUICE_LOG_LEVEL ??= 'warn';
-  const sluice = await spawnSluice(
-    {
-      kube,
-      kubeconfigPath: stack.kubeconfigPath,
-      temporalAddress: stack.temporalAddress,
-      kubectlPath: tools.kubectl,
-      temporalBinary: tools.temporal,
-      stop: async () => undefined,
-    },
-    NS,
-    path.join(stateDir, 'sluice.log'),
-    undefined,
-    {},
-    // BENCH_CPU_PROFILE=<dir>: the Sluice process writes a V8 CPU profile of each of its threads there when it stops.
-    process.env.BENCH_CPU_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(process.env.BENCH_CPU_PROFILE)}`] : [],
-  );
+  const sluice = await spawnBenchSluice(stack, stateDir, NS);
   const worker = sluice.child.pid!;
   const temporal = descendantsNamed('temporal');
   const figures = await stepWorkload(
